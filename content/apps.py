@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ContentConfig(AppConfig):
+    name = "content"
+    label = "panlearn_content"
+    verbose_name = "Datasets and demo content"

@@ -1,0 +1,136 @@
+"""Builds the demo site through the same services trainers use. Safe to run again:
+existing pages, images and accounts are left as they are (trainers' edits survive)."""
+
+from contextlib import suppress
+
+from django.contrib.auth.models import Group, User
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+
+from content.demo.courses import REFLECTOMETRY_COURSE, SAFETY_COURSE
+from content.demo.figures import FIGURES
+from courses import services
+from courses.exceptions import AlreadyEnrolled
+from courses.models import CatalogueIndexPage, CoursePage, Facility, LessonPage
+
+DEMO_ACCOUNTS = {
+    "student": {"password": "panlearn-student", "email": "student@example.org", "first_name": "Demo Student"},
+    "trainer": {"password": "panlearn-trainer", "email": "trainer@example.org", "first_name": "Demo Trainer"},
+    "admin": {"password": "panlearn-admin", "email": "admin@example.org", "first_name": "Demo Admin"},
+}
+FACILITY_NAMES = {
+    "ANSTO": "Australian Nuclear Science and Technology Organisation",
+    "Demo Facility": "Demo Facility (an example photon and neutron source)",
+}
+CATALOGUE_INTRO = (
+    "<p>Self-paced courses on photon and neutron techniques, written by facility scientists, "
+    "with real data from PaN facilities.</p>"
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue, courses and accounts (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        accounts = self._accounts()
+        catalogue = self._catalogue(owner=accounts["admin"])
+        accounts["trainer"].groups.add(Group.objects.get(name=services.TRAINERS_GROUP))
+        reflectometry = self._course(catalogue, REFLECTOMETRY_COURSE, owner=accounts["trainer"])
+        self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
+        with suppress(AlreadyEnrolled):
+            services.enrolment_create(user=accounts["student"], course=reflectometry)
+        self.stdout.write(self.style.SUCCESS("Demo content ready."))
+        for username, details in DEMO_ACCOUNTS.items():
+            self.stdout.write(f"  {username:8} password {details['password']}")
+
+    def _accounts(self) -> dict[str, User]:
+        accounts = {}
+        for username, details in DEMO_ACCOUNTS.items():
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"email": details["email"], "first_name": details["first_name"]},
+            )
+            if created:
+                user.set_password(details["password"])
+                if username == "admin":
+                    user.is_staff = user.is_superuser = True
+                user.save()
+            accounts[username] = user
+        return accounts
+
+    def _catalogue(self, *, owner: User) -> CatalogueIndexPage:
+        catalogue = CatalogueIndexPage.objects.first()
+        if catalogue is None:
+            root = Page.get_first_root_node()
+            catalogue = services.catalogue_create(site_root=root, title="Courses", intro=CATALOGUE_INTRO, user=owner)
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            Site.objects.create(hostname="localhost", port=80, root_page=catalogue, is_default_site=True)
+        elif site.root_page_id != catalogue.pk:
+            placeholder = site.root_page
+            site.root_page = catalogue
+            site.site_name = "panlearn"
+            site.save()
+            # Wagtail's own "Welcome" page is replaced by the catalogue; anything a person made is kept.
+            if placeholder.depth == 2 and placeholder.content_type.model == "page" and placeholder.is_leaf():
+                placeholder.delete()
+        return catalogue
+
+    def _course(self, catalogue: CatalogueIndexPage, spec: dict, *, owner: User) -> CoursePage:
+        existing = CoursePage.objects.child_of(catalogue).filter(slug=spec["slug"]).first()
+        if existing is not None:
+            return existing.specific
+        facility, _ = Facility.objects.get_or_create(
+            short_name=spec["facility"], defaults={"name": FACILITY_NAMES.get(spec["facility"], spec["facility"])}
+        )
+        course = services.course_create(
+            catalogue=catalogue,
+            owner=owner,
+            instructors=spec["instructors"],
+            title=spec["title"],
+            slug=spec["slug"],
+            summary=spec["summary"],
+            level=spec["level"],
+            estimated_minutes=spec["estimated_minutes"],
+            prerequisites=spec["prerequisites"],
+            learning_outcomes=[("outcome", text) for text in spec["learning_outcomes"]],
+            technique=spec["technique"] or "",
+            facility=facility,
+            licence=spec["licence"],
+            enrolment_policy=spec["enrolment"],
+        )
+        for lesson in spec["lessons"]:
+            if LessonPage.objects.child_of(course).filter(slug=lesson["slug"]).exists():
+                continue
+            services.lesson_create(
+                course=course,
+                owner=owner,
+                title=lesson["title"],
+                slug=lesson["slug"],
+                summary=lesson["summary"],
+                body=[self._block(name, value, course=spec["title"]) for name, value in lesson["body"]],
+            )
+        return course
+
+    def _block(self, name: str, value, *, course: str):
+        if name != "figure":
+            return (name, value)
+        value = dict(value)
+        value["image"] = self._figure_image(value.pop("figure"), course=course)
+        return (name, value)
+
+    def _figure_image(self, key: str, *, course: str):
+        image_model = get_image_model()
+        title = f"{course}: {key}"
+        image = image_model.objects.filter(title=title).first()
+        if image is None:
+            from io import BytesIO
+
+            image = image_model(title=title)
+            image.file = ImageFile(BytesIO(FIGURES[key]()), name=f"{key}.png")
+            image.save()
+        return image

@@ -1,0 +1,38 @@
+"""Lets other apps add blocks to the lesson body without `courses` importing them.
+
+An app declares `lesson_blocks = "dotted.path.to.callable"` on its AppConfig; the
+callable returns `(name, block)` pairs. The lesson StreamBlock is assembled from the
+core blocks plus every declared provider, in INSTALLED_APPS order.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+BlockSpec = tuple[str, Any]
+
+
+def collect_lesson_blocks(core_blocks: Iterable[BlockSpec], app_configs: Iterable[AppConfig]) -> list[BlockSpec]:
+    """Core blocks first, then each app's blocks; a name used twice is a configuration error."""
+    collected: list[BlockSpec] = list(core_blocks)
+    owners = {name: "courses" for name, _ in collected}
+    for config in app_configs:
+        provider_path = getattr(config, "lesson_blocks", None)
+        if not provider_path:
+            continue
+        provider: Callable[[], Iterable[BlockSpec]] = import_string(provider_path)
+        for name, block in provider():
+            if name in owners:
+                raise ImproperlyConfigured(
+                    f"Lesson block {name!r} from {config.label} clashes with one from {owners[name]}."
+                )
+            owners[name] = config.label
+            collected.append((name, block))
+    return collected
+
+
+def lesson_blocks(core_blocks: Iterable[BlockSpec]) -> list[BlockSpec]:
+    return collect_lesson_blocks(core_blocks, apps.get_app_configs())

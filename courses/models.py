@@ -1,0 +1,218 @@
+"""Course pages (catalogue → course → lesson), facilities, enrolment and progress."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from .blocks import LessonBodyBlock
+from .vocabularies import LICENCE_CHOICES, TECHNIQUE_CHOICES, TECHNIQUES_BY_KEY, EnrolmentPolicy, Level
+
+
+class Facility(models.Model):
+    """A photon or neutron source offering training. The onboarding app extends this."""
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=40, unique=True, help_text="As users say it, e.g. ESRF, ISIS, ANSTO.")
+    ror_id = models.URLField(blank=True, help_text="Research Organization Registry id, e.g. https://ror.org/02550n020")
+    website = models.URLField(blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("short_name"), FieldPanel("ror_id"), FieldPanel("website")]
+
+    class Meta:
+        ordering = ["short_name"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class CatalogueIndexPage(Page):
+    """The course catalogue: search, filters and pagination live in selectors and the view context."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["panlearn_courses.CoursePage"]
+    max_count = 1
+    template = "courses/catalogue_index_page.html"
+
+    class Meta:
+        verbose_name = "course catalogue"
+
+    def get_context(self, request, *args, **kwargs):
+        from .catalogue import catalogue_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(catalogue_context(self, request))
+        return context
+
+
+class CoursePage(Page):
+    summary = models.TextField(max_length=500, help_text="One or two sentences shown in the catalogue.")
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
+    estimated_minutes = models.PositiveIntegerField(default=60, help_text="Estimated time to complete, in minutes.")
+    prerequisites = RichTextField(blank=True, features=["bold", "italic", "link", "ul", "ol"])
+    learning_outcomes = StreamField(
+        [("outcome", blocks.CharBlock(label="Outcome"))],
+        blank=True,
+        help_text="What a student can do after the course, one per line.",
+    )
+    facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses")
+    technique = models.CharField(max_length=40, choices=TECHNIQUE_CHOICES, blank=True, help_text="PaNET technique.")
+    licence = models.CharField(max_length=40, choices=LICENCE_CHOICES, default="CC-BY-4.0")
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    enrolment_policy = models.CharField(max_length=20, choices=EnrolmentPolicy.choices, default=EnrolmentPolicy.OPEN)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        MultiFieldPanel(
+            [FieldPanel("level"), FieldPanel("estimated_minutes"), FieldPanel("technique"), FieldPanel("facility")],
+            heading="Catalogue facets",
+        ),
+        FieldPanel("prerequisites"),
+        FieldPanel("learning_outcomes"),
+        InlinePanel("instructors", label="Instructors"),
+        MultiFieldPanel([FieldPanel("licence"), FieldPanel("enrolment_policy")], heading="Access and licence"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("learning_outcomes"),
+        index.SearchField("technique_label"),
+        index.FilterField("level"),
+        index.FilterField("technique"),
+        index.FilterField("facility"),
+    ]
+    parent_page_types = ["panlearn_courses.CatalogueIndexPage"]
+    subpage_types = ["panlearn_courses.LessonPage"]
+    template = "courses/course_page.html"
+
+    class Meta:
+        verbose_name = "course"
+
+    @property
+    def technique_label(self) -> str:
+        technique = TECHNIQUES_BY_KEY.get(self.technique)
+        return technique.label if technique else ""
+
+    @property
+    def duration_display(self) -> str:
+        hours, minutes = divmod(self.estimated_minutes, 60)
+        if hours and minutes:
+            return f"{hours} h {minutes} min"
+        return f"{hours} h" if hours else f"{minutes} min"
+
+    @cached_property
+    def live_lessons(self) -> list["LessonPage"]:
+        return list(LessonPage.objects.child_of(self).live().specific().order_by("path"))
+
+    def get_context(self, request, *args, **kwargs):
+        from .selectors import course_state_for
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(course_state_for(course=self, user=request.user))
+        return context
+
+
+class CourseInstructor(Orderable):
+    page = ParentalKey(CoursePage, on_delete=models.CASCADE, related_name="instructors")
+    name = models.CharField(max_length=200)
+    affiliation = models.CharField(max_length=200, blank=True)
+    orcid = models.CharField(max_length=19, blank=True, help_text="ORCID iD, e.g. 0000-0002-1825-0097")
+
+    panels = [FieldPanel("name"), FieldPanel("affiliation"), FieldPanel("orcid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LessonPage(Page):
+    summary = models.TextField(max_length=500, blank=True)
+    body = StreamField(LessonBodyBlock(), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+    parent_page_types = ["panlearn_courses.CoursePage"]
+    subpage_types: list[str] = []
+    template = "courses/lesson_page.html"
+
+    class Meta:
+        verbose_name = "lesson"
+
+    @cached_property
+    def course(self) -> CoursePage:
+        return self.get_parent().specific
+
+    def get_context(self, request, *args, **kwargs):
+        from .selectors import lesson_state_for
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(lesson_state_for(lesson=self, user=request.user))
+        return context
+
+
+class Enrolment(models.Model):
+    """A student's place on a course. Unenrolling keeps the row (and progress) inactive."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="enrolments")
+    # One xAPI registration per enrolment (tracking issue); stable across re-enrolment.
+    registration = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    is_active = models.BooleanField(default=True)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_enrolment_per_user_course")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course}"
+
+
+class LessonCompletion(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_completions")
+    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="one_completion_per_user_lesson")]
+
+    def __str__(self) -> str:
+        return f"{self.user} finished {self.lesson}"
+
+
+class CourseInvitation(models.Model):
+    """Lets a named person into an invitation-only course; the token is the invitation link."""
+
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    panels = [FieldPanel("course"), FieldPanel("email")]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "email"], name="one_invitation_per_course_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.course}"

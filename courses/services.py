@@ -1,0 +1,190 @@
+"""Writes: enrolment, invitations and progress. Views and the demo loader call these."""
+
+from django.contrib.auth.models import Group, Permission
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
+
+from .exceptions import AlreadyEnrolled, CourseNotAvailable, InvitationInvalid, NotEnrolled
+from .models import CatalogueIndexPage, CourseInvitation, CoursePage, Enrolment, LessonCompletion, LessonPage
+from .selectors import page_is_public
+
+COURSE_EDITOR_PERMISSIONS = ("add", "change", "publish")
+TRAINERS_GROUP = "Trainers"
+TRAINER_COLLECTION_PERMISSIONS = (
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "choose_document"),
+)
+
+
+def _check_available(course: CoursePage) -> None:
+    if not course.live or not page_is_public(course):
+        raise CourseNotAvailable("This course is not open for enrolment.")
+
+
+def _activate(*, user, course: CoursePage) -> Enrolment:
+    enrolment, created = Enrolment.objects.get_or_create(user=user, course=course)
+    if not created and enrolment.is_active:
+        raise AlreadyEnrolled("You are already enrolled in this course.")
+    if not created:
+        enrolment.is_active = True
+        enrolment.save(update_fields=["is_active", "updated_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_create(*, user, course: CoursePage) -> Enrolment:
+    """Self-enrolment on an open, published, public course."""
+    _check_available(course)
+    if course.enrolment_policy != "open":
+        pending = CourseInvitation.objects.filter(course=course, email__iexact=user.email, accepted_at__isnull=True)
+        if not (user.email and pending.exists()):
+            raise CourseNotAvailable("This course is by invitation only.")
+        return invitation_accept(invitation=pending.first(), user=user)
+    try:
+        with transaction.atomic():
+            return _activate(user=user, course=course)
+    except IntegrityError as error:  # two concurrent clicks: the second loses the race
+        raise AlreadyEnrolled("You are already enrolled in this course.") from error
+
+
+@transaction.atomic
+def enrolment_deactivate(*, user, course: CoursePage) -> Enrolment:
+    """Unenrol. Completed lessons are kept so that re-enrolling resumes where the student left."""
+    enrolment = Enrolment.objects.select_for_update().filter(user=user, course=course, is_active=True).first()
+    if enrolment is None:
+        raise NotEnrolled("You are not enrolled in this course.")
+    enrolment.is_active = False
+    enrolment.save(update_fields=["is_active", "updated_at"])
+    return enrolment
+
+
+def invitation_create(*, course: CoursePage, email: str, invited_by=None) -> CourseInvitation:
+    invitation, _ = CourseInvitation.objects.get_or_create(
+        course=course, email=email.strip().lower(), defaults={"invited_by": invited_by}
+    )
+    return invitation
+
+
+def invitation_send(*, invitation: CourseInvitation, base_url: str) -> None:
+    """Email the one-time link; the console backend prints it in the demo."""
+    link = base_url.rstrip("/") + reverse("courses:invitation_accept", args=[invitation.token])
+    send_mail(
+        subject=f"You are invited to {invitation.course.title}",
+        message=(
+            f'You have been invited to the course "{invitation.course.title}".\n\n'
+            f"Sign in or create an account, then open this link to enrol:\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: CourseInvitation, user) -> Enrolment:
+    """An invitation link works once, for whoever holds it and is signed in."""
+    invitation = CourseInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None and invitation.accepted_by_id != user.pk:
+        raise InvitationInvalid("This invitation has already been used.")
+    _check_available(invitation.course)
+    enrolment = Enrolment.objects.filter(user=user, course=invitation.course, is_active=True).first()
+    if enrolment is None:
+        enrolment = _activate(user=user, course=invitation.course)
+    if invitation.accepted_at is None:
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return enrolment
+
+
+def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
+    """Mark a lesson done; idempotent. Only enrolled students make progress."""
+    if not Enrolment.objects.filter(user=user, course=lesson.course, is_active=True).exists():
+        raise NotEnrolled("Enrol in the course to record your progress.")
+    completion, _ = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+    return completion
+
+
+def lesson_uncomplete(*, user, lesson: LessonPage) -> None:
+    LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
+
+
+def course_editors_group(course: CoursePage) -> Group:
+    """A group per course whose members may edit and publish the course and all its lessons."""
+    group, created = Group.objects.get_or_create(name=f"Course editors: {course.pk}")
+    if created:
+        for codename in COURSE_EDITOR_PERMISSIONS:
+            GroupPagePermission.objects.create(group=group, page=course, permission_type=codename)
+    return group
+
+
+def course_grant_editing(*, course: CoursePage, user) -> None:
+    user.groups.add(course_editors_group(course))
+
+
+@transaction.atomic
+def trainers_group_setup(*, catalogue: CatalogueIndexPage) -> Group:
+    """Trainers reach the admin, create courses in the catalogue and edit the ones they own.
+
+    Wagtail's "add" permission covers pages the user owns; publishing and editing a
+    whole course (lessons included) comes from that course's editors group.
+    """
+    group, _ = Group.objects.get_or_create(name=TRAINERS_GROUP)
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    GroupPagePermission.objects.get_or_create(
+        group=group,
+        page=catalogue,
+        permission=Permission.objects.get(content_type__app_label="wagtailcore", codename="add_page"),
+    )
+    root_collection = Collection.get_first_root_node()
+    for app_label, codename in TRAINER_COLLECTION_PERMISSIONS:
+        GroupCollectionPermission.objects.get_or_create(
+            group=group,
+            collection=root_collection,
+            permission=Permission.objects.get(content_type__app_label=app_label, codename=codename),
+        )
+    return group
+
+
+def _publish(page, *, user) -> None:
+    page.save_revision(user=user, log_action=True).publish(user=user)
+
+
+@transaction.atomic
+def catalogue_create(*, site_root, title: str, intro: str = "", user=None) -> CatalogueIndexPage:
+    catalogue = CatalogueIndexPage(title=title, slug="courses", intro=intro, owner=user)
+    site_root.add_child(instance=catalogue)
+    _publish(catalogue, user=user)
+    return catalogue
+
+
+@transaction.atomic
+def course_create(
+    *, catalogue: CatalogueIndexPage, owner, instructors=(), publish: bool = True, **fields
+) -> CoursePage:
+    """Create a course as a trainer would in the admin: owned, revisioned, optionally published."""
+    from .models import CourseInstructor
+
+    course = CoursePage(owner=owner, **fields)
+    course.instructors = [CourseInstructor(**person) for person in instructors]
+    catalogue.add_child(instance=course)
+    if publish:
+        _publish(course, user=owner)
+    else:
+        course.save_revision(user=owner, log_action=True)
+    return course
+
+
+@transaction.atomic
+def lesson_create(*, course: CoursePage, owner, publish: bool = True, **fields) -> LessonPage:
+    lesson = LessonPage(owner=owner, **fields)
+    course.add_child(instance=lesson)
+    if publish:
+        _publish(lesson, user=owner)
+    else:
+        lesson.save_revision(user=owner, log_action=True)
+    return lesson

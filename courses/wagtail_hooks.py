@@ -1,0 +1,57 @@
+from django.http import Http404
+from wagtail import hooks
+from wagtail.models import PageViewRestriction
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import CourseInvitation, CoursePage, Facility, LessonPage
+
+
+class FacilityViewSet(SnippetViewSet):
+    model = Facility
+    icon = "site"
+    menu_label = "Facilities"
+    list_display = ["short_name", "name", "ror_id"]
+    search_fields = ["name", "short_name"]
+
+
+class CourseInvitationViewSet(SnippetViewSet):
+    model = CourseInvitation
+    icon = "mail"
+    menu_label = "Course invitations"
+    list_display = ["email", "course", "created_at", "accepted_at"]
+    list_filter = ["course"]
+    search_fields = ["email"]
+
+
+register_snippet(FacilityViewSet)
+register_snippet(CourseInvitationViewSet)
+
+
+@hooks.register("before_serve_page", order=-1)
+def hide_restricted_courses(page, request, serve_args, serve_kwargs):
+    """A private course is a 404 to those outside it, not a password or login prompt.
+
+    Only login-restricted pages keep Wagtail's sign-in redirect for anonymous visitors.
+    """
+    if not isinstance(page.specific_deferred, CoursePage | LessonPage):
+        return None
+    for restriction in page.get_view_restrictions():
+        if restriction.accept_request(request):
+            continue
+        if restriction.restriction_type == PageViewRestriction.LOGIN:
+            return None
+        raise Http404
+    return None
+
+
+@hooks.register("after_create_snippet")
+def email_new_invitation(request, instance):
+    if isinstance(instance, CourseInvitation):
+        from django.conf import settings
+
+        from .services import invitation_send
+
+        instance.invited_by = request.user
+        instance.save(update_fields=["invited_by"])
+        invitation_send(invitation=instance, base_url=settings.WAGTAILADMIN_BASE_URL)

@@ -1,0 +1,31 @@
+// Side-effect entry: render server-provided LaTeX with KaTeX.
+// Each element carrying data-latex already contains the raw LaTeX as its
+// text, so if KaTeX fails the source stays readable.
+import katex from "katex";
+import "katex/dist/katex.css";
+
+function renderAll() {
+  const elements = document.querySelectorAll("[data-latex]");
+  for (const el of elements) {
+    const source = el.textContent;
+    try {
+      katex.render(el.dataset.latex, el, {
+        displayMode: el.dataset.display !== "inline",
+        throwOnError: false,
+        trust: false,
+        strict: "warn",
+      });
+    } catch (err) {
+      // Restore the raw LaTeX in case render left the element half-written.
+      el.textContent = source;
+      el.classList.add("maths--error");
+      if (window.console) console.warn("KaTeX failed to render", el, err);
+    }
+  }
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", renderAll);
+} else {
+  renderAll();
+}

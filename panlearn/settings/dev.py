@@ -1,0 +1,9 @@
+"""The demo and local development: SQLite, console email, debug on."""
+
+from .base import *
+from .env import env_bool, env_str
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+ALLOWED_HOSTS = ["*"]
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

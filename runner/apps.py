@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RunnerConfig(AppConfig):
+    name = "runner"
+    label = "panlearn_runner"
+    verbose_name = "Kernel runner"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TrackingConfig(AppConfig):
+    name = "tracking"
+    label = "panlearn_tracking"
+    verbose_name = "Learning records"
