@@ -15,7 +15,7 @@ from .selectors import my_courses_for, page_is_public
 
 def _visible_or_404(model, pk: int):
     page = get_object_or_404(model.objects.live().specific(), pk=pk)
-    if not page_is_public(page):
+    if not page_is_public(page) or page.get_ancestors().filter(depth__gt=1, live=False).exists():
         raise Http404
     return page
 

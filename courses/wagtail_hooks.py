@@ -30,12 +30,14 @@ register_snippet(CourseInvitationViewSet)
 
 @hooks.register("before_serve_page", order=-1)
 def hide_restricted_courses(page, request, serve_args, serve_kwargs):
-    """A private course is a 404 to those outside it, not a password or login prompt.
+    """A private or unpublished course is a 404 to those outside it, not a password or login prompt.
 
     Only login-restricted pages keep Wagtail's sign-in redirect for anonymous visitors.
     """
     if not isinstance(page.specific_deferred, CoursePage | LessonPage):
         return None
+    if page.get_ancestors().filter(depth__gt=1, live=False).exists():
+        raise Http404  # a lesson of an unpublished course is unpublished too
     for restriction in page.get_view_restrictions():
         if restriction.accept_request(request):
             continue

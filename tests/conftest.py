@@ -37,3 +37,13 @@ def student(db):
 def student_client(client, student):
     client.force_login(student)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Wagtail caches site roots; a rolled-back test must not leave its cache to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
