@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs and starts the panlearn demo: Django on SQLite (ASGI), the task worker and the demo courses.
+# Usage: scripts/demo.sh            (PORT=8000 by default; Ctrl+C stops everything)
+source "$(dirname "$0")/lib.sh"
+
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+export DJANGO_SETTINGS_MODULE=panlearn.settings.dev
+export PANLEARN_BASE_URL="http://$HOST:$PORT"
+
+ensure_venv requirements.txt
+mkdir -p var
+say "Preparing the database (SQLite: db.sqlite3)"
+python manage.py migrate --noinput -v 0
+python manage.py load_demo_content
+python manage.py collectstatic --noinput -v 0
+
+say "Starting the task worker"
+python manage.py db_worker > var/worker.log 2>&1 &
+WORKER_PID=$!
+trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  panlearn is running at  http://$HOST:$PORT/
+  authoring (Wagtail)     http://$HOST:$PORT/admin/
+
+  demo logins   student / panlearn-student
+                trainer / panlearn-trainer
+                admin   / panlearn-admin
+  task worker log: var/worker.log   ·   emails are printed here   ·   Ctrl+C stops
+
+MSG
+python -m uvicorn panlearn.asgi:application --host "$HOST" --port "$PORT" --log-level warning

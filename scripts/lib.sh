@@ -1,0 +1,48 @@
+# Shared helpers for scripts/demo.sh and scripts/test.sh. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${PANLEARN_VENV:-$ROOT/.venv}"
+cd "$ROOT"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "'$*' needs root and sudo is missing; install it by hand or run as root."
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* with your system's package manager."
+  say "Installing system packages: $*"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+find_python() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"; return
+    fi
+  done
+  apt_install python3.11 python3.11-venv >&2 && echo python3.11
+}
+
+# ensure_venv REQUIREMENTS_FILE: create the venv once; reinstall only when the requirements change.
+ensure_venv() {
+  local requirements="$1" stamp
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "Creating the virtual environment in $VENV"
+    "$(find_python)" -m venv "$VENV"
+  fi
+  stamp="$VENV/.installed-$(basename "$requirements")"
+  if [ ! -f "$stamp" ] || ! cat requirements*.txt | cmp -s - "$stamp"; then
+    say "Installing Python packages from $requirements"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -r "$requirements"
+    cat requirements*.txt > "$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
