@@ -106,3 +106,31 @@ def test_draft_lesson_is_not_listed_or_counted(student_client, student, course, 
 )
 def test_video_links_become_safe_embeds(url, expected):
     assert video_embed_src(url) == expected
+
+
+def test_draft_changes_stay_hidden_until_published(client, course):
+    course.summary = "Draft summary, not yet public"
+    course.save_revision()
+    assert "Draft summary" not in client.get(course.url).text
+    course.get_latest_revision().publish()
+    assert "Draft summary" in client.get(course.url).text
+
+
+def test_scheduled_course_goes_live_at_its_time(client, catalogue):
+    import time
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tests.factories import CoursePageFactory
+
+    course = CoursePageFactory(parent=catalogue, title="Scheduled course", slug="scheduled", live=False)
+    course.go_live_at = timezone.now() + timedelta(seconds=1)
+    course.save_revision().publish()  # a future go-live date makes this a scheduled publication
+    assert client.get("/scheduled/").status_code == 404
+    assert "Scheduled course" not in client.get(catalogue.url).text
+    time.sleep(1.2)
+    call_command("publish_scheduled", verbosity=0)
+    assert client.get("/scheduled/").status_code == 200
+    assert "Scheduled course" in client.get(catalogue.url).text
