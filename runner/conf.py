@@ -1,0 +1,39 @@
+"""Operator settings of the kernel runner (see docs/operator.md, "Runner")."""
+
+from panlearn.settings.env import env_bool, env_int, env_str
+
+# Where the kernel host listens: a unix socket path (preferred) ...
+PANLEARN_RUNNER_SOCKET = env_str("PANLEARN_RUNNER_SOCKET", "")
+# ... or a loopback URL such as http://127.0.0.1:8787 when no socket is set.
+PANLEARN_RUNNER_URL = env_str("PANLEARN_RUNNER_URL", "http://127.0.0.1:8787")
+# Shared secret between Django and the kernel host; required in production.
+PANLEARN_RUNNER_SECRET = env_str("PANLEARN_RUNNER_SECRET", "")
+# Kernels kept started and idle, ready to hand out.
+PANLEARN_RUNNER_POOL_SIZE = env_int("PANLEARN_RUNNER_POOL_SIZE", 2)
+# Hard ceiling of kernels (pooled plus in use) on this host.
+PANLEARN_RUNNER_MAX_KERNELS = env_int("PANLEARN_RUNNER_MAX_KERNELS", 40)
+# Live sessions one user may hold at once.
+PANLEARN_RUNNER_KERNELS_PER_USER = env_int("PANLEARN_RUNNER_KERNELS_PER_USER", 3)
+# A session idle this long (seconds) is shut down.
+PANLEARN_RUNNER_IDLE_SECONDS = env_int("PANLEARN_RUNNER_IDLE_SECONDS", 1800)
+# Wall-clock limit of one cell (seconds); then interrupt, then restart after the grace period.
+PANLEARN_RUNNER_CELL_TIMEOUT = env_int("PANLEARN_RUNNER_CELL_TIMEOUT", 30)
+PANLEARN_RUNNER_INTERRUPT_GRACE = env_int("PANLEARN_RUNNER_INTERRUPT_GRACE", 3)
+# Memory (MiB) and process count allowed per kernel (cgroup).
+PANLEARN_RUNNER_MEMORY_MIB = env_int("PANLEARN_RUNNER_MEMORY_MIB", 512)
+PANLEARN_RUNNER_PIDS = env_int("PANLEARN_RUNNER_PIDS", 64)
+# Size (MiB) of the kernel's writable /tmp and working directory.
+PANLEARN_RUNNER_TMP_MIB = env_int("PANLEARN_RUNNER_TMP_MIB", 64)
+# Output kept per cell: text bytes and image bytes; the rest is replaced by a notice.
+PANLEARN_RUNNER_MAX_TEXT_BYTES = env_int("PANLEARN_RUNNER_MAX_TEXT_BYTES", 256 * 1024)
+PANLEARN_RUNNER_MAX_IMAGE_BYTES = env_int("PANLEARN_RUNNER_MAX_IMAGE_BYTES", 4 * 1024 * 1024)
+# Longest code accepted in one request (bytes).
+PANLEARN_RUNNER_MAX_CODE_BYTES = env_int("PANLEARN_RUNNER_MAX_CODE_BYTES", 256 * 1024)
+# Modules imported in pooled kernels before they are handed out.
+PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", "numpy,scipy,matplotlib,pandas,h5py")
+# cgroup directory name under each controller (v1) or under the unified tree (v2).
+PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", "panlearn")
+# Runs kernels even when a protection (seccomp, cgroups, user namespaces) is missing. Never in production.
+PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(
+    "PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS", False
+)

@@ -1,0 +1,301 @@
+"""One sandboxed ipykernel: launch, readiness, execute with limits, interrupt, shutdown.
+
+The kernel talks ZMQ over the ipc transport. Its sockets live in the sandbox's own tmpfs
+(`/run/kernel`) and the host reaches them through `/proc/<pid>/root/run/kernel/...`, so the
+kernel can neither see the host's filesystem nor fill its disk. Interrupts are messages on the
+control channel: a signal would reach bwrap, not the kernel.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.asynchronous import AsyncKernelClient
+
+from .cgroups import KernelCgroup
+from .exceptions import CellTimeout, KernelDied
+from .outputs import OutputBudget, output_from_message
+from .sandbox import CONNECTION_FILE, GROUP, IPC_PREFIX, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
+
+KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
+OnOutput = Callable[[dict], Awaitable[None]]
+
+
+def _memfd(name: str, content: bytes) -> int:
+    fd = os.memfd_create(name, flags=0)
+    os.write(fd, content)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+@dataclass
+class ExecutionResult:
+    status: str  # "ok", "error", "timeout", "died"
+    outputs: list[dict] = field(default_factory=list)
+    execution_count: int | None = None
+    truncated: bool = False
+    duration_ms: float = 0.0
+    message: str = ""
+
+
+class SandboxedKernel:
+    def __init__(self, *, spec: SandboxSpec, cgroup: KernelCgroup | None, secure: bool = True):
+        self.id = uuid.uuid4().hex
+        self.spec = spec
+        self.cgroup = cgroup
+        self.secure = secure
+        self.process: subprocess.Popen | None = None
+        self.child_pid: int | None = None
+        self.client: AsyncKernelClient | None = None
+        self.started_at = time.monotonic()
+        self.ready_at: float | None = None
+        self.last_used = time.monotonic()
+        self.busy = False
+        self._lock = asyncio.Lock()
+        self._stderr: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, *, timeout: float = 30.0) -> "SandboxedKernel":
+        from .seccomp import seccomp_fd
+
+        key = uuid.uuid4().hex
+        connection = {
+            "transport": "ipc",
+            "ip": IPC_PREFIX,
+            "shell_port": 1,
+            "iopub_port": 2,
+            "stdin_port": 3,
+            "control_port": 4,
+            "hb_port": 5,
+            "key": key,
+            "signature_scheme": "hmac-sha256",
+            "kernel_name": "python3",
+        }
+        info_read, info_write = os.pipe()
+        # Low-level stderr goes to a memory file: bounded by RLIMIT_FSIZE, charged to the kernel's cgroup.
+        self._stderr = os.memfd_create("kernel-stderr", flags=0)
+        fds = {
+            CONNECTION_FILE: _memfd("connection", json.dumps(connection).encode()),
+            "/etc/passwd": _memfd("passwd", PASSWD.encode()),
+            "/etc/group": _memfd("group", GROUP.encode()),
+        }
+        filter_fd = seccomp_fd() if self.secure else None
+        argv = bwrap_argv(self.spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds)
+        if self.cgroup is not None:
+            self.cgroup.create()
+        cgroup, limits = self.cgroup, self.spec.limits
+
+        def child_setup() -> None:
+            apply_rlimits(limits)
+            if cgroup is not None:
+                cgroup.join_current_process()
+
+        pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                pass_fds=pass_fds,
+                preexec_fn=child_setup,  # not thread-safe: kernels start on the host loop only
+                start_new_session=True,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+        try:
+            info = await asyncio.wait_for(asyncio.to_thread(self._read_info, info_read), timeout)
+        except (TimeoutError, ValueError) as error:
+            await self.shutdown(now=True)
+            raise KernelDied(f"The sandbox did not start: {self._stderr_tail() or error}") from error
+        self.child_pid = int(info["child-pid"])
+        host_connection = {**connection, "ip": f"/proc/{self.child_pid}/root{IPC_PREFIX}"}
+        self.client = AsyncKernelClient()
+        self.client.load_connection_info(host_connection)
+        self.client.start_channels()
+        await self._wait_ready(timeout)
+        self.ready_at = time.monotonic()
+        return self
+
+    @staticmethod
+    def _read_info(fd: int) -> dict:
+        with os.fdopen(fd, "rb") as stream:
+            raw = stream.read()
+        if not raw:
+            raise ValueError("bubblewrap exited before starting the kernel")
+        return json.loads(raw.split(b"}", 1)[0] + b"}")
+
+    def _stderr_tail(self) -> str:
+        try:
+            size = os.fstat(self._stderr).st_size
+            return os.pread(self._stderr, 4096, max(0, size - 4096)).decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+    async def _wait_ready(self, timeout: float) -> None:
+        """Our own readiness loop: a kernel_info reply on shell, polled every 20 ms.
+
+        jupyter_client's wait_for_ready also waits for iopub, which costs ~0.2 s per start.
+        """
+        deadline = time.monotonic() + timeout
+        assert self.client is not None
+        sent_at = time.monotonic()
+        self.client.kernel_info()
+        while time.monotonic() < deadline:
+            if not self.alive:
+                raise KernelDied(self.death_reason())
+            try:
+                reply = await self.client.get_shell_msg(timeout=0.02)
+            except Exception:  # queue.Empty: the kernel has not bound its sockets yet
+                if time.monotonic() - sent_at > 0.5:  # a request sent before the bind may be lost
+                    sent_at = time.monotonic()
+                    self.client.kernel_info()
+                continue
+            if reply["msg_type"] == "kernel_info_reply":
+                return
+        await self.shutdown(now=True)
+        raise KernelDied("The Python session did not start in time.")
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def death_reason(self) -> str:
+        """Plain words for why the kernel ended, from the cgroup's counters and the exit status."""
+        limits = self.spec.limits
+        if self.cgroup is not None and self.cgroup.oom_kills() > 0:
+            return f"Your code used more than {limits.memory_mib} MiB of memory, so the kernel was restarted."
+        if self.cgroup is not None and self.cgroup.pids_refused() > 0:
+            return f"Your code started more than {limits.pids} processes, so the kernel was restarted."
+        return "Your Python session stopped unexpectedly and was restarted."
+
+    async def shutdown(self, *, now: bool = False) -> None:
+        if self.client is not None:
+            if not now and self.alive:
+                try:
+                    self.client.shutdown()
+                    await asyncio.wait_for(asyncio.to_thread(self.process.wait), 1.0)
+                except (TimeoutError, Exception):
+                    pass
+            self.client.stop_channels()
+            self.client = None
+        if self.cgroup is not None:
+            await asyncio.to_thread(self.cgroup.remove)
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+        if self._stderr is not None:
+            os.close(self._stderr)
+            self._stderr = None
+
+    # -- running code ----------------------------------------------------------------------------
+
+    async def interrupt(self) -> None:
+        assert self.client is not None
+        message = self.client.session.msg("interrupt_request", {})
+        self.client.control_channel.send(message)
+
+    async def execute(
+        self,
+        code: str,
+        *,
+        timeout: float,
+        grace: float,
+        budget: OutputBudget,
+        on_output: OnOutput | None = None,
+        silent: bool = False,
+    ) -> ExecutionResult:
+        """Run one cell; outputs stream to `on_output` as they arrive and are also returned."""
+        async with self._lock:
+            self.busy = True
+            try:
+                return await self._execute(code, timeout=timeout, grace=grace, budget=budget, on_output=on_output,
+                                           silent=silent)  # fmt: skip
+            finally:
+                self.busy = False
+                self.last_used = time.monotonic()
+
+    async def _execute(self, code, *, timeout, grace, budget, on_output, silent) -> ExecutionResult:
+        assert self.client is not None
+        started = time.monotonic()
+        result = ExecutionResult(status="ok")
+        msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
+        deadline = started + timeout
+        interrupted_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if not self.alive:
+                result.status, result.message = "died", self.death_reason()
+                break
+            if interrupted_at is None and now > deadline:
+                await self.interrupt()
+                interrupted_at = now
+            if interrupted_at is not None and now > interrupted_at + grace:
+                result.status = "timeout"
+                result.message = (
+                    f"Your code ran for more than {timeout:g} s and did not stop when interrupted, "
+                    "so the kernel was restarted."
+                )
+                break
+            try:
+                message = await self.client.get_iopub_msg(timeout=0.05)
+            except Exception:  # queue.Empty
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = message["msg_type"]
+            if kind == "status" and message["content"]["execution_state"] == "idle":
+                break
+            if kind == "execute_input":
+                result.execution_count = message["content"].get("execution_count")
+                continue
+            if kind == "error":
+                result.status = "error"
+            for output in output_from_message(message, budget):
+                result.outputs.append(output)
+                if on_output is not None:
+                    await on_output(output)
+        if interrupted_at is not None and result.status in ("ok", "error"):
+            result.status = "timeout"
+            result.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
+        result.truncated = bool(budget.truncated)
+        result.duration_ms = (time.monotonic() - started) * 1000
+        return result
+
+    async def request(self, kind: str, content: dict, *, timeout: float = 5.0) -> dict:
+        """A shell request with a reply (complete_request, inspect_request)."""
+        assert self.client is not None
+        message = self.client.session.msg(kind, content)
+        self.client.shell_channel.send(message)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                reply = await self.client.get_shell_msg(timeout=0.1)
+            except Exception:
+                continue
+            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+                return reply["content"]
+        raise CellTimeout("The editor's request took too long.")
+
+
+def matplotlib_cache(directory: Path) -> Path:
+    """Build matplotlib's font cache once on the host; kernels copy it instead of rebuilding (~170 ms)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if not any(directory.glob("fontlist-*.json")):
+        subprocess.run(
+            ["python", "-c", "import matplotlib.font_manager"],
+            env={**os.environ, "MPLCONFIGDIR": str(directory)},
+            check=False,
+            capture_output=True,
+            executable=os.sys.executable,
+        )
+    return directory
