@@ -37,3 +37,5 @@ PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", "panlearn")
 PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(
     "PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS", False
 )
+# Directory holding one sub-directory per dataset id (mounted read-only at /data/<id>).
+PANLEARN_RUNNER_DATASETS_DIR = env_str("PANLEARN_RUNNER_DATASETS_DIR", "var/datasets")

@@ -197,6 +197,13 @@ class SandboxedKernel:
             os.close(self._stderr)
             self._stderr = None
 
+    async def preload(self, code: str) -> None:
+        """Import the scientific stack before hand-out, silently: execution counts start at 1."""
+        budget = OutputBudget(max_text_bytes=64 * 1024, max_image_bytes=0)
+        result = await self.execute(code, timeout=60, grace=2, budget=budget, store_history=False)
+        if result.status != "ok":
+            raise KernelDied(f"Preloading the kernel failed: {result.outputs or result.message}")
+
     # -- running code ----------------------------------------------------------------------------
 
     async def interrupt(self) -> None:
@@ -212,23 +219,24 @@ class SandboxedKernel:
         grace: float,
         budget: OutputBudget,
         on_output: OnOutput | None = None,
-        silent: bool = False,
+        store_history: bool = True,
     ) -> ExecutionResult:
         """Run one cell; outputs stream to `on_output` as they arrive and are also returned."""
         async with self._lock:
             self.busy = True
             try:
-                return await self._execute(code, timeout=timeout, grace=grace, budget=budget, on_output=on_output,
-                                           silent=silent)  # fmt: skip
+                return await self._execute(
+                    code, timeout=timeout, grace=grace, budget=budget, on_output=on_output, store_history=store_history
+                )
             finally:
                 self.busy = False
                 self.last_used = time.monotonic()
 
-    async def _execute(self, code, *, timeout, grace, budget, on_output, silent) -> ExecutionResult:
+    async def _execute(self, code, *, timeout, grace, budget, on_output, store_history) -> ExecutionResult:
         assert self.client is not None
         started = time.monotonic()
         result = ExecutionResult(status="ok")
-        msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
+        msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False)
         deadline = started + timeout
         interrupted_at: float | None = None
         while True:

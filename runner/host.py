@@ -1,0 +1,372 @@
+"""The kernel host: owns the pool, the students' sessions and grading runs.
+
+Everything here runs on one asyncio loop in the runner process (`manage.py runner serve`);
+Django talks to it through `runner.client`. Kernels are started from this loop only, because
+the launch uses preexec_fn, which is not thread-safe.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cgroups import KernelCgroup, cgroup_version
+from .datasets import DirectoryDatasets
+from .exceptions import (
+    CodeTooLarge,
+    SandboxUnavailable,
+    SessionNotFound,
+    TooManySessions,
+    UnknownKernelSpec,
+)
+from .grading import GradingResult, GradingTest, harness_cell, new_nonce, not_run, parse_results
+from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, SandboxedKernel, matplotlib_cache
+from .outputs import OutputBudget
+from .pool import DatasetKey, KernelPool
+from .sandbox import MPL_CACHE, Limits, SandboxSpec, host_protections
+
+logger = logging.getLogger(__name__)
+KERNEL_SPECS = {"python3": "Python 3 (sandboxed)"}
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    pool_size: int = 2
+    max_kernels: int = 40
+    kernels_per_user: int = 3
+    idle_seconds: int = 1800
+    cell_timeout: float = 30.0
+    interrupt_grace: float = 3.0
+    limits: Limits = field(default_factory=Limits)
+    max_text_bytes: int = 256 * 1024
+    max_image_bytes: int = 4 * 1024 * 1024
+    max_code_bytes: int = 256 * 1024
+    preload: tuple[str, ...] = ("numpy", "scipy", "matplotlib", "pandas", "h5py")
+    cgroup_name: str = "panlearn"
+    insecure: bool = False
+    datasets_dir: Path = Path("var/datasets")
+    state_dir: Path = Path("var/runner")
+
+    @classmethod
+    def from_settings(cls) -> "HostConfig":
+        from django.conf import settings
+
+        return cls(
+            pool_size=settings.PANLEARN_RUNNER_POOL_SIZE,
+            max_kernels=settings.PANLEARN_RUNNER_MAX_KERNELS,
+            kernels_per_user=settings.PANLEARN_RUNNER_KERNELS_PER_USER,
+            idle_seconds=settings.PANLEARN_RUNNER_IDLE_SECONDS,
+            cell_timeout=settings.PANLEARN_RUNNER_CELL_TIMEOUT,
+            interrupt_grace=settings.PANLEARN_RUNNER_INTERRUPT_GRACE,
+            limits=Limits(
+                memory_mib=settings.PANLEARN_RUNNER_MEMORY_MIB,
+                pids=settings.PANLEARN_RUNNER_PIDS,
+                tmp_mib=settings.PANLEARN_RUNNER_TMP_MIB,
+            ),
+            max_text_bytes=settings.PANLEARN_RUNNER_MAX_TEXT_BYTES,
+            max_image_bytes=settings.PANLEARN_RUNNER_MAX_IMAGE_BYTES,
+            max_code_bytes=settings.PANLEARN_RUNNER_MAX_CODE_BYTES,
+            preload=tuple(name for name in settings.PANLEARN_RUNNER_PRELOAD.split(",") if name.strip()),
+            cgroup_name=settings.PANLEARN_RUNNER_CGROUP_NAME,
+            insecure=settings.PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS,
+            datasets_dir=Path(settings.PANLEARN_RUNNER_DATASETS_DIR),
+            state_dir=Path(settings.VAR_DIR) / "runner",
+        )
+
+
+@dataclass
+class Session:
+    id: str
+    user: str
+    context: str
+    kernel_name: str
+    datasets: DatasetKey
+    kernel: SandboxedKernel
+    created_at: float = field(default_factory=time.monotonic)
+    restarts: int = 0
+
+    @property
+    def status(self) -> str:
+        if not self.kernel.alive:
+            return "dead"
+        return "busy" if self.kernel.busy else "idle"
+
+    def describe(self) -> dict:
+        return {
+            "session_id": self.id,
+            "context": self.context,
+            "kernel": self.kernel_name,
+            "datasets": [dataset_id for dataset_id, _ in self.datasets],
+            "status": self.status,
+            "restarts": self.restarts,
+        }
+
+
+class KernelHost:
+    def __init__(self, config: HostConfig):
+        self.config = config
+        self.protections = []
+        self.secure = True
+        self.sessions: dict[str, Session] = {}
+        self.restarts_by_cause: Counter[str] = Counter()
+        self.culled = 0
+        self.datasets = DirectoryDatasets(config.datasets_dir)
+        self._cgroup_version: int | None = None
+        self._mpl_cache: Path | None = None
+        self._cull_task: asyncio.Task | None = None
+        self.pool: KernelPool | None = None
+
+    # -- start-up ----------------------------------------------------------------------------------
+
+    def check_protections(self) -> None:
+        """Refuse to run without every protection, unless the operator opted out loudly."""
+        self.protections = host_protections(self.config.cgroup_name)
+        missing = [check for check in self.protections if not check.ok]
+        if missing:
+            summary = "; ".join(f"{check.name}: {check.detail}" for check in missing)
+            if not self.config.insecure:
+                raise SandboxUnavailable(
+                    f"Refusing to run kernels without these protections: {summary}. "
+                    "Set PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS=1 only on a machine you can lose."
+                )
+            logger.warning("RUNNING KERNELS WITHOUT: %s", summary)
+        by_name = {check.name: check.ok for check in self.protections}
+        self.secure = by_name.get("seccomp", False)
+        self._cgroup_version = cgroup_version() if by_name.get("cgroups") else None
+
+    async def start(self) -> None:
+        self.check_protections()
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._mpl_cache = await asyncio.to_thread(matplotlib_cache, self.config.state_dir / "mplcache")
+        self.pool = KernelPool(
+            kernel_factory=self._new_kernel,
+            target_size=self.config.pool_size,
+            max_kernels=self.config.max_kernels,
+            preload_code=self._preload_code(),
+        )
+        self.pool.start()
+        self._cull_task = asyncio.create_task(self._cull_forever(), name="session-cull")
+
+    async def close(self) -> None:
+        if self._cull_task is not None:
+            self._cull_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cull_task
+        self.sessions.clear()
+        if self.pool is not None:
+            await self.pool.close()
+
+    def _preload_code(self) -> str:
+        lines = [
+            "import shutil as _shutil, os as _os",
+            f"_os.path.isdir({MPL_CACHE!r}) and _shutil.copytree({MPL_CACHE!r}, '/tmp/matplotlib', dirs_exist_ok=True)",
+        ]
+        lines += [f"import {module.strip()}" for module in self.config.preload]
+        if "matplotlib" in self.config.preload:
+            lines.append("import matplotlib.pyplot")
+        lines.append("del _shutil, _os")
+        return "\n".join(lines)
+
+    def _new_kernel(self, datasets: DatasetKey) -> SandboxedKernel:
+        limits = self.config.limits
+        cgroup = None
+        if self._cgroup_version is not None:
+            cgroup = KernelCgroup(
+                name=uuid.uuid4().hex,
+                parent=self.config.cgroup_name,
+                memory_bytes=limits.memory_mib << 20,
+                pids_max=limits.pids,
+                version=self._cgroup_version,
+            )
+        import sys
+
+        spec = SandboxSpec(
+            argv=[sys.executable, *KERNEL_ARGV],
+            limits=limits,
+            datasets=dict(datasets),
+            mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
+        )
+        return SandboxedKernel(spec=spec, cgroup=cgroup, secure=self.secure)
+
+    # -- sessions ----------------------------------------------------------------------------------
+
+    async def create_session(
+        self, *, user: str, context: str, kernel_name: str = "python3", datasets: list[str] = (), on_queue=None
+    ) -> Session:
+        if kernel_name not in KERNEL_SPECS:
+            raise UnknownKernelSpec(f"There is no “{kernel_name[:40]}” kernel on this server.")
+        resolved = self.datasets.resolve(list(datasets))
+        for session in self.sessions.values():
+            same_place = session.user == user and session.context == context and session.datasets == resolved
+            if same_place and session.kernel.alive:
+                return session
+        owned = [session for session in self.sessions.values() if session.user == user]
+        if len(owned) >= self.config.kernels_per_user:
+            oldest = min(owned, key=lambda session: session.kernel.last_used)
+            if oldest.kernel.busy:
+                raise TooManySessions()
+            await self.shutdown_session(oldest)  # the least recently used tab gives way
+        assert self.pool is not None
+        kernel = await self.pool.acquire(resolved, on_queue=on_queue)
+        session = Session(
+            id=uuid.uuid4().hex, user=user, context=context, kernel_name=kernel_name, datasets=resolved, kernel=kernel
+        )
+        self.sessions[session.id] = session
+        return session
+
+    def get_session(self, session_id: str, *, user: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None or session.user != user:  # another user's id looks exactly like a missing one
+            raise SessionNotFound()
+        return session
+
+    def _budget(self) -> OutputBudget:
+        return OutputBudget(max_text_bytes=self.config.max_text_bytes, max_image_bytes=self.config.max_image_bytes)
+
+    def _check_code(self, code: str) -> None:
+        size = len(code.encode("utf-8", errors="replace"))
+        if size > self.config.max_code_bytes:
+            raise CodeTooLarge(
+                f"This code is {size // 1024} KiB; cells are limited to {self.config.max_code_bytes // 1024} KiB."
+            )
+
+    async def execute(self, session: Session, code: str, *, on_output: OnOutput | None = None) -> ExecutionResult:
+        self._check_code(code)
+        if not session.kernel.alive:
+            await self._replace_kernel(session, cause="died")
+        result = await session.kernel.execute(
+            code,
+            timeout=self.config.cell_timeout,
+            grace=self.config.interrupt_grace,
+            budget=self._budget(),
+            on_output=on_output,
+        )
+        if result.status == "died":
+            await self._replace_kernel(session, cause=_limit_of(result))
+        elif result.status == "timeout" and not session.kernel.busy and "restarted" in result.message:
+            await self._replace_kernel(session, cause="timeout")
+        return result
+
+    async def _replace_kernel(self, session: Session, *, cause: str) -> None:
+        self.restarts_by_cause[cause] += 1
+        session.restarts += 1
+        assert self.pool is not None
+        old = session.kernel
+        await self.pool.release(old)
+        session.kernel = await self.pool.acquire(session.datasets)
+
+    async def interrupt(self, session: Session) -> None:
+        await session.kernel.interrupt()
+
+    async def restart(self, session: Session) -> None:
+        await self._replace_kernel(session, cause="requested")
+
+    async def shutdown_session(self, session: Session) -> None:
+        self.sessions.pop(session.id, None)
+        assert self.pool is not None
+        await self.pool.release(session.kernel)
+
+    async def complete(self, session: Session, code: str, cursor_pos: int) -> dict:
+        self._check_code(code)
+        return await session.kernel.request("complete_request", {"code": code, "cursor_pos": cursor_pos})
+
+    async def inspect(self, session: Session, code: str, cursor_pos: int) -> dict:
+        self._check_code(code)
+        content = {"code": code, "cursor_pos": cursor_pos, "detail_level": 0}
+        return await session.kernel.request("inspect_request", content)
+
+    async def _cull_forever(self) -> None:
+        while True:
+            await asyncio.sleep(min(60, max(1, self.config.idle_seconds / 4)))
+            now = time.monotonic()
+            for session in list(self.sessions.values()):
+                if not session.kernel.busy and now - session.kernel.last_used > self.config.idle_seconds:
+                    self.culled += 1
+                    await self.shutdown_session(session)
+
+    # -- grading -----------------------------------------------------------------------------------
+
+    async def grade(
+        self, *, code: str, tests: list[GradingTest], datasets: list[str] = (), timeout: float | None = None
+    ) -> GradingResult:
+        """Run code then tests in a fresh kernel that is thrown away afterwards."""
+        self._check_code(code)
+        started = time.monotonic()
+        resolved = self.datasets.resolve(list(datasets))
+        assert self.pool is not None
+        kernel = await self.pool.acquire(resolved)
+        try:
+            result = await self._grade_in(kernel, code=code, tests=tests, timeout=timeout or self.config.cell_timeout)
+        finally:
+            await self.pool.release(kernel)
+        result.duration_ms = (time.monotonic() - started) * 1000
+        return result
+
+    async def _grade_in(
+        self, kernel: SandboxedKernel, *, code: str, tests: list[GradingTest], timeout: float
+    ) -> GradingResult:
+        student = await kernel.execute(code, timeout=timeout, grace=self.config.interrupt_grace, budget=self._budget())
+        result = GradingResult(status="completed", student_outputs=student.outputs)
+        if student.truncated:
+            result.limits_hit.append("output")
+        if student.status in ("timeout", "died"):
+            result.limits_hit.append(_limit_of(student))
+            result.status, result.message = student.status, student.message
+            result.tests = not_run(tests, "not_run", student.message)
+            return result
+        nonce = new_nonce()
+        tests_timeout = sum(test.timeout for test in tests) + self.config.interrupt_grace
+        budget = OutputBudget(max_text_bytes=4 << 20, max_image_bytes=0)
+        run = await kernel.execute(
+            harness_cell(tests, nonce), timeout=tests_timeout, grace=1.0, budget=budget, store_history=False
+        )
+        outcomes = parse_results(run.outputs, tests, nonce)
+        if outcomes is None:
+            result.status = run.status if run.status in ("timeout", "died") else "error"
+            result.message = run.message or "The tests could not report their results."
+            if run.status in ("timeout", "died"):
+                result.limits_hit.append(_limit_of(run))
+            outcomes = not_run(tests, "error", result.message)
+        result.tests = outcomes
+        return result
+
+    # -- observability -----------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        pool = self.pool
+        return {
+            "status": "ok" if pool is not None else "starting",
+            "secure": self.secure and all(check.ok for check in self.protections),
+            "protections": {check.name: {"ok": check.ok, "detail": check.detail} for check in self.protections},
+        }
+
+    def metrics(self) -> dict:
+        pool = self.pool
+        busy = sum(1 for session in self.sessions.values() if session.kernel.busy)
+        return {
+            "pool_idle": pool.idle_count if pool else 0,
+            "pool_target": self.config.pool_size,
+            "kernels_total": pool.total if pool else 0,
+            "kernels_starting": pool.starting if pool else 0,
+            "kernels_max": self.config.max_kernels,
+            "sessions": len(self.sessions),
+            "sessions_busy": busy,
+            "sessions_idle": len(self.sessions) - busy,
+            "queue_length": pool.queue_length() if pool else 0,
+            "kernels_started": pool.stats.started if pool else 0,
+            "kernel_start_failures": pool.stats.start_failures if pool else 0,
+            "restarts_by_cause": dict(self.restarts_by_cause),
+            "sessions_culled": self.culled,
+        }
+
+
+def _limit_of(result: ExecutionResult) -> str:
+    if result.status == "timeout":
+        return "timeout"
+    if "memory" in result.message:
+        return "memory"
+    return "processes" if "processes" in result.message else "died"

@@ -1,0 +1,194 @@
+"""Pre-started kernels, handed out in milliseconds and refilled in the background.
+
+Kernels are keyed by their dataset set, because datasets are bind mounts fixed at start: the
+default key (no datasets) is kept warm at `target_size`; other keys start on demand. A kernel
+handed out is never returned to the pool: sessions and grading runs own it until shutdown.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .exceptions import PoolExhausted
+from .kernel import SandboxedKernel
+
+logger = logging.getLogger(__name__)
+DatasetKey = tuple[tuple[str, str], ...]
+
+
+@dataclass
+class PoolStats:
+    started: int = 0
+    start_failures: int = 0
+    handed_out: int = 0
+    waited: int = 0
+    start_seconds_total: float = 0.0
+
+
+class KernelPool:
+    def __init__(
+        self,
+        *,
+        kernel_factory: Callable[[DatasetKey], SandboxedKernel],
+        target_size: int,
+        max_kernels: int,
+        preload_code: str = "",
+        refill_concurrency: int = 2,
+    ):
+        self.kernel_factory = kernel_factory
+        self.target_size = target_size
+        self.max_kernels = max_kernels
+        self.preload_code = preload_code
+        self.refill_concurrency = refill_concurrency
+        self.idle: dict[DatasetKey, deque[SandboxedKernel]] = {(): deque()}
+        self.in_use: set[SandboxedKernel] = set()
+        self.starting = 0
+        self.stats = PoolStats()
+        self._waiters: deque[asyncio.Future] = deque()
+        self._refill_wakeup = asyncio.Event()
+        self._refill_task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
+
+    # -- counts ------------------------------------------------------------------------------------
+
+    @property
+    def idle_count(self) -> int:
+        return sum(len(kernels) for kernels in self.idle.values())
+
+    @property
+    def total(self) -> int:
+        return self.idle_count + len(self.in_use) + self.starting
+
+    def queue_length(self) -> int:
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._refill_task = asyncio.create_task(self._refill_forever(), name="kernel-pool-refill")
+        self._refill_wakeup.set()
+
+    async def fill(self, timeout: float = 120.0) -> None:
+        """Wait until the warm pool holds `target_size` kernels (used at start-up and in tests)."""
+        deadline = time.monotonic() + timeout
+        while len(self.idle[()]) < min(self.target_size, self.max_kernels) and time.monotonic() < deadline:
+            self._refill_wakeup.set()
+            await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        if self._refill_task is not None:
+            self._refill_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refill_task
+        kernels = [kernel for queue in self.idle.values() for kernel in queue] + list(self.in_use)
+        self.idle = {(): deque()}
+        self.in_use.clear()
+        await asyncio.gather(*(kernel.shutdown(now=True) for kernel in kernels), return_exceptions=True)
+
+    # -- hand-out ----------------------------------------------------------------------------------
+
+    async def acquire(self, datasets: DatasetKey = (), *, timeout: float = 60.0, on_queue=None) -> SandboxedKernel:
+        """A ready kernel for these datasets: a warm one if any, else a cold start while the host
+        has room, else a place in a fair queue until a kernel is released or refilled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            kernel = self._pop_idle(datasets)
+            if kernel is not None:
+                return self._hand_out(kernel)
+            if self.total < self.max_kernels and not self.queue_length():
+                return self._hand_out(await self._start_kernel(datasets, for_pool=False))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PoolExhausted()
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            self.stats.waited += 1
+            if on_queue is not None:
+                await on_queue(self.queue_length())
+            self._refill_wakeup.set()
+            try:
+                await asyncio.wait_for(waiter, min(remaining, 1.0))
+            except TimeoutError:
+                pass
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def _pop_idle(self, datasets: DatasetKey) -> SandboxedKernel | None:
+        queue = self.idle.get(datasets)
+        while queue:
+            kernel = queue.popleft()
+            if kernel.alive:
+                return kernel
+            task = asyncio.create_task(kernel.shutdown(now=True))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return None
+
+    def _hand_out(self, kernel: SandboxedKernel) -> SandboxedKernel:
+        self.in_use.add(kernel)
+        self.stats.handed_out += 1
+        kernel.last_used = time.monotonic()
+        self._refill_wakeup.set()
+        return kernel
+
+    async def release(self, kernel: SandboxedKernel) -> None:
+        """Shut a handed-out kernel down; its slot goes back to the pool's budget."""
+        self.in_use.discard(kernel)
+        await kernel.shutdown()
+        self._wake_one_waiter()
+        self._refill_wakeup.set()
+
+    def _wake_one_waiter(self) -> None:
+        while self._waiters:
+            waiter = self._waiters[0]
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+            self._waiters.popleft()
+
+    # -- refill ------------------------------------------------------------------------------------
+
+    async def _start_kernel(self, datasets: DatasetKey, *, for_pool: bool) -> SandboxedKernel:
+        self.starting += 1
+        started = time.monotonic()
+        try:
+            kernel = self.kernel_factory(datasets)
+            await kernel.start()
+            if self.preload_code:
+                await kernel.preload(self.preload_code)
+            self.stats.started += 1
+            self.stats.start_seconds_total += time.monotonic() - started
+            return kernel
+        except Exception:
+            self.stats.start_failures += 1
+            raise
+        finally:
+            self.starting -= 1
+
+    async def _refill_forever(self) -> None:
+        while True:
+            await self._refill_wakeup.wait()
+            self._refill_wakeup.clear()
+            while len(self.idle[()]) + self.starting < self.target_size and self.total < self.max_kernels:
+                batch = min(
+                    self.refill_concurrency - self.starting,
+                    self.target_size - len(self.idle[()]) - self.starting,
+                    self.max_kernels - self.total,
+                )
+                if batch <= 0:
+                    break
+                results = await asyncio.gather(
+                    *(self._start_kernel((), for_pool=True) for _ in range(batch)), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, SandboxedKernel):
+                        self.idle[()].append(result)
+                        self._wake_one_waiter()
+                    else:
+                        logger.error("A pooled kernel failed to start: %s", result)
+                        await asyncio.sleep(1.0)  # do not spin on a broken host
