@@ -146,3 +146,4 @@ LOGGING = {
 }
 
 from courses.conf import *  # app defaults, one prefixed module per app
+from runner.conf import *

@@ -7,3 +7,4 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 ALLOWED_HOSTS = ["*"]
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+PANLEARN_RUNNER_SECRET = env_str("PANLEARN_RUNNER_SECRET", "dev-only-runner-secret")
