@@ -1,0 +1,96 @@
+"""Pure parts of the runner: the sandbox command line, output caps, grading results."""
+
+import pytest
+
+from runner.grading import RESULT_MIME, GradingTest, parse_results
+from runner.host import HostConfig, KernelHost
+from runner.outputs import OutputBudget, output_from_message
+from runner.sandbox import HOME, Limits, Protection, SandboxSpec, bwrap_argv
+
+
+def argv_for(**spec_kwargs) -> list[str]:
+    spec = SandboxSpec(argv=["python", "-m", "ipykernel_launcher"], **spec_kwargs)
+    return bwrap_argv(spec, bwrap="bwrap", info_fd=5, seccomp_fd=6, files={"/run/kernel/connection.json": 7})
+
+
+def pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
+    return [(argv[i + 1], argv[i + 2]) for i, item in enumerate(argv) if item == flag]
+
+
+def test_sandbox_unshares_everything_and_drops_identity():
+    argv = argv_for()
+    for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in argv
+    assert argv[argv.index("--uid") + 1] == "65534"
+    assert argv[argv.index("--cap-drop") + 1] == "ALL"
+    assert argv[argv.index("--seccomp") + 1] == "6"
+    assert "--share-net" not in argv
+
+
+def test_sandbox_mounts_are_read_only_except_sized_tmpfs():
+    argv = argv_for(limits=Limits(tmp_mib=16), datasets={"refl": "/srv/data/refl"})
+    assert ("/srv/data/refl", "/data/refl") in pairs(argv, "--ro-bind")
+    assert not pairs(argv, "--bind")  # nothing from the host is writable
+    for target in ("/tmp", HOME, "/run/kernel"):
+        index = argv.index(target)
+        assert argv[index - 1] == "--tmpfs"
+        assert argv[index - 3] == "--size"
+    assert argv[argv.index("/tmp") - 2] == str(16 << 20)
+
+
+def test_sandbox_environment_is_explicit():
+    argv = argv_for(env={"EXTRA": "1"})
+    names = [argv[i + 1] for i, item in enumerate(argv) if item == "--setenv"]
+    assert "EXTRA" in names and "HOME" in names
+    assert not {"DJANGO_SECRET_KEY", "DATABASE_URL", "JPY_PARENT_PID"} & set(names)
+
+
+def stream(text: str) -> dict:
+    return {"header": {"msg_type": "stream"}, "content": {"name": "stdout", "text": text}}
+
+
+def test_text_output_is_capped_with_one_notice():
+    budget = OutputBudget(max_text_bytes=10, max_image_bytes=100)
+    first = output_from_message(stream("12345678"), budget)
+    second = output_from_message(stream("abcdefgh"), budget)
+    third = output_from_message(stream("more"), budget)
+    assert first[0]["text"] == "12345678"
+    assert second[0]["text"] == "ab"
+    assert second[1]["truncated"] and "Output truncated" in second[1]["text"]
+    assert third == []
+
+
+def test_images_have_their_own_budget():
+    budget = OutputBudget(max_text_bytes=1000, max_image_bytes=10)
+    message = {
+        "header": {"msg_type": "display_data"},
+        "content": {"data": {"image/png": "A" * 50, "text/plain": "<Figure>"}, "metadata": {}},
+    }
+    outputs = output_from_message(message, budget)
+    assert outputs[0]["data"] == {"text/plain": "<Figure>"}
+    assert "images" in outputs[1]["text"]
+
+
+def test_results_need_the_nonce_and_are_clamped():
+    tests = [GradingTest("a", "", "t", points=2), GradingTest("b", "", "t", points=1)]
+    forged = {"output_type": "display_data", "data": {RESULT_MIME: {"nonce": "guess", "results": []}}}
+    real = {
+        "output_type": "display_data",
+        "data": {RESULT_MIME: {"nonce": "n", "results": [{"name": "a", "status": "passed", "fraction": 7}]}},
+    }
+    assert parse_results([forged], tests, "n") is None
+    outcomes = parse_results([forged, real], tests, "n")
+    assert (outcomes[0].points, outcomes[1].status) == (2.0, "not_run")
+
+
+def test_host_refuses_to_start_without_a_protection(monkeypatch):
+    missing = [Protection("seccomp", False, "libseccomp not found"), Protection("cgroups", True, "cgroup v2")]
+    monkeypatch.setattr("runner.host.host_protections", lambda parent: missing)
+    from runner.exceptions import SandboxUnavailable
+
+    with pytest.raises(SandboxUnavailable, match="seccomp: libseccomp not found"):
+        KernelHost(HostConfig()).check_protections()
+    host = KernelHost(HostConfig(insecure=True))
+    host.check_protections()
+    assert host.secure is False
+    assert host.health()["secure"] is False
