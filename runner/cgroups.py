@@ -103,6 +103,8 @@ class KernelCgroup:
 
     def kill_all(self) -> None:
         for directory in self.directories:
+            if not directory.is_dir():
+                continue
             kill_file = directory / "cgroup.kill"
             if kill_file.exists():
                 kill_file.write_text("1")

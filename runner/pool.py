@@ -156,16 +156,17 @@ class KernelPool:
     async def _start_kernel(self, datasets: DatasetKey, *, for_pool: bool) -> SandboxedKernel:
         self.starting += 1
         started = time.monotonic()
+        kernel = self.kernel_factory(datasets)
         try:
-            kernel = self.kernel_factory(datasets)
             await kernel.start()
             if self.preload_code:
                 await kernel.preload(self.preload_code)
             self.stats.started += 1
             self.stats.start_seconds_total += time.monotonic() - started
             return kernel
-        except Exception:
+        except BaseException:  # also cancellation at shutdown: never leave a process or cgroup behind
             self.stats.start_failures += 1
+            await asyncio.shield(kernel.shutdown(now=True))
             raise
         finally:
             self.starting -= 1

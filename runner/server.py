@@ -225,7 +225,25 @@ def serve(host: KernelHost, *, secret: str, socket_path: str = "", port: int = 8
     """Run until interrupted. A unix socket is created with mode 0600."""
     app = build_app(host, secret=secret)
     if socket_path:
+        _remove_stale_socket(socket_path)
         os.umask(0o077)  # the socket file is then owner-only, like the secret
         web.run_app(app, path=socket_path, print=None)
     else:
         web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+def _remove_stale_socket(path: str) -> None:
+    """A socket file left by a crashed host would block the bind; a live host keeps its socket."""
+    import socket
+
+    if not os.path.exists(path):
+        return
+    probe = socket.socket(socket.AF_UNIX)
+    try:
+        probe.connect(path)
+    except OSError:
+        os.unlink(path)
+    else:
+        raise SystemExit(f"Another kernel host is already listening on {path}.")
+    finally:
+        probe.close()

@@ -15,10 +15,17 @@ python manage.py migrate --noinput -v 0
 python manage.py load_demo_content
 python manage.py collectstatic --noinput -v 0
 
-say "Starting the task worker"
+say "Starting the task worker and the sandboxed kernel runner"
 python manage.py db_worker > var/worker.log 2>&1 &
 WORKER_PID=$!
-trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+export PANLEARN_RUNNER_SOCKET="$ROOT/var/runner.sock"
+python manage.py runner serve > var/runner.log 2>&1 &
+RUNNER_PID=$!
+trap 'kill $WORKER_PID $RUNNER_PID 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 50); do [ -S "$PANLEARN_RUNNER_SOCKET" ] && break; kill -0 $RUNNER_PID 2>/dev/null || break; sleep 0.2; done
+if ! kill -0 $RUNNER_PID 2>/dev/null; then
+  printf '\033[1;33mThe kernel runner did not start, so code cells are off:\033[0m\n%s\n' "$(tail -n 3 var/runner.log)"
+fi
 
 cat <<MSG
 
@@ -28,7 +35,7 @@ cat <<MSG
   demo logins   student / panlearn-student
                 trainer / panlearn-trainer
                 admin   / panlearn-admin
-  task worker log: var/worker.log   ·   emails are printed here   ·   Ctrl+C stops
+  logs: var/worker.log, var/runner.log   ·   emails are printed here   ·   Ctrl+C stops
 
 MSG
 python -m uvicorn panlearn.asgi:application --host "$HOST" --port "$PORT" --log-level warning

@@ -142,7 +142,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # Page-by-page audit lines are in Wagtail's own log (admin → Reports); keep the console for problems.
-    "loggers": {name: {"level": "WARNING"} for name in ("wagtail", "django_tasks", "django_tasks_db")},
+    "loggers": {name: {"level": "WARNING"} for name in ("wagtail", "django_tasks", "django_tasks_db", "httpx")},
 }
 
 from courses.conf import *  # app defaults, one prefixed module per app
