@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import user_passes_test
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .selectors import runner_status
+
+
+@user_passes_test(lambda user: user.is_superuser)
+def runner_dashboard(request: HttpRequest) -> HttpResponse:
+    """Operators watch the pool, sessions and restarts here; a host that is down is a message, not a 500."""
+    return render(request, "runner/dashboard.html", {"status": runner_status()})
