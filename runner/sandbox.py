@@ -24,7 +24,7 @@ CONNECTION_FILE = f"{RUN_DIR}/connection.json"
 IPC_PREFIX = f"{RUN_DIR}/ipc"
 MPL_CACHE = "/opt/mplcache"
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/ssl/certs")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/ssl/certs", "/etc/fonts")
 PASSWD = f"root:x:0:0::/:/usr/sbin/nologin\nstudent:x:{SANDBOX_UID}:{SANDBOX_UID}:student:{HOME}:/usr/sbin/nologin\n"
 GROUP = f"root:x:0:\nstudent:x:{SANDBOX_UID}:\n"
 
