@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_deploy_check_reports_only_documented_warnings():
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "panlearn.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     }
