@@ -262,9 +262,22 @@ def _settings_kwargs() -> dict:
     }
 
 
-def get_client() -> RunnerClient:
+def get_client():
+    """The configured backend's blocking client (imports stay local: gateway.py imports this module)."""
+    from django.conf import settings
+
+    if settings.PANLEARN_RUNNER_BACKEND == "gateway":
+        from .gateway import get_gateway_client
+
+        return get_gateway_client()
     return RunnerClient(**_settings_kwargs())
 
 
-def get_async_client() -> AsyncRunnerClient:
+def get_async_client():
+    from django.conf import settings
+
+    if settings.PANLEARN_RUNNER_BACKEND == "gateway":
+        from .gateway import get_async_gateway_client
+
+        return get_async_gateway_client()
     return AsyncRunnerClient(**_settings_kwargs())

@@ -39,3 +39,8 @@ PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(
 )
 # Directory holding one sub-directory per dataset id (mounted read-only at /data/<id>).
 PANLEARN_RUNNER_DATASETS_DIR = env_str("PANLEARN_RUNNER_DATASETS_DIR", "var/datasets")
+# Which backend runs code: "host" (our sandboxed kernel host) or "gateway" (a Jupyter Kernel Gateway).
+PANLEARN_RUNNER_BACKEND = env_str("PANLEARN_RUNNER_BACKEND", "host")
+# The Kernel Gateway's base URL (with its --KernelGatewayApp.base_url, if any) and its auth token (KG_AUTH_TOKEN).
+PANLEARN_RUNNER_GATEWAY_URL = env_str("PANLEARN_RUNNER_GATEWAY_URL", "http://127.0.0.1:8888")
+PANLEARN_RUNNER_GATEWAY_TOKEN = env_str("PANLEARN_RUNNER_GATEWAY_TOKEN", "")

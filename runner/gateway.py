@@ -1,0 +1,841 @@
+"""Remote backend: the runner's client API served by a Jupyter Kernel Gateway.
+
+`GatewayClient` (blocking) and `AsyncGatewayClient` expose the same methods, return shapes and
+typed errors as `runner.client.RunnerClient` / `AsyncRunnerClient`, but drive a Jupyter Kernel
+Gateway (jupyter-kernel-gateway, `jupyter-websocket` personality): kernels are started, interrupted,
+restarted and deleted over REST (`/api/kernels`), and code runs over the kernel's WebSocket
+(`/api/kernels/{id}/channels`, the Jupyter message protocol as JSON, one connection per request).
+Every request carries `Authorization: token <token>`.
+
+Sessions. A session id is the gateway's kernel id (a random UUID). Which user and context own it
+lives in a session registry; the default one is shared by every client in this process. An id
+that is not in the registry, or that belongs to another user, is `SessionNotFound`, exactly like
+a missing one. The kernel is not asked who owns it: it runs the student's code, which can rewrite
+anything the kernel would answer. A multi-process deployment needs a shared registry (Django's
+cache, say): it only has to provide the methods of `InMemorySessionRegistry`.
+
+Isolation. The gateway starts kernels wherever and however its deployment says (containers,
+Enterprise Gateway, ...); panlearn cannot check that, so `health()` reports `secure: False`.
+Kernels receive only `PATH`, the gateway's `env_process_whitelist` and the `KERNEL_*` variables
+sent here, never the gateway's own environment.
+"""
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import aiohttp
+
+from . import client as runner_client
+from .exceptions import (
+    CellTimeout,
+    CodeTooLarge,
+    KernelDied,
+    PoolExhausted,
+    RunnerError,
+    RunnerUnavailable,
+    SessionNotFound,
+    UnknownKernelSpec,
+)
+from .grading import MAX_TESTS, GradingResult, GradingTest, harness_cell, new_nonce, not_run, parse_results
+from .outputs import OutputBudget, output_from_message
+
+AsyncOutputCallback = Callable[[dict], Awaitable[None]]
+PROTOCOL_VERSION = "5.3"
+MAX_WS_MESSAGE_BYTES = 64 << 20  # one kernel message; what reaches the student is capped by OutputBudget
+REQUEST_TIMEOUT = 5.0  # complete_request / inspect_request
+READY_TIMEOUT = 30.0  # a kernel that is (re)starting must answer on its WebSocket within this
+READY_ATTEMPT = 1.0  # ... and on one WebSocket within this, else the socket is opened again
+READY_ROUND = 0.2  # kernel_info_request is sent again this often while waiting
+DIED_MESSAGE = "Your Python session stopped unexpectedly and was restarted."
+DEAD_MESSAGE = "Your Python session stopped unexpectedly. Run the cell again to start a new one."
+CREDENTIALS_MESSAGE = "The code service rejected this server's credentials."
+PROTECTIONS = {
+    "isolation": {
+        "ok": False,
+        "detail": "Kernels run wherever the Kernel Gateway starts them: sandboxing, memory and process limits "
+        "come from the gateway's deployment, which panlearn cannot check.",
+    },
+    "environment": {
+        "ok": True,
+        "detail": "Kernels get only PATH, the gateway's env_process_whitelist and KERNEL_* variables.",
+    },
+}
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+def _setting(name: str, default: Any) -> Any:
+    """A Django setting when Django is configured, else `default` (so the module works without Django)."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed in panlearn
+        return default
+    return getattr(settings, name, default) if settings.configured else default
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    base_url: str
+    token: str = ""
+    cell_timeout: float = 30.0
+    interrupt_grace: float = 3.0
+    max_code_bytes: int = 256 * 1024
+    max_text_bytes: int = 256 * 1024
+    max_image_bytes: int = 4 * 1024 * 1024
+    timeout: float = 120.0  # one REST call (starting a kernel included)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        base_url: str,
+        token: str = "",
+        timeout: float = 120.0,
+        cell_timeout: float | None = None,
+        interrupt_grace: float | None = None,
+        max_code_bytes: int | None = None,
+        max_text_bytes: int | None = None,
+        max_image_bytes: int | None = None,
+    ) -> "GatewayConfig":
+        """Explicit values win; the rest come from Django settings if configured, else the defaults above."""
+        given = {
+            "cell_timeout": (cell_timeout, "PANLEARN_RUNNER_CELL_TIMEOUT"),
+            "interrupt_grace": (interrupt_grace, "PANLEARN_RUNNER_INTERRUPT_GRACE"),
+            "max_code_bytes": (max_code_bytes, "PANLEARN_RUNNER_MAX_CODE_BYTES"),
+            "max_text_bytes": (max_text_bytes, "PANLEARN_RUNNER_MAX_TEXT_BYTES"),
+            "max_image_bytes": (max_image_bytes, "PANLEARN_RUNNER_MAX_IMAGE_BYTES"),
+        }
+        values = {
+            name: value if value is not None else _setting(setting, cls.__dataclass_fields__[name].default)
+            for name, (value, setting) in given.items()
+        }
+        return cls(base_url=base_url.rstrip("/"), token=token, timeout=timeout, **values)
+
+
+# -- session registry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatewaySession:
+    session_id: str  # the gateway's kernel id
+    user: str
+    context: str
+    kernel: str
+    datasets: tuple[str, ...] = ()
+    restarts: int = 0
+
+
+class InMemorySessionRegistry:
+    """Who owns which gateway kernel, for this process; thread-safe. Counters feed `metrics()`."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, GatewaySession] = {}
+        self._counters: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> GatewaySession | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def put(self, session: GatewaySession) -> None:
+        with self._lock:
+            self._sessions[session.session_id] = session
+
+    def remove(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def find(self, *, user: str, context: str, kernel: str, datasets: tuple[str, ...]) -> GatewaySession | None:
+        wanted = (user, context, kernel, datasets)
+        with self._lock:
+            for session in self._sessions.values():
+                if (session.user, session.context, session.kernel, session.datasets) == wanted:
+                    return session
+        return None
+
+    def all(self) -> list[GatewaySession]:
+        with self._lock:
+            return list(self._sessions.values())
+
+    def count(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counters[name] += amount
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counters)
+
+
+DEFAULT_REGISTRY = InMemorySessionRegistry()
+
+
+def _describe(session: GatewaySession, model: dict | None) -> dict:
+    state = (model or {}).get("execution_state")
+    status = state if state in ("busy", "dead") else "idle"  # "starting" kernels already queue requests
+    return {
+        "session_id": session.session_id,
+        "context": session.context,
+        "kernel": session.kernel,
+        "datasets": list(session.datasets),
+        "status": status,
+        "restarts": session.restarts,
+    }
+
+
+# -- the websocket ---------------------------------------------------------------------------------
+
+
+class _ChannelClosed(Exception):
+    pass
+
+
+class _Channels:
+    """One WebSocket to a kernel's channels, speaking the legacy JSON message protocol."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
+        self.ws = ws
+        self.session = uuid.uuid4().hex
+
+    async def send(self, msg_type: str, content: dict, channel: str = "shell") -> str:
+        msg_id = uuid.uuid4().hex
+        message = {
+            "header": {
+                "msg_id": msg_id,
+                "msg_type": msg_type,
+                "username": "panlearn",
+                "session": self.session,
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "version": PROTOCOL_VERSION,
+            },
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": channel,
+            "buffers": [],
+        }
+        try:
+            await self.ws.send_str(json.dumps(message))
+        except (aiohttp.ClientError, ConnectionError, RuntimeError) as error:
+            raise _ChannelClosed() from error
+        return msg_id
+
+    async def receive(self, timeout: float) -> dict | None:
+        """The next message, None when `timeout` passes first; _ChannelClosed when the socket ends."""
+        try:
+            frame = await self.ws.receive(timeout=max(timeout, 0.001))  # 0 would mean "no timeout"
+        except TimeoutError:
+            return None
+        if frame.type == aiohttp.WSMsgType.TEXT:
+            try:
+                message = json.loads(frame.data)
+            except ValueError:
+                return {}
+            return message if isinstance(message, dict) else {}
+        if frame.type == aiohttp.WSMsgType.BINARY:
+            return {}  # messages with binary buffers (comms, widgets): no output of ours
+        raise _ChannelClosed()
+
+    async def ready(self, timeout: float) -> bool:
+        """Whether the kernel answers a kernel_info_request on control (answered even while a cell runs)
+        and its iopub messages reach this socket (a new subscription can miss the first ones)."""
+        sent: set[str] = set()
+        heard: set[str] = set()
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                sent.add(await self.send("kernel_info_request", {}, channel="control"))
+                round_end = min(deadline, time.monotonic() + READY_ROUND)
+                while (remaining := round_end - time.monotonic()) > 0:
+                    message = await self.receive(remaining)
+                    if message and _parent_id(message) in sent:
+                        heard.add(message.get("channel", ""))
+                    if {"control", "iopub"} <= heard:
+                        return True
+        except _ChannelClosed:
+            pass
+        return False
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+
+
+def _msg_type(message: dict) -> str:
+    return message.get("msg_type") or message.get("header", {}).get("msg_type", "")
+
+
+def _parent_id(message: dict) -> str | None:
+    return (message.get("parent_header") or {}).get("msg_id")
+
+
+# -- the async client ------------------------------------------------------------------------------
+
+
+class AsyncGatewayClient:
+    """Non-blocking client of a Jupyter Kernel Gateway, with `AsyncRunnerClient`'s API."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str = "",
+        timeout: float = 120.0,
+        cell_timeout: float | None = None,
+        interrupt_grace: float | None = None,
+        max_code_bytes: int | None = None,
+        max_text_bytes: int | None = None,
+        max_image_bytes: int | None = None,
+        registry: InMemorySessionRegistry | None = None,
+    ):
+        self.config = GatewayConfig.resolve(
+            base_url=base_url,
+            token=token,
+            timeout=timeout,
+            cell_timeout=cell_timeout,
+            interrupt_grace=interrupt_grace,
+            max_code_bytes=max_code_bytes,
+            max_text_bytes=max_text_bytes,
+            max_image_bytes=max_image_bytes,
+        )
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+        self._http: aiohttp.ClientSession | None = None
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def __aenter__(self) -> "AsyncGatewayClient":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            headers = {"Authorization": f"token {self.config.token}"} if self.config.token else {}
+            self._http = aiohttp.ClientSession(
+                headers=headers, timeout=aiohttp.ClientTimeout(total=self.config.timeout, connect=5.0)
+            )
+        return self._http
+
+    async def _request(self, method: str, path: str, *, json_body: dict | None = None) -> tuple[int, Any]:
+        """(status, decoded JSON or None); transport failures and bad credentials are RunnerUnavailable."""
+        try:
+            async with self._session().request(method, self.config.base_url + path, json=json_body) as response:
+                status, text = response.status, await response.text()
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RunnerUnavailable() from error
+        if status == 401:
+            raise RunnerUnavailable(CREDENTIALS_MESSAGE)
+        if status in (502, 503, 504):
+            raise RunnerUnavailable()
+        try:
+            payload = json.loads(text) if text else None
+        except ValueError:
+            payload = None
+        return status, payload
+
+    async def _kernel_call(self, method: str, session: GatewaySession, action: str = "") -> Any:
+        """A REST call on one session's kernel; a kernel the gateway no longer has ends the session."""
+        status, payload = await self._request(method, f"/api/kernels/{session.session_id}{action}")
+        if status == 404:
+            self.registry.remove(session.session_id)
+            raise SessionNotFound()
+        if status >= 400:
+            raise RunnerError()
+        return payload
+
+    async def _kernel_model(self, session_id: str) -> dict | None:
+        status, payload = await self._request("GET", f"/api/kernels/{session_id}")
+        if status == 404:
+            return None
+        if status >= 400 or not isinstance(payload, dict):
+            raise RunnerError()
+        return payload
+
+    async def _start_kernel(self, kernel: str, env: dict[str, str]) -> dict:
+        status, payload = await self._request("POST", "/api/kernels", json_body={"name": kernel, "env": env})
+        if status == 403:
+            raise PoolExhausted("All code sessions are busy. Try again in a minute.")
+        if status >= 400 or not isinstance(payload, dict) or "id" not in payload:
+            self.registry.count("kernel_start_failures")
+            raise KernelDied("Your Python session could not be started. Try again in a few seconds.")
+        self.registry.count("kernels_started")
+        return payload
+
+    async def _delete_kernel(self, kernel_id: str) -> None:
+        status, _ = await self._request("DELETE", f"/api/kernels/{kernel_id}")
+        if status >= 400 and status != 404:
+            raise RunnerError()
+
+    async def _check_spec(self, kernel: str) -> None:
+        status, payload = await self._request("GET", "/api/kernelspecs")
+        if status >= 400 or not isinstance(payload, dict):
+            raise RunnerError()
+        if kernel not in (payload.get("kernelspecs") or {}):
+            raise UnknownKernelSpec(f"There is no “{kernel[:40]}” kernel on this server.")
+
+    async def _connect(self, kernel_id: str) -> _Channels:
+        url = self.config.base_url.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
+        try:
+            ws = await self._session().ws_connect(
+                url, params={"session_id": uuid.uuid4().hex}, max_msg_size=MAX_WS_MESSAGE_BYTES, autoping=True
+            )
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status == 404:
+                self.registry.remove(kernel_id)
+                raise SessionNotFound() from error
+            if error.status in (401, 403):
+                raise RunnerUnavailable(CREDENTIALS_MESSAGE) from error
+            raise RunnerUnavailable() from error
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RunnerUnavailable() from error
+        return _Channels(ws)
+
+    @contextlib.asynccontextmanager
+    async def _channels(self, kernel_id: str) -> AsyncIterator[_Channels]:
+        """A WebSocket whose kernel has answered on it. A socket opened while the gateway restarts a
+        dead kernel can be wired to the old ports and never hear back: then it is opened again."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            channels = await self._connect(kernel_id)
+            if await channels.ready(min(READY_ATTEMPT, max(deadline - time.monotonic(), 0.001))):
+                break
+            await channels.close()
+            model = await self._kernel_model(kernel_id)
+            if model is None:
+                self.registry.remove(kernel_id)
+                raise SessionNotFound()
+            if model.get("execution_state") == "dead" or time.monotonic() >= deadline:
+                raise KernelDied("Your Python session does not answer. Restart it and try again.")
+        try:
+            yield channels
+        finally:
+            await channels.close()
+
+    def _owned(self, session_id: str, user: str) -> GatewaySession:
+        session = self.registry.get(str(session_id))
+        if session is None or session.user != str(user):  # another user's id looks exactly like a missing one
+            raise SessionNotFound()
+        return session
+
+    def _check_code(self, code: str) -> None:
+        size = len(code.encode("utf-8", errors="replace"))
+        if size > self.config.max_code_bytes:
+            raise CodeTooLarge(
+                f"This code is {size // 1024} KiB; cells are limited to {self.config.max_code_bytes // 1024} KiB."
+            )
+
+    def _budget(self) -> OutputBudget:
+        return OutputBudget(max_text_bytes=self.config.max_text_bytes, max_image_bytes=self.config.max_image_bytes)
+
+    def _restarted(self, session: GatewaySession, cause: str) -> GatewaySession:
+        self.registry.count(f"restarts:{cause}")
+        session = replace(session, restarts=session.restarts + 1)
+        if self.registry.get(session.session_id) is not None:
+            self.registry.put(session)
+        return session
+
+    # -- running a cell ----------------------------------------------------------------------------
+
+    async def _run_cell(
+        self,
+        channels: _Channels,
+        kernel_id: str,
+        code: str,
+        *,
+        timeout: float,
+        grace: float,
+        budget: OutputBudget,
+        on_output: AsyncOutputCallback | None = None,
+        store_history: bool = True,
+        restart_on_timeout: bool = True,
+    ) -> "runner_client.ExecuteReply":
+        """Run one cell; outputs go to `on_output` as they arrive. After `timeout` the kernel is
+        interrupted; if the cell is still running `grace` seconds later, the kernel is restarted."""
+        started = time.monotonic()
+        reply = runner_client.ExecuteReply(status="ok")
+        content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
+        try:
+            msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
+        except _ChannelClosed:
+            raise RunnerUnavailable() from None
+        deadline = started + timeout
+        interrupted_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None and now >= deadline:
+                await self._request("POST", f"/api/kernels/{kernel_id}/interrupt")
+                interrupted_at = now = time.monotonic()
+            if interrupted_at is not None and now >= interrupted_at + grace:
+                reply.status = "timeout"
+                if restart_on_timeout:
+                    await self._request("POST", f"/api/kernels/{kernel_id}/restart")
+                    reply.message = (
+                        f"Your code ran for more than {timeout:g} s and did not stop when interrupted, "
+                        "so the kernel was restarted."
+                    )
+                else:
+                    reply.message = f"Your code ran for more than {timeout:g} s and did not stop when interrupted."
+                break
+            try:
+                message = await channels.receive((deadline if interrupted_at is None else interrupted_at + grace) - now)
+            except _ChannelClosed:
+                reply.status, reply.message = "died", DEAD_MESSAGE
+                break
+            if not message:
+                continue
+            kind = _msg_type(message)
+            state = message.get("content", {}).get("execution_state") if kind == "status" else None
+            if state in ("restarting", "dead"):  # sent by the gateway, not the kernel: no parent
+                reply.status, reply.message = "died", DIED_MESSAGE if state == "restarting" else DEAD_MESSAGE
+                break
+            if message.get("channel", "iopub") != "iopub" or _parent_id(message) != msg_id:
+                continue
+            if state == "idle":
+                break
+            if kind == "execute_input":
+                reply.execution_count = message["content"].get("execution_count")
+                continue
+            if kind == "error":
+                reply.status = "error"
+            for output in output_from_message(message, budget):
+                reply.outputs.append(output)
+                if on_output is not None:
+                    await on_output(output)
+        if interrupted_at is not None and reply.status in ("ok", "error"):
+            reply.status = "timeout"
+            reply.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
+        reply.truncated = bool(budget.truncated)
+        reply.duration_ms = (time.monotonic() - started) * 1000
+        return reply
+
+    async def _shell_request(self, kernel_id: str, msg_type: str, content: dict) -> dict:
+        """A shell request with a reply (complete_request, inspect_request): the reply's content."""
+        async with self._channels(kernel_id) as channels:
+            try:
+                msg_id = await channels.send(msg_type, content)
+                deadline = time.monotonic() + REQUEST_TIMEOUT
+                while (remaining := deadline - time.monotonic()) > 0:
+                    message = await channels.receive(remaining)
+                    if message and message.get("channel") == "shell" and _parent_id(message) == msg_id:
+                        return message.get("content", {})
+            except _ChannelClosed:
+                raise RunnerUnavailable() from None
+        raise CellTimeout("The editor's request took too long.")
+
+    # -- the runner API ----------------------------------------------------------------------------
+
+    async def health(self) -> dict:
+        status, payload = await self._request("GET", "/api")
+        if status >= 400:
+            raise RunnerUnavailable()
+        return {
+            "status": "ok",
+            "secure": False,
+            "backend": "gateway",
+            "gateway_version": (payload or {}).get("version", ""),
+            "protections": {name: dict(check) for name, check in PROTECTIONS.items()},
+        }
+
+    async def metrics(self) -> dict:
+        status, payload = await self._request("GET", "/api/kernels")
+        listed = status < 400 and isinstance(payload, list)  # the gateway lists kernels only with list_kernels
+        states = {kernel.get("id"): kernel.get("execution_state") for kernel in payload} if listed else {}
+        sessions = self.registry.all()
+        busy = sum(1 for session in sessions if states.get(session.session_id) == "busy")
+        counters = self.registry.counters()
+        return {
+            "backend": "gateway",
+            "kernels_listed": listed,
+            "kernels_total": len(states) if listed else None,
+            "kernels_busy": sum(1 for state in states.values() if state == "busy") if listed else None,
+            "kernels_starting": sum(1 for state in states.values() if state == "starting") if listed else None,
+            "connections": sum(kernel.get("connections", 0) for kernel in payload) if listed else None,
+            "kernels_max": None,
+            "pool_idle": 0,
+            "pool_target": 0,
+            "queue_length": 0,
+            "sessions": len(sessions),
+            "sessions_busy": busy,
+            "sessions_idle": len(sessions) - busy,
+            "kernels_started": counters.get("kernels_started", 0),
+            "kernel_start_failures": counters.get("kernel_start_failures", 0),
+            "restarts_by_cause": {
+                name.removeprefix("restarts:"): value
+                for name, value in counters.items()
+                if name.startswith("restarts:")
+            },
+            "sessions_culled": 0,
+        }
+
+    async def create_session(
+        self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
+    ) -> dict:
+        """A kernel for this user and context: the live one they have, else a new one. No queue here."""
+        user, context, kernel = str(user), str(context), str(kernel)
+        dataset_ids = tuple(str(item) for item in datasets)
+        existing = self.registry.find(user=user, context=context, kernel=kernel, datasets=dataset_ids)
+        if existing is not None:
+            model = await self._kernel_model(existing.session_id)
+            if model is not None and model.get("execution_state") != "dead":
+                return _describe(existing, model)
+            self.registry.remove(existing.session_id)
+            with contextlib.suppress(RunnerError):
+                await self._delete_kernel(existing.session_id)
+        await self._check_spec(kernel)
+        env = {"KERNEL_USERNAME": user, "KERNEL_PANLEARN_CONTEXT": context}
+        if dataset_ids:
+            env["KERNEL_PANLEARN_DATASETS"] = ",".join(dataset_ids)
+        model = await self._start_kernel(kernel, env)
+        session = GatewaySession(
+            session_id=model["id"], user=user, context=context, kernel=kernel, datasets=dataset_ids
+        )
+        self.registry.put(session)
+        return _describe(session, model)
+
+    async def execute(
+        self, session_id: str, *, user: str, code: str, on_output: AsyncOutputCallback | None = None
+    ) -> "runner_client.ExecuteReply":
+        session = self._owned(session_id, user)
+        code = str(code)
+        self._check_code(code)
+        async with self._channels(session.session_id) as channels:
+            reply = await self._run_cell(
+                channels,
+                session.session_id,
+                code,
+                timeout=self.config.cell_timeout,
+                grace=self.config.interrupt_grace,
+                budget=self._budget(),
+                on_output=on_output,
+            )
+        if reply.status == "died" or (reply.status == "timeout" and "restarted" in reply.message):
+            session = self._restarted(session, "died" if reply.status == "died" else "timeout")
+        if reply.message == DEAD_MESSAGE:  # the gateway could not bring it back: the session is over
+            self.registry.remove(session.session_id)
+            reply.session = {**_describe(session, None), "status": "dead"}
+        else:
+            reply.session = _describe(session, {"execution_state": "idle"})
+        return reply
+
+    async def status(self, session_id: str, *, user: str) -> dict:
+        session = self._owned(session_id, user)
+        return _describe(session, await self._kernel_call("GET", session))
+
+    async def interrupt(self, session_id: str, *, user: str) -> dict:
+        session = self._owned(session_id, user)
+        await self._kernel_call("POST", session, "/interrupt")
+        return _describe(session, None)
+
+    async def restart(self, session_id: str, *, user: str) -> dict:
+        session = self._owned(session_id, user)
+        model = await self._kernel_call("POST", session, "/restart")
+        return _describe(self._restarted(session, "requested"), model)
+
+    async def shutdown(self, session_id: str, *, user: str) -> dict:
+        session = self._owned(session_id, user)
+        self.registry.remove(session.session_id)
+        await self._delete_kernel(session.session_id)
+        return {"deleted": session.session_id}
+
+    async def complete(self, session_id: str, *, user: str, code: str, cursor_pos: int) -> dict:
+        session = self._owned(session_id, user)
+        self._check_code(str(code))
+        content = {"code": str(code), "cursor_pos": int(cursor_pos)}
+        return await self._shell_request(session.session_id, "complete_request", content)
+
+    async def inspect(self, session_id: str, *, user: str, code: str, cursor_pos: int) -> dict:
+        session = self._owned(session_id, user)
+        self._check_code(str(code))
+        content = {"code": str(code), "cursor_pos": int(cursor_pos), "detail_level": 0}
+        return await self._shell_request(session.session_id, "inspect_request", content)
+
+    async def grade(self, *, code: str, tests: list[dict], datasets=(), timeout: float | None = None) -> dict:
+        """Code then tests in a fresh kernel that is deleted afterwards; the shape of the host's /v1/grade."""
+        grading_tests = _grading_tests(tests)
+        code = str(code)
+        self._check_code(code)
+        cell_timeout = min(float(timeout), 600.0) if timeout else self.config.cell_timeout
+        started = time.monotonic()
+        env = {"KERNEL_USERNAME": "panlearn-grader", "KERNEL_PANLEARN_CONTEXT": "grading"}
+        if datasets:
+            env["KERNEL_PANLEARN_DATASETS"] = ",".join(str(item) for item in datasets)
+        await self._check_spec("python3")
+        kernel_id = (await self._start_kernel("python3", env))["id"]
+        try:
+            async with self._channels(kernel_id) as channels:
+                result = await self._grade_in(channels, kernel_id, code=code, tests=grading_tests, timeout=cell_timeout)
+        finally:
+            with contextlib.suppress(RunnerError):
+                await self._delete_kernel(kernel_id)
+        result.duration_ms = (time.monotonic() - started) * 1000
+        payload = asdict(result)
+        payload["points"], payload["points_possible"] = result.points, result.points_possible
+        return payload
+
+    async def _grade_in(
+        self, channels: _Channels, kernel_id: str, *, code: str, tests: list[GradingTest], timeout: float
+    ) -> GradingResult:
+        """As `KernelHost._grade_in`: the student's cell, then the tests as a second cell under a nonce."""
+        grace = self.config.interrupt_grace
+        student = await self._run_cell(
+            channels, kernel_id, code, timeout=timeout, grace=grace, budget=self._budget(), restart_on_timeout=False
+        )
+        result = GradingResult(status="completed", student_outputs=student.outputs)
+        if student.truncated:
+            result.limits_hit.append("output")
+        if student.status in ("timeout", "died"):
+            result.limits_hit.append(student.status)
+            result.status, result.message = student.status, student.message
+            result.tests = not_run(tests, "not_run", student.message)
+            return result
+        nonce = new_nonce()
+        tests_timeout = sum(test.timeout for test in tests) + grace
+        budget = OutputBudget(max_text_bytes=4 << 20, max_image_bytes=0)
+        run = await self._run_cell(
+            channels,
+            kernel_id,
+            harness_cell(tests, nonce),
+            timeout=tests_timeout,
+            grace=1.0,
+            budget=budget,
+            store_history=False,
+            restart_on_timeout=False,
+        )
+        outcomes = parse_results(run.outputs, tests, nonce)
+        if outcomes is None:
+            result.status = run.status if run.status in ("timeout", "died") else "error"
+            result.message = run.message or "The tests could not report their results."
+            if run.status in ("timeout", "died"):
+                result.limits_hit.append(run.status)
+            outcomes = not_run(tests, "error", result.message)
+        result.tests = outcomes
+        return result
+
+
+def _grading_tests(raw_tests: list[dict]) -> list[GradingTest]:
+    """The same validation as the host's /v1/grade endpoint."""
+    if not isinstance(raw_tests, list) or not 0 < len(raw_tests) <= MAX_TESTS:
+        raise ValueError(f"tests must be a list of 1 to {MAX_TESTS} tests")
+    return [
+        GradingTest(
+            name=str(item["name"]),
+            source=str(item["source"]),
+            function=str(item["function"]),
+            points=float(item.get("points", 1.0)),
+            timeout=min(float(item.get("timeout", 5.0)), 120.0),
+        )
+        for item in raw_tests
+    ]
+
+
+# -- the blocking client ---------------------------------------------------------------------------
+
+
+def _run_sync(coroutine: Awaitable) -> Any:
+    """Run a coroutine to completion from sync code; from inside a running loop, on a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-client") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class GatewayClient:
+    """Blocking client, for tasks and management commands: each call runs the async client on a
+    short-lived event loop in the calling thread, so callbacks run in the caller's thread too."""
+
+    def __init__(self, *, base_url: str, token: str = "", timeout: float = 120.0, registry=None, **limits):
+        self.config = GatewayConfig.resolve(
+            base_url=base_url, token=token, timeout=timeout, **limits
+        )  # settings are read once
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "GatewayClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, name: str, *args, **kwargs) -> Any:
+        async def call():
+            async with AsyncGatewayClient(**asdict(self.config), registry=self.registry) as client:
+                return await getattr(client, name)(*args, **kwargs)
+
+        return _run_sync(call())
+
+    def health(self) -> dict:
+        return self._call("health")
+
+    def metrics(self) -> dict:
+        return self._call("metrics")
+
+    def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
+        return self._call("create_session", user=user, context=context, kernel=kernel, datasets=datasets)
+
+    def execute(
+        self, session_id: str, *, user: str, code: str, on_output: Callable[[dict], None] | None = None
+    ) -> "runner_client.ExecuteReply":
+        relay = None
+        if on_output is not None:
+
+            async def relay(output: dict) -> None:
+                on_output(output)
+
+        return self._call("execute", session_id, user=user, code=code, on_output=relay)
+
+    def status(self, session_id: str, *, user: str) -> dict:
+        return self._call("status", session_id, user=user)
+
+    def interrupt(self, session_id: str, *, user: str) -> dict:
+        return self._call("interrupt", session_id, user=user)
+
+    def restart(self, session_id: str, *, user: str) -> dict:
+        return self._call("restart", session_id, user=user)
+
+    def shutdown(self, session_id: str, *, user: str) -> dict:
+        return self._call("shutdown", session_id, user=user)
+
+    def complete(self, session_id: str, *, user: str, code: str, cursor_pos: int) -> dict:
+        return self._call("complete", session_id, user=user, code=code, cursor_pos=cursor_pos)
+
+    def inspect(self, session_id: str, *, user: str, code: str, cursor_pos: int) -> dict:
+        return self._call("inspect", session_id, user=user, code=code, cursor_pos=cursor_pos)
+
+    def grade(self, *, code: str, tests: list[dict], datasets=(), timeout: float | None = None) -> dict:
+        return self._call("grade", code=code, tests=tests, datasets=datasets, timeout=timeout)
+
+
+# -- from settings ---------------------------------------------------------------------------------
+
+
+def _settings_kwargs() -> dict:
+    from django.conf import settings
+
+    return {"base_url": settings.PANLEARN_RUNNER_GATEWAY_URL, "token": settings.PANLEARN_RUNNER_GATEWAY_TOKEN}
+
+
+def get_gateway_client() -> GatewayClient:
+    return GatewayClient(**_settings_kwargs())
+
+
+def get_async_gateway_client() -> AsyncGatewayClient:
+    return AsyncGatewayClient(**_settings_kwargs())
