@@ -81,6 +81,12 @@ class KernelCgroup:
             finally:
                 os.close(fd)
 
+    def process_count(self) -> int:
+        try:
+            return len((self.directories[-1] / "cgroup.procs").read_text().split())
+        except OSError:
+            return 0
+
     def oom_kills(self) -> int:
         if self.version == 2:
             return _read_key(self.directories[0] / "memory.events", "oom_kill")

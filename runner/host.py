@@ -247,6 +247,12 @@ class KernelHost:
         )
         if result.status == "died":
             await self._replace_kernel(session, cause=_limit_of(result))
+        elif result.status == "timeout" and session.kernel.has_strays():
+            result.message = (
+                f"Your code ran for more than {self.config.cell_timeout:g} s and left processes running, "
+                "so the kernel was restarted."
+            )
+            await self._replace_kernel(session, cause="timeout")
         elif result.status == "timeout" and not session.kernel.busy and "restarted" in result.message:
             await self._replace_kernel(session, cause="timeout")
         return result

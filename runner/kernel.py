@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 
 from .cgroups import KernelCgroup
@@ -101,6 +102,7 @@ class SandboxedKernel:
         try:
             self.process = subprocess.Popen(
                 argv,
+                env={},  # bwrap is pid 1 inside: its /proc/1/environ is readable by the kernel
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,
@@ -118,12 +120,31 @@ class SandboxedKernel:
             raise KernelDied(f"The sandbox did not start: {self._stderr_tail() or error}") from error
         self.child_pid = int(info["child-pid"])
         host_connection = {**connection, "ip": f"/proc/{self.child_pid}/root{IPC_PREFIX}"}
+        await self._wait_sockets(timeout)
         self.client = AsyncKernelClient()
+        self.client.context.setsockopt(zmq.RECONNECT_IVL, -1)
         self.client.load_connection_info(host_connection)
-        self.client.start_channels()
+        self.client.start_channels(hb=False)
         await self._wait_ready(timeout)
         self.ready_at = time.monotonic()
         return self
+
+    async def _wait_sockets(self, timeout: float) -> None:
+        import stat as stat_module
+
+        deadline = time.monotonic() + timeout
+        paths = [f"/proc/{self.child_pid}/root{IPC_PREFIX}-{port}" for port in range(1, 6)]
+        while time.monotonic() < deadline:
+            if not self.alive:
+                raise KernelDied(self.death_reason())
+            try:
+                if all(stat_module.S_ISSOCK(os.lstat(path).st_mode) for path in paths):
+                    return
+            except FileNotFoundError:
+                pass
+            await asyncio.sleep(0.01)
+        await self.shutdown(now=True)
+        raise KernelDied("The Python session did not start in time.")
 
     @staticmethod
     def _read_info(fd: int) -> dict:
@@ -163,6 +184,12 @@ class SandboxedKernel:
                 return
         await self.shutdown(now=True)
         raise KernelDied("The Python session did not start in time.")
+
+    def has_strays(self) -> bool:
+        """Processes besides bwrap, its init and the kernel (a cell's children that outlived it)."""
+        if self.cgroup is None:
+            return False
+        return self.cgroup.process_count() > 3
 
     @property
     def alive(self) -> bool:

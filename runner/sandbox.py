@@ -125,6 +125,7 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     for path in (*python_paths(), *spec.extra_ro_paths):
         argv += ["--ro-bind", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]
     argv += ["--size", str(1 << 20), "--tmpfs", RUN_DIR]
