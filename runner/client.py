@@ -105,8 +105,8 @@ class RunnerClient:
                     response.read()
                     _check(response)
                 for line in response.iter_lines():
-                    if line.strip():
-                        yield json.loads(line)
+                    if line.startswith("data: "):
+                        yield json.loads(line.removeprefix("data: "))
         except httpx.TransportError as error:
             raise exceptions.RunnerUnavailable() from error
 
@@ -190,8 +190,8 @@ class AsyncRunnerClient:
                     await response.aread()
                     _check(response)
                 async for line in response.aiter_lines():
-                    if line.strip():
-                        yield json.loads(line)
+                    if line.startswith("data: "):
+                        yield json.loads(line.removeprefix("data: "))
         except httpx.TransportError as error:
             raise exceptions.RunnerUnavailable() from error
 

@@ -1,7 +1,8 @@
 """HTTP API of the kernel host (aiohttp), on a unix socket or a loopback port.
 
 Every route but /v1/health needs `Authorization: Bearer <PANLEARN_RUNNER_SECRET>`. Streaming
-routes answer NDJSON: one JSON object per line, sent as soon as the kernel produces it.
+routes answer server-sent events: one `data:` JSON object per event, sent as soon as the kernel
+produces it.
 """
 
 import hmac
@@ -64,13 +65,13 @@ def _session(request: web.Request, user: str):
 
 
 async def _stream(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-store"})
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     await response.prepare(request)
     return response
 
 
 async def _send(response: web.StreamResponse, payload: dict) -> None:
-    await response.write(json.dumps(payload).encode() + b"\n")
+    await response.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
 
 
 async def health(request: web.Request) -> web.Response:
