@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 
 from runner.host import HostConfig, KernelHost
 from runner.kernel import SandboxedKernel
+from runner.launch import sandbox_init_pid, spawn_sandbox
 from runner.sandbox import IPC_PREFIX, SandboxSpec
 
 PRELOAD = "numpy,scipy,matplotlib,matplotlib.pyplot,pandas,h5py"
@@ -132,11 +134,9 @@ async def measure_pool(host: KernelHost, samples: int) -> dict:
 async def measure_zygote(host: KernelHost, samples: int) -> dict:
     spec = SandboxSpec(argv=[sys.executable, "-c", ZYGOTE, PRELOAD], limits=host.config.limits)
     zygote = SandboxedKernel(spec=spec, cgroup=host._new_kernel(()).cgroup, secure=host.secure)
-    # Reuse the sandbox launcher, but talk to the zygote over its stdin/stdout instead of ZMQ.
-    from runner import kernel as kernel_module
-
+    # The sandbox launcher of kernels, but the zygote is driven over its stdin/stdout instead of ZMQ.
     started = time.monotonic()
-    process = await _launch_zygote(zygote, kernel_module)
+    process = await _launch_zygote(zygote)
     line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
     assert line.strip() == b"ready", line
     parent_ready = time.monotonic() - started
@@ -185,34 +185,14 @@ async def measure_zygote(host: KernelHost, samples: int) -> dict:
     }
 
 
-async def _launch_zygote(zygote: SandboxedKernel, kernel_module):
+async def _launch_zygote(zygote: SandboxedKernel):
     """Start the zygote through the same bwrap/seccomp/cgroup path as kernels, with pipes attached."""
-    import subprocess
-
-    from runner.sandbox import GROUP, PASSWD, apply_rlimits, bwrap_argv, bwrap_path
-    from runner.seccomp import seccomp_fd
-
-    info_read, info_write = os.pipe()
-    files = {"/etc/passwd": kernel_module._memfd("passwd", PASSWD.encode()),
-             "/etc/group": kernel_module._memfd("group", GROUP.encode())}  # fmt: skip
-    filter_fd = seccomp_fd() if zygote.secure else None
-    argv = bwrap_argv(zygote.spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=files)
-    zygote.cgroup.create()
-    cgroup, limits = zygote.cgroup, zygote.spec.limits
-
-    def child_setup() -> None:
-        apply_rlimits(limits)
-        cgroup.join_current_process()
-
-    pass_fds = [info_write, *files.values(), *([filter_fd] if filter_fd is not None else [])]
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=pass_fds,
-                               preexec_fn=child_setup)  # fmt: skip
-    for fd in pass_fds:
-        os.close(fd)
-    zygote.process = process
-    info = await asyncio.to_thread(SandboxedKernel._read_info, info_read)
-    zygote.child_pid = int(info["child-pid"])
-    return process
+    spawned = spawn_sandbox(
+        zygote.spec, cgroup=zygote.cgroup, secure=zygote.secure, files={}, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    zygote.process = spawned.process
+    zygote.child_pid = await sandbox_init_pid(spawned, 30)
+    return spawned.process
 
 
 async def _sibling_check(clients: list[AsyncKernelClient]) -> bool:

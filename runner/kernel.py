@@ -21,18 +21,12 @@ from jupyter_client.asynchronous import AsyncKernelClient
 
 from .cgroups import KernelCgroup
 from .exceptions import CellTimeout, KernelDied
+from .launch import Spawned, host_side, ipc_connection, sandbox_init_pid, spawn_sandbox, wait_for_sockets
 from .outputs import OutputBudget, output_from_message
-from .sandbox import CONNECTION_FILE, GROUP, IPC_PREFIX, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
+from .sandbox import CONNECTION_FILE, SandboxSpec
 
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
 OnOutput = Callable[[dict], Awaitable[None]]
-
-
-def _memfd(name: str, content: bytes) -> int:
-    fd = os.memfd_create(name, flags=0)
-    os.write(fd, content)
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
 
 
 @dataclass
@@ -59,107 +53,35 @@ class SandboxedKernel:
         self.last_used = time.monotonic()
         self.busy = False
         self._lock = asyncio.Lock()
-        self._stderr: int | None = None
+        self._spawned: Spawned | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self, *, timeout: float = 30.0) -> "SandboxedKernel":
-        from .seccomp import seccomp_fd
-
-        key = uuid.uuid4().hex
-        connection = {
-            "transport": "ipc",
-            "ip": IPC_PREFIX,
-            "shell_port": 1,
-            "iopub_port": 2,
-            "stdin_port": 3,
-            "control_port": 4,
-            "hb_port": 5,
-            "key": key,
-            "signature_scheme": "hmac-sha256",
-            "kernel_name": "python3",
-        }
-        info_read, info_write = os.pipe()
-        # Low-level stderr goes to a memory file: bounded by RLIMIT_FSIZE, charged to the kernel's cgroup.
-        self._stderr = os.memfd_create("kernel-stderr", flags=0)
-        fds = {
-            CONNECTION_FILE: _memfd("connection", json.dumps(connection).encode()),
-            "/etc/passwd": _memfd("passwd", PASSWD.encode()),
-            "/etc/group": _memfd("group", GROUP.encode()),
-        }
-        filter_fd = seccomp_fd() if self.secure else None
-        argv = bwrap_argv(self.spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds)
-        if self.cgroup is not None:
-            self.cgroup.create()
-        cgroup, limits = self.cgroup, self.spec.limits
-
-        def child_setup() -> None:
-            apply_rlimits(limits)
-            if cgroup is not None:
-                cgroup.join_current_process()
-
-        pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
+        connection = ipc_connection(uuid.uuid4().hex)
+        spawned = spawn_sandbox(
+            self.spec,
+            cgroup=self.cgroup,
+            secure=self.secure,
+            files={CONNECTION_FILE: json.dumps({**connection, "kernel_name": "python3"}).encode()},
+        )
+        self.process, self._spawned = spawned.process, spawned
         try:
-            self.process = subprocess.Popen(
-                argv,
-                env={},  # bwrap is pid 1 inside: its /proc/1/environ is readable by the kernel
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                pass_fds=pass_fds,
-                preexec_fn=child_setup,  # not thread-safe: kernels start on the host loop only
-                start_new_session=True,
-            )
-        finally:
-            for fd in pass_fds:
-                os.close(fd)
-        try:
-            info = await asyncio.wait_for(asyncio.to_thread(self._read_info, info_read), timeout)
+            self.child_pid = await sandbox_init_pid(spawned, timeout)
         except (TimeoutError, ValueError) as error:
             await self.shutdown(now=True)
-            raise KernelDied(f"The sandbox did not start: {self._stderr_tail() or error}") from error
-        self.child_pid = int(info["child-pid"])
-        host_connection = {**connection, "ip": f"/proc/{self.child_pid}/root{IPC_PREFIX}"}
-        await self._wait_sockets(timeout)
+            raise KernelDied(f"The sandbox did not start: {spawned.stderr_tail() or error}") from error
+        if not await wait_for_sockets(spawned, connection, self.child_pid, timeout):
+            reason = self.death_reason() if not self.alive else "The Python session did not start in time."
+            await self.shutdown(now=True)
+            raise KernelDied(reason)
         self.client = AsyncKernelClient()
         self.client.context.setsockopt(zmq.RECONNECT_IVL, -1)
-        self.client.load_connection_info(host_connection)
+        self.client.load_connection_info(host_side(connection, self.child_pid))
         self.client.start_channels(hb=False)
         await self._wait_ready(timeout)
         self.ready_at = time.monotonic()
         return self
-
-    async def _wait_sockets(self, timeout: float) -> None:
-        import stat as stat_module
-
-        deadline = time.monotonic() + timeout
-        paths = [f"/proc/{self.child_pid}/root{IPC_PREFIX}-{port}" for port in range(1, 6)]
-        while time.monotonic() < deadline:
-            if not self.alive:
-                raise KernelDied(self.death_reason())
-            try:
-                if all(stat_module.S_ISSOCK(os.lstat(path).st_mode) for path in paths):
-                    return
-            except FileNotFoundError:
-                pass
-            await asyncio.sleep(0.01)
-        await self.shutdown(now=True)
-        raise KernelDied("The Python session did not start in time.")
-
-    @staticmethod
-    def _read_info(fd: int) -> dict:
-        with os.fdopen(fd, "rb") as stream:
-            raw = stream.read()
-        if not raw:
-            raise ValueError("bubblewrap exited before starting the kernel")
-        return json.loads(raw.split(b"}", 1)[0] + b"}")
-
-    def _stderr_tail(self) -> str:
-        try:
-            size = os.fstat(self._stderr).st_size
-            return os.pread(self._stderr, 4096, max(0, size - 4096)).decode(errors="replace").strip()
-        except OSError:
-            return ""
 
     async def _wait_ready(self, timeout: float) -> None:
         """Our own readiness loop: a kernel_info reply on shell, polled every 20 ms.
@@ -220,9 +142,9 @@ class SandboxedKernel:
             if self.process.poll() is None:
                 self.process.kill()
             await asyncio.to_thread(self.process.wait)
-        if self._stderr is not None:
-            os.close(self._stderr)
-            self._stderr = None
+        if self._spawned is not None:
+            os.close(self._spawned.stderr_fd)
+            self._spawned = None
 
     async def preload(self, code: str) -> None:
         """Import the scientific stack before hand-out, silently: execution counts start at 1."""

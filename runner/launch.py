@@ -1,0 +1,129 @@
+"""Starting a process inside the sandbox: the one code path for kernels, the provisioner and benches.
+
+The caller gets the bubblewrap process, a pipe that reports the sandbox's init pid, and a memory
+file collecting low-level stderr (bounded by RLIMIT_FSIZE, charged to the kernel's cgroup).
+"""
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+
+from .cgroups import KernelCgroup
+from .sandbox import GROUP, IPC_PREFIX, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
+
+IPC_PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
+
+
+def ipc_connection(key: str, *, prefix: str = IPC_PREFIX) -> dict:
+    """Connection info for a kernel whose ZMQ sockets are ipc files `<prefix>-1` … `<prefix>-5`."""
+    return {"transport": "ipc", "ip": prefix, **IPC_PORTS, "key": key, "signature_scheme": "hmac-sha256"}
+
+
+def host_side(connection: dict, child_pid: int) -> dict:
+    """The same connection, as the host reaches it through the sandbox's root."""
+    return {**connection, "ip": f"/proc/{child_pid}/root{connection['ip']}"}
+
+
+def memfd(name: str, content: bytes) -> int:
+    fd = os.memfd_create(name, flags=0)
+    os.write(fd, content)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+@dataclass
+class Spawned:
+    process: subprocess.Popen
+    info_fd: int
+    stderr_fd: int
+
+    def stderr_tail(self, size: int = 4096) -> str:
+        try:
+            length = os.fstat(self.stderr_fd).st_size
+            return os.pread(self.stderr_fd, size, max(0, length - size)).decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+
+def spawn_sandbox(
+    spec: SandboxSpec,
+    *,
+    cgroup: KernelCgroup | None,
+    secure: bool,
+    files: dict[str, bytes],
+    stdin=subprocess.DEVNULL,
+    stdout=subprocess.DEVNULL,
+) -> Spawned:
+    """Fork bwrap with rlimits and the cgroup applied before exec. Call from the host's loop thread only:
+    preexec_fn is not thread-safe."""
+    from .seccomp import seccomp_fd
+
+    info_read, info_write = os.pipe()
+    stderr_fd = os.memfd_create("sandbox-stderr", flags=0)
+    fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in files.items()}
+    fds.setdefault("/etc/passwd", memfd("passwd", PASSWD.encode()))
+    fds.setdefault("/etc/group", memfd("group", GROUP.encode()))
+    filter_fd = seccomp_fd() if secure else None
+    argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds)
+    if cgroup is not None:
+        cgroup.create()
+    limits = spec.limits
+
+    def child_setup() -> None:
+        apply_rlimits(limits)
+        if cgroup is not None:
+            cgroup.join_current_process()
+
+    pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
+    try:
+        process = subprocess.Popen(
+            argv,
+            env={},  # bwrap is pid 1 inside: its /proc/1/environ is readable by the kernel
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr_fd,
+            pass_fds=pass_fds,
+            preexec_fn=child_setup,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(info_read)
+        os.close(stderr_fd)
+        raise
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
+    return Spawned(process=process, info_fd=info_read, stderr_fd=stderr_fd)
+
+
+def _read_info(fd: int) -> dict:
+    with os.fdopen(fd, "rb") as stream:
+        raw = stream.read()
+    if not raw:
+        raise ValueError("bubblewrap exited before starting the sandbox")
+    return json.loads(raw.split(b"}", 1)[0] + b"}")
+
+
+async def sandbox_init_pid(spawned: Spawned, timeout: float) -> int:
+    """The pid of the sandbox's init, as bwrap's --info-fd reports it."""
+    info = await asyncio.wait_for(asyncio.to_thread(_read_info, spawned.info_fd), timeout)
+    return int(info["child-pid"])
+
+
+async def wait_for_sockets(spawned: Spawned, connection: dict, child_pid: int, timeout: float) -> bool:
+    """True once every ipc endpoint is a real socket (not a symlink the kernel planted), checked
+    before any student code can run; the host then connects once and never reconnects."""
+    deadline = time.monotonic() + timeout
+    paths = [f"/proc/{child_pid}/root{connection['ip']}-{port}" for port in IPC_PORTS.values()]
+    while time.monotonic() < deadline and spawned.process.poll() is None:
+        try:
+            if all(stat.S_ISSOCK(os.lstat(path).st_mode) for path in paths):
+                return True
+        except FileNotFoundError:
+            pass
+        await asyncio.sleep(0.01)
+    return False
