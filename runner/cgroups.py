@@ -72,6 +72,9 @@ class KernelCgroup:
             (pids / "pids.max").write_text(str(self.pids_max))
         return self
 
+    def procs_files(self) -> list[Path]:
+        return [directory / "cgroup.procs" for directory in self.directories]
+
     def join_current_process(self) -> None:
         """Called in the forked child before exec: async-signal-safe enough (plain writes)."""
         for directory in self.directories:

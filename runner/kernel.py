@@ -21,7 +21,15 @@ from jupyter_client.asynchronous import AsyncKernelClient
 
 from .cgroups import KernelCgroup
 from .exceptions import CellTimeout, KernelDied
-from .launch import Spawned, host_side, ipc_connection, sandbox_init_pid, spawn_sandbox, wait_for_sockets
+from .launch import (
+    NEVER_RECONNECT_MS,
+    Spawned,
+    host_side,
+    ipc_connection,
+    sandbox_init_pid,
+    spawn_sandbox,
+    wait_for_sockets,
+)
 from .outputs import OutputBudget, output_from_message
 from .sandbox import CONNECTION_FILE, SandboxSpec
 
@@ -76,7 +84,7 @@ class SandboxedKernel:
             await self.shutdown(now=True)
             raise KernelDied(reason)
         self.client = AsyncKernelClient()
-        self.client.context.setsockopt(zmq.RECONNECT_IVL, -1)
+        self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
         self.client.load_connection_info(host_side(connection, self.child_pid))
         self.client.start_channels(hb=False)
         await self._wait_ready(timeout)

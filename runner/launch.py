@@ -7,6 +7,7 @@ file collecting low-level stderr (bounded by RLIMIT_FSIZE, charged to the kernel
 import asyncio
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -15,6 +16,11 @@ from dataclasses import dataclass
 from .cgroups import KernelCgroup
 from .sandbox import GROUP, IPC_PREFIX, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
 
+# The host connects to a kernel's verified sockets once. Reconnecting would follow whatever the
+# kernel puts at that path later (a symlink to any socket on the host), so the interval outlives
+# every kernel (~25 days). Not -1: with reconnection off, a send to a dead kernel blocks forever
+# and tearing down the ZMQ context takes ~1 s.
+NEVER_RECONNECT_MS = 2**31 - 1
 IPC_PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
 
 
@@ -49,6 +55,25 @@ class Spawned:
             return ""
 
 
+PRLIMIT = shutil.which("prlimit")
+# Joins the cgroups, then execs prlimit, then bwrap: Python forks without a preexec_fn (so it can
+# use vfork and return at once) and the slow cgroup move happens in the child, off the event loop.
+JOIN_AND_EXEC = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 111; shift; done; shift; exec "$@"'
+
+
+def _launcher(argv: list[str], limits, cgroup: KernelCgroup | None) -> list[str]:
+    mib = 1 << 20
+    rlimits = [
+        f"--as={limits.address_space_mib * mib}",
+        f"--fsize={limits.file_size_mib * mib}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+    ]
+    procs = [str(path) for path in cgroup.procs_files()] if cgroup is not None else []
+    return ["/bin/sh", "-c", JOIN_AND_EXEC, "panlearn-sandbox", *procs, "--", PRLIMIT, *rlimits, "--", *argv]
+
+
 def spawn_sandbox(
     spec: SandboxSpec,
     *,
@@ -58,8 +83,7 @@ def spawn_sandbox(
     stdin=subprocess.DEVNULL,
     stdout=subprocess.DEVNULL,
 ) -> Spawned:
-    """Fork bwrap with rlimits and the cgroup applied before exec. Call from the host's loop thread only:
-    preexec_fn is not thread-safe."""
+    """Start bwrap inside the kernel's cgroup and rlimits; every process of the sandbox is counted."""
     from .seccomp import seccomp_fd
 
     info_read, info_write = os.pipe()
@@ -72,11 +96,15 @@ def spawn_sandbox(
     if cgroup is not None:
         cgroup.create()
     limits = spec.limits
+    child_setup = None
+    if PRLIMIT:
+        argv = _launcher(argv, limits, cgroup)
+    else:  # no util-linux: set limits and join in the forked child (slower, blocks the caller)
 
-    def child_setup() -> None:
-        apply_rlimits(limits)
-        if cgroup is not None:
-            cgroup.join_current_process()
+        def child_setup() -> None:
+            apply_rlimits(limits)
+            if cgroup is not None:
+                cgroup.join_current_process()
 
     pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
     try:

@@ -47,6 +47,7 @@ class KernelPool:
         self.idle: dict[DatasetKey, deque[SandboxedKernel]] = {(): deque()}
         self.in_use: set[SandboxedKernel] = set()
         self.starting = 0
+        self.stopping = 0
         self.stats = PoolStats()
         self._waiters: deque[asyncio.Future] = deque()
         self._refill_wakeup = asyncio.Event()
@@ -61,7 +62,7 @@ class KernelPool:
 
     @property
     def total(self) -> int:
-        return self.idle_count + len(self.in_use) + self.starting
+        return self.idle_count + len(self.in_use) + self.starting + self.stopping
 
     def queue_length(self) -> int:
         return sum(1 for waiter in self._waiters if not waiter.done())
@@ -88,6 +89,7 @@ class KernelPool:
         self.idle = {(): deque()}
         self.in_use.clear()
         await asyncio.gather(*(kernel.shutdown(now=True) for kernel in kernels), return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     # -- hand-out ----------------------------------------------------------------------------------
 
@@ -137,9 +139,20 @@ class KernelPool:
         return kernel
 
     async def release(self, kernel: SandboxedKernel) -> None:
-        """Shut a handed-out kernel down; its slot goes back to the pool's budget."""
+        """Kill a handed-out kernel in the background; its slot returns to the budget once it is gone.
+
+        The sandbox is thrown away, so there is nothing to shut down politely, and a kernel stuck in
+        C code would make a polite shutdown wait.
+        """
         self.in_use.discard(kernel)
-        await kernel.shutdown()
+        self.stopping += 1
+        task = asyncio.create_task(kernel.shutdown(now=True))
+        self._background.add(task)
+        task.add_done_callback(self._stopped)
+
+    def _stopped(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        self.stopping -= 1
         self._wake_one_waiter()
         self._refill_wakeup.set()
 
