@@ -656,7 +656,7 @@ class Bench:
         say(describe("grading run, 5 tests (host.grade)", totals))
         say(describe("  of which pool.acquire", acquire))
         say(describe("  of which student cell + test harness", run))
-        say(describe("  of which pool.release (graceful kernel shutdown)", release))
+        say(describe("  of which pool.release (kill scheduled in the background)", release))
         say(describe("  worst event-loop stall during pool.release", release_stalls))
         say(describe("  diagnostic: same run, kernel killed instead", killed))
         self.results["grading_run_p50_ms"] = _round(percentile(totals, 50))
