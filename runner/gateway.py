@@ -45,7 +45,7 @@ from .exceptions import (
     SessionNotFound,
     UnknownKernelSpec,
 )
-from .grading import MAX_TESTS, GradingResult, GradingTest, harness_cell, new_nonce, not_run, parse_results
+from .grading import GradingResult, GradingTest, grading_tests_from, harness_cell, new_nonce, not_run, parse_results
 from .outputs import OutputBudget, output_from_message
 
 AsyncOutputCallback = Callable[[dict], Awaitable[None]]
@@ -666,7 +666,7 @@ class AsyncGatewayClient:
 
     async def grade(self, *, code: str, tests: list[dict], datasets=(), timeout: float | None = None) -> dict:
         """Code then tests in a fresh kernel that is deleted afterwards; the shape of the host's /v1/grade."""
-        grading_tests = _grading_tests(tests)
+        grading_tests = grading_tests_from(tests)
         code = str(code)
         self._check_code(code)
         cell_timeout = min(float(timeout), 600.0) if timeout else self.config.cell_timeout
@@ -725,22 +725,6 @@ class AsyncGatewayClient:
             outcomes = not_run(tests, "error", result.message)
         result.tests = outcomes
         return result
-
-
-def _grading_tests(raw_tests: list[dict]) -> list[GradingTest]:
-    """The same validation as the host's /v1/grade endpoint."""
-    if not isinstance(raw_tests, list) or not 0 < len(raw_tests) <= MAX_TESTS:
-        raise ValueError(f"tests must be a list of 1 to {MAX_TESTS} tests")
-    return [
-        GradingTest(
-            name=str(item["name"]),
-            source=str(item["source"]),
-            function=str(item["function"]),
-            points=float(item.get("points", 1.0)),
-            timeout=min(float(item.get("timeout", 5.0)), 120.0),
-        )
-        for item in raw_tests
-    ]
 
 
 # -- the blocking client ---------------------------------------------------------------------------

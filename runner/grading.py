@@ -144,3 +144,19 @@ def parse_results(outputs: list[dict], tests: list[GradingTest], nonce: str) -> 
 
 def not_run(tests: list[GradingTest], status: str, message: str) -> list[TestOutcome]:
     return [TestOutcome(test.name, status, 0.0, test.points, message) for test in tests]
+
+
+def grading_tests_from(raw_tests) -> list[GradingTest]:
+    """Validate a request's tests (the host's /v1/grade and the gateway client share this)."""
+    if not isinstance(raw_tests, list) or not 0 < len(raw_tests) <= MAX_TESTS:
+        raise ValueError(f"tests must be a list of 1 to {MAX_TESTS} tests")
+    return [
+        GradingTest(
+            name=str(item["name"]),
+            source=str(item["source"]),
+            function=str(item["function"]),
+            points=float(item.get("points", 1.0)),
+            timeout=min(float(item.get("timeout", 5.0)), 120.0),
+        )
+        for item in raw_tests
+    ]

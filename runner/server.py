@@ -14,7 +14,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from . import exceptions
-from .grading import MAX_TESTS, GradingTest
+from .grading import grading_tests_from
 from .host import KernelHost
 
 logger = logging.getLogger(__name__)
@@ -168,19 +168,7 @@ async def inspect(request: web.Request) -> web.Response:
 
 async def grade(request: web.Request) -> web.Response:
     body = await _body(request)
-    raw_tests = body["tests"]
-    if not isinstance(raw_tests, list) or not 0 < len(raw_tests) <= MAX_TESTS:
-        raise ValueError(f"tests must be a list of 1 to {MAX_TESTS} tests")
-    tests = [
-        GradingTest(
-            name=str(item["name"]),
-            source=str(item["source"]),
-            function=str(item["function"]),
-            points=float(item.get("points", 1.0)),
-            timeout=min(float(item.get("timeout", 5.0)), 120.0),
-        )
-        for item in raw_tests
-    ]
+    tests = grading_tests_from(body["tests"])
     timeout = body.get("timeout")
     result = await request.app[HOST_KEY].grade(
         code=str(body["code"]),
