@@ -24,7 +24,7 @@ from .exceptions import (
     UnknownKernelSpec,
 )
 from .grading import GradingResult, GradingTest, harness_cell, new_nonce, not_run, parse_results
-from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, SandboxedKernel, matplotlib_cache
+from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
 from .sandbox import MPL_CACHE, Limits, SandboxSpec, host_protections
@@ -234,7 +234,9 @@ class KernelHost:
                 f"This code is {size // 1024} KiB; cells are limited to {self.config.max_code_bytes // 1024} KiB."
             )
 
-    async def execute(self, session: Session, code: str, *, on_output: OnOutput | None = None) -> ExecutionResult:
+    async def execute(
+        self, session: Session, code: str, *, on_output: OnOutput | None = None, on_status: OnStatus | None = None
+    ) -> ExecutionResult:
         self._check_code(code)
         if not session.kernel.alive:
             await self._replace_kernel(session, cause="died")
@@ -244,6 +246,7 @@ class KernelHost:
             grace=self.config.interrupt_grace,
             budget=self._budget(),
             on_output=on_output,
+            on_status=on_status,
         )
         if result.status == "died":
             await self._replace_kernel(session, cause=_limit_of(result))

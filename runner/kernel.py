@@ -35,6 +35,7 @@ from .sandbox import CONNECTION_FILE, SandboxSpec
 
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
 OnOutput = Callable[[dict], Awaitable[None]]
+OnStatus = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -176,6 +177,7 @@ class SandboxedKernel:
         grace: float,
         budget: OutputBudget,
         on_output: OnOutput | None = None,
+        on_status: OnStatus | None = None,
         store_history: bool = True,
     ) -> ExecutionResult:
         """Run one cell; outputs stream to `on_output` as they arrive and are also returned."""
@@ -183,13 +185,19 @@ class SandboxedKernel:
             self.busy = True
             try:
                 return await self._execute(
-                    code, timeout=timeout, grace=grace, budget=budget, on_output=on_output, store_history=store_history
+                    code,
+                    timeout=timeout,
+                    grace=grace,
+                    budget=budget,
+                    on_output=on_output,
+                    on_status=on_status,
+                    store_history=store_history,
                 )
             finally:
                 self.busy = False
                 self.last_used = time.monotonic()
 
-    async def _execute(self, code, *, timeout, grace, budget, on_output, store_history) -> ExecutionResult:
+    async def _execute(self, code, *, timeout, grace, budget, on_output, on_status, store_history) -> ExecutionResult:
         assert self.client is not None
         started = time.monotonic()
         result = ExecutionResult(status="ok")
@@ -218,8 +226,13 @@ class SandboxedKernel:
             if message["parent_header"].get("msg_id") != msg_id:
                 continue
             kind = message["msg_type"]
-            if kind == "status" and message["content"]["execution_state"] == "idle":
-                break
+            if kind == "status":
+                state = message["content"]["execution_state"]
+                if on_status is not None:
+                    await on_status(state)
+                if state == "idle":
+                    break
+                continue
             if kind == "execute_input":
                 result.execution_count = message["content"].get("execution_count")
                 continue

@@ -126,8 +126,11 @@ async def execute(request: web.Request) -> web.StreamResponse:
     async def on_output(output: dict) -> None:
         await _send(response, {"output": output})
 
+    async def on_status(state: str) -> None:
+        await _send(response, {"status": state})  # the kernel's own busy/idle, for the editor's indicator
+
     try:
-        result = await host.execute(session, code, on_output=on_output)
+        result = await host.execute(session, code, on_output=on_output, on_status=on_status)
         summary = asdict(result)
         summary.pop("outputs")
         summary["session"] = session.describe()

@@ -18,3 +18,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 PANLEARN_RUNNER_SECRET = "test-runner-secret"
+# Close connections after each request: the browser tests' live-server thread must not hold the test database open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import json
 
 import pytest
 
@@ -173,3 +174,16 @@ def test_async_client_streams(kernel_host):
     seen, reply = asyncio.run(scenario())
     assert seen[0]["text"] == "hi\n"
     assert reply.status == "ok"
+
+
+def test_execute_streams_server_sent_events_with_kernel_status(runner, session):
+    session_id, user = session
+    events = []
+    with runner.http.stream("POST", f"/v1/sessions/{session_id}/execute", json={"user": user, "code": "print(1)"}) as r:
+        assert r.headers["content-type"] == "text/event-stream"
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line.removeprefix("data: ")))
+    kinds = [next(iter(event)) for event in events]
+    assert kinds == ["status", "output", "status", "result"]
+    assert [events[0]["status"], events[2]["status"]] == ["busy", "idle"]

@@ -94,3 +94,32 @@ def test_host_refuses_to_start_without_a_protection(monkeypatch):
     host.check_protections()
     assert host.secure is False
     assert host.health()["secure"] is False
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_cgroup_layout_and_event_counters(tmp_path, version):
+    """Both cgroup versions, on a directory laid out like /sys/fs/cgroup (this host runs only one)."""
+    from runner.cgroups import KernelCgroup
+
+    if version == 1:
+        (tmp_path / "memory").mkdir()
+        (tmp_path / "pids").mkdir()
+    group = KernelCgroup(
+        name="k1", parent="panlearn", memory_bytes=256 << 20, pids_max=48, version=version, root=tmp_path
+    )
+    group.create()
+    if version == 2:
+        directory = tmp_path / "panlearn" / "k1"
+        assert (tmp_path / "panlearn" / "cgroup.subtree_control").read_text() == "+memory +pids"
+        assert (directory / "memory.max").read_text() == str(256 << 20)
+        assert (directory / "memory.swap.max").read_text() == "0"
+        (directory / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+        (directory / "pids.events").write_text("max 7\n")
+    else:
+        memory, pids = tmp_path / "memory" / "panlearn" / "k1", tmp_path / "pids" / "panlearn" / "k1"
+        assert (memory / "memory.limit_in_bytes").read_text() == str(256 << 20)
+        assert (pids / "pids.max").read_text() == "48"
+        (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
+        (pids / "pids.events").write_text("max 7\n")
+    assert (group.oom_kills(), group.pids_refused()) == (1, 7)
+    assert [path.name for path in group.procs_files()] == ["cgroup.procs"] * (1 if version == 2 else 2)
