@@ -122,13 +122,14 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     for path in ETC_FILES:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
-    for path in (*python_paths(), *spec.extra_ro_paths):
-        argv += ["--ro-bind", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]
     argv += ["--size", str(1 << 20), "--tmpfs", RUN_DIR]
+    # After the tmpfs mounts, so that a Python or virtualenv under /tmp (a CI checkout) stays visible.
+    for path in (*python_paths(), *spec.extra_ro_paths):
+        argv += ["--ro-bind", path, path]
     argv += ["--dir", "/data"]
     for dataset_id, host_dir in sorted(spec.datasets.items()):
         argv += ["--ro-bind", host_dir, f"/data/{dataset_id}"]

@@ -123,3 +123,10 @@ def test_cgroup_layout_and_event_counters(tmp_path, version):
         (pids / "pids.events").write_text("max 7\n")
     assert (group.oom_kills(), group.pids_refused()) == (1, 7)
     assert [path.name for path in group.procs_files()] == ["cgroup.procs"] * (1 if version == 2 else 2)
+
+
+def test_python_under_tmp_stays_visible(monkeypatch):
+    """A checkout (and its virtualenv) under /tmp must not be hidden by the sandbox's own /tmp."""
+    monkeypatch.setattr("runner.sandbox.python_paths", lambda: ["/tmp/checkout/.venv"])
+    argv = argv_for()
+    assert argv.index("/tmp/checkout/.venv") > argv.index("/tmp")
