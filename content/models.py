@@ -1,0 +1,97 @@
+"""The dataset registry: real, openly licensed PaN data with provenance, licence and checksums."""
+
+from django.db import models
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.search import index
+
+from courses.vocabularies import TECHNIQUE_CHOICES
+
+
+class SourceKind(models.TextChoices):
+    PACKAGE = "package", "Pinned Python package"
+    LOCAL = "local", "Local file"
+    ZENODO = "zenodo", "Zenodo"
+    PANOSC = "panosc", "PaNOSC Search API"
+    ICAT = "icat", "ESRF ICAT+"
+    SCICAT = "scicat", "SciCat"
+
+
+class Dataset(index.Indexed, ClusterableModel):
+    slug = models.SlugField(max_length=80, unique=True, help_text="Kernels see the files under /data/<slug>/.")
+    title = models.CharField(max_length=250)
+    description = models.TextField(blank=True)
+    technique = models.CharField(max_length=40, choices=TECHNIQUE_CHOICES, blank=True)
+    facility = models.CharField(max_length=80, blank=True)
+    instrument = models.CharField(max_length=120, blank=True)
+    sample = models.CharField(max_length=250, blank=True)
+    licence = models.CharField(max_length=60, help_text="SPDX identifier, e.g. CC-BY-4.0 or BSD-3-Clause.")
+    citation = models.TextField(blank=True)
+    doi = models.CharField(max_length=200, blank=True, verbose_name="DOI")
+    source_kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.PACKAGE)
+    source_package = models.CharField(max_length=100, blank=True)
+    source_version = models.CharField(max_length=40, blank=True)
+    source_reference = models.CharField(max_length=500, blank=True, help_text="DOI, record id or URL at the source.")
+    notes = models.TextField(blank=True, help_text="What is uncertain about the provenance.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        MultiFieldPanel(
+            [FieldPanel("technique"), FieldPanel("facility"), FieldPanel("instrument"), FieldPanel("sample")],
+            heading="Experiment",
+        ),
+        MultiFieldPanel([FieldPanel("licence"), FieldPanel("citation"), FieldPanel("doi")], heading="Licence"),
+        MultiFieldPanel(
+            [
+                FieldPanel("source_kind"),
+                FieldPanel("source_package"),
+                FieldPanel("source_version"),
+                FieldPanel("source_reference"),
+            ],
+            heading="Source",
+        ),
+        InlinePanel("files", label="Files"),
+        FieldPanel("notes"),
+    ]
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("description"),
+        index.SearchField("sample"),
+        index.FilterField("technique"),
+    ]
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DatasetFile(models.Model):
+    dataset = ParentalKey(Dataset, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=200, help_text="File name under /data/<dataset>/.")
+    path = models.CharField(max_length=500, help_text="Where the source keeps it (package-relative path, URL...).")
+    format = models.CharField(max_length=20, blank=True)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=250, blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("path"),
+        FieldPanel("format"),
+        FieldPanel("size"),
+        FieldPanel("sha256"),
+        FieldPanel("description"),
+    ]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="one_file_name_per_dataset")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
