@@ -9,6 +9,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("learn/", include("courses.urls")),
+    path("datasets/", include("content.urls")),
 ]
 
 if settings.DEBUG:
