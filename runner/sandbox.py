@@ -23,6 +23,8 @@ RUN_DIR = "/run/kernel"
 CONNECTION_FILE = f"{RUN_DIR}/connection.json"
 IPC_PREFIX = f"{RUN_DIR}/ipc"
 MPL_CACHE = "/opt/mplcache"
+KERNEL_LIB = "/opt/panlearn/python"  # panlearn_data and other helpers importable in cells
+KERNEL_LIB_SOURCE = Path(__file__).resolve().parent / "kernel_lib"
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/ssl/certs", "/etc/fonts")
 PASSWD = f"root:x:0:0::/:/usr/sbin/nologin\nstudent:x:{SANDBOX_UID}:{SANDBOX_UID}:student:{HOME}:/usr/sbin/nologin\n"
@@ -90,6 +92,7 @@ def kernel_environment(extra: dict[str, str]) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "PANLEARN_DATA": "/data",
+        "PYTHONPATH": KERNEL_LIB,
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # wrong results on some CPUs without them
         if name in os.environ:
@@ -135,6 +138,7 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         argv += ["--ro-bind", host_dir, f"/data/{dataset_id}"]
     if spec.mpl_cache:
         argv += ["--ro-bind", spec.mpl_cache, MPL_CACHE]
+    argv += ["--ro-bind", str(KERNEL_LIB_SOURCE), KERNEL_LIB]
     for sandbox_path, fd in files.items():
         argv += ["--ro-bind-data", str(fd), sandbox_path]
     argv += ["--remount-ro", "/"]
