@@ -154,3 +154,11 @@ def cgroups_usable(parent: str, root: Path = CGROUP_ROOT) -> tuple[bool, str]:
         return False, f"cannot create a cgroup under {root}: {error.strerror}"
     probe.remove()
     return True, f"cgroup v{version}"
+
+
+def remove_parent_groups(parent: str, version: int, root: Path = CGROUP_ROOT) -> None:
+    """Remove the host's parent group(s) once their kernels are gone; a busy or shared one stays."""
+    directories = [root / parent] if version == 2 else [root / "memory" / parent, root / "pids" / parent]
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            directory.rmdir()

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cgroups import KernelCgroup, cgroup_version
+from .cgroups import KernelCgroup, cgroup_version, remove_parent_groups
 from .datasets import DirectoryDatasets
 from .exceptions import (
     CodeTooLarge,
@@ -159,6 +159,8 @@ class KernelHost:
         self.sessions.clear()
         if self.pool is not None:
             await self.pool.close()
+        if self._cgroup_version is not None:
+            remove_parent_groups(self.config.cgroup_name, self._cgroup_version)
 
     def _preload_code(self) -> str:
         lines = [

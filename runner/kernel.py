@@ -146,11 +146,13 @@ class SandboxedKernel:
             self.client.stop_channels()
             self.client = None
         if self.cgroup is not None:
-            await asyncio.to_thread(self.cgroup.remove)
+            await asyncio.to_thread(self.cgroup.kill_all)  # the whole sandbox, strays included
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.kill()
-            await asyncio.to_thread(self.process.wait)
+            await asyncio.to_thread(self.process.wait)  # reap bwrap: a zombie keeps its cgroup busy
+        if self.cgroup is not None:
+            await asyncio.to_thread(self.cgroup.remove)
         if self._spawned is not None:
             os.close(self._spawned.stderr_fd)
             self._spawned = None

@@ -179,7 +179,10 @@ class KernelPool:
             return kernel
         except BaseException:  # also cancellation at shutdown: never leave a process or cgroup behind
             self.stats.start_failures += 1
-            await asyncio.shield(kernel.shutdown(now=True))
+            cleanup = asyncio.ensure_future(kernel.shutdown(now=True))
+            self._background.add(cleanup)  # close() waits for it even if this start was cancelled
+            cleanup.add_done_callback(self._background.discard)
+            await asyncio.shield(cleanup)
             raise
         finally:
             self.starting -= 1
