@@ -1,19 +1,11 @@
 """Checking a dataset's files against the registry's sizes and sha256 sums."""
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from runner.datasets import sha256_of
 
 from .models import Dataset
 from .sources import SourceError, locate_files
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

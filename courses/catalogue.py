@@ -20,6 +20,7 @@ class CatalogueQuery:
     technique: str = ""
     facility: str = ""
     level: str = ""
+    facility_id: int | None = None  # resolved once from the short name in the URL
 
     @classmethod
     def from_params(cls, params) -> "CatalogueQuery":
@@ -27,11 +28,15 @@ class CatalogueQuery:
         technique = params.get("technique", "")
         level = params.get("level", "")
         facility = params.get("facility", "")
+        facility_id = (
+            Facility.objects.filter(short_name=facility).values_list("pk", flat=True).first() if facility else None
+        )
         return cls(
             text=" ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH],
             technique=technique if technique in dict(TECHNIQUE_CHOICES) else "",
             level=level if level in Level.values else "",
-            facility=facility if Facility.objects.filter(short_name=facility).exists() else "",
+            facility=facility if facility_id else "",
+            facility_id=facility_id,
         )
 
     @property
@@ -51,7 +56,7 @@ def search_courses(courses, query: CatalogueQuery):
     if query.level:
         courses = courses.filter(level=query.level)
     if query.facility:
-        courses = courses.filter(facility=Facility.objects.get(short_name=query.facility).pk)
+        courses = courses.filter(facility=query.facility_id)
     if query.text:
         return courses.search(query.text, operator="and")
     return courses.order_by("title")

@@ -63,7 +63,6 @@ def course_state_for(*, course: CoursePage, user) -> dict:
         "done_lesson_ids": done_ids,
         "progress": Progress(done=len(done_ids), total=len(course.live_lessons)),
         "can_edit": can_edit_course(course=course, user=user),
-        "pending_invitation": False,
     }
 
 

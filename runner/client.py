@@ -30,6 +30,7 @@ class ExecuteReply:
     truncated: bool = False
     duration_ms: float = 0.0
     message: str = ""
+    cause: str = ""  # see runner.kernel.ExecutionResult
     session: dict = field(default_factory=dict)
 
 

@@ -481,7 +481,7 @@ class AsyncGatewayClient:
                 await self._request("POST", f"/api/kernels/{kernel_id}/interrupt")
                 interrupted_at = now = time.monotonic()
             if interrupted_at is not None and now >= interrupted_at + grace:
-                reply.status = "timeout"
+                reply.status, reply.cause = "timeout", "stuck"
                 if restart_on_timeout:
                     await self._request("POST", f"/api/kernels/{kernel_id}/restart")
                     reply.message = (
@@ -494,7 +494,7 @@ class AsyncGatewayClient:
             try:
                 message = await channels.receive((deadline if interrupted_at is None else interrupted_at + grace) - now)
             except _ChannelClosed:
-                reply.status, reply.message = "died", DEAD_MESSAGE
+                reply.status, reply.cause, reply.message = "died", "gone", DEAD_MESSAGE
                 break
             if not message:
                 continue
@@ -502,6 +502,7 @@ class AsyncGatewayClient:
             state = message.get("content", {}).get("execution_state") if kind == "status" else None
             if state in ("restarting", "dead"):  # sent by the gateway, not the kernel: no parent
                 reply.status, reply.message = "died", DIED_MESSAGE if state == "restarting" else DEAD_MESSAGE
+                reply.cause = "died" if state == "restarting" else "gone"
                 break
             if message.get("channel", "iopub") != "iopub" or _parent_id(message) != msg_id:
                 continue
@@ -517,7 +518,7 @@ class AsyncGatewayClient:
                 if on_output is not None:
                     await on_output(output)
         if interrupted_at is not None and reply.status in ("ok", "error"):
-            reply.status = "timeout"
+            reply.status, reply.cause = "timeout", "interrupted"
             reply.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
         reply.truncated = bool(budget.truncated)
         reply.duration_ms = (time.monotonic() - started) * 1000
@@ -623,9 +624,9 @@ class AsyncGatewayClient:
                 budget=self._budget(),
                 on_output=on_output,
             )
-        if reply.status == "died" or (reply.status == "timeout" and "restarted" in reply.message):
+        if reply.status == "died" or reply.cause == "stuck":
             session = self._restarted(session, "died" if reply.status == "died" else "timeout")
-        if reply.message == DEAD_MESSAGE:  # the gateway could not bring it back: the session is over
+        if reply.cause == "gone":  # the gateway could not bring it back: the session is over
             self.registry.remove(session.session_id)
             reply.session = {**_describe(session, None), "status": "dead"}
         else:

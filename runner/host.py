@@ -8,6 +8,7 @@ the launch uses preexec_fn, which is not thread-safe.
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 import uuid
 from collections import Counter
@@ -184,8 +185,6 @@ class KernelHost:
                 pids_max=limits.pids,
                 version=self._cgroup_version,
             )
-        import sys
-
         spec = SandboxSpec(
             argv=[sys.executable, *KERNEL_ARGV],
             limits=limits,
@@ -229,7 +228,7 @@ class KernelHost:
     def _budget(self) -> OutputBudget:
         return OutputBudget(max_text_bytes=self.config.max_text_bytes, max_image_bytes=self.config.max_image_bytes)
 
-    def _check_code(self, code: str) -> None:
+    def check_code(self, code: str) -> None:
         size = len(code.encode("utf-8", errors="replace"))
         if size > self.config.max_code_bytes:
             raise CodeTooLarge(
@@ -239,7 +238,7 @@ class KernelHost:
     async def execute(
         self, session: Session, code: str, *, on_output: OnOutput | None = None, on_status: OnStatus | None = None
     ) -> ExecutionResult:
-        self._check_code(code)
+        self.check_code(code)
         if not session.kernel.alive:
             await self._replace_kernel(session, cause="died")
         result = await session.kernel.execute(
@@ -251,14 +250,14 @@ class KernelHost:
             on_status=on_status,
         )
         if result.status == "died":
-            await self._replace_kernel(session, cause=_limit_of(result))
+            await self._replace_kernel(session, cause=result.cause)
+        elif result.cause == "stuck":
+            await self._replace_kernel(session, cause="timeout")
         elif result.status == "timeout" and session.kernel.has_strays():
             result.message = (
                 f"Your code ran for more than {self.config.cell_timeout:g} s and left processes running, "
                 "so the kernel was restarted."
             )
-            await self._replace_kernel(session, cause="timeout")
-        elif result.status == "timeout" and not session.kernel.busy and "restarted" in result.message:
             await self._replace_kernel(session, cause="timeout")
         return result
 
@@ -282,11 +281,11 @@ class KernelHost:
         await self.pool.release(session.kernel)
 
     async def complete(self, session: Session, code: str, cursor_pos: int) -> dict:
-        self._check_code(code)
+        self.check_code(code)
         return await session.kernel.request("complete_request", {"code": code, "cursor_pos": cursor_pos})
 
     async def inspect(self, session: Session, code: str, cursor_pos: int) -> dict:
-        self._check_code(code)
+        self.check_code(code)
         content = {"code": code, "cursor_pos": cursor_pos, "detail_level": 0}
         return await session.kernel.request("inspect_request", content)
 
@@ -305,7 +304,7 @@ class KernelHost:
         self, *, code: str, tests: list[GradingTest], datasets: list[str] = (), timeout: float | None = None
     ) -> GradingResult:
         """Run code then tests in a fresh kernel that is thrown away afterwards."""
-        self._check_code(code)
+        self.check_code(code)
         started = time.monotonic()
         resolved = self.datasets.resolve(list(datasets))
         assert self.pool is not None
@@ -376,8 +375,4 @@ class KernelHost:
 
 
 def _limit_of(result: ExecutionResult) -> str:
-    if result.status == "timeout":
-        return "timeout"
-    if "memory" in result.message:
-        return "memory"
-    return "processes" if "processes" in result.message else "died"
+    return "timeout" if result.status == "timeout" else result.cause

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,9 @@ class ExecutionResult:
     truncated: bool = False
     duration_ms: float = 0.0
     message: str = ""
+    # Why a cell ended abnormally: "interrupted", "stuck" (ignored the interrupt: the kernel must be
+    # replaced), or for a dead kernel "memory", "processes", "died". Callers act on this, not the message.
+    cause: str = ""
 
 
 class SandboxedKernel:
@@ -126,14 +130,21 @@ class SandboxedKernel:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def death_reason(self) -> str:
-        """Plain words for why the kernel ended, from the cgroup's counters and the exit status."""
-        limits = self.spec.limits
+    def death_cause(self) -> str:
+        """Why the kernel ended, from the cgroup's counters: "memory", "processes" or "died"."""
         if self.cgroup is not None and self.cgroup.oom_kills() > 0:
-            return f"Your code used more than {limits.memory_mib} MiB of memory, so the kernel was restarted."
+            return "memory"
         if self.cgroup is not None and self.cgroup.pids_refused() > 0:
-            return f"Your code started more than {limits.pids} processes, so the kernel was restarted."
-        return "Your Python session stopped unexpectedly and was restarted."
+            return "processes"
+        return "died"
+
+    def death_reason(self) -> str:
+        """The death cause in plain words for the student."""
+        limits = self.spec.limits
+        return {
+            "memory": f"Your code used more than {limits.memory_mib} MiB of memory, so the kernel was restarted.",
+            "processes": f"Your code started more than {limits.pids} processes, so the kernel was restarted.",
+        }.get(self.death_cause(), "Your Python session stopped unexpectedly and was restarted.")
 
     async def shutdown(self, *, now: bool = False) -> None:
         if self.client is not None:
@@ -209,13 +220,13 @@ class SandboxedKernel:
         while True:
             now = time.monotonic()
             if not self.alive:
-                result.status, result.message = "died", self.death_reason()
+                result.status, result.cause, result.message = "died", self.death_cause(), self.death_reason()
                 break
             if interrupted_at is None and now > deadline:
                 await self.interrupt()
                 interrupted_at = now
             if interrupted_at is not None and now > interrupted_at + grace:
-                result.status = "timeout"
+                result.status, result.cause = "timeout", "stuck"
                 result.message = (
                     f"Your code ran for more than {timeout:g} s and did not stop when interrupted, "
                     "so the kernel was restarted."
@@ -245,7 +256,7 @@ class SandboxedKernel:
                 if on_output is not None:
                     await on_output(output)
         if interrupted_at is not None and result.status in ("ok", "error"):
-            result.status = "timeout"
+            result.status, result.cause = "timeout", "interrupted"
             result.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
         result.truncated = bool(budget.truncated)
         result.duration_ms = (time.monotonic() - started) * 1000
@@ -272,10 +283,9 @@ def matplotlib_cache(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     if not any(directory.glob("fontlist-*.json")):
         subprocess.run(
-            ["python", "-c", "import matplotlib.font_manager"],
+            [sys.executable, "-c", "import matplotlib.font_manager"],
             env={**os.environ, "MPLCONFIGDIR": str(directory)},
             check=False,
             capture_output=True,
-            executable=os.sys.executable,
         )
     return directory

@@ -102,7 +102,7 @@ class KernelPool:
             if kernel is not None:
                 return self._hand_out(kernel)
             if self.total < self.max_kernels and not self.queue_length():
-                return self._hand_out(await self._start_kernel(datasets, for_pool=False))
+                return self._hand_out(await self._start_kernel(datasets))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PoolExhausted()
@@ -166,7 +166,7 @@ class KernelPool:
 
     # -- refill ------------------------------------------------------------------------------------
 
-    async def _start_kernel(self, datasets: DatasetKey, *, for_pool: bool) -> SandboxedKernel:
+    async def _start_kernel(self, datasets: DatasetKey) -> SandboxedKernel:
         self.starting += 1
         started = time.monotonic()
         kernel = self.kernel_factory(datasets)
@@ -199,9 +199,7 @@ class KernelPool:
                 )
                 if batch <= 0:
                     break
-                results = await asyncio.gather(
-                    *(self._start_kernel((), for_pool=True) for _ in range(batch)), return_exceptions=True
-                )
+                results = await asyncio.gather(*(self._start_kernel(()) for _ in range(batch)), return_exceptions=True)
                 for result in results:
                     if isinstance(result, SandboxedKernel):
                         self.idle[()].append(result)

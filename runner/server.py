@@ -120,7 +120,7 @@ async def execute(request: web.Request) -> web.StreamResponse:
     host = request.app[HOST_KEY]
     session = _session(request, body["user"])
     code = str(body["code"])
-    host._check_code(code)
+    host.check_code(code)  # before the stream starts, so an oversized cell is a 413
     response = await _stream(request)
 
     async def on_output(output: dict) -> None:

@@ -41,6 +41,16 @@ def _host_env(tmp: Path, **overrides: str) -> dict:
     return env
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a service started by a fixture; kill it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class RunningHost:
     def __init__(self, tmp: Path, **overrides: str):
         self.tmp = tmp
@@ -78,11 +88,7 @@ class RunningHost:
         raise RuntimeError("kernel host did not become healthy")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self.log.close()
 
 
@@ -101,7 +107,7 @@ def runner(kernel_host):
 
 @pytest.fixture
 def session(runner, request):
-    """A fresh session for one test, owned by a user named after the test."""
+    """A fresh session for one test, owned by a user named after the test (any backend's client)."""
     user = f"user-{request.node.name}"[:60]
     info = runner.create_session(user=user, context=request.node.name)
     yield info["session_id"], user

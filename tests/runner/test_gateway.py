@@ -20,7 +20,7 @@ import pytest
 
 from runner.exceptions import CodeTooLarge, RunnerUnavailable, SessionNotFound, UnknownKernelSpec
 from runner.gateway import AsyncGatewayClient, GatewayClient, GatewaySession, InMemorySessionRegistry
-from tests.runner.conftest import text_of
+from tests.runner.conftest import run, stop_process, text_of
 
 CANARY = "gateway-secret-must-not-reach-kernels"
 IGNORE_SIGINT = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)"
@@ -103,12 +103,7 @@ class RunningGateway:
         return {"base_url": self.url, "token": self.token, "timeout": 30, "cell_timeout": 10, "interrupt_grace": 1}
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
 
@@ -126,18 +121,9 @@ def client(gateway):
 
 
 @pytest.fixture
-def session(client, request):
-    """A fresh kernel for one test, owned by a user named after the test."""
-    user = f"user-{request.node.name}"[:60]
-    info = client.create_session(user=user, context=request.node.name)
-    yield info["session_id"], user
-    with contextlib.suppress(Exception):  # the test may have ended the session itself
-        client.shutdown(info["session_id"], user=user)
-
-
-def run(client, session, code: str):
-    session_id, user = session
-    return client.execute(session_id, user=user, code=code)
+def runner(client):
+    """The gateway client under the name conftest's `session` fixture expects."""
+    return client
 
 
 def wait_busy(client, session_id: str, user: str, timeout: float = 10.0) -> None:
