@@ -1,5 +1,6 @@
 """The dataset registry: real, openly licensed PaN data with provenance, licence and checksums."""
 
+from django.conf import settings
 from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -34,11 +35,17 @@ class Dataset(index.Indexed, ClusterableModel):
     source_version = models.CharField(max_length=40, blank=True)
     source_reference = models.CharField(max_length=500, blank=True, help_text="DOI, record id or URL at the source.")
     notes = models.TextField(blank=True, help_text="What is uncertain about the provenance.")
+    is_public = models.BooleanField(
+        default=True,
+        verbose_name="Public",
+        help_text="Visible to everyone. Untick while checking a new dataset: only trainers will see it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     panels = [
         FieldPanel("title"),
         FieldPanel("slug"),
+        FieldPanel("is_public"),
         FieldPanel("description"),
         MultiFieldPanel(
             [FieldPanel("technique"), FieldPanel("facility"), FieldPanel("instrument"), FieldPanel("sample")],
@@ -77,7 +84,10 @@ class DatasetFile(models.Model):
     path = models.CharField(max_length=500, help_text="Where the source keeps it (package-relative path, URL...).")
     format = models.CharField(max_length=20, blank=True)
     size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Pinned on first download when empty.")
+    source_checksum = models.CharField(
+        max_length=140, blank=True, help_text="The checksum its source publishes, as algorithm:hex (md5:…)."
+    )
     description = models.CharField(max_length=250, blank=True)
 
     panels = [
@@ -86,6 +96,7 @@ class DatasetFile(models.Model):
         FieldPanel("format"),
         FieldPanel("size"),
         FieldPanel("sha256"),
+        FieldPanel("source_checksum"),
         FieldPanel("description"),
     ]
 
@@ -95,3 +106,40 @@ class DatasetFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DOWNLOADING = "downloading", "Downloading"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class DatasetImport(models.Model):
+    """A background download of a dataset's files from its remote source, with its progress."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    current_file = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return int(100 * self.bytes_done / self.bytes_total) if self.bytes_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

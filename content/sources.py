@@ -1,9 +1,16 @@
-"""Where a dataset's bytes come from. Only the package source exists so far; remote sources
-(Zenodo, PaNOSC, ICAT+, SciCat) will resolve into the same `LocatedFile` shape."""
+"""Where a dataset's bytes come from.
 
+A package dataset's files are read where its pinned package installed them. A dataset from
+a remote source (Zenodo, PaNOSC, ICAT+, SciCat, HOA) or a local file lives in the download
+cache, `PANLEARN_CONTENT_CACHE_DIR/<slug>/<name>`, once an import has fetched it.
+"""
+
+import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from django.conf import settings
 
 from .models import Dataset, DatasetFile, SourceKind
 
@@ -16,11 +23,18 @@ class SourceError(Exception):
 class LocatedFile:
     record: DatasetFile
     path: Path
+    root: Path  # the file must stay inside this directory, symlinks included
 
 
-def locate_files(dataset: Dataset) -> list[LocatedFile]:
-    if dataset.source_kind != SourceKind.PACKAGE:
-        raise SourceError(f"{dataset.slug}: the {dataset.get_source_kind_display()} source is not available yet.")
+def cache_root() -> Path:
+    return Path(settings.PANLEARN_CONTENT_CACHE_DIR)
+
+
+def dataset_cache_dir(dataset: Dataset) -> Path:
+    return cache_root() / dataset.slug
+
+
+def _package_root(dataset: Dataset) -> Path:
     try:
         distribution = metadata.distribution(dataset.source_package)
     except metadata.PackageNotFoundError as error:
@@ -34,4 +48,43 @@ def locate_files(dataset: Dataset) -> list[LocatedFile]:
             f"but the registry pins {dataset.source_version}."
         )
     # locate_file does not import the package: its code is never run, only its data read.
-    return [LocatedFile(record, Path(distribution.locate_file(record.path))) for record in dataset.files.all()]
+    return Path(distribution.locate_file(""))
+
+
+def locate_files(dataset: Dataset) -> list[LocatedFile]:
+    if dataset.source_kind == SourceKind.PACKAGE:
+        root = _package_root(dataset)
+        return [LocatedFile(record, root / record.path, root) for record in dataset.files.all()]
+    # The root is the cache itself, so a symlinked dataset directory is refused like a symlinked file.
+    directory = dataset_cache_dir(dataset)
+    return [LocatedFile(record, directory / record.name, cache_root()) for record in dataset.files.all()]
+
+
+def is_contained(path: Path, root: Path) -> bool:
+    """True when `path` is a regular file inside `root` and nothing below `root` on its way is a symlink.
+
+    Links are refused even when they point back inside: what a name means must not depend on a
+    link that someone could change later.
+    """
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if relative == "." or relative.startswith(".."):
+        return False
+    current = os.path.abspath(root)
+    for part in Path(relative).parts:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return False
+    return os.path.isfile(current)
+
+
+def open_file(dataset: Dataset, name: str) -> LocatedFile:
+    """A registered file of the dataset, checked to be a regular file inside its source."""
+    try:
+        record_path = {item.record.name: item for item in locate_files(dataset)}[name]
+    except KeyError:
+        raise SourceError(f"{dataset.slug} has no file {name!r}.") from None
+    if not record_path.path.exists():
+        raise SourceError(f"{dataset.slug}/{name} has not been downloaded yet.")
+    if not is_contained(record_path.path, record_path.root):
+        raise SourceError(f"{dataset.slug}/{name} is not a regular file inside its dataset; it is not served.")
+    return record_path

@@ -1,44 +1,107 @@
 import json
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
+from . import hdf5
+from .blocks import file_kind
 from .metadata import citation_bibtex, citation_text, schema_org
 from .models import Dataset
-from .sources import SourceError, locate_files
+from .preview import PreviewError, text_preview
+from .selectors import datasets_visible_to, pages_using
+from .sources import SourceError, open_file
+
+
+def _visible_dataset(request: HttpRequest, slug: str) -> Dataset:
+    return get_object_or_404(datasets_visible_to(request.user).prefetch_related("files"), slug=slug)
 
 
 def dataset_list(request: HttpRequest) -> HttpResponse:
-    datasets = Dataset.objects.prefetch_related("files").order_by("title")
+    datasets = datasets_visible_to(request.user).prefetch_related("files").order_by("title")
     return render(request, "content/dataset_list.html", {"datasets": datasets})
 
 
 def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    dataset = get_object_or_404(Dataset.objects.prefetch_related("files"), slug=slug)
+    dataset = _visible_dataset(request, slug)
     json_ld = schema_org(
         dataset,
         page_url=request.build_absolute_uri(),
         file_url=lambda item: request.build_absolute_uri(reverse("content:dataset_file", args=[slug, item.name])),
     )
+    files = list(dataset.files.all())
     context = {
         "dataset": dataset,
         "citation": citation_text(dataset),
         "bibtex": citation_bibtex(dataset),
         # Escaped for a <script> element: no "</script>" can close it early.
         "json_ld": json.dumps(json_ld).replace("<", "\\u003c"),
+        "hdf5_files": [item for item in files if file_kind(item) == "hdf5"],
+        "text_files": [item for item in files if file_kind(item) == "text"],
+        "used_by": pages_using(dataset),
     }
+    viewable = context["hdf5_files"] + context["text_files"]
+    wanted = request.GET.get("view")
+    chosen = next((item for item in viewable if item.name == wanted), viewable[0] if viewable else None)
+    context.update(viewable=viewable, viewed=chosen, viewed_kind=file_kind(chosen) if chosen else "")
     return render(request, "content/dataset_detail.html", context)
 
 
 def dataset_file(request: HttpRequest, slug: str, name: str) -> FileResponse:
     """Only files the registry lists, read from where their source keeps them."""
-    dataset = get_object_or_404(Dataset, slug=slug)
+    dataset = _visible_dataset(request, slug)
     try:
-        located = {item.record.name: item for item in locate_files(dataset)}
+        located = open_file(dataset, name)
     except SourceError as error:
         raise Http404(str(error)) from error
-    item = located.get(name)
-    if item is None or not item.path.is_file():
-        raise Http404("No such file in this dataset.")
-    return FileResponse(item.path.open("rb"), as_attachment=True, filename=name)
+    return FileResponse(located.path.open("rb"), as_attachment=True, filename=name)
+
+
+@require_GET
+def h5grove(request: HttpRequest, slug: str, endpoint: str) -> HttpResponse:
+    """The h5grove API (meta, attr, data, paths, stats) on a dataset's HDF5 files, for H5Web."""
+    dataset = datasets_visible_to(request.user).filter(slug=slug).first()
+    if dataset is None:
+        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+    name = request.GET.get("file")
+    if not name:
+        return JsonResponse({"message": "The file parameter is required."}, status=422)
+    try:
+        located = open_file(dataset, name)
+        encoded = hdf5.respond(
+            endpoint, located.path, request.GET, max_bytes=settings.PANLEARN_CONTENT_VIEWER_MAX_BYTES
+        )
+    except SourceError as error:
+        return JsonResponse({"message": str(error)}, status=404)
+    except hdf5.ViewerError as error:
+        return JsonResponse({"message": error.message}, status=error.status)
+    response = HttpResponse(encoded.content, headers=encoded.headers)
+    # Registered files never change under the same name (their sha256 is pinned).
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
+    """x/y (and errors) of a 1D text file, for the plot preview."""
+    dataset = datasets_visible_to(request.user).filter(slug=slug).first()
+    if dataset is None:
+        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+    try:
+        located = open_file(dataset, name)
+        preview = text_preview(located.path)
+    except SourceError as error:
+        return JsonResponse({"message": str(error)}, status=404)
+    except PreviewError as error:
+        return JsonResponse({"message": str(error)}, status=422)
+    return JsonResponse(preview.as_json())
+
+
+@require_GET
+def h5grove_root(request: HttpRequest, slug: str) -> JsonResponse:
+    """The base URL the viewer is given; answers like h5grove's own root."""
+    if not datasets_visible_to(request.user).filter(slug=slug).exists():
+        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+    return JsonResponse({"status": "ok"})

@@ -19,6 +19,12 @@ TRAINER_COLLECTION_PERMISSIONS = (
     ("wagtaildocs", "add_document"),
     ("wagtaildocs", "choose_document"),
 )
+# Trainers manage the dataset registry (content app): add, edit and see unpublished datasets.
+TRAINER_MODEL_PERMISSIONS = (
+    ("panlearn_content", "add_dataset"),
+    ("panlearn_content", "change_dataset"),
+    ("panlearn_content", "view_dataset"),
+)
 
 
 def _check_available(course: CoursePage) -> None:
@@ -140,6 +146,10 @@ def trainers_group_setup(*, catalogue: CatalogueIndexPage) -> Group:
         page=catalogue,
         permission=Permission.objects.get(content_type__app_label="wagtailcore", codename="add_page"),
     )
+    for app_label, codename in TRAINER_MODEL_PERMISSIONS:
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if permission is not None:  # the content app is optional
+            group.permissions.add(permission)
     root_collection = Collection.get_first_root_node()
     for app_label, codename in TRAINER_COLLECTION_PERMISSIONS:
         GroupCollectionPermission.objects.get_or_create(

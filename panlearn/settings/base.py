@@ -145,5 +145,6 @@ LOGGING = {
     "loggers": {name: {"level": "WARNING"} for name in ("wagtail", "django_tasks", "django_tasks_db", "httpx")},
 }
 
-from courses.conf import *  # app defaults, one prefixed module per app
+from content.conf import *  # app defaults, one prefixed module per app
+from courses.conf import *
 from runner.conf import *

@@ -1,0 +1,56 @@
+"""The lesson block that attaches a dataset: its files are mounted at /data/<id>/ in the lesson's
+code cells, and the block shows the dataset's card with the viewer or a plot of one of its files."""
+
+from django.core.exceptions import ValidationError
+from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+HDF5_FORMATS = {"nexus", "nxcansas", "hdf5"}
+TEXT_FORMATS = {"text", "spec", "mca"}
+
+
+def file_kind(record) -> str:
+    fmt = (record.format or "").lower()
+    return "hdf5" if fmt in HDF5_FORMATS else "text" if fmt in TEXT_FORMATS else "other"
+
+
+class DatasetBlock(blocks.StructBlock):
+    dataset = SnippetChooserBlock("panlearn_content.Dataset")
+    file = blocks.CharBlock(
+        required=False, help_text="A file of the dataset to open in the viewer or plot, e.g. chopper.nxs."
+    )
+    path = blocks.CharBlock(required=False, help_text="For HDF5/NeXus files: the path to open first, e.g. /entry.")
+    show_viewer = blocks.BooleanBlock(required=False, default=True, help_text="Show the viewer or plot of the file.")
+
+    class Meta:
+        icon = "table"
+        template = "content/blocks/dataset.html"
+        label = "Dataset"
+        help_text = "Mounts the dataset read-only at /data/<id>/ in this lesson's code cells."
+
+    def clean(self, value):
+        value = super().clean(value)
+        dataset, name, path = value.get("dataset"), value.get("file"), value.get("path")
+        errors = {}
+        if dataset is not None and name and not dataset.files.filter(name=name).exists():
+            names = ", ".join(dataset.files.values_list("name", flat=True))
+            errors["file"] = ValidationError(f"{dataset.slug} has no file {name!r}; its files are: {names}.")
+        if path and not path.startswith("/"):
+            errors["path"] = ValidationError("An HDF5 path starts with /, e.g. /entry/data.")
+        if path and not name:
+            errors["path"] = ValidationError("Choose the file this path is in.")
+        if errors:
+            raise blocks.StructBlockValidationError(block_errors=errors)
+        return value
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        dataset = value.get("dataset")
+        record = dataset.files.filter(name=value.get("file")).first() if dataset and value.get("file") else None
+        context["record"] = record
+        context["kind"] = file_kind(record) if record else ""
+        return context
+
+
+def lesson_blocks():
+    return [("dataset", DatasetBlock())]

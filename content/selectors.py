@@ -1,0 +1,47 @@
+"""Reads of the dataset registry: what a user may see, and where a dataset is used."""
+
+from django.db.models import QuerySet
+from wagtail.models import Page, ReferenceIndex
+
+from .models import Dataset
+
+MANAGE_PERMISSION = "panlearn_content.change_dataset"
+
+
+def can_manage_datasets(user) -> bool:
+    return user.is_authenticated and user.has_perm(MANAGE_PERMISSION)
+
+
+def datasets_visible_to(user) -> QuerySet[Dataset]:
+    """Public datasets for everyone; unpublished ones too for those who manage the registry."""
+    datasets = Dataset.objects.all()
+    if not can_manage_datasets(user):
+        datasets = datasets.filter(is_public=True)
+    return datasets
+
+
+def pages_using(dataset: Dataset) -> list[Page]:
+    """Live, public pages (lessons now, exercises later) whose content embeds the dataset.
+
+    Wagtail's reference index records every chooser reference in a StreamField, so this
+    is one indexed query, not a scan of every lesson body.
+    """
+    references = ReferenceIndex.get_references_to(dataset)
+    page_ids = {
+        int(reference.object_id)
+        for reference in references
+        if reference.base_content_type.model_class() is not None
+        and issubclass(reference.base_content_type.model_class(), Page)
+    }
+    return list(Page.objects.filter(id__in=page_ids).live().public().specific().order_by("title"))
+
+
+def lesson_dataset_slugs(page) -> list[str]:
+    """The dataset ids a lesson declares through its dataset blocks, for the runner to mount."""
+    slugs = []
+    for block in getattr(page, "body", None) or []:
+        if block.block_type == "dataset" and block.value["dataset"] is not None:
+            slug = block.value["dataset"].slug
+            if slug not in slugs:
+                slugs.append(slug)
+    return slugs
