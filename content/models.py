@@ -17,6 +17,7 @@ class SourceKind(models.TextChoices):
     PANOSC = "panosc", "PaNOSC Search API"
     ICAT = "icat", "ESRF ICAT+"
     SCICAT = "scicat", "SciCat"
+    HOA = "hoa", "Human Organ Atlas"
 
 
 class Dataset(index.Indexed, ClusterableModel):

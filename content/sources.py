@@ -5,6 +5,7 @@ a remote source (Zenodo, PaNOSC, ICAT+, SciCat, HOA) or a local file lives in th
 cache, `PANLEARN_CONTENT_CACHE_DIR/<slug>/<name>`, once an import has fetched it.
 """
 
+import functools
 import os
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,9 +35,15 @@ def dataset_cache_dir(dataset: Dataset) -> Path:
     return cache_root() / dataset.slug
 
 
+@functools.lru_cache(maxsize=64)
+def _distribution(package: str) -> metadata.Distribution:
+    """Found once per process: the lookup scans sys.path, and installed packages do not move."""
+    return metadata.distribution(package)
+
+
 def _package_root(dataset: Dataset) -> Path:
     try:
-        distribution = metadata.distribution(dataset.source_package)
+        distribution = _distribution(dataset.source_package)
     except metadata.PackageNotFoundError as error:
         raise SourceError(
             f"{dataset.slug}: the package {dataset.source_package}=={dataset.source_version} is not installed "
@@ -51,13 +58,17 @@ def _package_root(dataset: Dataset) -> Path:
     return Path(distribution.locate_file(""))
 
 
-def locate_files(dataset: Dataset) -> list[LocatedFile]:
+def locate(record: DatasetFile) -> LocatedFile:
+    dataset = record.dataset
     if dataset.source_kind == SourceKind.PACKAGE:
         root = _package_root(dataset)
-        return [LocatedFile(record, root / record.path, root) for record in dataset.files.all()]
+        return LocatedFile(record, root / record.path, root)
     # The root is the cache itself, so a symlinked dataset directory is refused like a symlinked file.
-    directory = dataset_cache_dir(dataset)
-    return [LocatedFile(record, directory / record.name, cache_root()) for record in dataset.files.all()]
+    return LocatedFile(record, dataset_cache_dir(dataset) / record.name, cache_root())
+
+
+def locate_files(dataset: Dataset) -> list[LocatedFile]:
+    return [locate(record) for record in dataset.files.all()]
 
 
 def is_contained(path: Path, root: Path) -> bool:
@@ -79,10 +90,11 @@ def is_contained(path: Path, root: Path) -> bool:
 
 def open_file(dataset: Dataset, name: str) -> LocatedFile:
     """A registered file of the dataset, checked to be a regular file inside its source."""
-    try:
-        record_path = {item.record.name: item for item in locate_files(dataset)}[name]
-    except KeyError:
-        raise SourceError(f"{dataset.slug} has no file {name!r}.") from None
+    record = dataset.files.filter(name=name).first()
+    if record is None:
+        raise SourceError(f"{dataset.slug} has no file {name!r}.")
+    record.dataset = dataset
+    record_path = locate(record)
     if not record_path.path.exists():
         raise SourceError(f"{dataset.slug}/{name} has not been downloaded yet.")
     if not is_contained(record_path.path, record_path.root):

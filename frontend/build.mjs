@@ -1,8 +1,14 @@
-// Build the panlearn front-end bundle into ../panlearn/static/panlearn/dist/.
+// Build the panlearn front-end bundles into ../panlearn/static/panlearn/dist/.
 //
 //   dist/maths.js      - KaTeX + renderer for [data-latex] elements (IIFE)
 //   dist/maths.css     - KaTeX stylesheet
 //   dist/fonts/*.woff2 - KaTeX fonts referenced by maths.css
+//   dist/h5web.js      - H5Web viewer for [data-h5web] elements and
+//                        @h5web/lib LineVis plots for [data-plot1d] elements
+//                        (React, IIFE). The plots share the viewer's bundle:
+//                        on their own they would still need React and
+//                        three.js, 85% of its size.
+//   dist/h5web.css     - H5Web styles + panlearn layout
 //
 // Asset names carry no content hash so that rebuilding from the same
 // lockfile produces byte-identical output.
@@ -37,10 +43,22 @@ const woff2Only = {
   },
 };
 
-const katexVersion = JSON.parse(
-  await readFile(path.join(here, "node_modules/katex/package.json"), "utf8"),
-).version;
+async function versionOf(pkg) {
+  const json = await readFile(path.join(here, "node_modules", pkg, "package.json"), "utf8");
+  return JSON.parse(json).version;
+}
+
+const katexVersion = await versionOf("katex");
 const banner = `/*! KaTeX v${katexVersion} | MIT License | https://katex.org */`;
+
+const h5webVersion = await versionOf("@h5web/app");
+const reactVersion = await versionOf("react");
+const threeVersion = await versionOf("three");
+const h5webBanner =
+  `/*! panlearn HDF5 viewer | H5Web (@h5web/app, @h5web/lib) v${h5webVersion}` +
+  ` | MIT License | Copyright (c) 2020 European Synchrotron Radiation Facility` +
+  ` | https://github.com/silx-kit/h5web` +
+  ` | includes React v${reactVersion} (MIT) and three.js r${threeVersion.split(".")[1]} (MIT) */`;
 
 await rm(outdir, { recursive: true, force: true });
 
@@ -57,5 +75,22 @@ await esbuild.build({
   loader: { ".woff2": "file", ".woff": "file", ".ttf": "file" },
   plugins: [woff2Only],
   banner: { js: banner, css: banner },
+  logLevel: "info",
+});
+
+await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: { h5web: "src/h5web.jsx" },
+  outdir,
+  entryNames: "[name]",
+  bundle: true,
+  minify: true,
+  format: "iife",
+  // three.js r182 needs WebGL 2, so every browser that can run the viewer
+  // runs ES2020; lowering further would only add bytes.
+  target: "es2020",
+  jsx: "automatic",
+  define: { "process.env.NODE_ENV": '"production"' },
+  banner: { js: h5webBanner, css: h5webBanner },
   logLevel: "info",
 });
