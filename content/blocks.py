@@ -10,8 +10,11 @@ TEXT_FORMATS = {"text", "spec", "mca"}
 
 
 def file_kind(record) -> str:
+    """"hdf5" opens in H5Web, "text" gets a plot preview; XML (CanSAS) and anything else neither."""
     fmt = (record.format or "").lower()
-    return "hdf5" if fmt in HDF5_FORMATS else "text" if fmt in TEXT_FORMATS else "other"
+    if fmt in HDF5_FORMATS:
+        return "hdf5"
+    return "text" if fmt in TEXT_FORMATS and not record.name.lower().endswith(".xml") else "other"
 
 
 class DatasetBlock(blocks.StructBlock):

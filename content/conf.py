@@ -23,11 +23,6 @@ PANLEARN_CONTENT_HTTP_TIMEOUT = env_int("PANLEARN_CONTENT_HTTP_TIMEOUT", 20)
 # Largest file (bytes) panlearn downloads from a remote source.
 PANLEARN_CONTENT_MAX_DOWNLOAD_BYTES = env_int("PANLEARN_CONTENT_MAX_DOWNLOAD_BYTES", 512 * 1024 * 1024)
 
-# --- Settings used by content/sources.py and content/views.py (another engineer's; see the report). ---
-# Where datasets from remote sources and local files are cached, <dir>/<slug>/<name>.
-PANLEARN_CONTENT_CACHE_DIR = env_str("PANLEARN_CONTENT_CACHE_DIR", "var/content-cache")
-# Largest selection (bytes) the H5Web viewer reads from an HDF5 file at a time.
-PANLEARN_CONTENT_VIEWER_MAX_BYTES = env_int("PANLEARN_CONTENT_VIEWER_MAX_BYTES", 64 * 1024 * 1024)
 # Where files of datasets from remote sources are downloaded to: <dir>/<dataset id>/<file name>.
 PANLEARN_CONTENT_CACHE_DIR = env_str("PANLEARN_CONTENT_CACHE_DIR", "var/dataset-cache")
 # The largest slice (bytes) the HDF5 viewer reads for one request.

@@ -1,0 +1,71 @@
+"""Remote dataset sources: which resolver answers a reference, and one entry point to call it.
+
+Base URLs, the HTTP timeout and PaNOSC's download template are Django settings (content/conf.py),
+read when a resolver is called so tests and operators can change them.
+"""
+
+import re
+from collections.abc import Callable
+
+import httpx
+from django.conf import settings
+
+from .. import conf
+from . import hoa, icat, panosc, scicat, zenodo
+from .base import RemoteDataset, RemoteFile, ResolverError, download
+
+__all__ = ["SOURCES", "RemoteDataset", "RemoteFile", "ResolverError", "download", "guess_source", "resolve"]
+
+Resolver = Callable[..., RemoteDataset]
+
+SOURCES: dict[str, Resolver] = {
+    "zenodo": zenodo.resolve,
+    "panosc": panosc.resolve,
+    "icat": icat.resolve,
+    "scicat": scicat.resolve,
+    "hoa": hoa.resolve,
+}
+BASE_URL_SETTINGS = {
+    "zenodo": "PANLEARN_CONTENT_ZENODO_URL",
+    "panosc": "PANLEARN_CONTENT_PANOSC_URL",
+    "icat": "PANLEARN_CONTENT_ICAT_URL",
+    "scicat": "PANLEARN_CONTENT_SCICAT_URL",
+}
+ESRF_DOI = re.compile(r"^10\.15151/ESRF-(?:ES|DC)-\d+$", re.IGNORECASE)
+DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
+
+
+def setting(name: str):
+    """A content setting, falling back to content/conf.py's default when the settings module lacks it."""
+    return getattr(settings, name, getattr(conf, name))
+
+
+def guess_source(reference: str) -> str:
+    """The source kind a DOI or name belongs to, or a ResolverError asking to pick one."""
+    bare = DOI_PREFIX.sub("", reference.strip())
+    if zenodo.ZENODO_DOI.match(bare):
+        return "zenodo"
+    if hoa.knows(bare):  # HOA DOIs are ESRF data-collection DOIs: look them up before ICAT+
+        return "hoa"
+    if ESRF_DOI.match(bare):
+        return "icat"
+    raise ResolverError(f"Cannot tell which source “{reference[:100]}” comes from; pick one of: {', '.join(SOURCES)}.")
+
+
+def resolve(
+    source: str, reference: str, *, client: httpx.Client | None = None, base_url: str | None = None
+) -> RemoteDataset:
+    """Resolve a reference with the named source; a client with the configured timeout is made when none is given."""
+    resolver = SOURCES.get(source)
+    if resolver is None:
+        raise ResolverError(f"Unknown source “{source}”; pick one of: {', '.join(SOURCES)}.")
+    options = {}
+    if source in BASE_URL_SETTINGS:
+        options["base_url"] = base_url or setting(BASE_URL_SETTINGS[source])
+    if source == "panosc":
+        options["download_template"] = setting("PANLEARN_CONTENT_PANOSC_DOWNLOAD_TEMPLATE")
+    if client is not None:
+        return resolver(client, reference, **options)
+    timeout = float(setting("PANLEARN_CONTENT_HTTP_TIMEOUT"))
+    with httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": "panlearn"}) as own:
+        return resolver(own, reference, **options)

@@ -33,6 +33,42 @@ class RemoteDataset:
     creators: list[str] = field(default_factory=list)
     doi: str = ""
     files: list[RemoteFile] = field(default_factory=list)
+    facility: str = ""  # free text as the source names it ("ESRF", "ILL"); mapped to our facilities later
+    instrument: str = ""  # beamline or instrument, free text ("ID19", "D22")
+    technique: str = ""  # free text, several joined with "; "
+    extra: dict = field(default_factory=dict)  # source-specific metadata shown to trainers (JSON-serialisable)
+    notes: str = ""  # what the source could not give (no download links, files too large, links that expire)
+
+
+def fetch_json(client: httpx.Client, method: str, url: str, *, source: str, not_found: str, **kwargs):
+    """One request to a source, answered with its parsed JSON or a ResolverError in plain words.
+
+    `not_found` is the message for HTTP 404. An empty body is returned as None (SciCat answers an unknown
+    id with 200 and nothing), so callers decide what "nothing" means.
+    """
+    headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+    try:
+        response = client.request(method, url, headers=headers, **kwargs)
+    except httpx.TransportError as error:
+        raise ResolverError(f"{source} could not be reached ({error.__class__.__name__}); try again later.") from error
+    if response.status_code == 404:
+        raise ResolverError(not_found)
+    if response.status_code in (401, 403):
+        raise ResolverError(f"{source} refused access (HTTP {response.status_code}); the data may not be public yet.")
+    if response.status_code not in (200, 201):
+        raise ResolverError(f"{source} answered HTTP {response.status_code}; try again later.")
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError as error:
+        raise ResolverError(f"{source} answered with something that is not JSON.") from error
+
+
+def safe_name(path: str) -> str:
+    """The last part of a source's file path, usable as a file name in our cache."""
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return "" if name in (".", "..") else name
 
 
 @dataclass(frozen=True)
