@@ -10,7 +10,7 @@ TEXT_FORMATS = {"text", "spec", "mca"}
 
 
 def file_kind(record) -> str:
-    """"hdf5" opens in H5Web, "text" gets a plot preview; XML (CanSAS) and anything else neither."""
+    """HDF5 files open in H5Web and text tables get a plot; XML (CanSAS) and anything else neither."""
     fmt = (record.format or "").lower()
     if fmt in HDF5_FORMATS:
         return "hdf5"

@@ -180,6 +180,74 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
         ),
     },
     {
+        "id": "isis-loq-polystyrene-blends",
+        "title": "Deuterated/hydrogenous polystyrene blends, 1D SANS (ISIS LOQ, TK49 and RT2 standards)",
+        "description": (
+            "Time-of-flight SANS curves, I(Q), of two monodisperse blends of "
+            "deuterated (d8) and hydrogenous (h8) polystyrene of different molar "
+            "mass. The contrast between the d and h chains makes single chains "
+            "visible, so the curves show the Guinier region and Gaussian-coil "
+            "scattering of polymer chains in the melt. Both are canSAS 1D XML "
+            "files written by Mantid."
+        ),
+        "technique": "small-angle-scattering",
+        "facility": "ISIS",
+        "instrument": "LOQ",
+        "sample": (
+            "Polystyrene blends: 49 wt% d8-PS / 51 wt% h8-PS, Mw about 77500 g/mol (TK49); "
+            "52 wt% d8-PS / 48 wt% h8-PS, Mw about 54180 g/mol (RT2)"
+        ),
+        "licence": "BSD-3-Clause",
+        "citation": (
+            "Example data distributed with sasdata (SasView project), "
+            "Copyright (c) 2009-2025 SasView Developers, BSD-3-Clause."
+        ),
+        "doi": "",
+        "source": {"kind": "package", "package": "sasdata", "version": "0.11.0"},
+        "files": [
+            {
+                "path": "sasdata/example_data/1d_data/ISIS_Polymer_Blend_TK49.xml",
+                "name": "ISIS_Polymer_Blend_TK49.xml",
+                "format": "text",
+                "size": 24189,
+                "sha256": "8459c898c378ca73421d47805581e561151050326b460c4c5ac4381daba47f0c",
+                "description": (
+                    "canSAS 1D XML (urn:cansas1d:1.1), run 80514 'LOQ_Standard_TK49_SANS': "
+                    "I(Q) with Idev (102 points, Q 0.009 to 0.269 1/A; Qdev recorded as 0), "
+                    "plus sample and can transmission spectra"
+                ),
+            },
+            {
+                "path": "sasdata/example_data/1d_data/ISIS_Polymer_Blend_RT2.xml",
+                "name": "ISIS_Polymer_Blend_RT2.xml",
+                "format": "text",
+                "size": 28242,
+                "sha256": "535b31de7848d678672384207993a3e4c895838b9a7d173f59599e89e61041de",
+                "description": (
+                    "canSAS 1D XML (urn:cansas1d:1.1), run 104977 'LOQ Standard RT2_SANS': "
+                    "I(Q) with Idev and Qdev (124 points, Q 0.008 to 0.254 1/A), "
+                    "plus sample and can transmission spectra"
+                ),
+            },
+        ],
+        "notes": (
+            "The sasdata help file (example_data/media/testdata_help.rst) describes "
+            "ISIS_Polymer_Blend_TK49 as TOF-SANS from a monodisperse (Mw/Mn~1.02) "
+            "blend of 49wt% d8-polystyrene : 51wt% h8-polystyrene collected on LOQ "
+            "at ISIS, Mw~77500 g/mol, Rg~74 Ang, output by Mantid v2.6; and "
+            "ISIS_Polymer_Blend_RT2 as a monodisperse (Mw/Mn~1.03) blend of 52wt% "
+            "d8-polystyrene : 48wt% h8-polystyrene on LOQ, Mw~54180 g/mol, Rg~58 Ang, "
+            "output by Mantid v3.12. The files themselves record instrument LOQ, "
+            "runs 80514 (processed 10 Oct 2013, Mantid 2.6) and 104977 (processed "
+            "21 Jun 2018, Mantid 3.12.1, sample thickness 1.1 mm, can transmission "
+            "run 104975). The help file does not say how the Rg values were obtained, "
+            "nor whether Mw refers to the d or the h component; the measurement "
+            "temperature and the experimenters are not stated; no DOI is given. The "
+            "files are XML; they are labelled 'text' because the registry has no XML "
+            "format value."
+        ),
+    },
+    {
         "id": "ipns-lrmecs-mgb2",
         "title": "MgB2 phonon density of states, direct-geometry chopper spectrometer (IPNS LRMECS)",
         "description": (

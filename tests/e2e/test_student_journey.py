@@ -22,7 +22,7 @@ def test_new_user_signs_up_enrols_and_completes_a_lesson(page, demo_site):
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text("Welcome to panlearn")).to_be_visible()
 
-    page.get_by_role("searchbox").fill("reflectometry")
+    page.get_by_role("searchbox").fill("reflectivity")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("1 course found")).to_be_visible()
     page.get_by_role("link", name=re.compile("Neutron reflectometry")).click()

@@ -10,8 +10,12 @@ from django.db import transaction
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from content.bundled import BUNDLED_DATASETS
 from content.demo.courses import REFLECTOMETRY_COURSE, SAFETY_COURSE
+from content.demo.data_course import DATA_COURSE
 from content.demo.figures import FIGURES
+from content.models import Dataset
+from content.services import dataset_sync_bundled
 from courses import services
 from courses.exceptions import AlreadyEnrolled
 from courses.models import CatalogueIndexPage, CoursePage, Facility, LessonPage
@@ -23,6 +27,7 @@ DEMO_ACCOUNTS = {
 }
 FACILITY_NAMES = {
     "ANSTO": "Australian Nuclear Science and Technology Organisation",
+    "ISIS": "ISIS Neutron and Muon Source",
     "Demo Facility": "Demo Facility (an example photon and neutron source)",
 }
 CATALOGUE_INTRO = (
@@ -41,6 +46,9 @@ class Command(BaseCommand):
         accounts["trainer"].groups.add(Group.objects.get(name=services.TRAINERS_GROUP))
         reflectometry = self._course(catalogue, REFLECTOMETRY_COURSE, owner=accounts["trainer"])
         self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
+        # The data course's lessons attach bundled datasets, so the registry comes first.
+        dataset_sync_bundled(BUNDLED_DATASETS)
+        self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
         with suppress(AlreadyEnrolled):
             services.enrolment_create(user=accounts["student"], course=reflectometry)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
@@ -84,6 +92,8 @@ class Command(BaseCommand):
         existing = CoursePage.objects.child_of(catalogue).filter(slug=spec["slug"]).first()
         if existing is not None:
             return existing.specific
+        # A fresh user object: Wagtail caches page permissions on it, and each new course adds a group.
+        owner = User.objects.get(pk=owner.pk)
         facility, _ = Facility.objects.get_or_create(
             short_name=spec["facility"], defaults={"name": FACILITY_NAMES.get(spec["facility"], spec["facility"])}
         )
@@ -117,6 +127,8 @@ class Command(BaseCommand):
         return course
 
     def _block(self, name: str, value, *, course: str):
+        if name == "dataset":
+            return (name, {**value, "dataset": Dataset.objects.get(slug=value["dataset"])})
         if name != "figure":
             return (name, value)
         value = dict(value)

@@ -1,0 +1,71 @@
+"""The demo course built on real facility data: one lesson per analysis in `content.demo.analyses`.
+
+Each lesson attaches its datasets with the dataset block (mounted at /data/<id>/ in code cells,
+shown with the viewer or a plot) and gives the analysis as numbered code steps. The lesson text
+is the analysis's own introduction, so what the tests run is what students read.
+"""
+
+from .analyses import ANALYSES, Analysis
+
+# The file (and HDF5 path) each lesson opens in its viewer or plot.
+VIEWED_FILES = {
+    "platypus-dmpc-bilayer": ("c_PLP0016596.dat", ""),
+    "ipns-lrmecs-mgb2": ("chopper.nxs", "/entry/data"),
+    "isis-sans2d-oriented-surfactant": ("33837rear_1D_1.75_16.5_NXcanSAS.h5", ""),
+}
+
+
+def _step_caption(cell: str, number: int) -> str:
+    first = cell.lstrip().splitlines()[0] if cell.strip() else ""
+    return first.lstrip("# ").strip() or f"Step {number}"
+
+
+def lesson_spec(analysis: Analysis) -> dict:
+    body = [("text", f"<p>{analysis.intro}</p>")]
+    for dataset in analysis.datasets:
+        name, path = VIEWED_FILES.get(dataset, ("", ""))
+        body.append(("dataset", {"dataset": dataset, "file": name, "path": path, "show_viewer": bool(name)}))
+    body.append(
+        (
+            "callout",
+            {
+                "kind": "tip",
+                "title": "Run it yourself",
+                "body": "<p>Run the steps in order in one session: later steps use what earlier ones defined. "
+                "The data are mounted read-only under <code>/data/</code>.</p>",
+            },
+        )
+    )
+    for number, cell in enumerate(analysis.cells, start=1):
+        body.append(("code", {"language": "python", "code": cell, "caption": _step_caption(cell, number)}))
+    summary = analysis.intro.split(". ")[0] + "."
+    return {"title": analysis.title, "slug": analysis.slug, "summary": summary, "body": body}
+
+
+DATA_COURSE = {
+    "title": "Analysing real facility data with Python",
+    "slug": "facility-data-analysis",
+    "summary": (
+        "Real, openly published data from neutron sources, analysed step by step in Python: a lipid bilayer "
+        "fitted to three reflectometry contrasts, radii of gyration from SANS, and a chopper spectrometer's "
+        "time of flight turned into energy transfer."
+    ),
+    "level": "intermediate",
+    "estimated_minutes": 120,
+    "prerequisites": (
+        "<p>Basic Python with numpy (arrays, slicing, plotting with matplotlib) and an idea of what a "
+        "scattering experiment measures. The reflectometry course is a good first step.</p>"
+    ),
+    "learning_outcomes": [
+        "Open facility data files (text tables, NXcanSAS, NeXus) and find the numbers and units in them.",
+        "Write a physical model as a function and fit it by weighted least squares with uncertainties.",
+        "Judge whether a fit makes physical sense: ranges, residuals, parameters stuck at bounds.",
+        "Convert raw time-of-flight counts into physical units with the right Jacobian.",
+    ],
+    "technique": None,
+    "facility": "ISIS",
+    "instructors": [{"name": "Dr. Ada Example", "affiliation": "panlearn demo", "orcid": ""}],
+    "licence": "CC-BY-4.0",
+    "enrolment": "open",
+    "lessons": [lesson_spec(analysis) for analysis in ANALYSES],
+}
