@@ -1,19 +1,25 @@
 """Admin screens to add a dataset by DOI: look it up, choose files, watch the download."""
 
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.vocabularies import TECHNIQUE_CHOICES
 
-from .imports import import_create
-from .models import Dataset, DatasetImport, SourceKind
+from .imports import import_create, unique_slug
+from .models import Dataset, DatasetImport, ImportStatus, SourceKind
 from .resolvers import SOURCES, guess_source, resolve
 from .resolvers.base import RemoteDataset, ResolverError
 
 ADD_PERMISSION = "panlearn_content.add_dataset"
+# A download whose progress has not moved for this long has lost its worker (stopped or killed).
+STALLED_AFTER = timedelta(minutes=10)
 
 
 def _source_choices():
@@ -84,11 +90,11 @@ def add_by_doi(request: HttpRequest) -> HttpResponse:
                 job = import_create(remote, chosen=data["files"], user=request.user, **fields)
             except ResolverError as error:
                 form.add_error("files", str(error))
+            except IntegrityError:  # another trainer took the same id a moment ago
+                form.add_error("slug", "A dataset already has this id; choose another.")
             else:
                 return redirect("panlearn_content_import", job.pk)
     else:
-        from .imports import unique_slug
-
         form = ImportForm(initial=initial | {"slug": unique_slug(remote.title)}, remote=remote)
     context.update(remote=remote, form=form, source_label=dict(SourceKind.choices).get(source, source))
     return render(request, "content/admin/add_by_doi.html", context)
@@ -97,11 +103,12 @@ def add_by_doi(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_add_permission(request)
     job = get_object_or_404(DatasetImport.objects.select_related("dataset"), pk=pk)
+    job.stalled = job.status == ImportStatus.DOWNLOADING and timezone.now() - job.updated_at > STALLED_AFTER
     if request.GET.get("format") == "json":
         return JsonResponse({"status": job.status, "status_label": job.get_status_display(), "percent": job.percent,
                              "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
                              "current_file": job.current_file, "message": job.message,
-                             "finished": job.finished})  # fmt: skip
+                             "finished": job.finished, "stalled": job.stalled})  # fmt: skip
     context = {
         "job": job,
         "edit_url": reverse("wagtailsnippets_panlearn_content_dataset:edit", args=[job.dataset.pk]),

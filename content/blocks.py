@@ -35,6 +35,10 @@ class DatasetBlock(blocks.StructBlock):
         value = super().clean(value)
         dataset, name, path = value.get("dataset"), value.get("file"), value.get("path")
         errors = {}
+        if dataset is not None and not dataset.is_public:
+            errors["dataset"] = ValidationError(
+                f"{dataset.title} is not public yet: students could not see it. Tick Public on the dataset first."
+            )
         if dataset is not None and name and not dataset.files.filter(name=name).exists():
             names = ", ".join(dataset.files.values_list("name", flat=True))
             errors["file"] = ValidationError(f"{dataset.slug} has no file {name!r}; its files are: {names}.")

@@ -3,7 +3,7 @@
 Read at call time through django.conf.settings, never imported directly by the resolvers.
 """
 
-from panlearn.settings.env import env_int, env_str
+from panlearn.settings.env import env_bool, env_int, env_str
 
 # Zenodo: records API root (https://zenodo.org/api/records/<id>).
 PANLEARN_CONTENT_ZENODO_URL = env_str("PANLEARN_CONTENT_ZENODO_URL", "https://zenodo.org")
@@ -27,3 +27,6 @@ PANLEARN_CONTENT_MAX_DOWNLOAD_BYTES = env_int("PANLEARN_CONTENT_MAX_DOWNLOAD_BYT
 PANLEARN_CONTENT_CACHE_DIR = env_str("PANLEARN_CONTENT_CACHE_DIR", "var/dataset-cache")
 # The largest slice (bytes) the HDF5 viewer reads for one request.
 PANLEARN_CONTENT_VIEWER_MAX_BYTES = env_int("PANLEARN_CONTENT_VIEWER_MAX_BYTES", 64 * 1024 * 1024)
+# Let remote sources point at http:// and private or loopback addresses. Off: a record published by
+# anyone must not make the server fetch its own services. The test suite turns it on for its loopback servers.
+PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES = env_bool("PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES", False)

@@ -3,9 +3,10 @@
 h5grove gives H5Web its API (meta, attr, data, paths, stats); what it does not do is decide
 which files may be read. Here a file is served only when it is a registered file of a dataset
 the user may see (`sources.open_file` refuses names outside the registry and symlinks), when it
-really is HDF5, and when it does not reach into other files: HDF5 external links and virtual
-datasets would let a crafted file make the server read any HDF5 file on disk, so such files
-are refused whole rather than followed.
+really is HDF5, and when it does not reach into other files: HDF5 external links, virtual
+datasets and external raw storage would let a crafted file make the server read other files on
+disk, so such files are refused whole rather than followed. Every read is bounded: the encoded
+size of a selection or of attributes, the number of paths listed and of children described.
 """
 
 from collections import OrderedDict
@@ -29,13 +30,28 @@ class ViewerError(Exception):
 
 _LINK_SCAN_CACHE: "OrderedDict[tuple, str]" = OrderedDict()
 _LINK_SCAN_CACHE_SIZE = 256
+MAX_LINKS = 200_000  # links scanned, paths listed: a file with more is not browsed
+MAX_CHILDREN = 20_000  # children described in one group's metadata
+MAX_VARIABLE_LENGTH_ITEMS = 10_000  # variable-length strings/arrays: their size is unknown before reading
+# Bytes per element of the encoded response, at worst, for text encodings.
+ENCODED_BYTES_PER_ITEM = {"json": 24, "csv": 26}
 
 
 def outside_references(h5file: h5py.File) -> str:
-    """The first external link or virtual dataset in the file, described, or "" when there is none."""
+    """The first thing in the file that reads another file, described, or "" when there is none.
+
+    That is an external link, a virtual dataset (its sources are other files) or a dataset with
+    external raw storage (its bytes live in another file, any file).
+    """
     found: list[str] = []
+    seen = 0
 
     def visit(name: str, link) -> bool | None:
+        nonlocal seen
+        seen += 1
+        if seen > MAX_LINKS:
+            found.append(f"it has more than {MAX_LINKS} links to check")
+            return True
         if isinstance(link, h5py.ExternalLink):
             found.append(f"/{name} is an external link to {link.filename}")
             return True
@@ -43,6 +59,9 @@ def outside_references(h5file: h5py.File) -> str:
             item = h5file.get(name)
             if isinstance(item, h5py.Dataset) and item.is_virtual:
                 found.append(f"/{name} is a virtual dataset")
+                return True
+            if isinstance(item, h5py.Dataset) and item.external:
+                found.append(f"/{name} keeps its data in an external file")
                 return True
         return None
 
@@ -103,42 +122,78 @@ def _content(h5file: h5py.File, path: str | None, resolve_links: str | None):
         raise ViewerError(404, str(error)) from None
 
 
+def _too_big(size: int, max_bytes: int, what: str) -> None:
+    if size > max_bytes:
+        raise ViewerError(413, f"{what} is about {size} bytes; the viewer reads at most {max_bytes} bytes at a time.")
+
+
+def _check_selection(dataset: h5py.Dataset, selection: str | None, encoding: str, max_bytes: int) -> None:
+    items = _selection_size(dataset, selection)
+    variable = h5py.check_vlen_dtype(dataset.dtype) is not None or (
+        (info := h5py.check_string_dtype(dataset.dtype)) is not None and info.length is None
+    )
+    if variable and items > MAX_VARIABLE_LENGTH_ITEMS:
+        raise ViewerError(413, f"Select at most {MAX_VARIABLE_LENGTH_ITEMS} variable-length items at a time.")
+    per_item = max(dataset.dtype.itemsize, ENCODED_BYTES_PER_ITEM.get(encoding, 0))
+    _too_big(items * per_item, max_bytes, "That selection")
+
+
+def _check_attributes(entity, keys: list[str] | None, max_bytes: int) -> None:
+    names = keys if keys is not None else list(entity.attrs)
+    missing = [name for name in names if name not in entity.attrs]
+    if missing:
+        raise ViewerError(404, f"No attribute {missing[0]!r} here.")
+    _too_big(sum(entity.attrs.get_id(name).get_storage_size() for name in names), max_bytes, "Those attributes")
+
+
+def _paths(content: GroupContent) -> list[str]:
+    names = [content.path]
+    base = content.path.rstrip("/")
+
+    def add(name: bytes) -> int | None:
+        names.append(f"{base}/{name.decode()}")
+        return 1 if len(names) > MAX_LINKS else None  # a non-None return stops the visit
+
+    content._h5py_entity.id.links.visit(add)
+    if len(names) > MAX_LINKS:
+        raise ViewerError(413, f"{content.path} holds more than {MAX_LINKS} paths; search a smaller group.")
+    return names
+
+
 def respond(endpoint: str, path: Path, params, *, max_bytes: int):
     """Run one h5grove endpoint on a checked file: returns h5grove's encoded response."""
     entity_path = params.get("path")
     try:
         with open_hdf5(path) as h5file:
-            if endpoint == "meta":
-                return encode(_content(h5file, entity_path, params.get("resolve_links")).metadata())
-            if endpoint == "paths":
+            if endpoint in ("meta", "paths"):
                 content = _content(h5file, entity_path, params.get("resolve_links"))
-                if not isinstance(content, GroupContent):
+                is_group = isinstance(content, GroupContent)
+                if endpoint == "meta":
+                    if is_group and len(content._h5py_entity) > MAX_CHILDREN:
+                        raise ViewerError(413, f"{content.path} has more than {MAX_CHILDREN} members to list.")
+                    return encode(content.metadata())
+                if not is_group:
                     raise ViewerError(422, f"{content.path} is not a group.")
-                names = [content.path]
-                base = content.path.rstrip("/")
-                content._h5py_entity.id.links.visit(lambda name: names.append(f"{base}/{name.decode()}"))
-                return encode(names)
+                return encode(_paths(content))
             content = _content(h5file, entity_path, None)
             if endpoint == "attr":
                 if not isinstance(content, ResolvedEntityContent):
                     raise ViewerError(422, f"{content.path} is a link that cannot be resolved.")
                 keys = params.getlist("attr_keys") if "attr_keys" in params else None
+                _check_attributes(content._h5py_entity, keys, max_bytes)
                 return encode(content.attributes(keys))
             if not isinstance(content, DatasetContent):
                 raise ViewerError(422, f"{content.path} is not a dataset.")
             selection = params.get("selection") or None
-            dataset = content._h5py_entity
-            size = _selection_size(dataset, selection) * dataset.dtype.itemsize
-            if size > max_bytes:
-                raise ViewerError(
-                    413, f"That selection is {size} bytes; the viewer reads at most {max_bytes} bytes at a time."
-                )
+            encoding = params.get("format") or "json"
+            _check_selection(content._h5py_entity, selection, "" if endpoint == "stats" else encoding, max_bytes)
             if endpoint == "stats":
                 return encode(content.data_stats(selection))
             flatten = parse_bool_arg(params.get("flatten"), fallback=False)
             data = content.data(selection, flatten, params.get("dtype") or "origin")
-            return encode(data, params.get("format") or "json")
-    except (QueryArgumentError, ValueError, TypeError) as error:
-        raise ViewerError(422, str(error)) from None
+            return encode(data, encoding)
+    except (QueryArgumentError, ValueError, TypeError, IndexError) as error:
+        # IndexError: e.g. tifffile given a 1D selection to write as an image.
+        raise ViewerError(422, str(error) or "That request cannot be answered for this data.") from None
     except OSError as error:  # a damaged chunk shows up only when it is read
         raise ViewerError(422, f"{path.name} could not be read: {error}.") from None

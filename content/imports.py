@@ -18,7 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
+from .hdf5 import outside_references
 from .models import Dataset, DatasetFile, DatasetImport, ImportStatus
+from .resolvers import http_client
 from .resolvers.base import RemoteDataset, RemoteFile, ResolverError, download
 from .sources import cache_root, dataset_cache_dir
 
@@ -37,11 +39,6 @@ def guess_format(name: str) -> str:
 def plain_text(markup: str) -> str:
     """Source descriptions often come as HTML; the registry keeps plain text."""
     return html.unescape(re.sub(r"<[^>]+>", " ", markup or "")).strip()
-
-
-def http_client() -> httpx.Client:
-    timeout = settings.PANLEARN_CONTENT_HTTP_TIMEOUT
-    return httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "panlearn"})
 
 
 def unique_slug(title: str) -> str:
@@ -86,11 +83,12 @@ def import_create(remote: RemoteDataset, *, chosen: list[str], user, slug: str =
         is_public=False,
         **values,
     )
+    used: set[str] = set()
     for item in files:
         algorithm, _, value = item.checksum.partition(":")
         DatasetFile.objects.create(
             dataset=dataset,
-            name=item.name,
+            name=_unused_name(item.name, used),
             path=item.url,
             format=guess_format(item.name),
             size=item.size,
@@ -100,6 +98,16 @@ def import_create(remote: RemoteDataset, *, chosen: list[str], user, slug: str =
     job = DatasetImport.objects.create(dataset=dataset, requested_by=user, bytes_total=sum(item.size for item in files))
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def _unused_name(name: str, used: set[str]) -> str:
+    """Sources may list the same file name in two folders; the registry needs one name per file."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidate, number = name, 2
+    while candidate in used:
+        candidate, number = f"{stem}-{number}{suffix}", number + 1
+    used.add(candidate)
+    return candidate
 
 
 def _enqueue(job_id: int) -> None:
@@ -114,9 +122,11 @@ def check_hdf5(path: Path) -> None:
         raise ResolverError(f"{path.name} should be HDF5 but is not (wrong or damaged file).")
     try:
         with h5py.File(path, "r", locking=False) as handle:
-            handle.visit(lambda name: None)
+            reason = outside_references(handle)  # also walks the whole tree
     except (OSError, RuntimeError, KeyError) as error:
         raise ResolverError(f"{path.name} is a damaged HDF5 file: {error}.") from None
+    if reason:
+        raise ResolverError(f"{path.name} refers to data in other files ({reason}); it is not imported.")
 
 
 class _Progress:
@@ -140,6 +150,17 @@ class _Progress:
             self.saved_at = now
             self.job.bytes_done = done
             self.job.save(update_fields=["bytes_done", "current_file", "updated_at"])
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Readers see the old complete copy or the new one, never a directory being replaced."""
+    if not target.exists():
+        staging.rename(target)
+        return
+    retired = target.with_name(f".retired-{target.name}-{staging.name}")
+    target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def import_run(job_id: int, *, client: httpx.Client | None = None) -> DatasetImport:
@@ -166,10 +187,7 @@ def import_run(job_id: int, *, client: httpx.Client | None = None) -> DatasetImp
             record.sha256, record.size = fetched.sha256, fetched.size
             record.save(update_fields=["sha256", "size"])
             progress.file_done(fetched.size)
-        target = dataset_cache_dir(dataset)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        _swap_into_place(staging, dataset_cache_dir(dataset))
     except (ResolverError, OSError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         job.status, job.message = ImportStatus.FAILED, str(error)

@@ -1,6 +1,7 @@
 """The dataset registry: real, openly licensed PaN data with provenance, licence and checksums."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -79,9 +80,17 @@ class Dataset(index.Indexed, ClusterableModel):
         return self.title
 
 
+def validate_file_name(name: str) -> None:
+    """A file name kernels and the viewer see as /data/<dataset>/<name>: one plain name."""
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+        raise ValidationError("A file name cannot contain / or \\ or start with a dot.")
+
+
 class DatasetFile(models.Model):
     dataset = ParentalKey(Dataset, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=200, help_text="File name under /data/<dataset>/.")
+    name = models.CharField(
+        max_length=200, validators=[validate_file_name], help_text="File name under /data/<dataset>/."
+    )
     path = models.CharField(max_length=500, help_text="Where the source keeps it (package-relative path, URL...).")
     format = models.CharField(max_length=20, blank=True)
     size = models.PositiveBigIntegerField()

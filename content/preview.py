@@ -5,12 +5,14 @@ scans with #L labels, single-column MCA spectra), but each holds its curve as a 
 numeric lines with the same number of columns. The longest such run is the curve.
 """
 
+import functools
 import math
 import re
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_PREVIEW_BYTES = 20 * 1024 * 1024
+MAX_PREVIEW_BYTES = 5 * 1024 * 1024
 MAX_POINTS = 4000
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -59,36 +61,65 @@ def _labels(comment: str, columns: int) -> list[str]:
     return labels if len(labels) == columns else []
 
 
+@dataclass
+class _Run:
+    """A run of numeric lines with the same number of columns, stored flat to keep memory small."""
+
+    width: int
+    label_line: str  # the last comment line before the run (column labels, if any)
+    values: array = field(default_factory=lambda: array("d"))
+
+    @property
+    def length(self) -> int:
+        return len(self.values) // self.width if self.width else 0
+
+    def column(self, index: int) -> list[float]:
+        return list(self.values[index :: self.width])
+
+
+def _longest_run(path: Path) -> _Run | None:
+    best: _Run | None = None
+    current: _Run | None = None
+    last_comment = ""
+    with path.open(errors="replace") as lines:
+        for line in lines:
+            values = _numbers(line)
+            if values is None:
+                if line.strip().startswith("#"):
+                    last_comment = line
+                current = None
+                continue
+            if current is None or len(values) != current.width:
+                current = _Run(width=len(values), label_line=last_comment)
+            current.values.extend(values)
+            if best is None or (current is not best and current.length > best.length):
+                best = current
+    return best
+
+
 def text_preview(path: Path, *, max_points: int = MAX_POINTS) -> Preview:
-    if path.stat().st_size > MAX_PREVIEW_BYTES:
+    stat = path.stat()
+    if stat.st_size > MAX_PREVIEW_BYTES:
         raise PreviewError(f"{path.name} is too large for a preview; download it instead.")
-    best: tuple[int, int] = (0, 0)  # (start, length) of the longest run of same-width numeric lines
-    rows: list[list[float] | None] = []
-    lines = path.read_text(errors="replace").splitlines()
-    start = width = 0
-    for index, line in enumerate(lines):
-        values = _numbers(line)
-        rows.append(values)
-        if values is None or len(values) != width:
-            start, width = index, len(values) if values else 0
-        if values is not None and index - start + 1 > best[1]:
-            best = (start, index - start + 1)
-    first, length = best
-    if length < 2:
+    return _cached_preview(str(path), stat.st_mtime_ns, stat.st_size, max_points)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_preview(path_name: str, mtime_ns: int, size: int, max_points: int) -> Preview:
+    path = Path(path_name)
+    run = _longest_run(path)
+    if run is None or run.length < 2:
         raise PreviewError(f"{path.name} has no table of numbers to plot.")
-    table = rows[first : first + length]
-    columns = len(table[0])
-    previous_comment = next((line for line in reversed(lines[:first]) if line.strip().startswith("#")), "")
-    labels = _labels(previous_comment, columns)
+    columns, length = run.width, run.length
+    labels = _labels(run.label_line, columns)
     if columns == 1:
         x = [float(index) for index in range(length)]
-        y = [row[0] for row in table]
+        y = run.column(0)
         errors = None
         xlabel, ylabel = "channel", labels[0] if labels else "counts"
     else:
-        x = [row[0] for row in table]
-        y = [row[1] for row in table]
-        errors = [row[2] for row in table] if columns >= 3 else None
+        x, y = run.column(0), run.column(1)
+        errors = run.column(2) if columns >= 3 else None
         xlabel, ylabel = (labels[0], labels[1]) if labels else ("column 1", "column 2")
     # Background-subtracted curves (reflectivity, SANS) dip below zero at a few points; a log
     # axis still suits them when the rest spans decades (the viewer leaves out the others).

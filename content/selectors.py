@@ -40,8 +40,10 @@ def lesson_dataset_slugs(page) -> list[str]:
     """The dataset ids a lesson declares through its dataset blocks, for the runner to mount."""
     slugs = []
     for block in getattr(page, "body", None) or []:
-        if block.block_type == "dataset" and block.value["dataset"] is not None:
-            slug = block.value["dataset"].slug
+        # An unpublished dataset is never mounted, even if a lesson saved before it was hidden names it.
+        dataset = block.value["dataset"] if block.block_type == "dataset" else None
+        if dataset is not None and dataset.is_public:
+            slug = dataset.slug
             if slug not in slugs:
                 slugs.append(slug)
     return slugs

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.db import transaction
 
 from .models import Dataset, DatasetFile
-from .sources import locate_files
+from .sources import is_plain_name, locate_files
 from .verification import DatasetStatus, verify_dataset
 
 DATASET_FIELDS = ("title", "description", "technique", "facility", "instrument", "sample", "licence", "citation",
@@ -58,6 +58,8 @@ def dataset_install(dataset: Dataset, *, root: Path) -> DatasetStatus:
     try:
         sums = []
         for item in locate_files(dataset):
+            if not is_plain_name(item.record.name):
+                raise ValueError(f"{dataset.slug}: refusing the file name {item.record.name!r}.")
             shutil.copyfile(item.path, staging / item.record.name)
             os.chmod(staging / item.record.name, 0o444)
             sums.append(f"{item.record.sha256}  {item.record.name}\n")

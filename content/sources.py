@@ -12,8 +12,9 @@ from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from .models import Dataset, DatasetFile, SourceKind
+from .models import Dataset, DatasetFile, SourceKind, validate_file_name
 
 
 class SourceError(Exception):
@@ -71,6 +72,15 @@ def locate_files(dataset: Dataset) -> list[LocatedFile]:
     return [locate(record) for record in dataset.files.all()]
 
 
+def is_plain_name(name: str) -> bool:
+    """A file name that stays in its directory: no separators, no dot names, nothing hidden."""
+    try:
+        validate_file_name(name)
+    except ValidationError:
+        return False
+    return True
+
+
 def is_contained(path: Path, root: Path) -> bool:
     """True when `path` is a regular file inside `root` and nothing below `root` on its way is a symlink.
 
@@ -90,7 +100,7 @@ def is_contained(path: Path, root: Path) -> bool:
 
 def open_file(dataset: Dataset, name: str) -> LocatedFile:
     """A registered file of the dataset, checked to be a regular file inside its source."""
-    record = dataset.files.filter(name=name).first()
+    record = dataset.files.filter(name=name).first() if is_plain_name(name) else None
     if record is None:
         raise SourceError(f"{dataset.slug} has no file {name!r}.")
     record.dataset = dataset
@@ -99,4 +109,6 @@ def open_file(dataset: Dataset, name: str) -> LocatedFile:
         raise SourceError(f"{dataset.slug}/{name} has not been downloaded yet.")
     if not is_contained(record_path.path, record_path.root):
         raise SourceError(f"{dataset.slug}/{name} is not a regular file inside its dataset; it is not served.")
+    if record.size and record_path.path.stat().st_size != record.size:
+        raise SourceError(f"{dataset.slug}/{name} does not have the size the registry records; it is not served.")
     return record_path

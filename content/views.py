@@ -91,6 +91,8 @@ def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
         return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
     try:
         located = open_file(dataset, name)
+        if file_kind(located.record) != "text":
+            return JsonResponse({"message": f"{name} is not a text table; there is no plot of it."}, status=422)
         preview = text_preview(located.path)
     except SourceError as error:
         return JsonResponse({"message": str(error)}, status=404)

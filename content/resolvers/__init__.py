@@ -12,7 +12,7 @@ from django.conf import settings
 
 from .. import conf
 from . import hoa, icat, panosc, scicat, zenodo
-from .base import RemoteDataset, RemoteFile, ResolverError, download
+from .base import RemoteDataset, RemoteFile, ResolverError, download, source_client
 
 __all__ = ["SOURCES", "RemoteDataset", "RemoteFile", "ResolverError", "download", "guess_source", "resolve"]
 
@@ -64,8 +64,31 @@ def resolve(
         options["base_url"] = base_url or setting(BASE_URL_SETTINGS[source])
     if source == "panosc":
         options["download_template"] = setting("PANLEARN_CONTENT_PANOSC_DOWNLOAD_TEMPLATE")
-    if client is not None:
-        return resolver(client, reference, **options)
-    timeout = float(setting("PANLEARN_CONTENT_HTTP_TIMEOUT"))
-    with httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": "panlearn"}) as own:
-        return resolver(own, reference, **options)
+    try:
+        if client is not None:
+            return _capped(resolver(client, reference, **options))
+        with http_client() as own:
+            return _capped(resolver(own, reference, **options))
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
+        # A source answering in a shape its resolver does not expect is the source's fault, not a crash.
+        shape = error.__class__.__name__
+        raise ResolverError(f"The {source} source answered in an unexpected shape ({shape}).") from None
+
+
+MAX_LISTED_FILES = 1000
+
+
+def _capped(dataset: RemoteDataset) -> RemoteDataset:
+    if len(dataset.files) > MAX_LISTED_FILES:
+        cut = f"Only the first {MAX_LISTED_FILES} of {len(dataset.files)} files are listed."
+        dataset.notes = f"{dataset.notes} {cut}".strip()
+        dataset.files = dataset.files[:MAX_LISTED_FILES]
+    return dataset
+
+
+def http_client() -> httpx.Client:
+    """The client every remote call uses: the configured timeout, and no local addresses unless allowed."""
+    return source_client(
+        timeout=float(setting("PANLEARN_CONTENT_HTTP_TIMEOUT")),
+        allow_local=bool(setting("PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES")),
+    )

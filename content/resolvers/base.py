@@ -1,7 +1,9 @@
 """What every remote source resolves to, and the safe downloader they share."""
 
 import hashlib
+import ipaddress
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -13,6 +15,34 @@ import httpx
 
 class ResolverError(Exception):
     """A source could not give us the dataset; the message says why in plain words."""
+
+
+def refuse_local_addresses(request: httpx.Request) -> None:
+    """An httpx request hook (it runs for every redirect too): only https to public addresses.
+
+    File URLs come from a remote record that anyone can publish; without this a record could make
+    the server fetch its own services (127.0.0.1, the cloud metadata address, the intranet) and
+    serve the answer as a dataset file. Tests, whose sources are loopback servers, turn it off.
+    """
+    url = request.url
+    if url.scheme != "https":
+        raise ResolverError(f"Refusing {url.scheme}:// addresses from a remote source ({url.host}); only https.")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)}
+    except OSError as error:
+        raise ResolverError(f"{url.host} could not be found ({error}).") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise ResolverError(f"Refusing {url.host}: it is a private or local address ({ip}).")
+
+
+def source_client(*, timeout: float, allow_local: bool = False) -> httpx.Client:
+    """The HTTP client for remote sources: a timeout, redirects followed, local addresses refused."""
+    hooks = {} if allow_local else {"request": [refuse_local_addresses]}
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "panlearn"}, event_hooks=hooks
+    )
 
 
 @dataclass(frozen=True)
@@ -119,6 +149,11 @@ def download(
             with os.fdopen(handle, "wb") as sink, client.stream("GET", remote.url) as response:
                 if response.status_code >= 500:
                     raise httpx.HTTPStatusError("server error", request=response.request, response=response)
+                if response.status_code in (401, 403):
+                    raise ResolverError(
+                        f"{remote.name}: the source refused the download (HTTP {response.status_code}); "
+                        "its link may have expired: look the DOI up again."
+                    )
                 if response.status_code != 200:
                     raise ResolverError(f"{remote.name}: the source answered HTTP {response.status_code}.")
                 for chunk in response.iter_bytes():

@@ -20,3 +20,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 PANLEARN_RUNNER_SECRET = "test-runner-secret"
 # Close connections after each request: the browser tests' live-server thread must not hold the test database open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The remote-source tests answer from loopback HTTP servers.
+PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES = True

@@ -72,3 +72,15 @@ def test_drafts_and_unpublished_lessons_are_not_listed_as_users(client, course, 
     lesson.save()
     assert pages_using(chopper) == []
     assert "Draft lesson" not in client.get("/datasets/ipns-lrmecs-mgb2/").text
+
+
+def test_an_unpublished_dataset_is_neither_chosen_nor_mounted(course, chopper):
+    block = DatasetBlock()
+    Dataset.objects.filter(pk=chopper.pk).update(is_public=False)
+    chopper.refresh_from_db()
+    with pytest.raises(blocks.StructBlockValidationError) as error:
+        block.clean(block.to_python({"dataset": chopper.pk, "file": "", "path": ""}))
+    assert "is not public yet" in str(error.value.block_errors["dataset"])
+    lesson = LessonPageFactory(parent=course, title="Saved earlier", slug="earlier")
+    lesson.body = dataset_body(chopper)
+    assert lesson_dataset_slugs(lesson) == []

@@ -6,6 +6,7 @@ The remote source is a loopback server answering in Zenodo's record shape; nothi
 import hashlib
 from pathlib import Path
 
+import httpx
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -183,3 +184,51 @@ def test_only_those_who_may_add_datasets_reach_the_screens(client, zenodo):
     assert "Sorry, you do not have permission" in refused.text
     assert client.post("/admin/datasets/add-by-doi/", {"reference": "100", "lookup": "1"}).status_code == 302
     assert not zenodo.seen  # the source was never asked
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.org/data.h5", "only https"),
+        ("file:///etc/passwd", "only https"),
+        ("https://127.0.0.1/admin", "private or local address"),
+        ("https://localhost:8000/", "private or local address"),
+        ("https://169.254.169.254/latest/meta-data/", "private or local address"),
+        ("https://[::1]/", "private or local address"),
+    ],
+)
+def test_sources_cannot_point_the_server_at_itself(url, message):
+    from content.resolvers.base import refuse_local_addresses
+
+    with pytest.raises(ResolverError, match=message):
+        refuse_local_addresses(httpx.Request("GET", url))
+
+
+def test_without_the_test_switch_a_loopback_source_is_refused(zenodo, settings):
+    """The same loopback Zenodo the other tests use, with the production default: refused, never asked."""
+    settings.PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES = False
+    with pytest.raises(ResolverError, match="only https"):
+        resolve("zenodo", "100")
+    assert not zenodo.seen
+
+
+def test_a_source_answering_in_another_shape_is_an_error_not_a_crash(zenodo, monkeypatch):
+    from content import resolvers
+
+    def broken(client, reference, **options):
+        return int("not a number")
+
+    monkeypatch.setitem(resolvers.SOURCES, "zenodo", broken)
+    with pytest.raises(ResolverError, match="unexpected shape"):
+        resolve("zenodo", "100")
+
+
+def test_files_with_the_same_name_in_two_folders_get_distinct_names(zenodo):
+    from content.resolvers.base import RemoteDataset, RemoteFile
+
+    remote = RemoteDataset(source="scicat", reference="x", title="Two folders", licence="CC-BY-4.0",
+                           files=[RemoteFile("data.h5", "https://a/1/data.h5", 10),
+                                  RemoteFile("data.h5", "https://a/2/data.h5", 10),
+                                  RemoteFile("data.h5", "https://a/3/data.h5", 10)])  # fmt: skip
+    job = import_create(remote, chosen=["data.h5"], user=None)
+    assert sorted(job.dataset.files.values_list("name", flat=True)) == ["data-2.h5", "data-3.h5", "data.h5"]

@@ -189,3 +189,77 @@ def test_dataset_page_embeds_the_viewer_for_the_chosen_file(client, bundled):
     text = client.get("/datasets/platypus-dmpc-bilayer/?view=c_PLP0016601.dat").text
     assert 'data-src="/datasets/platypus-dmpc-bilayer/plot/c_PLP0016601.dat"' in text
     assert "No published lesson or exercise uses this dataset yet." in text
+
+
+def test_external_raw_storage_is_refused(client, cached, tmp_path):
+    """A dataset whose bytes live in any other file (here a secret) would let the viewer read it."""
+    dataset, directory = cached
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    with h5py.File(directory / "raw.h5", "w") as handle:
+        handle.create_dataset("d", shape=(17,), dtype="u1", external=[(str(secret), 0, h5py.h5f.UNLIMITED)])
+    register(dataset, "raw.h5", directory / "raw.h5")
+    response = h5grove(client, "data", slug="downloaded", file="raw.h5", path="/d", format="bin")
+    assert response.status_code == 403 and "keeps its data in an external file" in response.json()["message"]
+    assert b"hunter2" not in response.content
+
+
+@pytest.fixture
+def awkward(cached):
+    """Variable-length strings, a big attribute, and more members than the viewer lists."""
+    dataset, directory = cached
+    with h5py.File(directory / "awkward.h5", "w", libver="latest") as handle:
+        handle.create_dataset("strings", data=np.array(["x" * 100] * 20_000, dtype=h5py.string_dtype()))
+        handle["numbers"] = np.arange(1000, dtype=np.uint8)
+        handle["numbers"].attrs["big"] = np.zeros(300_000)
+        many = handle.create_group("many")
+        for index in range(30):
+            many[f"item{index}"] = index
+    register(dataset, "awkward.h5", directory / "awkward.h5")
+    return dataset
+
+
+def test_every_read_is_bounded(client, awkward, settings, monkeypatch):
+    from content import hdf5
+
+    get = lambda endpoint, **params: h5grove(client, endpoint, slug="downloaded", file="awkward.h5", **params)  # noqa: E731
+    assert get("data", path="/strings").status_code == 413  # 20 000 variable-length strings
+    assert get("data", path="/strings", selection="0:10").status_code == 200
+    assert get("attr", path="/numbers").status_code == 200
+    settings.PANLEARN_CONTENT_VIEWER_MAX_BYTES = 100_000
+    assert get("attr", path="/numbers", attr_keys="big").status_code == 413  # 2.4 MB of attribute
+    assert get("data", path="/numbers", format="bin").status_code == 200  # 1000 bytes raw...
+    settings.PANLEARN_CONTENT_VIEWER_MAX_BYTES = 10_000
+    assert get("data", path="/numbers", format="csv").status_code == 413  # ...but 26 kB as CSV text
+    monkeypatch.setattr(hdf5, "MAX_LINKS", 10)
+    monkeypatch.setattr(hdf5, "MAX_CHILDREN", 10)
+    assert get("paths", path="/many").status_code == 413
+    assert get("meta", path="/many").status_code == 413
+
+
+def test_odd_requests_are_answered_not_crashed(client, awkward):
+    get = lambda endpoint, **params: h5grove(client, endpoint, slug="downloaded", file="awkward.h5", **params)  # noqa: E731
+    missing = get("attr", path="/numbers", attr_keys="nope")
+    assert missing.status_code == 404 and "No attribute 'nope'" in missing.json()["message"]
+    assert get("data", path="/numbers", format="tiff").status_code == 422  # a 1D array is not an image
+    assert get("data", path="/numbers", format="npy").status_code == 200
+    not_text = client.get("/datasets/downloaded/plot/awkward.h5")
+    assert not_text.status_code == 422 and "not a text table" in not_text.json()["message"]
+
+
+def test_names_and_sizes_that_do_not_match_the_registry_are_refused(client, cached, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    dataset, directory = cached
+    with h5py.File(directory / "ok.h5", "w") as handle:
+        handle["x"] = 1
+    register(dataset, "ok.h5", directory / "ok.h5")
+    assert h5grove(client, "meta", slug="downloaded", file="ok.h5", path="/").status_code == 200
+    DatasetFile.objects.filter(name="ok.h5").update(size=1)  # replaced behind the registry's back
+    response = h5grove(client, "meta", slug="downloaded", file="ok.h5", path="/")
+    assert response.status_code == 404 and "does not have the size" in response.json()["message"]
+    for name in ("../other/x.h5", ".import-3", "a\\b"):
+        with pytest.raises(ValidationError):
+            DatasetFile(dataset=dataset, name=name, path="x", size=1, sha256="").full_clean()
+    DatasetFile.objects.create(dataset=dataset, name="../downloaded/ok.h5", path="x", size=1)  # bypassing validation
+    assert h5grove(client, "meta", slug="downloaded", file="../downloaded/ok.h5", path="/").status_code == 404

@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 from content.bundled import BUNDLED_DATASETS
 from content.services import dataset_sync_bundled
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# A transactional test flushes the database, Wagtail's root page included: serialized_rollback restores it.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
