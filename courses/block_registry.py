@@ -36,3 +36,21 @@ def collect_lesson_blocks(core_blocks: Iterable[BlockSpec], app_configs: Iterabl
 
 def lesson_blocks(core_blocks: Iterable[BlockSpec]) -> list[BlockSpec]:
     return collect_lesson_blocks(core_blocks, apps.get_app_configs())
+
+
+def lesson_context(*, page, request) -> dict:
+    """Extra lesson-template context from apps declaring `lesson_context = "dotted.path"` on their AppConfig.
+
+    Apps that add blocks needing page-level set-up (live code cells: the container's attributes and
+    their scripts) provide it here; `lesson_assets` lists are merged, other keys are set as given.
+    """
+    context: dict = {"lesson_assets": {"css": [], "js": []}}
+    for config in apps.get_app_configs():
+        provider_path = getattr(config, "lesson_context", None)
+        if not provider_path:
+            continue
+        extra = dict(import_string(provider_path)(page=page, request=request))
+        for kind, paths in extra.pop("lesson_assets", {}).items():
+            context["lesson_assets"].setdefault(kind, []).extend(paths)
+        context.update(extra)
+    return context

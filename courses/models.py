@@ -73,6 +73,11 @@ class CoursePage(Page):
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     enrolment_policy = models.CharField(max_length=20, choices=EnrolmentPolicy.choices, default=EnrolmentPolicy.OPEN)
+    open_to_visitors = models.BooleanField(
+        default=False,
+        help_text="Anyone may read the lessons without enrolling, and run their code cells without an account "
+        "(rate-limited, and nothing a visitor types is saved).",
+    )
 
     content_panels = [
         *Page.content_panels,
@@ -85,7 +90,10 @@ class CoursePage(Page):
         FieldPanel("prerequisites"),
         FieldPanel("learning_outcomes"),
         InlinePanel("instructors", label="Instructors"),
-        MultiFieldPanel([FieldPanel("licence"), FieldPanel("enrolment_policy")], heading="Access and licence"),
+        MultiFieldPanel(
+            [FieldPanel("licence"), FieldPanel("enrolment_policy"), FieldPanel("open_to_visitors")],
+            heading="Access and licence",
+        ),
     ]
     search_fields = [
         *Page.search_fields,
@@ -157,10 +165,13 @@ class LessonPage(Page):
         return self.get_parent().specific
 
     def get_context(self, request, *args, **kwargs):
+        from .block_registry import lesson_context
         from .selectors import lesson_state_for
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_state_for(lesson=self, user=request.user))
+        if context["can_read"]:
+            context.update(lesson_context(page=self, request=request))
         return context
 
 

@@ -75,7 +75,7 @@ def lesson_state_for(*, lesson: LessonPage, user) -> dict:
     state.update(
         {
             "course": course,
-            "can_read": bool(state["enrolment"]) or state["can_edit"],
+            "can_read": bool(state["enrolment"]) or state["can_edit"] or course.open_to_visitors,
             "is_done": lesson.pk in state["done_lesson_ids"],
             "previous_lesson": lessons[position - 1] if position else None,
             "next_lesson": lessons[position + 1] if position is not None and position + 1 < len(lessons) else None,

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
+from tracking import interface as tracking
+
 from .exceptions import AlreadyEnrolled, CourseNotAvailable, InvitationInvalid, NotEnrolled
 from .models import CatalogueIndexPage, CourseInvitation, CoursePage, Enrolment, LessonCompletion, LessonPage
 from .selectors import page_is_public
@@ -111,12 +113,16 @@ def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
     """Mark a lesson done; idempotent. Only enrolled students make progress."""
     if not Enrolment.objects.filter(user=user, course=lesson.course, is_active=True).exists():
         raise NotEnrolled("Enrol in the course to record your progress.")
-    completion, _ = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+    completion, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+    if created:
+        tracking.lesson_progressed(user=user, lesson=lesson, completed=True)
     return completion
 
 
 def lesson_uncomplete(*, user, lesson: LessonPage) -> None:
-    LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
+    deleted, _ = LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
+    if deleted:
+        tracking.lesson_progressed(user=user, lesson=lesson, completed=False)
 
 
 def course_editors_group(course: CoursePage) -> Group:

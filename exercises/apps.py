@@ -5,3 +5,5 @@ class ExercisesConfig(AppConfig):
     name = "exercises"
     label = "panlearn_exercises"
     verbose_name = "Exercises"
+    lesson_blocks = "exercises.blocks.lesson_blocks"
+    lesson_context = "exercises.selectors.lesson_context"

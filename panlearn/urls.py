@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
+    path("learn/cells/", include("exercises.urls")),
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
 ]

@@ -147,4 +147,5 @@ LOGGING = {
 
 from content.conf import *  # app defaults, one prefixed module per app
 from courses.conf import *
+from exercises.conf import *
 from runner.conf import *

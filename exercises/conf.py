@@ -1,0 +1,12 @@
+"""Operator settings of live code cells (see docs/operator.md, "Code cells")."""
+
+from panlearn.settings.env import env_int
+
+# Cell runs one signed-in user may start per minute, across all lessons.
+PANLEARN_CELLS_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_RUNS_PER_MINUTE", 30)
+# Cell runs per minute for visitors without an account, per client address.
+PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE", 10)
+# Earlier versions kept of each student's code in each cell.
+PANLEARN_CELLS_DRAFT_HISTORY = env_int("PANLEARN_CELLS_DRAFT_HISTORY", 20)
+# Longest code saved for a cell (bytes); the runner has its own limit for what it runs.
+PANLEARN_CELLS_MAX_DRAFT_BYTES = env_int("PANLEARN_CELLS_MAX_DRAFT_BYTES", 256 * 1024)

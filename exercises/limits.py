@@ -1,0 +1,35 @@
+"""Per-user and per-visitor rate limits on cell runs: a fixed one-minute window in the cache."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"You are running cells very fast; wait {retry_after} s and try again.")
+        self.retry_after = retry_after
+
+
+def client_address(request) -> str:
+    # Behind a proxy, the operator's proxy sets REMOTE_ADDR correctly (see docs/operator.md).
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def check_run_rate(*, user, request) -> None:
+    """Count one run against this minute's budget; RateLimited once it is spent."""
+    if user.is_authenticated:
+        who, limit = f"u{user.pk}", settings.PANLEARN_CELLS_RUNS_PER_MINUTE
+    else:
+        who, limit = f"a{client_address(request)}", settings.PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE
+    window = int(time.time() // 60)
+    key = f"panlearn:cells:runs:{who}:{window}"
+    cache.add(key, 0, timeout=90)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=90)
+        count = 1
+    if count > limit:
+        raise RateLimited(retry_after=60 - int(time.time()) % 60)

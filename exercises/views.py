@@ -1,0 +1,283 @@
+"""HTTP side of live code cells (see docs/code-cells.md for the protocol).
+
+Runs stream server-sent events from async views, so they need an ASGI server (uvicorn in the
+demo); the other endpoints are small JSON calls. Every view checks that the lesson is live and
+that the user may run its cells; a cell id that is not in the lesson is a 404.
+"""
+
+import asyncio
+import json
+import logging
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from courses.models import LessonPage
+from runner.client import get_async_client
+from runner.exceptions import RunnerError
+from tracking import interface as tracking
+
+from . import kernels
+from .hub import hub
+from .limits import RateLimited, check_run_rate
+from .models import CellDraft, CellDraftVersion
+from .selectors import code_cells, lesson_datasets, lesson_for, run_access, setup_code
+from .services import DraftConflict, DraftTooLarge, draft_save, example_output_save
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_S = 15
+_running: set[asyncio.Task] = set()  # runs outlive a dropped connection; keep them referenced
+
+
+def _sse(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+def _stream_response(events) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache, no-transform"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
+    return response
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _lesson(user, page_id: int) -> LessonPage:
+    page = lesson_for(user=user, page_id=page_id)
+    if page is None:
+        raise Http404("No such lesson.")
+    return page
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+async def _context(request: HttpRequest, page_id: int):
+    """The lesson, the user, who they are to the runner, and whether they may run its cells."""
+    user = await request.auser()
+    page = await sync_to_async(_lesson)(user, page_id)
+    access = await sync_to_async(run_access)(user=user, page=page)
+    key = "" if user.is_authenticated else await sync_to_async(_session_key)(request)
+    return page, user, kernels.Who.of(user=user, session_key=key), access
+
+
+def _refused(access) -> JsonResponse:
+    return JsonResponse({"message": access.why or "You may not run code here."}, status=403)
+
+
+@require_POST
+async def run(request: HttpRequest, page_id: int) -> HttpResponse:
+    page, user, who, access = await _context(request, page_id)
+    if not access.allowed:
+        return _refused(access)
+    body = _json_body(request)
+    cell_id, tab = str(body.get("cell_id", "")), str(body.get("tab", ""))[:64]
+    cells = await sync_to_async(code_cells)(page)
+    cell = cells.get(cell_id)
+    if cell is None:
+        return JsonResponse({"message": "This lesson has no such cell; reload the page."}, status=404)
+    code = cell["code"] if cell["read_only"] else str(body.get("code", ""))
+    try:
+        await sync_to_async(check_run_rate)(user=user, request=request)
+    except RateLimited as error:
+        return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
+    datasets = await sync_to_async(lesson_datasets)(page)
+    setup = await sync_to_async(setup_code)(page)
+    hub_key = (who.key, page.pk)
+    return _stream_response(_run_events(page, user, who, cell_id, code, setup, datasets, tab, hub_key))
+
+
+async def _run_events(page, user, who, cell_id, code, setup, datasets, tab, hub_key):
+    """Stream one run. The run itself is a task: if this tab goes away, it still finishes and other
+    tabs still see it."""
+    local: asyncio.Queue = asyncio.Queue()
+    listening = True
+
+    async def emit(name: str, data: dict) -> None:
+        hub.publish(hub_key, name, {**data, "cell_id": cell_id}, origin_tab=tab)
+        if listening:
+            await local.put((name, data))
+
+    async def work() -> None:
+        status = "failed"
+        try:
+            async with get_async_client() as client:
+                result = await kernels.run_cell(client=client, who=who, page=page, cell_id=cell_id, code=code,
+                                                setup=setup, datasets=datasets, emit=emit)  # fmt: skip
+            status = result["status"]
+        except RunnerError as error:
+            await emit("failed", {"message": error.message})
+        except Exception:
+            logger.exception("cell run failed")
+            await emit("failed", {"message": "Something went wrong on the server while running this cell."})
+        finally:
+            await local.put(None)
+            await sync_to_async(tracking.cell_ran)(user=user, page=page, cell_id=cell_id, status=status)
+
+    task = asyncio.create_task(work())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    try:
+        while (item := await local.get()) is not None:
+            yield _sse(*item)
+    finally:
+        listening = False
+
+
+@require_POST
+async def interrupt(request: HttpRequest, page_id: int) -> JsonResponse:
+    return await _kernel_call(request, page_id, kernels.kernel_interrupt)
+
+
+@require_POST
+async def restart(request: HttpRequest, page_id: int) -> JsonResponse:
+    return await _kernel_call(request, page_id, kernels.kernel_restart)
+
+
+@require_GET
+async def status(request: HttpRequest, page_id: int) -> JsonResponse:
+    return await _kernel_call(request, page_id, kernels.kernel_status, publish=False)
+
+
+async def _kernel_call(request, page_id, call, *, publish: bool = True) -> JsonResponse:
+    page, _user, who, access = await _context(request, page_id)
+    if not access.allowed:
+        return _refused(access)
+    try:
+        async with get_async_client() as client:
+            state = await call(client=client, who=who, page=page)
+    except RunnerError as error:
+        return JsonResponse({"message": error.message}, status=503)
+    if publish:
+        tab = str(_json_body(request).get("tab", ""))[:64]
+        hub.publish((who.key, page.pk), "status", state, origin_tab=tab)
+    return JsonResponse(state)
+
+
+@require_GET
+async def events(request: HttpRequest, page_id: int) -> HttpResponse:
+    page, _user, who, access = await _context(request, page_id)
+    if not access.allowed or not access.store:
+        return _refused(access)
+    return _stream_response(_hub_events((who.key, page.pk), request.GET.get("tab", "")[:64]))
+
+
+async def _hub_events(key, tab):
+    queue = hub.subscribe(key)
+    try:
+        yield ": connected\n\n"
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+            except TimeoutError:
+                yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
+                continue
+            if event.origin_tab != tab:
+                yield _sse(event.name, event.data)
+    finally:
+        hub.unsubscribe(key, queue)
+
+
+# -- drafts (signed-in users only: visitors' code is never stored) -------------------------------
+
+
+def _draft_context(request: HttpRequest, page_id: int):
+    page = _lesson(request.user, page_id)
+    access = run_access(user=request.user, page=page)
+    if not access.allowed or not access.store:
+        raise PermissionError(access.why or "Your code is not saved here.")
+    return page
+
+
+def _draft_json(draft) -> dict:
+    return {"code": draft.code, "version": draft.version, "saved_at": draft.saved_at.isoformat()}
+
+
+@require_GET
+def drafts(request: HttpRequest, page_id: int) -> JsonResponse:
+    try:
+        page = _draft_context(request, page_id)
+    except PermissionError as error:
+        return JsonResponse({"message": str(error)}, status=403)
+    rows = CellDraft.objects.filter(user=request.user, page=page)
+    return JsonResponse({"cells": {draft.cell_id: _draft_json(draft) for draft in rows}})
+
+
+@require_POST
+def draft_save_view(request: HttpRequest, page_id: int, cell_id: str) -> JsonResponse:
+    try:
+        page = _draft_context(request, page_id)
+    except PermissionError as error:
+        return JsonResponse({"message": str(error)}, status=403)
+    cell = code_cells(page).get(cell_id)
+    if cell is None:
+        raise Http404("No such cell.")
+    if cell["read_only"]:
+        return JsonResponse({"message": "This cell cannot be changed."}, status=403)
+    body = _json_body(request)
+    code = body.get("code")
+    try:
+        base_version = int(body.get("base_version") or 0)
+    except (TypeError, ValueError):
+        base_version = -1
+    if not isinstance(code, str) or base_version < 0:
+        return JsonResponse({"message": "Send the code and the version it started from."}, status=400)
+    try:
+        draft = draft_save(user=request.user, page=page, cell_id=cell_id, code=code, base_version=base_version)
+    except DraftConflict as conflict:
+        return JsonResponse({"message": str(conflict), **_draft_json_or_empty(conflict.draft)}, status=409)
+    except DraftTooLarge as error:
+        return JsonResponse({"message": str(error)}, status=413)
+    tab = str(body.get("tab", ""))[:64]
+    who = kernels.Who.of(user=request.user, session_key="")
+    hub.publish((who.key, page.pk), "draft", {"cell_id": cell_id, **_draft_json(draft)}, origin_tab=tab)
+    return JsonResponse({"version": draft.version, "saved_at": draft.saved_at.isoformat()})
+
+
+def _draft_json_or_empty(draft) -> dict:
+    if not draft.pk:
+        return {"code": "", "version": 0, "saved_at": None}
+    return _draft_json(draft)
+
+
+@require_GET
+def draft_history(request: HttpRequest, page_id: int, cell_id: str) -> JsonResponse:
+    try:
+        page = _draft_context(request, page_id)
+    except PermissionError as error:
+        return JsonResponse({"message": str(error)}, status=403)
+    versions = CellDraftVersion.objects.filter(draft__user=request.user, draft__page=page, draft__cell_id=cell_id)
+    return JsonResponse(
+        {"versions": [{"version": v.version, "code": v.code, "saved_at": v.saved_at.isoformat()} for v in versions]}
+    )
+
+
+@require_POST
+async def keep_example(request: HttpRequest, page_id: int, cell_id: str) -> JsonResponse:
+    """An editor keeps what the cell's last run showed as its example output, in a new draft revision."""
+    page, user, who, access = await _context(request, page_id)
+    if not access.editor:
+        return JsonResponse({"message": "Only the course's editors can change example outputs."}, status=403)
+    parts = await kernels.last_parts(who, page, cell_id)
+    if parts is None:
+        return JsonResponse({"message": "Run the cell first; its output becomes the example."}, status=409)
+    try:
+        await sync_to_async(example_output_save)(page=page, cell_id=cell_id, parts=parts, user=user)
+    except LookupError:
+        return JsonResponse({"message": "This lesson has no such cell; reload the page."}, status=404)
+    return JsonResponse({"saved": True, "parts": len(parts)})
+
+
+def cells_base(request: HttpRequest, page_id: int) -> HttpResponse:
+    """The base URL the page is given; nothing is served here."""
+    raise Http404

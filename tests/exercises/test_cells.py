@@ -1,0 +1,207 @@
+"""Live code cells through Django's ASGI side and a real sandboxed kernel host."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+
+from courses.models import CoursePage, LessonPage
+from exercises.models import CellDraft, CellDraftVersion
+from tests.factories import UserFactory
+
+# Transactional: the ASGI views run the ORM in other threads. serialized_rollback restores the pages
+# and locale the migrations made, which a transactional test flushes.
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("end_sessions"),
+]
+
+
+async def run(client: AsyncClient, page, cell_id: str, code: str = "", tab: str = "tab-1"):
+    """POST run and collect the server-sent events as (name, data) pairs."""
+    response = await client.post(
+        f"/learn/cells/{page.pk}/run", {"cell_id": cell_id, "code": code, "tab": tab}, content_type="application/json"
+    )
+    if response.status_code != 200:
+        return response.status_code, response.json()
+    assert response["Content-Type"] == "text/event-stream"
+    text = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return 200, events
+
+
+def texts(events) -> str:
+    return "".join(data["part"].get("text", "") for name, data in events if name == "output")
+
+
+@pytest.fixture
+async def student(learner):
+    client = AsyncClient()
+    await client.aforce_login(learner)
+    return client
+
+
+async def test_cells_share_a_kernel_and_stream_their_outputs(student, cell_lesson):
+    status, events = await run(student, cell_lesson, "cell-a", "x = 21\nprint('hello from a')")
+    assert status == 200
+    names = [name for name, _ in events]
+    assert names[0] == "status" and events[0][1]["state"] == "starting"
+    assert "output" in names and names[-2:] == ["result", "status"]
+    assert texts(events) == "hello from a\n"
+    result = dict(events)["result"]
+    assert result["status"] == "ok" and result["generation"] == 1
+    status, events = await run(student, cell_lesson, "cell-b", "print(x * 2)")
+    assert texts(events) == "42\n"  # the second cell sees the first cell's variable
+
+
+async def test_setup_runs_hidden_once_per_kernel_and_read_only_cells_run_their_own_code(student, cell_lesson):
+    _status, events = await run(student, cell_lesson, "cell-ro", "print('tampered')")
+    assert texts(events) == "read-only from setup\n"  # setup ran first; the posted code was ignored
+    assert "SECRET_SETUP_VALUE =" not in json.dumps(events)  # the setup source never reaches the browser
+    _status, events = await run(student, cell_lesson, "cell-a", "SECRET_SETUP_VALUE = 'changed'")
+    _status, events = await run(student, cell_lesson, "cell-ro")
+    assert texts(events) == "read-only changed\n"  # setup did not run again in the same kernel
+
+
+async def test_errors_and_rich_outputs_arrive_as_safe_parts(student, cell_lesson):
+    code = (
+        "from IPython.display import HTML, display\n"
+        "display(HTML('<b>bold</b><script>alert(1)</script><img src=x onerror=alert(2)>'))\n"
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]); plt.show()\n"
+        "1 / 0"
+    )
+    _status, events = await run(student, cell_lesson, "cell-a", code)
+    parts = [data["part"] for name, data in events if name == "output"]
+    html = next(part for part in parts if part["type"] == "html" and "bold" in part["html"])
+    assert "<script" not in html["html"] and "onerror" not in html["html"]
+    assert any(part["type"] == "image" and part["src"].startswith("data:image/png;base64,") for part in parts)
+    traceback = parts[-1]
+    assert traceback["type"] == "html" and "ZeroDivisionError" in traceback["html"] and "\x1b" not in traceback["html"]
+    assert dict(events)["result"]["status"] == "error"
+
+
+async def test_restart_and_an_idle_cull_start_a_new_generation(student, cell_lesson, kernel_host):
+    await run(student, cell_lesson, "cell-a", "x = 1")
+    restarted = await student.post(f"/learn/cells/{cell_lesson.pk}/restart", {}, content_type="application/json")
+    assert restarted.status_code == 200 and restarted.json()["generation"] == 2
+    _status, events = await run(student, cell_lesson, "cell-b", "print(x)")
+    assert "NameError" in json.dumps(events)  # a new kernel: x is gone
+    # The runner culls idle sessions; here we end it as the culler would.
+    from exercises.kernels import Who, load_state
+
+    user = await student.session.aget("_auth_user_id")
+    who = Who(runner_user=f"user-{user}", key=f"user-{user}")
+    state = await load_state(who, cell_lesson)
+    with kernel_host.client() as client:
+        await sync_to_async(client.shutdown)(state["session_id"], user=who.runner_user)
+    _status, events = await run(student, cell_lesson, "cell-a", "print('back')")
+    notice = dict(events)["notice"]
+    assert notice["stale"] is True and "idle for 30 minutes" in notice["text"]
+    assert dict(events)["result"]["generation"] == 3 and texts(events) == "back\n"
+
+
+async def test_interrupting_an_endless_loop(student, cell_lesson):
+    async def interrupt_soon():
+        await asyncio.sleep(1.5)
+        return await student.post(f"/learn/cells/{cell_lesson.pk}/interrupt", {}, content_type="application/json")
+
+    interrupter = asyncio.create_task(interrupt_soon())
+    _status, events = await run(student, cell_lesson, "cell-a", "while True:\n    pass")
+    assert (await interrupter).status_code == 200
+    assert "KeyboardInterrupt" in json.dumps(events)
+    status_now = await student.get(f"/learn/cells/{cell_lesson.pk}/status")
+    assert status_now.json()["state"] == "idle"
+
+
+async def test_who_may_run(cell_lesson, course, runner_settings):
+    outsider = AsyncClient()
+    await outsider.aforce_login(await sync_to_async(UserFactory)(username="outsider"))
+    status, body = await run(outsider, cell_lesson, "cell-a", "1")
+    assert status == 403 and "Enrol in the course" in body["message"]
+    visitor = AsyncClient()
+    assert (await run(visitor, cell_lesson, "cell-a", "1"))[0] == 403
+    await sync_to_async(CoursePage.objects.filter(pk=course.pk).update)(open_to_visitors=True)
+    status, events = await run(visitor, cell_lesson, "cell-a", "print('visitor')")
+    assert status == 200 and texts(events) == "visitor\n"
+    drafts = await visitor.post(f"/learn/cells/{cell_lesson.pk}/drafts/cell-a", {"code": "x", "base_version": 0},
+                                content_type="application/json")  # fmt: skip
+    assert drafts.status_code == 403  # nothing a visitor types is stored
+    assert (await visitor.get(f"/learn/cells/{cell_lesson.pk}/events")).status_code == 403
+    assert (await run(visitor, cell_lesson, "no-such-cell", "1"))[0] == 404
+
+
+async def test_runs_are_rate_limited(student, cell_lesson, settings):
+    settings.PANLEARN_CELLS_RUNS_PER_MINUTE = 2
+    assert (await run(student, cell_lesson, "cell-a", "1"))[0] == 200
+    assert (await run(student, cell_lesson, "cell-a", "1"))[0] == 200
+    status, body = await run(student, cell_lesson, "cell-a", "1")
+    assert status == 429 and "wait" in body["message"]
+
+
+async def test_drafts_keep_versions_and_refuse_a_stale_tab(student, cell_lesson, learner, settings):
+    settings.PANLEARN_CELLS_DRAFT_HISTORY = 3
+    url = f"/learn/cells/{cell_lesson.pk}/drafts/cell-a"
+
+    async def save(code, base):
+        body = {"code": code, "base_version": base, "tab": "t"}
+        return await student.post(url, body, content_type="application/json")
+
+    assert (await save("v1", 0)).json()["version"] == 1
+    assert (await save("v2", 1)).json()["version"] == 2
+    conflict = await save("from an old tab", 1)
+    assert conflict.status_code == 409 and conflict.json()["code"] == "v2" and conflict.json()["version"] == 2
+    for number in (3, 4, 5):
+        await save(f"v{number}", number - 1)
+    history = (await student.get(f"{url}/history")).json()["versions"]
+    assert [item["code"] for item in history] == ["v5", "v4", "v3"]  # newest first, trimmed to 3
+    listing = (await student.get(f"/learn/cells/{cell_lesson.pk}/drafts")).json()["cells"]
+    assert listing["cell-a"]["code"] == "v5"
+    page = await student.get(await sync_to_async(lambda: cell_lesson.url)())
+    assert '<code class="language-python">v5</code>' in page.text  # the saved code replaces the starter
+    read_only = await student.post(f"/learn/cells/{cell_lesson.pk}/drafts/cell-ro", {"code": "x", "base_version": 0},
+                                   content_type="application/json")  # fmt: skip
+    assert read_only.status_code == 403
+    assert await sync_to_async(CellDraftVersion.objects.count)() == 3
+    assert await sync_to_async(CellDraft.objects.filter(user=learner).count)() == 1
+
+
+async def test_other_tabs_hear_of_runs_and_saves(student, cell_lesson):
+    response = await student.get(f"/learn/cells/{cell_lesson.pk}/events", {"tab": "tab-2"})
+    stream = response.streaming_content.__aiter__()
+    assert (await anext(stream)).startswith(b": connected")
+    await run(student, cell_lesson, "cell-a", "print('seen elsewhere')", tab="tab-1")
+    seen = b""
+    while b"event: result" not in seen:
+        seen += await asyncio.wait_for(anext(stream), timeout=20)
+    assert b"seen elsewhere" in seen and b'"cell_id": "cell-a"' in seen
+    body = {"code": "y = 1", "base_version": 0, "tab": "tab-1"}
+    await student.post(f"/learn/cells/{cell_lesson.pk}/drafts/cell-b", body, content_type="application/json")
+    while b"event: draft" not in seen:
+        seen += await asyncio.wait_for(anext(stream), timeout=5)
+    assert b'"code": "y = 1"' in seen
+    await stream.aclose()
+
+
+async def test_an_editor_keeps_a_run_as_the_example_output(cell_lesson, course, learner):
+    from courses.services import course_grant_editing
+
+    editor = await sync_to_async(UserFactory)(username="editor")
+    await sync_to_async(course_grant_editing)(course=course, user=editor)
+    client = AsyncClient()
+    await client.aforce_login(editor)
+    url = f"/learn/cells/{cell_lesson.pk}/examples/cell-a"
+    assert (await client.post(url)).status_code == 409  # nothing run yet
+    status, events = await run(client, cell_lesson, "cell-a", "print('worked example')")
+    assert status == 200, events
+    assert (await client.post(url)).status_code == 200
+    latest = await sync_to_async(lambda: LessonPage.objects.get(pk=cell_lesson.pk).get_latest_revision_as_object())()
+    example = next(block.value["example_output"] for block in latest.body if block.id == "cell-a")
+    assert json.loads(example) == [{"type": "text", "stream": "stdout", "text": "worked example\n"}]
+    student = AsyncClient()
+    await student.aforce_login(learner)
+    assert (await student.post(url)).status_code == 403
