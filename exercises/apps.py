@@ -7,3 +7,6 @@ class ExercisesConfig(AppConfig):
     verbose_name = "Exercises"
     lesson_blocks = "exercises.blocks.lesson_blocks"
     lesson_context = "exercises.selectors.lesson_context"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (receivers)

@@ -10,6 +10,7 @@ cells, and the lesson's hidden setup code to run again.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -42,12 +43,23 @@ def _state_key(who: Who, page) -> str:
     return f"panlearn:cells:kernel:{who.key}:{page.pk}"
 
 
+def state_of(who: Who, page) -> dict:
+    return cache.get(_state_key(who, page)) or {"session_id": "", "restarts": 0, "generation": 0}
+
+
+def remember(who: Who, page, state: dict, *, cell_id: str = "", shown: list[dict] | None = None) -> None:
+    """Keep the kernel state (and what a cell's run showed) in one go: one trip to a worker thread."""
+    cache.set(_state_key(who, page), state, timeout=STATE_TTL)
+    if cell_id and shown is not None:
+        cache.set(_last_parts_key(who, page, cell_id), shown, timeout=24 * 3600)
+
+
 async def load_state(who: Who, page) -> dict:
-    return await cache.aget(_state_key(who, page)) or {"session_id": "", "restarts": 0, "generation": 0}
+    return await sync_to_async(state_of)(who, page)
 
 
 async def save_state(who: Who, page, state: dict) -> None:
-    await cache.aset(_state_key(who, page), state, timeout=STATE_TTL)
+    await sync_to_async(remember)(who, page, state)
 
 
 def idle_notice() -> str:
@@ -81,53 +93,64 @@ async def last_parts(who: Who, page, cell_id: str) -> list[dict] | None:
 
 
 async def run_cell(
-    *, client, who: Who, page, cell_id: str, code: str, setup: str, datasets: list[str], emit: Emit
+    *,
+    client,
+    who: Who,
+    page,
+    cell_id: str,
+    code: str,
+    setup: str,
+    datasets: list[str],
+    emit: Emit,
+    state: dict,
+    persist: Callable[[dict, list[dict]], Awaitable[None]],
 ) -> dict:
     """Run one cell in the student's lesson session, emitting queue, status, output and notice events.
 
-    Returns the `result` event's data. Runner errors are raised for the caller to report.
+    A known session is used directly (one round trip to the runner, not two); if the runner has
+    ended it meanwhile, a new one is made and the run goes there. Returns the `result` event's
+    data. Runner errors are raised for the caller to report. `state` is the student's kernel state,
+    loaded with the rest of the run's facts; `persist` keeps the new one before the result goes out.
     """
-    state = await load_state(who, page)
-    if not state["session_id"]:
-        await emit("status", {"state": "starting", "generation": state["generation"]})
+    shown: list[dict] = []
 
     async def on_queue(position: int) -> None:
         await emit("queue", {"position": position})
-
-    session = await client.create_session(
-        user=who.runner_user, context=context_for(page), datasets=datasets, on_queue=on_queue
-    )
-    state, notice = advance(state, session)
-    if notice:
-        await emit("notice", {"text": notice, "stale": True})
-    if setup and state.get("setup_generation") != state["generation"]:
-        await emit("status", {"state": "busy", "generation": state["generation"]})
-        reply = await client.execute(session["session_id"], user=who.runner_user, code=setup)
-        if reply.status != "ok":
-            failure = next((item for item in reply.outputs if item.get("output_type") == "error"), {})
-            detail = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}".strip(": ")
-            # The traceback would show the hidden setup code: only the error's name and message go out.
-            await emit("notice", {"text": f"The lesson's setup code failed ({detail}). Tell your trainer."})
-        state["setup_generation"] = state["generation"]
-    await emit("status", {"state": "busy", "generation": state["generation"]})
-
-    shown: list[dict] = []
 
     async def on_output(output: dict) -> None:
         for part in parts_from_output(output):
             shown.append(part)
             await emit("output", {"part": part})
 
-    try:
-        reply = await client.execute(session["session_id"], user=who.runner_user, code=code, on_output=on_output)
-    except SessionNotFound:
-        await save_state(who, page, {**state, "session_id": ""})
-        raise
-    await cache.aset(_last_parts_key(who, page, cell_id), shown, timeout=24 * 3600)
+    for attempt in range(2):
+        if state["session_id"] and state.get("datasets") == datasets:
+            session = {"session_id": state["session_id"], "restarts": state["restarts"]}
+        else:
+            if not state["session_id"]:
+                await emit("status", {"state": "starting", "generation": state["generation"]})
+            session = await client.create_session(
+                user=who.runner_user, context=context_for(page), datasets=datasets, on_queue=on_queue
+            )
+        state, notice = advance(state, session)
+        state["datasets"] = datasets
+        if notice:
+            await emit("notice", {"text": notice, "stale": True})
+        try:
+            if setup and state.get("setup_generation") != state["generation"]:
+                await _run_setup(client, who, session["session_id"], setup, state, emit)
+            await emit("status", {"state": "busy", "generation": state["generation"]})
+            reply = await client.execute(session["session_id"], user=who.runner_user, code=code, on_output=on_output)
+            break
+        except SessionNotFound:
+            if attempt:
+                raise
+            # Culled while idle (or closed for another lesson): say so, and start again in a new one.
+            await emit("notice", {"text": idle_notice(), "stale": True})
+            state = {**state, "session_id": "", "setup_generation": None}
     after, notice = advance(state, reply.session or session)
     if notice:
         await emit("notice", {"text": reply.message or notice, "stale": True})
-    await save_state(who, page, after)
+    await persist(after, shown)
     result = {
         "status": reply.status,
         "execution_count": reply.execution_count,
@@ -139,6 +162,17 @@ async def run_cell(
     await emit("result", result)
     await emit("status", {"state": "idle", "generation": after["generation"]})
     return result
+
+
+async def _run_setup(client, who: Who, session_id: str, setup: str, state: dict, emit: Emit) -> None:
+    await emit("status", {"state": "busy", "generation": state["generation"]})
+    reply = await client.execute(session_id, user=who.runner_user, code=setup)
+    if reply.status != "ok":
+        failure = next((item for item in reply.outputs if item.get("output_type") == "error"), {})
+        detail = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}".strip(": ")
+        # The traceback would show the hidden setup code: only the error's name and message go out.
+        await emit("notice", {"text": f"The lesson's setup code failed ({detail}). Tell your trainer."})
+    state["setup_generation"] = state["generation"]
 
 
 async def kernel_status(*, client, who: Who, page) -> dict:

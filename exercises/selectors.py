@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html
 
 from content.selectors import lesson_dataset_slugs
-from courses.selectors import active_enrolment, can_edit_course, page_is_public
+from courses.selectors import active_enrolment, page_is_public
 
 from .models import CellDraft
 
@@ -27,10 +28,20 @@ class RunAccess:
     editor: bool = False  # may keep a run's output as the cell's example output
 
 
+def is_course_editor(*, user, course) -> bool:
+    """May edit the course (and its lessons): from the user's cached page permissions, without the
+    workflow queries a full `can_edit()` makes for users who have no permission at all."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return bool({"change", "publish"} & course.permissions_for_user(user).permissions)
+
+
 def run_access(*, user, page) -> RunAccess:
     """Who may run this lesson's cells: enrolled students and the course's editors, visitors where allowed."""
     course = page.get_parent().specific
-    if user.is_authenticated and can_edit_course(course=course, user=user):
+    if is_course_editor(user=user, course=course):
         return RunAccess(True, True, editor=True)  # editors run drafts and previews too
     if not page.live or not page_is_public(page):
         return RunAccess(False, False, "This lesson is not published.")
@@ -48,8 +59,7 @@ def lesson_for(*, user, page_id: int):
     page = LessonPage.objects.filter(pk=page_id).first()
     if page is None:
         return None
-    course = page.get_parent().specific
-    if user.is_authenticated and can_edit_course(course=course, user=user):
+    if is_course_editor(user=user, course=page.get_parent().specific):
         return page.get_latest_revision_as_object()
     return page if page.live else None
 
@@ -110,3 +120,61 @@ def lesson_context(*, page, request) -> dict:
         "lesson_body_attrs": attrs,
         "lesson_assets": {"css": ["panlearn/dist/cells.css"], "js": ["panlearn/dist/cells.js"]},
     }
+
+
+# -- what a run needs, cached ----------------------------------------------------------------------
+#
+# Every run needs the same answers: may this user run this lesson's cells, what does each cell hold,
+# which datasets and setup code go with them. They change only when the lesson is published or the
+# user's enrolment changes, so they are kept in the cache under version numbers that those events bump
+# (exercises/signals.py), and a run costs no database query beyond the session's.
+
+PLAN_TTL = 300
+
+
+@dataclass(frozen=True)
+class LessonRef:
+    """The lesson, as far as a run needs it (its id), without a database row."""
+
+    pk: int
+
+
+def _version_key(kind: str, ident) -> str:
+    return f"panlearn:cells:version:{kind}:{ident}"
+
+
+def bump_version(kind: str, ident) -> None:
+    key = _version_key(kind, ident)
+    if not cache.add(key, 1, timeout=None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
+    """The lesson's run facts for this user, from the cache when nothing changed: None if no such lesson."""
+    versions = (cache.get(_version_key("page", page_id), 0), cache.get(_version_key("user", runner_key), 0))
+    key = f"panlearn:cells:plan:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
+    plan = cache.get(key)
+    if plan is None:
+        page = lesson_for(user=user, page_id=page_id)
+        if page is None:
+            return None
+        access = run_access(user=user, page=page)
+        plan = {
+            "allowed": access.allowed,
+            "store": access.store,
+            "editor": access.editor,
+            "why": access.why,
+            "cells": {
+                cell_id: {"code": cell["code"], "read_only": cell["read_only"]}
+                for cell_id, cell in code_cells(page).items()
+            },
+            "setup": setup_code(page),
+            "datasets": lesson_datasets(page),
+        }
+        # Editors run the latest draft, which changes without a publish: theirs is not cached.
+        if not access.editor:
+            cache.set(key, plan, timeout=PLAN_TTL)
+    return plan

@@ -8,6 +8,8 @@ that the user may run its cells; a cell id that is not in the lesson is a 404.
 import asyncio
 import json
 import logging
+import weakref
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -22,12 +24,22 @@ from . import kernels
 from .hub import hub
 from .limits import RateLimited, check_run_rate
 from .models import CellDraft, CellDraftVersion
-from .selectors import code_cells, lesson_datasets, lesson_for, run_access, setup_code
+from .selectors import LessonRef, code_cells, lesson_for, run_access, run_plan
 from .services import DraftConflict, DraftTooLarge, draft_save, example_output_save
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 15
 _running: set[asyncio.Task] = set()  # runs outlive a dropped connection; keep them referenced
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
+
+
+def runner_client():
+    """One runner client per event loop, kept open: its connection is reused from run to run."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = get_async_client()
+    return client
 
 
 def _sse(name: str, data: dict) -> str:
@@ -75,45 +87,80 @@ def _refused(access) -> JsonResponse:
     return JsonResponse({"message": access.why or "You may not run code here."}, status=403)
 
 
-@require_POST
-async def run(request: HttpRequest, page_id: int) -> HttpResponse:
-    page, user, who, access = await _context(request, page_id)
-    if not access.allowed:
-        return _refused(access)
+@dataclass
+class RunPlan:
+    page: LessonRef
+    user: object
+    who: kernels.Who
+    cell_id: str
+    code: str
+    setup: str
+    datasets: list[str]
+    tab: str
+    state: dict
+
+
+def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonResponse:
+    """Everything a run needs, in one trip to a worker thread (and mostly from the cache)."""
+    who = kernels.Who.of(user=user, session_key="" if user.is_authenticated else _session_key(request))
+    plan = run_plan(user=user, page_id=page_id, runner_key=who.key)
+    if plan is None:
+        return JsonResponse({"message": "No such lesson."}, status=404)
+    if not plan["allowed"]:
+        return JsonResponse({"message": plan["why"] or "You may not run code here."}, status=403)
     body = _json_body(request)
-    cell_id, tab = str(body.get("cell_id", "")), str(body.get("tab", ""))[:64]
-    cells = await sync_to_async(code_cells)(page)
-    cell = cells.get(cell_id)
+    cell_id = str(body.get("cell_id", ""))
+    cell = plan["cells"].get(cell_id)
     if cell is None:
         return JsonResponse({"message": "This lesson has no such cell; reload the page."}, status=404)
-    code = cell["code"] if cell["read_only"] else str(body.get("code", ""))
     try:
-        await sync_to_async(check_run_rate)(user=user, request=request)
+        check_run_rate(user=user, request=request)
     except RateLimited as error:
         return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
-    datasets = await sync_to_async(lesson_datasets)(page)
-    setup = await sync_to_async(setup_code)(page)
-    hub_key = (who.key, page.pk)
-    return _stream_response(_run_events(page, user, who, cell_id, code, setup, datasets, tab, hub_key))
+    return RunPlan(
+        page=LessonRef(page_id),
+        user=user,
+        who=who,
+        cell_id=cell_id,
+        code=cell["code"] if cell["read_only"] else str(body.get("code", "")),
+        setup=plan["setup"],
+        datasets=plan["datasets"],
+        tab=str(body.get("tab", ""))[:64],
+        state=kernels.state_of(who, LessonRef(page_id)),
+    )
 
 
-async def _run_events(page, user, who, cell_id, code, setup, datasets, tab, hub_key):
+@require_POST
+async def run(request: HttpRequest, page_id: int) -> HttpResponse:
+    user = await request.auser()
+    plan = await sync_to_async(_plan_run)(request, user, page_id)
+    if isinstance(plan, JsonResponse):
+        return plan
+    return _stream_response(_run_events(plan))
+
+
+async def _run_events(plan: RunPlan):
     """Stream one run. The run itself is a task: if this tab goes away, it still finishes and other
     tabs still see it."""
     local: asyncio.Queue = asyncio.Queue()
     listening = True
+    hub_key = (plan.who.key, plan.page.pk)
 
     async def emit(name: str, data: dict) -> None:
-        hub.publish(hub_key, name, {**data, "cell_id": cell_id}, origin_tab=tab)
+        hub.publish(hub_key, name, {**data, "cell_id": plan.cell_id}, origin_tab=plan.tab)
         if listening:
             await local.put((name, data))
+
+    async def persist(state: dict, shown: list[dict]) -> None:
+        await sync_to_async(kernels.remember)(plan.who, plan.page, state, cell_id=plan.cell_id, shown=shown)
 
     async def work() -> None:
         status = "failed"
         try:
-            async with get_async_client() as client:
-                result = await kernels.run_cell(client=client, who=who, page=page, cell_id=cell_id, code=code,
-                                                setup=setup, datasets=datasets, emit=emit)  # fmt: skip
+            result = await kernels.run_cell(client=runner_client(), who=plan.who, page=plan.page,
+                                            cell_id=plan.cell_id, code=plan.code, setup=plan.setup,
+                                            datasets=plan.datasets, emit=emit, state=plan.state,
+                                            persist=persist)  # fmt: skip
             status = result["status"]
         except RunnerError as error:
             await emit("failed", {"message": error.message})
@@ -122,7 +169,9 @@ async def _run_events(page, user, who, cell_id, code, setup, datasets, tab, hub_
             await emit("failed", {"message": "Something went wrong on the server while running this cell."})
         finally:
             await local.put(None)
-            await sync_to_async(tracking.cell_ran)(user=user, page=page, cell_id=cell_id, status=status)
+            await sync_to_async(tracking.cell_ran)(
+                user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status
+            )
 
     task = asyncio.create_task(work())
     _running.add(task)
@@ -154,8 +203,7 @@ async def _kernel_call(request, page_id, call, *, publish: bool = True) -> JsonR
     if not access.allowed:
         return _refused(access)
     try:
-        async with get_async_client() as client:
-            state = await call(client=client, who=who, page=page)
+        state = await call(client=runner_client(), who=who, page=page)
     except RunnerError as error:
         return JsonResponse({"message": error.message}, status=503)
     if publish:

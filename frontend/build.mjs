@@ -9,6 +9,9 @@
 //                        on their own they would still need React and
 //                        three.js, 85% of its size.
 //   dist/h5web.css     - H5Web styles + panlearn layout
+//   dist/cells.js      - live code cells for [data-cells] lessons: CodeMirror 6
+//                        editors, run streaming, autosave (IIFE)
+//   dist/cells.css     - code cell, kernel bar and output styles
 //
 // Asset names carry no content hash so that rebuilding from the same
 // lockfile produces byte-identical output.
@@ -60,6 +63,26 @@ const h5webBanner =
   ` | https://github.com/silx-kit/h5web` +
   ` | includes React v${reactVersion} (MIT) and three.js r${threeVersion.split(".")[1]} (MIT) */`;
 
+const cmPackages = [
+  "@codemirror/state",
+  "@codemirror/view",
+  "@codemirror/commands",
+  "@codemirror/language",
+  "@codemirror/lang-python",
+  "@codemirror/autocomplete",
+  "@lezer/common",
+  "@lezer/highlight",
+  "@lezer/lr",
+  "@lezer/python",
+];
+const cmVersions = [];
+for (const pkg of cmPackages) cmVersions.push(`${pkg.split("/")[1]} ${await versionOf(pkg)}`);
+const cellsBanner =
+  `/*! panlearn code cells | CodeMirror 6 and Lezer (${cmVersions.join(", ")})` +
+  ` with style-mod, w3c-keyname and @marijn/find-cluster-break | MIT License` +
+  ` | Copyright (C) 2018-2021 by Marijn Haverbeke <marijn@haverbeke.berlin> and others` +
+  ` | https://codemirror.net */`;
+
 await rm(outdir, { recursive: true, force: true });
 
 await esbuild.build({
@@ -92,5 +115,18 @@ await esbuild.build({
   jsx: "automatic",
   define: { "process.env.NODE_ENV": '"production"' },
   banner: { js: h5webBanner, css: h5webBanner },
+  logLevel: "info",
+});
+
+await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: { cells: "src/cells.js" },
+  outdir,
+  entryNames: "[name]",
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: "es2019",
+  banner: { js: cellsBanner, css: "/*! panlearn code cells */" },
   logLevel: "info",
 });

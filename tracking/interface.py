@@ -10,9 +10,9 @@ import logging
 logger = logging.getLogger(__name__)
 
 
-def cell_ran(*, user, page, cell_id: str, status: str, duration_ms: float = 0.0) -> None:
+def cell_ran(*, user, page_id: int, cell_id: str, status: str, duration_ms: float = 0.0) -> None:
     """A student (or a visitor, `user` anonymous) ran a code cell of a lesson."""
-    logger.debug("cell ran: %s %s %s %s", getattr(user, "pk", None), page.pk, cell_id, status)
+    logger.debug("cell ran: %s %s %s %s", getattr(user, "pk", None), page_id, cell_id, status)
 
 
 def lesson_progressed(*, user, lesson, completed: bool) -> None:

@@ -48,9 +48,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
+# Sessions read from the cache, written through to the database: no query per request to find who
+# is signed in (code cells make many small requests).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "panlearn.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

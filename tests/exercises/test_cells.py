@@ -125,7 +125,13 @@ async def test_who_may_run(cell_lesson, course, runner_settings):
     assert status == 403 and "Enrol in the course" in body["message"]
     visitor = AsyncClient()
     assert (await run(visitor, cell_lesson, "cell-a", "1"))[0] == 403
-    await sync_to_async(CoursePage.objects.filter(pk=course.pk).update)(open_to_visitors=True)
+
+    def open_course():
+        page = CoursePage.objects.get(pk=course.pk)
+        page.open_to_visitors = True
+        page.save_revision().publish()  # a publish, so cached run plans are renewed
+
+    await sync_to_async(open_course)()
     status, events = await run(visitor, cell_lesson, "cell-a", "print('visitor')")
     assert status == 200 and texts(events) == "visitor\n"
     drafts = await visitor.post(f"/learn/cells/{cell_lesson.pk}/drafts/cell-a", {"code": "x", "base_version": 0},
