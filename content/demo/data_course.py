@@ -2,7 +2,7 @@
 
 Each lesson attaches its datasets with the dataset block (mounted at /data/<id>/ in code cells,
 shown with the viewer or a plot) and gives the analysis as numbered code steps. The lesson text
-is the analysis's own introduction, so what the tests run is what students read.
+is the analysis's own introduction, so what the tests run is what students run, as live code cells.
 """
 
 from .analyses import ANALYSES, Analysis
@@ -13,11 +13,6 @@ VIEWED_FILES = {
     "ipns-lrmecs-mgb2": ("chopper.nxs", "/entry/data"),
     "isis-sans2d-oriented-surfactant": ("33837rear_1D_1.75_16.5_NXcanSAS.h5", ""),
 }
-
-
-def _step_caption(cell: str, number: int) -> str:
-    first = cell.lstrip().splitlines()[0] if cell.strip() else ""
-    return first.lstrip("# ").strip() or f"Step {number}"
 
 
 def lesson_spec(analysis: Analysis) -> dict:
@@ -36,8 +31,10 @@ def lesson_spec(analysis: Analysis) -> dict:
             },
         )
     )
-    for number, cell in enumerate(analysis.cells, start=1):
-        body.append(("code", {"language": "python", "code": cell, "caption": _step_caption(cell, number)}))
+    for cell in analysis.cells:
+        # Live cells: the lesson's dataset blocks mount the data in the student's kernel.
+        code_cell = {"code": cell, "datasets": [], "setup_code": "", "read_only": False, "example_output": ""}
+        body.append(("code_cell", code_cell))
     summary = analysis.intro.split(". ")[0] + "."
     return {"title": analysis.title, "slug": analysis.slug, "summary": summary, "body": body}
 
@@ -67,5 +64,6 @@ DATA_COURSE = {
     "instructors": [{"name": "Dr. Ada Example", "affiliation": "panlearn demo", "orcid": ""}],
     "licence": "CC-BY-4.0",
     "enrolment": "open",
+    "open_to_visitors": True,  # anyone may try the cells without an account (nothing is saved)
     "lessons": [lesson_spec(analysis) for analysis in ANALYSES],
 }

@@ -22,7 +22,7 @@ def test_every_analysis_is_a_lesson_with_its_datasets_and_steps(demo):
     assert [lesson.slug for lesson in lessons] == [analysis.slug for analysis in ANALYSES]
     for lesson, analysis in zip(lessons, ANALYSES, strict=True):
         assert lesson_dataset_slugs(lesson) == list(analysis.datasets)
-        steps = [block.value["code"] for block in lesson.body if block.block_type == "code"]
+        steps = [block.value["code"] for block in lesson.body if block.block_type == "code_cell"]
         assert steps == list(analysis.cells)
 
 
@@ -36,3 +36,10 @@ def test_loading_again_changes_nothing(demo):
     before = LessonPage.objects.count(), Dataset.objects.count()
     call_command("load_demo_content", verbosity=0)
     assert (LessonPage.objects.count(), Dataset.objects.count()) == before
+
+
+def test_visitors_may_try_the_data_course(demo, client):
+    assert demo.open_to_visitors
+    lesson = LessonPage.objects.child_of(demo).live().order_by("path").first()
+    html = client.get(lesson.url).text
+    assert 'data-can-run="true"' in html and 'data-store="false"' in html

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from tests.runner.conftest import kernel_host  # noqa: F401  (the worker's kernel host, for asgi_server)
+
 CHROMIUM = os.environ.get("PANLEARN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,5 +39,48 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def asgi_server(settings, kernel_host, transactional_db):  # noqa: F811  (kernel_host: tests.runner.conftest)
+    """The real ASGI application under uvicorn, in a thread of this process (so it shares the test
+    database), wired to the worker's real kernel host: code cells stream as they do in production."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    from tests.runner.conftest import SECRET
+
+    settings.PANLEARN_RUNNER_BACKEND = "host"
+    settings.PANLEARN_RUNNER_SOCKET = kernel_host.socket
+    settings.PANLEARN_RUNNER_SECRET = SECRET
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off", loop="asyncio")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture
+def asgi_page(browser, asgi_server):
+    context = browser.new_context(base_url=asgi_server)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
     yield page
     context.close()

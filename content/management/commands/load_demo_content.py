@@ -112,6 +112,7 @@ class Command(BaseCommand):
             facility=facility,
             licence=spec["licence"],
             enrolment_policy=spec["enrolment"],
+            open_to_visitors=spec.get("open_to_visitors", False),
         )
         for lesson in spec["lessons"]:
             if LessonPage.objects.child_of(course).filter(slug=lesson["slug"]).exists():

@@ -1,0 +1,113 @@
+"""A student runs a lesson's code cells in Chromium, against uvicorn and a real sandboxed kernel."""
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from content.bundled import BUNDLED_DATASETS
+from content.models import Dataset
+from content.services import dataset_install, dataset_sync_bundled
+from courses.services import enrolment_create
+from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
+
+# A transactional test flushes the database, Wagtail's root page included: serialized_rollback restores it.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+CELLS = [
+    ("first", "x = 21\nprint('x is', x)"),
+    ("second", "print(x * 2)"),
+    ("plot", "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\nplt.show()"),
+    (
+        "html",
+        "from IPython.display import HTML, display\n"
+        'display(HTML(\'<b id="made-by-cell">bold</b><img src=x onerror="window.hacked=1">\'\n'
+        "             '<script>window.hacked=2</script>'))",
+    ),  # fmt: skip
+    ("data", "import panlearn_data as data\nprint(sorted(data.available()))"),
+    ("loop", "while True:\n    pass"),
+]
+
+
+@pytest.fixture
+def lesson(kernel_host):
+    from wagtail.models import Page, Site
+
+    dataset_sync_bundled(BUNDLED_DATASETS)
+    chopper = Dataset.objects.get(slug="ipns-lrmecs-mgb2")
+    assert dataset_install(chopper, root=kernel_host.tmp / "datasets").ok
+    catalogue = CatalogueIndexPageFactory(parent=Page.get_first_root_node())
+    Site.objects.filter(is_default_site=True).update(root_page=catalogue)
+    course = CoursePageFactory(parent=catalogue, title="Live Python", slug="live-python")
+    lesson = LessonPageFactory(parent=course, title="Cells in a lesson", slug="cells-in-a-lesson")
+    body = [{"type": "text", "value": "<p>Run the cells in order.</p>"}]
+    for name, code in CELLS:
+        datasets = [chopper.pk] if name == "data" else []
+        body.append({"type": "code_cell", "id": f"cell-{name}", "value": {
+            "code": code, "datasets": datasets, "setup_code": "", "read_only": False, "example_output": ""}})  # fmt: skip
+    lesson.body = json.dumps(body)
+    lesson.save_revision().publish()
+    return course, lesson
+
+
+@pytest.fixture
+def student_page(asgi_page, asgi_server, lesson):
+    course, page = lesson
+    student = UserFactory(username="ada")
+    enrolment_create(user=student, course=course)
+    client = Client()
+    client.force_login(student)
+    asgi_page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+    )
+    return asgi_page, page
+
+
+def cell(page, name):
+    return page.locator(f'[data-cell-id="cell-{name}"]')
+
+
+def output_of(page, name):
+    return cell(page, name).locator(".code-cell-output")
+
+
+def test_a_student_edits_runs_and_keeps_their_code(student_page, asgi_server):
+    page, lesson = student_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{asgi_server}{lesson.url}")
+    editor = cell(page, "first").locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("x = 21\nprint('edited', x)")
+    page.keyboard.press("Shift+Enter")
+    expect(output_of(page, "first")).to_contain_text("edited 21")
+    expect(page.locator(".cells-bar")).to_contain_text(re.compile("idle", re.I))
+
+    cell(page, "second").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "second")).to_contain_text("42")  # a variable from the first cell
+
+    cell(page, "plot").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "plot").locator("img")).to_be_visible()
+    assert output_of(page, "plot").locator("img").get_attribute("src").startswith("data:image/png;base64,")
+
+    cell(page, "html").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "html").locator("b")).to_have_text("bold")
+    page.wait_for_timeout(500)  # an onerror handler would have fired by now
+    assert page.evaluate("window.hacked") is None
+    assert output_of(page, "html").locator("script").count() == 0
+
+    cell(page, "data").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "data")).to_contain_text("ipns-lrmecs-mgb2")  # read from /data in the sandbox
+
+    cell(page, "loop").get_by_role("button", name=re.compile("^Run")).click()
+    expect(page.locator(".cells-bar")).to_contain_text(re.compile("busy", re.I))
+    page.get_by_role("button", name="Interrupt the kernel").click()
+    expect(output_of(page, "loop")).to_contain_text("KeyboardInterrupt")
+
+    expect(cell(page, "first").locator(".code-cell-save")).to_have_text("Saved")
+    page.reload()
+    expect(cell(page, "first").locator(".cm-content")).to_contain_text("print('edited', x)")
+    assert not errors, errors
