@@ -25,7 +25,7 @@ CELLS = [
         "from IPython.display import HTML, display\n"
         'display(HTML(\'<b id="made-by-cell">bold</b><img src=x onerror="window.hacked=1">\'\n'
         "             '<script>window.hacked=2</script>'))",
-    ),  # fmt: skip
+    ),
     ("data", "import panlearn_data as data\nprint(sorted(data.available()))"),
     ("loop", "while True:\n    pass"),
 ]
@@ -45,8 +45,8 @@ def lesson(kernel_host):
     body = [{"type": "text", "value": "<p>Run the cells in order.</p>"}]
     for name, code in CELLS:
         datasets = [chopper.pk] if name == "data" else []
-        body.append({"type": "code_cell", "id": f"cell-{name}", "value": {
-            "code": code, "datasets": datasets, "setup_code": "", "read_only": False, "example_output": ""}})  # fmt: skip
+        value = {"code": code, "datasets": datasets, "setup_code": "", "read_only": False, "example_output": ""}
+        body.append({"type": "code_cell", "id": f"cell-{name}", "value": value})
     lesson.body = json.dumps(body)
     lesson.save_revision().publish()
     return course, lesson
