@@ -111,3 +111,24 @@ def test_a_student_edits_runs_and_keeps_their_code(student_page, asgi_server):
     page.reload()
     expect(cell(page, "first").locator(".cm-content")).to_contain_text("print('edited', x)")
     assert not errors, errors
+
+
+def test_an_editor_keeps_a_run_as_the_example_output(asgi_page, asgi_server, lesson):
+    from courses.models import LessonPage
+    from courses.services import course_grant_editing
+
+    course, page = lesson
+    editor = UserFactory(username="grace")
+    course_grant_editing(course=course, user=editor)
+    client = Client()
+    client.force_login(editor)
+    asgi_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                    "url": asgi_server}])  # fmt: skip
+    asgi_page.goto(f"{asgi_server}{page.url}")
+    cell(asgi_page, "first").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(asgi_page, "first")).to_contain_text("x is 21")
+    cell(asgi_page, "first").get_by_role("button", name=re.compile("^Keep this run")).click()
+    expect(cell(asgi_page, "first")).to_contain_text("Kept as the example output")
+    latest = LessonPage.objects.get(pk=page.pk).get_latest_revision_as_object()
+    example = next(block.value["example_output"] for block in latest.body if block.id == "cell-first")
+    assert json.loads(example) == [{"type": "text", "stream": "stdout", "text": "x is 21\n"}]

@@ -91,6 +91,11 @@ export class Cell {
       this.historyButton.setAttribute("aria-expanded", "false");
       this.historyButton.setAttribute("aria-controls", this.historyId);
     }
+    this.keepButton = lesson.canKeepExamples
+      ? button("Keep as example output", `Keep this run's output as the example of ${lower}`, () =>
+          this.keepExample(),
+        )
+      : null;
     this.activityEl = h("span", { class: "code-cell-activity" });
     this.staleEl = h("span", { class: "code-cell-stale-label", hidden: true }, STALE_TEXT);
     this.retryButton = button("Retry saving", `Retry saving ${lower}`, () => this.save(), "code-cell-retry");
@@ -103,6 +108,7 @@ export class Cell {
       this.runButton,
       this.resetButton,
       this.historyButton,
+      this.keepButton,
       this.readOnly ? h("span", { class: "code-cell-readonly" }, "read-only") : null,
       this.activityEl,
       this.staleEl,
@@ -568,6 +574,17 @@ export class Cell {
   }
 
   // ---------------------------------------------------------------- reset, history
+
+  // Editors: the server keeps what this cell's last run showed as its example output, in a new
+  // draft revision of the lesson (published with the lesson).
+  async keepExample() {
+    try {
+      await this.lesson.api.post(`examples/${encodeURIComponent(this.id)}`, {});
+      this.activityEl.textContent = "Kept as the example output: publish the lesson to show it.";
+    } catch (err) {
+      this.activityEl.textContent = err && err.message ? err.message : "Could not keep the example output.";
+    }
+  }
 
   reset() {
     if (this.starter === null) return;

@@ -24,6 +24,8 @@ export class Lesson {
     this.store = container.dataset.store === "true";
     this.canRun = container.dataset.canRun !== "false";
     this.why = container.dataset.why || "";
+    // Course editors (in preview or on the live page) may keep a run's output as the example.
+    this.canKeepExamples = container.dataset.canKeepExamples === "true";
     this.tab = randomId();
     this.cells = [];
     this.byId = new Map();
