@@ -22,7 +22,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.CachedUserBackend")
         messages.success(request, "Welcome to panlearn! Find a course in the catalogue to start.")
         return redirect(next_url or "/")
     return render(

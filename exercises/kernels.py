@@ -103,7 +103,7 @@ async def run_cell(
     datasets: list[str],
     emit: Emit,
     state: dict,
-    persist: Callable[[dict, list[dict]], Awaitable[None]],
+    persist: Callable[[dict, list[dict], str], Awaitable[None]],
 ) -> dict:
     """Run one cell in the student's lesson session, emitting queue, status, output and notice events.
 
@@ -150,7 +150,7 @@ async def run_cell(
     after, notice = advance(state, reply.session or session)
     if notice:
         await emit("notice", {"text": reply.message or notice, "stale": True})
-    await persist(after, shown)
+    await persist(after, shown, reply.status)
     result = {
         "status": reply.status,
         "execution_count": reply.execution_count,

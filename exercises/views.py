@@ -132,8 +132,8 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
 
 @require_POST
 async def run(request: HttpRequest, page_id: int) -> HttpResponse:
-    user = await request.auser()
-    plan = await sync_to_async(_plan_run)(request, user, page_id)
+    # The user (session and row), the plan, the rate limit and the kernel state: one thread trip.
+    plan = await sync_to_async(lambda: _plan_run(request, request.user, page_id))()
     if isinstance(plan, JsonResponse):
         return plan
     return _stream_response(_run_events(plan))
@@ -151,34 +151,40 @@ async def _run_events(plan: RunPlan):
         if listening:
             await local.put((name, data))
 
-    async def persist(state: dict, shown: list[dict]) -> None:
-        await sync_to_async(kernels.remember)(plan.who, plan.page, state, cell_id=plan.cell_id, shown=shown)
+    def remember_and_record(state: dict, shown: list[dict], status: str) -> None:
+        kernels.remember(plan.who, plan.page, state, cell_id=plan.cell_id, shown=shown)
+        tracking.cell_ran(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status)
+
+    async def persist(state: dict, shown: list[dict], status: str) -> None:
+        await sync_to_async(remember_and_record)(state, shown, status)  # one trip to a worker thread
 
     async def work() -> None:
-        status = "failed"
         try:
-            result = await kernels.run_cell(client=runner_client(), who=plan.who, page=plan.page,
-                                            cell_id=plan.cell_id, code=plan.code, setup=plan.setup,
-                                            datasets=plan.datasets, emit=emit, state=plan.state,
-                                            persist=persist)  # fmt: skip
-            status = result["status"]
+            await kernels.run_cell(client=runner_client(), who=plan.who, page=plan.page, cell_id=plan.cell_id,
+                                   code=plan.code, setup=plan.setup, datasets=plan.datasets, emit=emit,
+                                   state=plan.state, persist=persist)  # fmt: skip
         except RunnerError as error:
             await emit("failed", {"message": error.message})
+            await sync_to_async(tracking.cell_ran)(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id,
+                                                   status="failed")  # fmt: skip
         except Exception:
             logger.exception("cell run failed")
             await emit("failed", {"message": "Something went wrong on the server while running this cell."})
         finally:
             await local.put(None)
-            await sync_to_async(tracking.cell_ran)(
-                user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status
-            )
 
     task = asyncio.create_task(work())
     _running.add(task)
     task.add_done_callback(_running.discard)
     try:
         while (item := await local.get()) is not None:
-            yield _sse(*item)
+            chunk = [_sse(*item)]
+            # Events already waiting go out together: fewer writes for short runs.
+            while not local.empty() and (item := local.get_nowait()) is not None:
+                chunk.append(_sse(*item))
+            yield "".join(chunk)
+            if item is None:
+                break
     finally:
         listening = False
 

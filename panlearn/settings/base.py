@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
+# The signed-in user's row comes from the cache (accounts/backends.py), dropped on every change.
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedUserBackend"]
+
 # Sessions read from the cache, written through to the database: no query per request to find who
 # is signed in (code cells make many small requests).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -62,6 +65,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+# The code-cell endpoints (/learn/cells/) are served by a lean handler (panlearn/asgi.py) with the
+# same middleware in subclasses whose hooks run without a worker-thread trip each under ASGI.
+PANLEARN_CELLS_MIDDLEWARE = [
+    "panlearn.middleware.SecurityMiddleware",
+    "panlearn.middleware.SessionMiddleware",
+    "panlearn.middleware.CommonMiddleware",
+    "panlearn.middleware.CsrfViewMiddleware",
+    "panlearn.middleware.AuthenticationMiddleware",
+    "panlearn.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "panlearn.urls"

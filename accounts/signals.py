@@ -1,0 +1,23 @@
+"""Drop a cached user row (accounts/backends.py) as soon as the user changes or goes."""
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from .backends import user_cache_key
+
+User = get_user_model()
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def user_changed(sender, instance, **kwargs) -> None:
+    cache.delete(user_cache_key(instance.pk))
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+@receiver(m2m_changed, sender=User.user_permissions.through)
+def user_rights_changed(sender, instance, **kwargs) -> None:
+    if isinstance(instance, User):
+        cache.delete(user_cache_key(instance.pk))
