@@ -110,6 +110,8 @@ def test_a_student_edits_runs_and_keeps_their_code(student_page, asgi_server):
     expect(cell(page, "first").locator(".code-cell-save")).to_have_text("Saved")
     page.reload()
     expect(cell(page, "first").locator(".cm-content")).to_contain_text("print('edited', x)")
+    cell(page, "second").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "second")).to_contain_text("42")  # the kernel kept its state over the reload
     assert not errors, errors
 
 
