@@ -4,12 +4,9 @@ The runner's own queue and sessions are tested against a real kernel host in tes
 stand-in answers in the runner client's shapes so that every branch of the forwarding is reached.
 """
 
-import pytest
-
 from exercises import kernels
 from runner.client import ExecuteReply
 from runner.exceptions import SessionNotFound
-
 
 WHO = kernels.Who(runner_user="user-1", key="user-1")
 PAGE = type("Page", (), {"pk": 7})()
