@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -13,11 +14,18 @@ User = get_user_model()
 @receiver(post_save, sender=User)
 @receiver(post_delete, sender=User)
 def user_changed(sender, instance, **kwargs) -> None:
-    cache.delete(user_cache_key(instance.pk))
+    _forget(instance.pk)
 
 
 @receiver(m2m_changed, sender=User.groups.through)
 @receiver(m2m_changed, sender=User.user_permissions.through)
 def user_rights_changed(sender, instance, **kwargs) -> None:
     if isinstance(instance, User):
-        cache.delete(user_cache_key(instance.pk))
+        _forget(instance.pk)
+
+
+def _forget(user_id) -> None:
+    """Now, and again after commit: a request reading the old row in between must not re-cache it."""
+    key = user_cache_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -20,12 +20,8 @@ def datasets_visible_to(user) -> QuerySet[Dataset]:
     return datasets
 
 
-def pages_using(dataset: Dataset) -> list[Page]:
-    """Live, public pages (lessons now, exercises later) whose content embeds the dataset.
-
-    Wagtail's reference index records every chooser reference in a StreamField, so this
-    is one indexed query, not a scan of every lesson body.
-    """
+def pages_referencing(dataset: Dataset):
+    """Every page (live or not) whose saved content refers to the dataset."""
     references = ReferenceIndex.get_references_to(dataset)
     page_ids = {
         int(reference.object_id)
@@ -33,7 +29,16 @@ def pages_using(dataset: Dataset) -> list[Page]:
         if reference.base_content_type.model_class() is not None
         and issubclass(reference.base_content_type.model_class(), Page)
     }
-    return list(Page.objects.filter(id__in=page_ids).live().public().specific().order_by("title"))
+    return Page.objects.filter(id__in=page_ids)
+
+
+def pages_using(dataset: Dataset) -> list[Page]:
+    """Live, public pages (lessons now, exercises later) whose content embeds the dataset.
+
+    Wagtail's reference index records every chooser reference in a StreamField, so this
+    is one indexed query, not a scan of every lesson body.
+    """
+    return list(pages_referencing(dataset).live().public().specific().order_by("title"))
 
 
 def lesson_dataset_slugs(page) -> list[str]:

@@ -9,4 +9,4 @@ class ExercisesConfig(AppConfig):
     lesson_context = "exercises.selectors.lesson_context"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (receivers)
+        from . import checks, signals  # noqa: F401  (a deploy check; receivers)

@@ -3,9 +3,11 @@
 from panlearn.settings.env import env_int
 
 # Cell runs one signed-in user may start per minute, across all lessons.
-PANLEARN_CELLS_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_RUNS_PER_MINUTE", 30)
+PANLEARN_CELLS_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_RUNS_PER_MINUTE", 60)
 # Cell runs per minute for visitors without an account, per client address.
-PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE", 10)
+PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE", 30)
+# Visitor sessions (each with a kernel until it idles out) one client address may hold at once.
+PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS = env_int("PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS", 5)
 # Earlier versions kept of each student's code in each cell.
 PANLEARN_CELLS_DRAFT_HISTORY = env_int("PANLEARN_CELLS_DRAFT_HISTORY", 20)
 # Longest code saved for a cell (bytes); the runner has its own limit for what it runs.

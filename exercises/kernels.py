@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 
 from runner.exceptions import RunnerError, SessionNotFound
 
@@ -31,7 +32,11 @@ class Who:
 
     @classmethod
     def of(cls, *, user, session_key: str) -> "Who":
-        name = f"user-{user.pk}" if user.is_authenticated else f"visitor-{session_key}"
+        if user.is_authenticated:
+            name = f"user-{user.pk}"
+        else:
+            # Never the session key itself: runner logs, metrics and a gateway's kernel user name see this.
+            name = "visitor-" + salted_hmac("panlearn.cells.visitor", session_key).hexdigest()[:24]
         return cls(runner_user=name, key=name)
 
 
@@ -166,7 +171,7 @@ async def run_cell(
 
 async def _run_setup(client, who: Who, session_id: str, setup: str, state: dict, emit: Emit) -> None:
     await emit("status", {"state": "busy", "generation": state["generation"]})
-    reply = await client.execute(session_id, user=who.runner_user, code=setup)
+    reply = await client.execute(session_id, user=who.runner_user, code=setup, store_history=False)
     if reply.status != "ok":
         failure = next((item for item in reply.outputs if item.get("output_type") == "error"), {})
         detail = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}".strip(": ")

@@ -7,8 +7,8 @@ from django.core.cache import cache
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(f"You are running cells very fast; wait {retry_after} s and try again.")
+    def __init__(self, retry_after: int, message: str = ""):
+        super().__init__(message or f"You are running cells very fast; wait {retry_after} s and try again.")
         self.retry_after = retry_after
 
 
@@ -33,3 +33,19 @@ def check_run_rate(*, user, request) -> None:
         count = 1
     if count > limit:
         raise RateLimited(retry_after=60 - int(time.time()) % 60)
+
+
+def check_visitor_sessions(*, who_key: str, request) -> None:
+    """Each visitor session holds a kernel until it idles out: cap how many one address may hold."""
+    limit = settings.PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS
+    key = f"panlearn:cells:visitors:{client_address(request)}"
+    now = time.time()
+    ttl = settings.PANLEARN_RUNNER_IDLE_SECONDS
+    active = {who: seen for who, seen in (cache.get(key) or {}).items() if now - seen < ttl}
+    if who_key not in active and len(active) >= limit:
+        raise RateLimited(
+            retry_after=60,
+            message="Many visitors from your network are running code already. Sign in to run the cells.",
+        )
+    active[who_key] = now
+    cache.set(key, active, timeout=ttl)

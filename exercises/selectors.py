@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html
@@ -43,7 +44,8 @@ def run_access(*, user, page) -> RunAccess:
     course = page.get_parent().specific
     if is_course_editor(user=user, course=course):
         return RunAccess(True, True, editor=True)  # editors run drafts and previews too
-    if not page.live or not page_is_public(page):
+    unpublished_ancestor = page.get_ancestors().filter(depth__gt=1, live=False).exists()
+    if not page.live or unpublished_ancestor or not page_is_public(page):
         return RunAccess(False, False, "This lesson is not published.")
     if user.is_authenticated and active_enrolment(course=course, user=user):
         return RunAccess(True, True)
@@ -106,6 +108,8 @@ def lesson_context(*, page, request) -> dict:
     if not code_cells(page):
         return {}
     access = run_access(user=request.user, page=page)
+    if access.allowed and not request.user.is_authenticated and not request.session.session_key:
+        request.session.save()  # the visitor's kernel is keyed by this session; runs never make one
     attrs = format_html(
         ' data-cells data-base-url="{}" data-csrf-token="{}" data-store="{}" data-can-run="{}" data-why="{}"'
         ' data-can-keep-examples="{}"',
@@ -144,6 +148,12 @@ def _version_key(kind: str, ident) -> str:
 
 
 def bump_version(kind: str, ident) -> None:
+    """Now, and again once the change is committed: a plan built from the old rows in between is dropped."""
+    _bump(kind, ident)
+    transaction.on_commit(lambda: _bump(kind, ident))
+
+
+def _bump(kind: str, ident) -> None:
     key = _version_key(kind, ident)
     if not cache.add(key, 1, timeout=None):
         try:

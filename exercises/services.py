@@ -3,7 +3,7 @@
 import json
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import CellDraft, CellDraftVersion
@@ -36,7 +36,11 @@ def draft_save(*, user, page, cell_id: str, code: str, base_version: int) -> Cel
         if base_version:
             # The draft this tab started from is gone (never saved here): treat as a conflict with "nothing".
             raise DraftConflict(CellDraft(user=user, page=page, cell_id=cell_id, code="", version=0))
-        draft = CellDraft.objects.create(user=user, page=page, cell_id=cell_id, code=code, version=1)
+        try:
+            with transaction.atomic():  # a savepoint: another tab may create the row at the same moment
+                draft = CellDraft.objects.create(user=user, page=page, cell_id=cell_id, code=code, version=1)
+        except IntegrityError:
+            raise DraftConflict(CellDraft.objects.get(user=user, page=page, cell_id=cell_id)) from None
     elif draft.version != base_version:
         raise DraftConflict(draft)
     elif draft.code == code:

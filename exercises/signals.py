@@ -4,8 +4,10 @@ from django.contrib.auth.models import User
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import PageViewRestriction
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from content.models import Dataset
+from content.selectors import pages_referencing
 from courses.models import CoursePage, Enrolment, LessonPage
 
 from .kernels import Who
@@ -25,6 +27,19 @@ def lesson_changed(sender, instance, **kwargs) -> None:
         bump_version("page", instance.pk)
     elif isinstance(instance, CoursePage):
         _bump_lessons_under(instance)
+
+
+@receiver(post_page_move)
+def page_moved_elsewhere(sender, instance, **kwargs) -> None:
+    """A lesson moved to another course, or a course under a restricted or unpublished section."""
+    _bump_lessons_under(instance)
+
+
+@receiver(post_save, sender=Dataset)
+def dataset_changed(sender, instance, **kwargs) -> None:
+    """A dataset made private (or public) changes what the lessons that use it mount."""
+    for page in pages_referencing(instance):
+        bump_version("page", page.pk)
 
 
 @receiver(post_save, sender=PageViewRestriction)

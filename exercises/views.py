@@ -22,9 +22,9 @@ from tracking import interface as tracking
 
 from . import kernels
 from .hub import hub
-from .limits import RateLimited, check_run_rate
+from .limits import RateLimited, check_run_rate, check_visitor_sessions
 from .models import CellDraft, CellDraftVersion
-from .selectors import LessonRef, code_cells, lesson_for, run_access, run_plan
+from .selectors import LessonRef, RunAccess, code_cells, lesson_for, run_access, run_plan
 from .services import DraftConflict, DraftTooLarge, draft_save, example_output_save
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def _stream_response(events) -> StreamingHttpResponse:
 def _json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -69,9 +69,12 @@ def _lesson(user, page_id: int) -> LessonPage:
 
 
 def _session_key(request: HttpRequest) -> str:
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
+    """A visitor's session, made when they opened the lesson; never made here (each new one would
+    be a new kernel: a script could fill the pool)."""
+    return request.session.session_key or ""
+
+
+NO_VISITOR_SESSION = "Reload the lesson to run its cells (your browser must accept cookies from this site)."
 
 
 async def _context(request: HttpRequest, page_id: int):
@@ -80,6 +83,8 @@ async def _context(request: HttpRequest, page_id: int):
     page = await sync_to_async(_lesson)(user, page_id)
     access = await sync_to_async(run_access)(user=user, page=page)
     key = "" if user.is_authenticated else await sync_to_async(_session_key)(request)
+    if not user.is_authenticated and not key:
+        access = RunAccess(False, False, NO_VISITOR_SESSION)
     return page, user, kernels.Who.of(user=user, session_key=key), access
 
 
@@ -98,11 +103,15 @@ class RunPlan:
     datasets: list[str]
     tab: str
     state: dict
+    editor: bool
 
 
 def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonResponse:
     """Everything a run needs, in one trip to a worker thread (and mostly from the cache)."""
-    who = kernels.Who.of(user=user, session_key="" if user.is_authenticated else _session_key(request))
+    session_key = "" if user.is_authenticated else _session_key(request)
+    if not user.is_authenticated and not session_key:
+        return JsonResponse({"message": NO_VISITOR_SESSION}, status=403)
+    who = kernels.Who.of(user=user, session_key=session_key)
     plan = run_plan(user=user, page_id=page_id, runner_key=who.key)
     if plan is None:
         return JsonResponse({"message": "No such lesson."}, status=404)
@@ -115,6 +124,8 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
         return JsonResponse({"message": "This lesson has no such cell; reload the page."}, status=404)
     try:
         check_run_rate(user=user, request=request)
+        if not user.is_authenticated:
+            check_visitor_sessions(who_key=who.key, request=request)
     except RateLimited as error:
         return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
     return RunPlan(
@@ -127,6 +138,7 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
         datasets=plan["datasets"],
         tab=str(body.get("tab", ""))[:64],
         state=kernels.state_of(who, LessonRef(page_id)),
+        editor=plan["editor"],
     )
 
 
@@ -152,7 +164,9 @@ async def _run_events(plan: RunPlan):
             await local.put((name, data))
 
     def remember_and_record(state: dict, shown: list[dict], status: str) -> None:
-        kernels.remember(plan.who, plan.page, state, cell_id=plan.cell_id, shown=shown)
+        # Only an editor can keep a run as the example output: nobody else's outputs are cached.
+        kept = shown if plan.editor else None
+        kernels.remember(plan.who, plan.page, state, cell_id=plan.cell_id, shown=kept)
         tracking.cell_ran(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status)
 
     async def persist(state: dict, shown: list[dict], status: str) -> None:
@@ -282,10 +296,12 @@ def draft_save_view(request: HttpRequest, page_id: int, cell_id: str) -> JsonRes
     code = body.get("code")
     try:
         base_version = int(body.get("base_version") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 is inf
         base_version = -1
     if not isinstance(code, str) or base_version < 0:
         return JsonResponse({"message": "Send the code and the version it started from."}, status=400)
+    if "\x00" in code:
+        return JsonResponse({"message": "This code contains a NUL character and cannot be saved."}, status=400)
     try:
         draft = draft_save(user=request.user, page=page, cell_id=cell_id, code=code, base_version=base_version)
     except DraftConflict as conflict:

@@ -217,10 +217,17 @@ class AsyncRunnerClient:
         raise exceptions.RunnerUnavailable()
 
     async def execute(
-        self, session_id: str, *, user: str, code: str, on_output: AsyncOutputCallback | None = None
+        self,
+        session_id: str,
+        *,
+        user: str,
+        code: str,
+        on_output: AsyncOutputCallback | None = None,
+        store_history: bool = True,
     ) -> ExecuteReply:
         outputs: list[dict] = []
-        async for payload in self._lines(f"/v1/sessions/{session_id}/execute", {"user": user, "code": code}):
+        body = {"user": user, "code": code, "store_history": store_history}
+        async for payload in self._lines(f"/v1/sessions/{session_id}/execute", body):
             _raise_for(payload)
             if "output" in payload:
                 outputs.append(payload["output"])

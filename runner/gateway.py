@@ -609,7 +609,13 @@ class AsyncGatewayClient:
         return _describe(session, model)
 
     async def execute(
-        self, session_id: str, *, user: str, code: str, on_output: AsyncOutputCallback | None = None
+        self,
+        session_id: str,
+        *,
+        user: str,
+        code: str,
+        on_output: AsyncOutputCallback | None = None,
+        store_history: bool = True,
     ) -> "runner_client.ExecuteReply":
         session = self._owned(session_id, user)
         code = str(code)
@@ -623,6 +629,7 @@ class AsyncGatewayClient:
                 grace=self.config.interrupt_grace,
                 budget=self._budget(),
                 on_output=on_output,
+                store_history=store_history,
             )
         if reply.status == "died" or reply.cause == "stuck":
             session = self._restarted(session, "died" if reply.status == "died" else "timeout")

@@ -236,7 +236,13 @@ class KernelHost:
             )
 
     async def execute(
-        self, session: Session, code: str, *, on_output: OnOutput | None = None, on_status: OnStatus | None = None
+        self,
+        session: Session,
+        code: str,
+        *,
+        on_output: OnOutput | None = None,
+        on_status: OnStatus | None = None,
+        store_history: bool = True,
     ) -> ExecutionResult:
         self.check_code(code)
         if not session.kernel.alive:
@@ -248,6 +254,7 @@ class KernelHost:
             budget=self._budget(),
             on_output=on_output,
             on_status=on_status,
+            store_history=store_history,
         )
         if result.status == "died":
             await self._replace_kernel(session, cause=result.cause)

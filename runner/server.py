@@ -130,7 +130,11 @@ async def execute(request: web.Request) -> web.StreamResponse:
         await _send(response, {"status": state})  # the kernel's own busy/idle, for the editor's indicator
 
     try:
-        result = await host.execute(session, code, on_output=on_output, on_status=on_status)
+        # store_history=False keeps code (a lesson's setup) out of In/_ih/%history in the kernel.
+        store_history = body.get("store_history", True) is not False
+        result = await host.execute(
+            session, code, on_output=on_output, on_status=on_status, store_history=store_history
+        )
         summary = asdict(result)
         summary.pop("outputs")
         summary["session"] = session.describe()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import cache_from_url, env_bool, env_int, env_list, env_str
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -48,8 +48,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
+# Sessions, signed-in users, code-cell run plans, kernel states and rate limits live in the cache.
+# The default holds them in each web process's memory: right for one process (the demo). With several
+# processes use a shared cache (panlearn.W001 says so): db://panlearn_cache (run createcachetable) or redis://.
+CACHES = {"default": cache_from_url(env_str("DJANGO_CACHE_URL", "locmem://"))}
+
 # The signed-in user's row comes from the cache (accounts/backends.py), dropped on every change.
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedUserBackend"]
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.CachedUserBackend",
+    "django.contrib.auth.backends.ModelBackend",  # sessions made before the cached backend still resolve
+]
 
 # Sessions read from the cache, written through to the database: no query per request to find who
 # is signed in (code cells make many small requests).

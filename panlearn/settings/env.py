@@ -24,3 +24,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def cache_from_url(url: str) -> dict:
+    """A CACHES entry from a URL: locmem:// (one process), db://<table>, redis://host:port/db, file:///dir."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "locmem":
+        # Sessions, run plans and kernel states live here: far more than Django's default 300 entries.
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}}
+    if scheme == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest or "panlearn_cache"}
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest}
+    raise ValueError(f"DJANGO_CACHE_URL: unknown cache {url!r} (locmem://, db://table, redis://..., file:///dir)")

@@ -52,8 +52,8 @@ def asgi_server(settings, kernel_host, transactional_db):  # noqa: F811  (kernel
     import time
 
     import uvicorn
-    from django.core.asgi import get_asgi_application
 
+    from panlearn.asgi import application
     from tests.runner.conftest import SECRET
 
     settings.PANLEARN_RUNNER_BACKEND = "host"
@@ -62,7 +62,7 @@ def asgi_server(settings, kernel_host, transactional_db):  # noqa: F811  (kernel
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="off", loop="asyncio")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -118,7 +118,7 @@ async def test_interrupting_an_endless_loop(student, cell_lesson):
     assert status_now.json()["state"] == "idle"
 
 
-async def test_who_may_run(cell_lesson, course, runner_settings):
+async def test_who_may_run(cell_lesson, course, runner_settings, kernel_host):
     outsider = AsyncClient()
     await outsider.aforce_login(await sync_to_async(UserFactory)(username="outsider"))
     status, body = await run(outsider, cell_lesson, "cell-a", "1")
@@ -132,6 +132,10 @@ async def test_who_may_run(cell_lesson, course, runner_settings):
         page.save_revision().publish()  # a publish, so cached run plans are renewed
 
     await sync_to_async(open_course)()
+    status, body = await run(visitor, cell_lesson, "cell-a", "print('visitor')")
+    assert status == 403 and "Reload the lesson" in body["message"]  # a run never makes a session
+    lesson_url = await sync_to_async(lambda: cell_lesson.url)()
+    assert "data-can-run" in (await visitor.get(lesson_url)).text  # opening the lesson does
     status, events = await run(visitor, cell_lesson, "cell-a", "print('visitor')")
     assert status == 200 and texts(events) == "visitor\n"
     drafts = await visitor.post(f"/learn/cells/{cell_lesson.pk}/drafts/cell-a", {"code": "x", "base_version": 0},
@@ -139,6 +143,7 @@ async def test_who_may_run(cell_lesson, course, runner_settings):
     assert drafts.status_code == 403  # nothing a visitor types is stored
     assert (await visitor.get(f"/learn/cells/{cell_lesson.pk}/events")).status_code == 403
     assert (await run(visitor, cell_lesson, "no-such-cell", "1"))[0] == 404
+    await end_visitor_session(kernel_host, visitor, cell_lesson)
 
 
 async def test_runs_are_rate_limited(student, cell_lesson, settings):
@@ -211,3 +216,58 @@ async def test_an_editor_keeps_a_run_as_the_example_output(cell_lesson, course, 
     student = AsyncClient()
     await student.aforce_login(learner)
     assert (await student.post(url)).status_code == 403
+
+
+async def end_visitor_session(kernel_host, visitor: AsyncClient, page) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from exercises.kernels import Who, load_state
+
+    who = Who.of(user=AnonymousUser(), session_key=visitor.cookies["sessionid"].value)
+    state = await load_state(who, page)
+    if state["session_id"]:
+        with kernel_host.client() as client:
+            await sync_to_async(client.shutdown)(state["session_id"], user=who.runner_user)
+
+
+async def test_one_address_holds_few_visitor_kernels(cell_lesson, course, runner_settings, settings, kernel_host):
+    settings.PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS = 1
+
+    def open_course():
+        page = CoursePage.objects.get(pk=course.pk)
+        page.open_to_visitors = True
+        page.save_revision().publish()
+
+    await sync_to_async(open_course)()
+    lesson_url = await sync_to_async(lambda: cell_lesson.url)()
+    first, second = AsyncClient(), AsyncClient()
+    for visitor in (first, second):
+        await visitor.get(lesson_url)
+    assert (await run(first, cell_lesson, "cell-a", "1"))[0] == 200
+    status, body = await run(second, cell_lesson, "cell-a", "1")
+    assert status == 429 and "Sign in" in body["message"]
+    assert (await run(first, cell_lesson, "cell-a", "2"))[0] == 200  # the first keeps its kernel
+    await end_visitor_session(kernel_host, first, cell_lesson)
+
+
+async def test_odd_requests_are_refused_cleanly(student, cell_lesson):
+    url = f"/learn/cells/{cell_lesson.pk}/drafts/cell-a"
+    nested = b"[" * 100_000 + b"]" * 100_000
+    assert (await student.post(url, nested, content_type="application/json")).status_code == 400
+    for body in ({"code": "x", "base_version": 1e400}, {"code": "a\x00b", "base_version": 0}, {"code": 5}):
+        assert (await student.post(url, body, content_type="application/json")).status_code == 400
+
+
+async def test_the_setup_code_is_not_in_the_kernels_history(student, cell_lesson):
+    _status, events = await run(student, cell_lesson, "cell-ro")
+    assert texts(events) == "read-only from setup\n"  # the setup ran
+    _status, events = await run(
+        student, cell_lesson, "cell-a", "print(sum(('from ' + 'setup') in source for source in In))"
+    )
+    assert texts(events) == "0\n"
+
+
+async def test_a_lesson_of_an_unpublished_course_does_not_run(student, cell_lesson, course):
+    await sync_to_async(lambda: CoursePage.objects.get(pk=course.pk).unpublish())()
+    status, body = await run(student, cell_lesson, "cell-a", "1")
+    assert status == 403 and "not published" in body["message"]

@@ -26,7 +26,7 @@ class StandIn:
         self.sessions += 1
         return {"session_id": f"s{self.sessions}", "restarts": 0, "status": "idle"}
 
-    async def execute(self, session_id, *, user, code, on_output=None):
+    async def execute(self, session_id, *, user, code, on_output=None, store_history=True):
         if self.forget_once:
             self.forget_once = False
             raise SessionNotFound()
