@@ -4,6 +4,7 @@ The remote source is a loopback server answering in Zenodo's record shape; nothi
 """
 
 import hashlib
+from importlib.metadata import distribution
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NEXUS = Path(__file__).resolve().parents[2] / ".venv/lib/python3.11/site-packages/nexusformat/examples/chopper.nxs"
+NEXUS = Path(distribution("nexusformat").locate_file("nexusformat/examples/chopper.nxs"))
 CURVE = b"# Q R dR\n0.01 1.0 0.01\n0.02 0.5 0.01\n0.03 0.1 0.01\n"
 
 
