@@ -1,8 +1,11 @@
-"""What a student keeps of a lesson's code cells: their code, with earlier versions."""
+"""Code cells (a student's saved code, with versions) and exercises (tests, submissions, results)."""
 
 from django.conf import settings
 from django.db import models
-from wagtail.models import Page
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.models import Orderable, Page
 
 
 class CellDraft(models.Model):
@@ -36,3 +39,132 @@ class CellDraftVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft} (version {self.version})"
+
+
+class Exercise(ClusterableModel):
+    """A graded code exercise, authored once and placed in lessons with the exercise block.
+
+    `version` grows whenever the tests or the reference solution change, so results are tied to
+    the exercise they were graded against (and a regrade knows what is out of date).
+    """
+
+    title = models.CharField(max_length=200)
+    prompt = models.TextField(blank=True, help_text="What the student must do (shown above the editor).")
+    starter_code = models.TextField(blank=True)
+    solution_code = models.TextField(help_text="Reference solution: must score full marks. Never sent to students.")
+    setup_code = models.TextField(blank=True, help_text="Runs before the student's code when grading.")
+    datasets = models.ManyToManyField("panlearn_content.Dataset", blank=True, related_name="exercises")
+    max_attempts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("prompt"),
+        FieldPanel("starter_code"),
+        FieldPanel("solution_code"),
+        FieldPanel("setup_code"),
+        FieldPanel("datasets"),
+        FieldPanel("max_attempts"),
+        InlinePanel("tests", label="Tests"),
+    ]
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Disclosure(models.TextChoices):
+    SHOW = "show", "Show result, message and output"
+    PASS_FAIL = "pass_fail", "Passed or not only"
+    HIDE_IF_PASSED = "hide_if_passed", "Show only when not passed"
+    HIDE = "hide", "Hide entirely"
+
+
+class ExerciseTest(Orderable):
+    """One test: a Python function; hidden tests run on Submit only and are never shown."""
+
+    exercise = ParentalKey(Exercise, on_delete=models.CASCADE, related_name="tests")
+    name = models.SlugField(max_length=100, help_text="The test function's name, e.g. test_units.")
+    source = models.TextField(help_text="def test_…(): assert …  (return a fraction in [0, 1] for partial credit)")
+    points = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    hidden = models.BooleanField(default=False)
+    disclosure = models.CharField(max_length=20, choices=Disclosure.choices, default=Disclosure.SHOW)
+    timeout = models.FloatField(default=5.0, help_text="Seconds.")
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("source"),
+        FieldPanel("points"),
+        FieldPanel("hidden"),
+        FieldPanel("disclosure"),
+        FieldPanel("timeout"),
+    ]
+
+    class Meta(Orderable.Meta):
+        constraints = [models.UniqueConstraint(fields=["exercise", "name"], name="one_test_name_per_exercise")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubmissionKind(models.TextChoices):
+    CHECK = "check", "Check (public tests, no attempt used)"
+    SUBMIT = "submit", "Submit (every test, one attempt)"
+
+
+class SubmissionStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be graded"
+    GRADING = "grading", "Being graded"
+    GRADED = "graded", "Graded"
+    FAILED = "failed", "Could not be graded"
+
+
+class ExerciseProgress(models.Model):
+    """A student's attempts at one exercise; its row is locked while a submission is numbered."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="progress")
+    attempts_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "exercise"], name="one_progress_per_exercise")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.exercise}: {self.attempts_used} attempts"
+
+
+class Submission(models.Model):
+    """Committed before anything runs: the student's code is never lost, whatever happens next."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="submissions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    kind = models.CharField(max_length=10, choices=SubmissionKind.choices)
+    attempt = models.PositiveIntegerField(null=True, blank=True, help_text="Submits only.")
+    code = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    exercise_version = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED)
+    grading_started_at = models.DateTimeField(null=True, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    raw_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    possible = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    breakdown = models.JSONField(default=dict, blank=True, help_text="Every test's result (hidden ones too).")
+    feedback = models.JSONField(default=list, blank=True, help_text="What the student may see.")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise", "user", "attempt"], condition=models.Q(kind="submit"), name="one_row_per_attempt"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "grading_started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.exercise} · {self.kind} {self.attempt or ''}".strip()

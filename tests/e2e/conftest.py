@@ -75,6 +75,9 @@ def asgi_server(settings, kernel_host, transactional_db):  # noqa: F811  (kernel
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=15)
+    from tests.exercises.conftest import end_lesson_sessions
+
+    end_lesson_sessions(kernel_host)  # the worker's host outlives this test: leave it as it was
 
 
 @pytest.fixture

@@ -52,13 +52,17 @@ def learner(course, request):
 def end_sessions(runner_settings, kernel_host, db):  # noqa: F811
     """After the test, shut down the runner sessions its users had on its lessons: the kernel host
     lives for the whole worker, and the next test's users and lessons may get the same ids."""
+    yield
+    end_lesson_sessions(kernel_host)
+
+
+def end_lesson_sessions(kernel_host) -> None:  # noqa: F811  (a host, not the fixture)
     from asgiref.sync import async_to_sync
     from django.contrib.auth.models import User
 
     from courses.models import LessonPage
     from exercises.kernels import Who, load_state
 
-    yield
     with kernel_host.client() as client:
         for user in User.objects.all():
             for page in LessonPage.objects.all():

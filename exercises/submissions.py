@@ -1,0 +1,208 @@
+"""Check and submit: the submission row first, then grading in a task, then pure scoring.
+
+1. `submission_create` commits the student's code, its hash, the exercise version and (for a
+   submit) the attempt number, under a lock on the student's progress row: two submits at once
+   get attempts n and n+1, never the same number, and never more than the policy allows.
+2. After the commit a task is queued (django-tasks; the database backend by default).
+3. `submission_grade` runs the code in a fresh sandbox through the runner's grading mode; the
+   tests (hidden ones only on submit) are added on the server and never leave it.
+4. `exercises.scoring` and `exercises.policies` turn the per-test outcomes into points and into
+   the feedback a student may see; the full breakdown stays on the row for trainers.
+
+Grading is idempotent: a row already graded is left alone, and one whose worker died while
+grading is queued again by `requeue_stale` (its attempt is not counted twice: the number was
+given when the row was made). When the runner is down the row goes back to the queue and the
+task is queued again for later.
+"""
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from runner.exceptions import RunnerError, RunnerUnavailable
+
+from . import policies, scoring
+from .models import Exercise, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
+
+RETRY_AFTER = timedelta(seconds=30)
+STALE_AFTER = timedelta(minutes=5)
+
+
+class SubmissionRefused(Exception):
+    """The policy does not allow this submit; the message says why in plain words."""
+
+
+def content_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8", errors="replace")).hexdigest()
+
+
+def policy_for(exercise: Exercise) -> policies.Policy:
+    return policies.Policy(max_attempts=exercise.max_attempts)
+
+
+def test_specs(exercise: Exercise) -> list[scoring.TestSpec]:
+    return [
+        scoring.TestSpec(
+            name=test.name, points=test.points, hidden=test.hidden, disclosure=test.disclosure, source=test.source
+        )
+        for test in exercise.tests.all()
+    ]
+
+
+def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
+    """What the runner is sent: on Check the public tests only, on Submit every test."""
+    return [
+        {
+            "name": test.name,
+            "source": test.source,
+            "function": test.name,
+            "points": float(test.points),
+            "timeout": test.timeout,
+        }
+        for test in exercise.tests.all()
+        if kind == SubmissionKind.SUBMIT or not test.hidden
+    ]
+
+
+@transaction.atomic
+def submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Submission:
+    attempt = None
+    if kind == SubmissionKind.SUBMIT:
+        progress, _ = ExerciseProgress.objects.get_or_create(user=user, exercise=exercise)
+        # One UPDATE takes the number: the row is write-locked until commit (PostgreSQL and SQLite
+        # alike), so two submits at once get n and n+1. A refused submit rolls the number back.
+        ExerciseProgress.objects.filter(pk=progress.pk).update(attempts_used=F("attempts_used") + 1)
+        attempt = ExerciseProgress.objects.values_list("attempts_used", flat=True).get(pk=progress.pk)
+        allowed, reason = policies.can_submit(policy_for(exercise), attempt - 1, timezone.now())
+        if not allowed:
+            raise SubmissionRefused(reason)
+    submission = Submission.objects.create(
+        exercise=exercise,
+        user=user,
+        kind=kind,
+        attempt=attempt,
+        code=code,
+        content_hash=content_hash(code),
+        exercise_version=exercise.version,
+    )
+    transaction.on_commit(lambda: enqueue(submission.pk))
+    return submission
+
+
+def enqueue(submission_id: int, *, run_after=None) -> None:
+    from .tasks import grade_submission
+
+    if run_after is not None:
+        if not grade_submission.get_backend().supports_defer:
+            return  # e.g. the immediate backend: the row stays queued for requeue_stale
+        grade_submission.using(run_after=run_after).enqueue(submission_id)
+        return
+    grade_submission.enqueue(submission_id)
+
+
+def _claim(submission_id: int) -> Submission | None:
+    """Mark the row as being graded, unless it is graded already (a duplicate task, a requeue)."""
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().select_related("exercise").get(pk=submission_id)
+        if submission.status == SubmissionStatus.GRADED:
+            return None
+        submission.status, submission.grading_started_at = SubmissionStatus.GRADING, timezone.now()
+        submission.save(update_fields=["status", "grading_started_at"])
+    return submission
+
+
+def _reusable(submission: Submission) -> Submission | None:
+    """The same code, graded against the same exercise version and the same tests: its result holds."""
+    return (
+        Submission.objects.filter(
+            exercise=submission.exercise,
+            kind=submission.kind,
+            content_hash=submission.content_hash,
+            exercise_version=submission.exercise_version,
+            status=SubmissionStatus.GRADED,
+        )
+        .exclude(pk=submission.pk)
+        .order_by("-graded_at")
+        .first()
+    )
+
+
+def submission_grade(submission_id: int, *, client=None) -> Submission:
+    submission = _claim(submission_id)
+    if submission is None:
+        return Submission.objects.get(pk=submission_id)
+    exercise = submission.exercise
+    specs = test_specs(exercise)
+    previous = _reusable(submission)
+    if previous is not None:
+        breakdown_dict = previous.breakdown
+        outcomes = breakdown_dict.get("outcomes", [])
+    else:
+        try:
+            outcomes = _run(submission, client=client)
+        except RunnerUnavailable as error:
+            Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.QUEUED, message=error.message)
+            enqueue(submission.pk, run_after=timezone.now() + RETRY_AFTER)
+            return Submission.objects.get(pk=submission.pk)
+        except RunnerError as error:
+            Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.FAILED, message=error.message)
+            return Submission.objects.get(pk=submission.pk)
+    return _store(submission, specs, outcomes)
+
+
+def _run(submission: Submission, *, client=None) -> list[dict]:
+    from runner.client import get_client
+
+    exercise = submission.exercise
+    tests = runner_tests(exercise, submission.kind)
+    code = f"{exercise.setup_code}\n\n{submission.code}" if exercise.setup_code.strip() else submission.code
+    datasets = [dataset.slug for dataset in exercise.datasets.filter(is_public=True)]
+    own = client is None
+    client = client or get_client()
+    try:
+        result = client.grade(code=code, tests=tests, datasets=datasets)
+    finally:
+        if own:
+            client.close()
+    return list(result.get("tests", []))
+
+
+def _store(submission: Submission, specs, outcomes: list[dict]) -> Submission:
+    checked = [spec for spec in specs if submission.kind == SubmissionKind.SUBMIT or not spec.hidden]
+    breakdown = scoring.score(outcomes, checked)
+    feedback = scoring.feedback_for(breakdown, specs, mode=submission.kind)
+    points = breakdown.total
+    if submission.kind == SubmissionKind.SUBMIT:
+        adjusted = policies.final_points(breakdown.total, breakdown.possible, policy_for(submission.exercise),
+                                         submission.attempt, submission.submitted_at)  # fmt: skip
+        points = adjusted.points
+    submission.status, submission.graded_at, submission.message = SubmissionStatus.GRADED, timezone.now(), ""
+    submission.raw_points, submission.points = breakdown.total, Decimal(points)
+    submission.possible = breakdown.possible
+    submission.breakdown = {**breakdown.as_dict(), "outcomes": outcomes}
+    submission.feedback = feedback
+    submission.save(update_fields=["status", "graded_at", "message", "raw_points", "points", "possible",
+                                   "breakdown", "feedback"])  # fmt: skip
+    return submission
+
+
+def requeue_stale(*, now=None) -> int:
+    """Rows left 'grading' by a worker that died, or left queued while the runner was down: graded
+    again (their attempt stays as it was)."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    stale = list(
+        Submission.objects.filter(
+            Q(status=SubmissionStatus.GRADING, grading_started_at__lt=cutoff)
+            | Q(status=SubmissionStatus.QUEUED, submitted_at__lt=cutoff)
+        ).values_list("pk", flat=True)
+    )
+    for submission_id in stale:
+        Submission.objects.filter(pk=submission_id).exclude(status=SubmissionStatus.GRADED).update(
+            status=SubmissionStatus.QUEUED, message="Graded again: the first try was interrupted."
+        )
+        enqueue(submission_id)
+    return len(stale)
