@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
@@ -65,5 +66,39 @@ def escape_json(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+class ExerciseBlock(blocks.StructBlock):
+    exercise = SnippetChooserBlock("panlearn_exercises.Exercise")
+
+    class Meta:
+        icon = "tick-inverse"
+        template = "exercises/blocks/exercise.html"
+        label = "Exercise"
+        help_text = "A graded exercise: students Check (public tests) and Submit (every test, one attempt)."
+
+    def clean(self, value):
+        value = super().clean(value)
+        exercise = value.get("exercise")
+        if exercise is not None and not exercise.is_valid:
+            raise blocks.StructBlockValidationError(
+                block_errors={
+                    "exercise": ValidationError(
+                        f"“{exercise.title}” has not passed its validation run (the reference solution must score "
+                        "full marks and the starter code must not). Open it and save it again."
+                    )
+                }
+            )
+        return value
+
+    def get_context(self, value, parent_context=None):
+        from .selectors import exercise_state_for
+
+        context = super().get_context(value, parent_context=parent_context)
+        request = (parent_context or {}).get("request")
+        exercise = value.get("exercise")
+        if exercise is not None and request is not None:
+            context.update(exercise_state_for(user=request.user, exercise=exercise))
+        return context
+
+
 def lesson_blocks():
-    return [("code_cell", CodeCellBlock())]
+    return [("code_cell", CodeCellBlock()), ("exercise", ExerciseBlock())]

@@ -56,6 +56,8 @@ class Exercise(ClusterableModel):
     datasets = models.ManyToManyField("panlearn_content.Dataset", blank=True, related_name="exercises")
     max_attempts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     version = models.PositiveIntegerField(default=1, editable=False)
+    graded_digest = models.CharField(max_length=64, blank=True, editable=False)
+    validation = models.JSONField(default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     panels = [
@@ -74,6 +76,11 @@ class Exercise(ClusterableModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_valid(self) -> bool:
+        """The last validation run: the reference solution scored full marks and the starter did not."""
+        return bool(self.validation.get("ok"))
 
 
 class Disclosure(models.TextChoices):

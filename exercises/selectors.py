@@ -105,7 +105,7 @@ def saved_code_for(*, request, page) -> dict[str, str]:
 
 def lesson_context(*, page, request) -> dict:
     """What the lesson template needs for live cells: the container's attributes and the bundles."""
-    if not code_cells(page):
+    if not code_cells(page) and not page_exercise_ids(page):
         return {}
     access = run_access(user=request.user, page=page)
     if access.allowed and not request.user.is_authenticated and not request.session.session_key:
@@ -188,3 +188,36 @@ def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
         if not access.editor:
             cache.set(key, plan, timeout=PLAN_TTL)
     return plan
+
+
+# -- exercises ------------------------------------------------------------------------------------
+
+
+def exercise_state_for(*, user, exercise) -> dict:
+    """What the exercise block shows: the student's last graded result, their code, their attempts."""
+    from .models import ExerciseProgress, Submission, SubmissionStatus
+
+    if not user.is_authenticated:
+        return {"shown_code": exercise.starter_code, "attempts_used": 0, "last": None}
+    last = (
+        Submission.objects.filter(user=user, exercise=exercise, status=SubmissionStatus.GRADED)
+        .order_by("-submitted_at")
+        .first()
+    )
+    latest_code = (
+        Submission.objects.filter(user=user, exercise=exercise).order_by("-submitted_at").values_list("code", flat=True)
+    ).first()
+    progress = ExerciseProgress.objects.filter(user=user, exercise=exercise).values_list("attempts_used", flat=True)
+    return {
+        "shown_code": latest_code if latest_code is not None else exercise.starter_code,
+        "attempts_used": progress.first() or 0,
+        "last": last,
+    }
+
+
+def page_exercise_ids(page) -> set[int]:
+    return {
+        block.value["exercise"].pk
+        for block in getattr(page, "body", None) or []
+        if block.block_type == "exercise" and block.value["exercise"] is not None
+    }

@@ -206,3 +206,56 @@ def requeue_stale(*, now=None) -> int:
         )
         enqueue(submission_id)
     return len(stale)
+
+
+# -- validating an exercise by real runs -----------------------------------------------------------
+
+
+def graded_digest(exercise: Exercise) -> str:
+    """What grading depends on: a change to any of it makes a new exercise version."""
+    parts = [exercise.solution_code, exercise.setup_code]
+    parts += [
+        f"{test.name}\0{test.source}\0{test.points}\0{test.hidden}\0{test.timeout}" for test in exercise.tests.all()
+    ]
+    return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+
+
+def exercise_validate(exercise: Exercise, *, client=None) -> dict:
+    """Grade the reference solution and the starter code with every test; store and return the report.
+
+    The solution must score full marks and the starter must not (an exercise the starter already
+    passes tests nothing). A change to what grading depends on bumps the exercise's version.
+    """
+    digest = graded_digest(exercise)
+    if digest != exercise.graded_digest:
+        if exercise.graded_digest:
+            exercise.version += 1
+        exercise.graded_digest = digest
+    specs = test_specs(exercise)
+    report: dict = {"ok": False, "message": ""}
+    if not specs:
+        report["message"] = "Add at least one test."
+    else:
+        try:
+            for label, code in (("solution", exercise.solution_code), ("starter", exercise.starter_code)):
+                probe = Submission(exercise=exercise, kind=SubmissionKind.SUBMIT, code=code)
+                outcomes = _run(probe, client=client)
+                breakdown = scoring.score(outcomes, specs)
+                report[label] = {"points": float(breakdown.total), "possible": float(breakdown.possible),
+                                 "tests": outcomes}  # fmt: skip
+            full = report["solution"]["points"] == report["solution"]["possible"]
+            starter_full = report["starter"]["points"] == report["starter"]["possible"]
+            report["ok"] = full and not starter_full
+            if not full:
+                report["message"] = "The reference solution does not score full marks: see its test results."
+            elif starter_full:
+                report["message"] = "The starter code already scores full marks: the tests do not test the task."
+            else:
+                report["message"] = "Validated: the reference solution scores full marks and the starter does not."
+        except RunnerError as error:
+            report["message"] = f"Could not validate now: {error.message} Save again when the code service is back."
+    exercise.validation = report
+    Exercise.objects.filter(pk=exercise.pk).update(
+        version=exercise.version, graded_digest=exercise.graded_digest, validation=report
+    )
+    return report

@@ -15,4 +15,7 @@ urlpatterns = [
     path("<int:page_id>/drafts/<str:cell_id>", views.draft_save_view, name="draft_save"),
     path("<int:page_id>/drafts/<str:cell_id>/history", views.draft_history, name="draft_history"),
     path("<int:page_id>/examples/<str:cell_id>", views.keep_example, name="keep_example"),
+    path("<int:page_id>/exercises/<int:exercise_id>/check", views.exercise_submit, {"kind": "check"}, name="check"),
+    path("<int:page_id>/exercises/<int:exercise_id>/submit", views.exercise_submit, {"kind": "submit"}, name="submit"),
+    path("<int:page_id>/exercises/submissions/<int:submission_id>", views.submission_status, name="submission"),
 ]

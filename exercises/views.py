@@ -12,6 +12,7 @@ import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -351,3 +352,82 @@ async def keep_example(request: HttpRequest, page_id: int, cell_id: str) -> Json
 def cells_base(request: HttpRequest, page_id: int) -> HttpResponse:
     """The base URL the page is given; nothing is served here."""
     raise Http404
+
+
+# -- exercises: check and submit ------------------------------------------------------------------
+
+
+def _exercise_for(request: HttpRequest, page_id: int, exercise_id: int):
+    """The exercise, if this lesson holds it and the user may run the lesson's code (signed in)."""
+    from .models import Exercise
+    from .selectors import page_exercise_ids
+
+    page = _lesson(request.user, page_id)
+    access = run_access(user=request.user, page=page)
+    if not access.allowed or not request.user.is_authenticated:
+        raise PermissionError(access.why or "Sign in and enrol to submit exercises.")
+    if exercise_id not in page_exercise_ids(page):
+        raise Http404("This lesson has no such exercise.")
+    return Exercise.objects.get(pk=exercise_id)
+
+
+@require_POST
+def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: str) -> JsonResponse:
+    from .submissions import SubmissionRefused, submission_create
+
+    try:
+        exercise = _exercise_for(request, page_id, exercise_id)
+    except PermissionError as error:
+        return JsonResponse({"message": str(error)}, status=403)
+    code = _json_body(request).get("code")
+    if not isinstance(code, str) or "\x00" in code:
+        return JsonResponse({"message": "Send the code as text."}, status=400)
+    if len(code.encode("utf-8", errors="replace")) > settings.PANLEARN_CELLS_MAX_DRAFT_BYTES:
+        return JsonResponse({"message": "This code is too long to submit."}, status=413)
+    try:
+        check_run_rate(user=request.user, request=request)
+        submission = submission_create(user=request.user, exercise=exercise, code=code, kind=kind)
+    except RateLimited as error:
+        return JsonResponse({"message": str(error)}, status=429)
+    except SubmissionRefused as error:
+        return JsonResponse({"message": str(error)}, status=409)
+    used = exercise.progress.filter(user=request.user).values_list("attempts_used", flat=True).first() or 0
+    return JsonResponse(
+        {
+            "submission": submission.pk,
+            "status": submission.status,
+            "attempt": submission.attempt,
+            "attempts_used": used,
+            "max_attempts": exercise.max_attempts,
+        },
+        status=202,
+    )
+
+
+@require_GET
+def submission_status(request: HttpRequest, page_id: int, submission_id: int) -> JsonResponse:
+    """A student's own submission: its state, queue position, and the feedback they may see (never more)."""
+    from .models import Submission, SubmissionStatus
+
+    if not request.user.is_authenticated:
+        return JsonResponse({"message": "Sign in to see your submissions."}, status=403)
+    submission = Submission.objects.filter(pk=submission_id, user=request.user).first()
+    if submission is None:
+        return JsonResponse({"message": "No such submission."}, status=404)
+    position = None
+    if submission.status == SubmissionStatus.QUEUED:
+        waiting = Submission.objects.filter(status=SubmissionStatus.QUEUED, submitted_at__lt=submission.submitted_at)
+        position = waiting.count() + 1
+    number = lambda value: float(value) if value is not None else None  # noqa: E731
+    return JsonResponse(
+        {
+            "status": submission.status,
+            "queue_position": position,
+            "kind": submission.kind,
+            "attempt": submission.attempt,
+            "points": number(submission.points),
+            "possible": number(submission.possible),
+            "message": submission.message,
+            "feedback": submission.feedback,
+        }
+    )

@@ -4,9 +4,12 @@
 // [data-code-cell] inside it a CodeMirror 6 editor with Run, Reset and
 // History. Runs stream from POST run as server-sent events; drafts autosave
 // when data-store="true"; other tabs' runs and drafts arrive on the events
-// stream. Without JavaScript the server markup stays as it is, and a cell
-// that fails to mount keeps it too.
+// stream. Each [data-exercise] inside gets an editor with Check and Submit
+// (src/cells/exercise.js). Without JavaScript the server markup stays as it
+// is, and a cell or exercise that fails to mount keeps it too.
 import "./cells.css";
+import { Api } from "./cells/api.js";
+import { mountExercises } from "./cells/exercise.js";
 import { Lesson } from "./cells/lesson.js";
 
 function mountAll() {
@@ -17,6 +20,11 @@ function mountAll() {
       new Lesson(container).mount();
     } catch (err) {
       if (window.console) console.warn("panlearn code cells failed to mount", container, err);
+    }
+    try {
+      mountExercises(container, new Api(container));
+    } catch (err) {
+      if (window.console) console.warn("panlearn exercises failed to mount", container, err);
     }
   }
 }

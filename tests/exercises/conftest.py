@@ -57,17 +57,16 @@ def end_sessions(runner_settings, kernel_host, db):  # noqa: F811
 
 
 def end_lesson_sessions(kernel_host) -> None:  # noqa: F811  (a host, not the fixture)
-    from asgiref.sync import async_to_sync
     from django.contrib.auth.models import User
 
     from courses.models import LessonPage
-    from exercises.kernels import Who, load_state
+    from exercises.kernels import Who, state_of
 
     with kernel_host.client() as client:
         for user in User.objects.all():
             for page in LessonPage.objects.all():
                 who = Who.of(user=user, session_key="")
-                state = async_to_sync(load_state)(who, page)
+                state = state_of(who, page)  # sync: the browser tests' thread runs an event loop
                 if state["session_id"]:
                     with contextlib.suppress(Exception):  # already gone
                         client.shutdown(state["session_id"], user=who.runner_user)

@@ -1,0 +1,65 @@
+"""A student checks an exercise, fails, fixes the code, submits and sees the score (Chromium, uvicorn, kernel)."""
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from courses.services import enrolment_create
+from exercises.models import Exercise, ExerciseTest
+from exercises.submissions import exercise_validate
+from tests.exercises.test_submissions import HIDDEN, PUBLIC, SOLUTION, STARTER
+from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
+
+# A transactional test flushes the database, Wagtail's root page included: serialized_rollback restores it.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def exercise_page(asgi_page, asgi_server, settings, kernel_host):
+    from wagtail.models import Page, Site
+
+    exercise = Exercise.objects.create(title="Momentum transfer", prompt="Write q_from(two_theta_deg, wavelength).",
+                                       solution_code=SOLUTION, starter_code=STARTER, max_attempts=3)  # fmt: skip
+    ExerciseTest.objects.create(exercise=exercise, name="test_public", source=PUBLIC, points=1, sort_order=0)
+    ExerciseTest.objects.create(exercise=exercise, name="test_hidden_edge", source=HIDDEN, points=2, hidden=True,
+                                sort_order=1)  # fmt: skip
+    assert exercise_validate(exercise)["ok"]
+    catalogue = CatalogueIndexPageFactory(parent=Page.get_first_root_node())
+    Site.objects.filter(is_default_site=True).update(root_page=catalogue)
+    course = CoursePageFactory(parent=catalogue, title="Scattering", slug="scattering")
+    lesson = LessonPageFactory(parent=course, title="Q from angles", slug="q-from-angles")
+    lesson.body = json.dumps([{"type": "exercise", "value": {"exercise": exercise.pk}}])
+    lesson.save_revision().publish()
+    student = UserFactory(username="lise")
+    enrolment_create(user=student, course=course)
+    client = Client()
+    client.force_login(student)
+    asgi_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                    "url": asgi_server}])  # fmt: skip
+    asgi_page.goto(f"{asgi_server}{lesson.url}")
+    return asgi_page
+
+
+def test_check_fail_fix_submit_and_see_the_score(exercise_page):
+    page = exercise_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    exercise = page.locator("[data-exercise]")
+    exercise.get_by_role("button", name=re.compile("^Check")).click()
+    result = exercise.locator(".exercise-result")
+    expect(result).to_contain_text("Check: 0 of 1 point")
+    expect(result).to_contain_text("Q at 90 degrees")  # the public test's message
+
+    exercise.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(SOLUTION)
+    page.on("dialog", lambda dialog: dialog.accept())
+    exercise.get_by_role("button", name=re.compile("^Submit")).click()
+    expect(result).to_contain_text("3 of 3 points")
+    expect(result).to_contain_text("Hidden tests: 1 of 1 passed")
+    expect(exercise).to_contain_text(re.compile("1 of 3"))
+    assert "test_hidden_edge" not in page.content()
+    assert not errors, errors
