@@ -16,10 +16,11 @@ task is queued again for later.
 """
 
 import hashlib
+import time
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -68,8 +69,21 @@ def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
     ]
 
 
-@transaction.atomic
 def submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Submission:
+    """Commit the submission (see the module's docstring). SQLite refuses a write while another
+    transaction holds the table instead of waiting, so a locked database is tried again briefly."""
+    for delay in (0.05, 0.1, 0.2, 0.4, 0.8, None):
+        try:
+            return _submission_create(user=user, exercise=exercise, code=code, kind=kind)
+        except OperationalError as error:
+            if delay is None or "locked" not in str(error):
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Submission:
     attempt = None
     if kind == SubmissionKind.SUBMIT:
         progress, _ = ExerciseProgress.objects.get_or_create(user=user, exercise=exercise)

@@ -118,3 +118,19 @@ def test_the_same_code_reuses_its_result(exercise, student):
     first.refresh_from_db()
     again.refresh_from_db()
     assert first.points == again.points == 0 and again.breakdown["outcomes"] == first.breakdown["outcomes"]
+
+
+def test_the_requeue_command_grades_what_was_left(exercise, student, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.CHECK)
+    Submission.objects.filter(pk=submission.pk).update(submitted_at=timezone.now() - timedelta(minutes=10))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    out = StringIO()
+    call_command("exercises", "requeue", stdout=out)
+    assert "1 submission(s) queued again" in out.getvalue()
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED and submission.points == 1
