@@ -26,6 +26,9 @@ TRAINER_MODEL_PERMISSIONS = (
     ("panlearn_content", "add_dataset"),
     ("panlearn_content", "change_dataset"),
     ("panlearn_content", "view_dataset"),
+    ("panlearn_exercises", "add_exercise"),
+    ("panlearn_exercises", "change_exercise"),
+    ("panlearn_exercises", "view_exercise"),
 )
 
 

@@ -175,3 +175,21 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.exercise} · {self.kind} {self.attempt or ''}".strip()
+
+
+class GradeOverride(models.Model):
+    """A trainer's grade for a student's exercise, with the reason. Rows are never edited or deleted:
+    the newest one counts, and together they are the audit trail."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    points = models.DecimalField(max_digits=8, decimal_places=2)
+    comment = models.TextField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-set_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.exercise}: {self.points} ({self.set_by})"

@@ -1025,6 +1025,11 @@ def export_student_notebook(data: bytes | str) -> bytes:
 # --- grades ------------------------------------------------------------------------------------------------------
 
 
+def spreadsheet_value(column: str, value: object) -> str:
+    """A value as CSV cell text that spreadsheet tools import cleanly and never run as a formula."""
+    return _csv_value(column, value)
+
+
 def _csv_value(column: str, value: object) -> str:
     if value is None:
         return ""

@@ -1,8 +1,11 @@
 from django.contrib import messages
+from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .admin_views import PERMISSION, gradebook, override
 from .models import Exercise
 from .submissions import exercise_validate
 
@@ -33,3 +36,21 @@ def validate_exercise(request, instance):
             lines.append(f"{label.capitalize()}: {run['points']:g} of {run['possible']:g} points"
                          + (f"; not passed: {', '.join(failed)}" if failed else ""))  # fmt: skip
     (messages.success if report["ok"] else messages.error)(request, " ".join(lines))
+
+
+@hooks.register("register_admin_urls")
+def gradebook_urls():
+    return [
+        path("exercises/gradebook/", gradebook, name="panlearn_exercises_gradebook"),
+        path("exercises/gradebook/override", override, name="panlearn_exercises_override"),
+    ]
+
+
+class GradebookMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def gradebook_menu_item():
+    return GradebookMenuItem("Gradebook", reverse("panlearn_exercises_gradebook"), icon_name="tick-inverse", order=320)

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -63,3 +64,32 @@ def test_check_fail_fix_submit_and_see_the_score(exercise_page):
     expect(exercise).to_contain_text(re.compile("1 of 3"))
     assert "test_hidden_edge" not in page.content()
     assert not errors, errors
+
+
+def test_a_trainer_overrides_a_grade_and_downloads_the_csv(page, live_server):
+    from django.contrib.auth.models import Permission
+
+    from exercises.models import Submission, SubmissionKind, SubmissionStatus
+
+    exercise = Exercise.objects.create(title="Momentum transfer", solution_code=SOLUTION)
+    student = UserFactory(username="lise")
+    Submission.objects.create(exercise=exercise, user=student, kind=SubmissionKind.SUBMIT, attempt=1, code="x",
+                              content_hash="h", exercise_version=1, status=SubmissionStatus.GRADED, points=1,
+                              possible=3, raw_points=1)  # fmt: skip
+    trainer = UserFactory(username="grace")
+    trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
+    client = Client()
+    client.force_login(trainer)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])  # fmt: skip
+    page.goto("/admin/exercises/gradebook/")
+    expect(page.get_by_role("cell", name="lise")).to_be_visible()
+    page.get_by_label("Points for lise").fill("2.5")
+    page.get_by_label("Reason for lise").fill("The units were right; the test was too strict.")
+    page.get_by_role("button", name="Override").click()
+    expect(page.get_by_text("lise's grade for “Momentum transfer” is now 2.5.")).to_be_visible()
+    expect(page.get_by_text("The units were right")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "lise" in text and "2.5" in text and "The units were right" in text

@@ -1,0 +1,60 @@
+"""The gradebook in the admin: filters, "who is stuck", manual override with a comment, CSV export."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from .gradebook import grade_rows, gradebook_csv, override_set
+from .models import Exercise
+
+PERMISSION = "panlearn_exercises.change_exercise"
+
+
+def _require(request: HttpRequest) -> None:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+
+
+def gradebook(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    exercises = Exercise.objects.all()
+    chosen = request.GET.get("exercise", "")
+    if chosen.isdigit():
+        exercises = exercises.filter(pk=int(chosen))
+    username = request.GET.get("user", "").strip()
+    rows = grade_rows(exercises, username=username)
+    if request.GET.get("stuck"):
+        rows = [row for row in rows if row.stuck]
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(gradebook_csv(rows).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="gradebook.csv"'
+        return response
+    context = {"rows": rows, "exercises": Exercise.objects.all(), "chosen": chosen, "username": username,
+               "stuck": bool(request.GET.get("stuck")), "query": request.GET.urlencode()}  # fmt: skip
+    return render(request, "exercises/admin/gradebook.html", context)
+
+
+@require_POST
+def override(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    exercise = get_object_or_404(Exercise, pk=request.POST.get("exercise"))
+    student = get_object_or_404(get_user_model(), pk=request.POST.get("user"))
+    try:
+        points = Decimal(request.POST.get("points", ""))
+        if not points.is_finite() or points < 0:
+            raise InvalidOperation
+        override_set(exercise=exercise, user=student, points=points, comment=request.POST.get("comment", ""),
+                     by=request.user)  # fmt: skip
+    except InvalidOperation:
+        messages.error(request, "The points must be a number, 0 or more.")
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{student.username}'s grade for “{exercise.title}” is now {points}.")
+    return redirect(f"{request.path.rsplit('/override', 1)[0]}/?{urlencode({'exercise': exercise.pk})}")

@@ -1,0 +1,91 @@
+"""The gradebook: each student's counting score per exercise, overrides, "who is stuck", CSV.
+
+A student's score on an exercise is the best of their graded submits under the exercise's policy
+(`policies.best_score`), unless a trainer overrode it: the newest override counts.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from .models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
+from .nbgrader_format import spreadsheet_value
+
+STUCK_ATTEMPTS = 3
+
+
+@dataclass
+class GradeRow:
+    exercise: Exercise
+    user: object
+    attempts: int
+    best: Decimal | None  # from the submits
+    possible: Decimal | None
+    override: GradeOverride | None
+
+    @property
+    def score(self) -> Decimal | None:
+        return self.override.points if self.override else self.best
+
+    @property
+    def passed(self) -> bool:
+        return self.score is not None and self.possible is not None and self.score >= self.possible
+
+    @property
+    def stuck(self) -> bool:
+        return self.attempts >= STUCK_ATTEMPTS and not self.passed
+
+
+def grade_rows(exercises: QuerySet[Exercise], *, username: str = "") -> list[GradeRow]:
+    rows = []
+    for exercise in exercises:
+        submits = Submission.objects.filter(exercise=exercise, kind=SubmissionKind.SUBMIT,
+                                            status=SubmissionStatus.GRADED).select_related("user")  # fmt: skip
+        if username:
+            submits = submits.filter(user__username__icontains=username)
+        best: dict[int, Submission] = {}
+        for submission in submits:
+            current = best.get(submission.user_id)
+            if current is None or submission.points > current.points:
+                best[submission.user_id] = submission
+        attempts = dict(ExerciseProgress.objects.filter(exercise=exercise).values_list("user_id", "attempts_used"))
+        overrides: dict[int, GradeOverride] = {}
+        for override in GradeOverride.objects.filter(exercise=exercise).select_related("user", "set_by"):
+            overrides.setdefault(override.user_id, override)  # newest first
+        users = {submission.user_id: submission.user for submission in best.values()}
+        users.update({override.user_id: override.user for override in overrides.values()})
+        for user_id, user in sorted(users.items(), key=lambda item: item[1].username):
+            if username and username.lower() not in user.username.lower():
+                continue
+            submission = best.get(user_id)
+            rows.append(GradeRow(exercise=exercise, user=user, attempts=attempts.get(user_id, 0),
+                                 best=submission.points if submission else None,
+                                 possible=submission.possible if submission else None,
+                                 override=overrides.get(user_id)))  # fmt: skip
+    return rows
+
+
+def override_set(*, exercise: Exercise, user, points, comment: str, by) -> GradeOverride:
+    if not comment.strip():
+        raise ValueError("Say why the grade is overridden: the comment is the audit trail.")
+    return GradeOverride.objects.create(exercise=exercise, user=user, points=points, comment=comment, set_by=by)
+
+
+CSV_COLUMNS = ["exercise", "exercise_version", "username", "email", "attempts", "score", "possible", "overridden",
+               "override_comment"]  # fmt: skip
+
+
+def gradebook_csv(rows: list[GradeRow]) -> str:
+    """RFC 4180, UTF-8; text a spreadsheet would run as a formula is neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        values = [row.exercise.title, row.exercise.version, row.user.username, row.user.email, row.attempts,
+                  row.score, row.possible, "yes" if row.override else "no",
+                  row.override.comment if row.override else ""]  # fmt: skip
+        writer.writerow([spreadsheet_value(name, value) for name, value in zip(CSV_COLUMNS, values, strict=True)])
+    return buffer.getvalue()

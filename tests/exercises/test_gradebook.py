@@ -1,0 +1,62 @@
+"""The gradebook: scores, overrides with an audit trail, who is stuck, a CSV spreadsheets import safely."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from exercises.models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def graded(exercise, user, attempt, points, possible=3):
+    return Submission.objects.create(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT, attempt=attempt,
+                                     code="x", content_hash="h", exercise_version=1, status=SubmissionStatus.GRADED,
+                                     points=points, possible=possible, raw_points=points)  # fmt: skip
+
+
+@pytest.fixture
+def book(client):
+    exercise = Exercise.objects.create(title="Momentum transfer", solution_code="x = 1")
+    ada, eve = UserFactory(username="ada", email="ada@example.org"), UserFactory(username="=HYPERLINK(1)")
+    for attempt, points in ((1, 1), (2, 3)):
+        graded(exercise, ada, attempt, points)
+    for attempt in (1, 2, 3):
+        graded(exercise, eve, attempt, 1)
+    ExerciseProgress.objects.create(user=ada, exercise=exercise, attempts_used=2)
+    ExerciseProgress.objects.create(user=eve, exercise=exercise, attempts_used=3)
+    trainer = UserFactory(username="trainer")
+    trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
+    client.force_login(trainer)
+    return exercise, ada, eve, trainer
+
+
+def test_scores_are_the_best_attempt_and_the_stuck_are_listed(client, book):
+    page = client.get("/admin/exercises/gradebook/")
+    assert page.status_code == 200 and "<td>ada" in page.text and "3.00 of 3.00" in page.text
+    stuck = client.get("/admin/exercises/gradebook/", {"stuck": "1"}).text
+    assert "=HYPERLINK(1) <strong>stuck</strong>" in stuck and "<td>ada" not in stuck
+
+
+def test_an_override_needs_a_reason_and_keeps_the_trail(client, book):
+    exercise, _ada, eve, trainer = book
+    url = "/admin/exercises/gradebook/override"
+    refused = client.post(url, {"exercise": exercise.pk, "user": eve.pk, "points": "2", "comment": " "}, follow=True)
+    assert "Say why the grade is overridden" in refused.text and not GradeOverride.objects.exists()
+    client.post(url, {"exercise": exercise.pk, "user": eve.pk, "points": "2", "comment": "Units were right"})
+    client.post(url, {"exercise": exercise.pk, "user": eve.pk, "points": "2.5", "comment": "Second look"})
+    assert list(GradeOverride.objects.values_list("points", "set_by")) == [(2.5, trainer.pk), (2, trainer.pk)]
+    rows = list(csv.DictReader(io.StringIO(client.get("/admin/exercises/gradebook/", {"format": "csv"})
+                                           .content.decode("utf-8-sig"))))  # fmt: skip
+    by_user = {row["username"]: row for row in rows}
+    assert by_user["ada"]["score"] == "3.0" and by_user["ada"]["overridden"] == "no"
+    assert by_user["'=HYPERLINK(1)"]["score"] == "2.5"  # the formula is text in a spreadsheet
+    assert by_user["'=HYPERLINK(1)"]["override_comment"] == "Second look"
+
+
+def test_students_do_not_reach_the_gradebook(client, book):
+    client.force_login(UserFactory(username="student"))
+    assert client.get("/admin/exercises/gradebook/").status_code == 302
