@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .gradebook import grade_rows, gradebook_csv, override_set
 from .models import Exercise
+from .submissions import regrade_changes, regrade_exercise
 
 PERMISSION = "panlearn_exercises.change_exercise"
 
@@ -58,3 +59,21 @@ def override(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"{student.username}'s grade for “{exercise.title}” is now {points}.")
     return redirect(f"{request.path.rsplit('/override', 1)[0]}/?{urlencode({'exercise': exercise.pk})}")
+
+
+@require_POST
+def regrade(request: HttpRequest, pk: int) -> HttpResponse:
+    """Grade every submit of the exercise again (after its tests changed)."""
+    _require(request)
+    exercise = get_object_or_404(Exercise, pk=pk)
+    count = regrade_exercise(exercise)
+    messages.success(request, f"{count} submission(s) of “{exercise.title}” queued for grading again.")
+    return redirect("panlearn_exercises_regrade_report", pk=exercise.pk)
+
+
+def regrade_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Whose score went up or down at the last regrade."""
+    _require(request)
+    exercise = get_object_or_404(Exercise, pk=pk)
+    context = {"exercise": exercise, "changes": regrade_changes(exercise)}
+    return render(request, "exercises/admin/regrade_report.html", context)

@@ -163,6 +163,9 @@ class Submission(models.Model):
     breakdown = models.JSONField(default=dict, blank=True, help_text="Every test's result (hidden ones too).")
     feedback = models.JSONField(default=list, blank=True, help_text="What the student may see.")
     message = models.TextField(blank=True)
+    previous_points = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, help_text="Before the last regrade."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]

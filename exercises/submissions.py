@@ -195,12 +195,13 @@ def _store(submission: Submission, specs, outcomes: list[dict]) -> Submission:
                                          submission.attempt, submission.submitted_at)  # fmt: skip
         points = adjusted.points
     submission.status, submission.graded_at, submission.message = SubmissionStatus.GRADED, timezone.now(), ""
+    submission.exercise_version = submission.exercise.version
     submission.raw_points, submission.points = breakdown.total, Decimal(points)
     submission.possible = breakdown.possible
     submission.breakdown = {**breakdown.as_dict(), "outcomes": outcomes}
     submission.feedback = feedback
     submission.save(update_fields=["status", "graded_at", "message", "raw_points", "points", "possible",
-                                   "breakdown", "feedback"])  # fmt: skip
+                                   "breakdown", "feedback", "exercise_version"])  # fmt: skip
     return submission
 
 
@@ -273,3 +274,38 @@ def exercise_validate(exercise: Exercise, *, client=None) -> dict:
         version=exercise.version, graded_digest=exercise.graded_digest, validation=report
     )
     return report
+
+
+# -- regrading ----------------------------------------------------------------------------------------
+
+
+def regrade_exercise(exercise: Exercise) -> int:
+    """Grade every submit again against the exercise as it is now; the old points are kept to compare.
+
+    Each submission is its own task, so as many workers as run grade them side by side (and the
+    runner grades each in its own fresh sandbox). Attempts are not touched.
+    """
+    submits = list(
+        Submission.objects.filter(exercise=exercise, kind=SubmissionKind.SUBMIT, status=SubmissionStatus.GRADED)
+    )
+    for submission in submits:
+        Submission.objects.filter(pk=submission.pk).update(
+            previous_points=submission.points,
+            status=SubmissionStatus.QUEUED,
+            exercise_version=exercise.version,
+            message="Being graded again after the tests changed.",
+        )
+        transaction.on_commit(lambda pk=submission.pk: enqueue(pk))
+    return len(submits)
+
+
+def regrade_changes(exercise: Exercise) -> list[Submission]:
+    """Submissions whose points moved at the last regrade, biggest change first."""
+    moved = [
+        submission
+        for submission in Submission.objects.filter(exercise=exercise, previous_points__isnull=False).select_related(
+            "user"
+        )
+        if submission.points != submission.previous_points
+    ]
+    return sorted(moved, key=lambda item: abs((item.points or 0) - (item.previous_points or 0)), reverse=True)

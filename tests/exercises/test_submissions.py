@@ -134,3 +134,27 @@ def test_the_requeue_command_grades_what_was_left(exercise, student, settings):
     assert "1 submission(s) queued again" in out.getvalue()
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.GRADED and submission.points == 1
+
+
+def test_a_regrade_after_the_tests_change_reports_who_went_up(exercise, student, client):
+    from django.contrib.auth.models import Permission
+
+    from exercises.submissions import exercise_validate, regrade_changes
+
+    wrong = "def q_from(two_theta_deg, wavelength):\n    return 8.8857658763\n"
+    other = UserFactory(username="pierre")
+    exercise_validate(exercise)  # as saving it in the admin does: version 1 graded
+    submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    submission_create(user=other, exercise=exercise, code=wrong, kind=SubmissionKind.SUBMIT)
+    exercise.tests.filter(name="test_public").update(points=3)
+    exercise_validate(exercise)
+    assert exercise.version == 2
+    trainer = UserFactory(username="trainer")
+    trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
+    client.force_login(trainer)
+    response = client.post(f"/admin/exercises/{exercise.pk}/regrade", follow=True)
+    assert "2 submission(s)" in response.text
+    changes = {item.user.username: (item.previous_points, item.points) for item in regrade_changes(exercise)}
+    assert changes == {"marie": (3, 5), "pierre": (1, 3)}
+    assert "up" in response.text and Submission.objects.filter(exercise_version=2).count() == 2
+    assert Submission.objects.get(user=other).attempt == 1  # no attempt counted again
