@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable, Page
 
 
@@ -55,6 +55,15 @@ class Exercise(ClusterableModel):
     setup_code = models.TextField(blank=True, help_text="Runs before the student's code when grading.")
     datasets = models.ManyToManyField("panlearn_content.Dataset", blank=True, related_name="exercises")
     max_attempts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    decay_per_attempt = models.DecimalField(
+        max_digits=4, decimal_places=3, default=0, help_text="Share of the points lost per attempt after the first."
+    )
+    min_factor = models.DecimalField(max_digits=4, decimal_places=3, default=0, help_text="Decay stops here.")
+    deadline = models.DateTimeField(null=True, blank=True)
+    late = models.CharField(max_length=10, choices=[("penalty", "Late penalty"), ("lock", "Locked")],
+                            default="penalty")  # fmt: skip
+    late_penalty_per_day = models.DecimalField(max_digits=4, decimal_places=3, default=0)
+    release_solution_after_deadline = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     graded_digest = models.CharField(max_length=64, blank=True, editable=False)
     validation = models.JSONField(default=dict, blank=True, editable=False)
@@ -67,7 +76,18 @@ class Exercise(ClusterableModel):
         FieldPanel("solution_code"),
         FieldPanel("setup_code"),
         FieldPanel("datasets"),
-        FieldPanel("max_attempts"),
+        MultiFieldPanel(
+            [
+                FieldPanel("max_attempts"),
+                FieldPanel("decay_per_attempt"),
+                FieldPanel("min_factor"),
+                FieldPanel("deadline"),
+                FieldPanel("late"),
+                FieldPanel("late_penalty_per_day"),
+                FieldPanel("release_solution_after_deadline"),
+            ],
+            heading="Policy",
+        ),
         InlinePanel("tests", label="Tests"),
     ]
 

@@ -42,7 +42,15 @@ def content_hash(code: str) -> str:
 
 
 def policy_for(exercise: Exercise) -> policies.Policy:
-    return policies.Policy(max_attempts=exercise.max_attempts)
+    return policies.Policy(
+        max_attempts=exercise.max_attempts,
+        decay_per_attempt=float(exercise.decay_per_attempt),
+        min_factor=float(exercise.min_factor),
+        deadline=exercise.deadline,
+        late=exercise.late,
+        late_penalty_per_day=float(exercise.late_penalty_per_day),
+        release_solution_after_deadline=exercise.release_solution_after_deadline,
+    )
 
 
 def test_specs(exercise: Exercise) -> list[scoring.TestSpec]:

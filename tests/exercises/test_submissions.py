@@ -158,3 +158,18 @@ def test_a_regrade_after_the_tests_change_reports_who_went_up(exercise, student,
     assert changes == {"marie": (3, 5), "pierre": (1, 3)}
     assert "up" in response.text and Submission.objects.filter(exercise_version=2).count() == 2
     assert Submission.objects.get(user=other).attempt == 1  # no attempt counted again
+
+
+def test_the_exercise_policy_decays_points_and_locks_after_the_deadline(exercise, student):
+    exercise.max_attempts, exercise.decay_per_attempt, exercise.min_factor = None, 0.25, 0.5
+    exercise.save()
+    first = submission_create(user=student, exercise=exercise, code=STARTER, kind=SubmissionKind.SUBMIT)
+    second = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.points == 0 and second.raw_points == 3 and second.points == 2.25  # attempt 2 keeps 75 %
+    exercise.deadline, exercise.late = timezone.now() - timedelta(hours=1), "lock"
+    exercise.save()
+    with pytest.raises(SubmissionRefused):
+        submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    assert Submission.objects.filter(kind=SubmissionKind.SUBMIT).count() == 2
