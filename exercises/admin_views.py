@@ -11,8 +11,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .gradebook import grade_rows, gradebook_csv, override_set
+from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
 from .models import Exercise
-from .submissions import regrade_changes, regrade_exercise
+from .submissions import exercise_validate, regrade_changes, regrade_exercise
 
 PERMISSION = "panlearn_exercises.change_exercise"
 
@@ -77,3 +78,27 @@ def regrade_report(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = get_object_or_404(Exercise, pk=pk)
     context = {"exercise": exercise, "changes": regrade_changes(exercise)}
     return render(request, "exercises/admin/regrade_report.html", context)
+
+
+def import_notebook(request: HttpRequest) -> HttpResponse:
+    """Upload an nbgrader source notebook; get its exercises, each validated by real runs."""
+    if not request.user.has_perm("panlearn_exercises.add_exercise"):
+        raise PermissionDenied
+    if request.method == "POST" and request.FILES.get("notebook"):
+        upload = request.FILES["notebook"]
+        try:
+            assignment, created = exercises_from_notebook(upload.read(MAX_NOTEBOOK_BYTES + 1))
+        except ValueError as error:
+            messages.error(request, f"{upload.name} could not be imported: {error}")
+        else:
+            for exercise in created:
+                report = exercise_validate(exercise)
+                (messages.success if report["ok"] else messages.warning)(
+                    request, f"{exercise.title}: {report['message']}"
+                )
+            for warning in assignment.warnings:
+                messages.warning(request, warning)
+            if not created:
+                messages.warning(request, "The notebook has no autograded answer cells: nothing was imported.")
+            return redirect("wagtailsnippets_panlearn_exercises_exercise:list")
+    return render(request, "exercises/admin/import_notebook.html", {"max_mib": MAX_NOTEBOOK_BYTES // (1024 * 1024)})

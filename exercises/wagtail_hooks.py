@@ -5,7 +5,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .admin_views import PERMISSION, gradebook, override, regrade, regrade_report
+from .admin_views import PERMISSION, gradebook, import_notebook, override, regrade, regrade_report
 from .models import Exercise
 from .submissions import exercise_validate
 
@@ -43,6 +43,7 @@ def gradebook_urls():
     return [
         path("exercises/gradebook/", gradebook, name="panlearn_exercises_gradebook"),
         path("exercises/gradebook/override", override, name="panlearn_exercises_override"),
+        path("exercises/import-notebook/", import_notebook, name="panlearn_exercises_import_notebook"),
         path("exercises/<int:pk>/regrade", regrade, name="panlearn_exercises_regrade"),
         path("exercises/<int:pk>/regrade/report", regrade_report, name="panlearn_exercises_regrade_report"),
     ]
