@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from .gradebook import grade_rows, gradebook_csv, override_set
+from .gradebook import grade_rows, gradebook_csv, nbgrader_rows, override_set
 from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
 from .models import Exercise
+from .nbgrader_format import NotebookFormatError, export_student_notebook, grades_csv
 from .submissions import exercise_validate, regrade_changes, regrade_exercise
 
 PERMISSION = "panlearn_exercises.change_exercise"
@@ -33,9 +34,12 @@ def gradebook(request: HttpRequest) -> HttpResponse:
     rows = grade_rows(exercises, username=username)
     if request.GET.get("stuck"):
         rows = [row for row in rows if row.stuck]
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(gradebook_csv(rows).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="gradebook.csv"'
+    if request.GET.get("format") in ("csv", "nbgrader"):
+        nbgrader = request.GET["format"] == "nbgrader"
+        text = grades_csv(nbgrader_rows(rows)) if nbgrader else gradebook_csv(rows)
+        response = HttpResponse(text.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        name = "grades-nbgrader.csv" if nbgrader else "gradebook.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     context = {"rows": rows, "exercises": Exercise.objects.all(), "chosen": chosen, "username": username,
                "stuck": bool(request.GET.get("stuck")), "query": request.GET.urlencode()}  # fmt: skip
@@ -84,7 +88,18 @@ def import_notebook(request: HttpRequest) -> HttpResponse:
     """Upload an nbgrader source notebook; get its exercises, each validated by real runs."""
     if not request.user.has_perm("panlearn_exercises.add_exercise"):
         raise PermissionDenied
-    if request.method == "POST" and request.FILES.get("notebook"):
+    if request.method == "POST" and request.FILES.get("notebook") and "student_version" in request.POST:
+        upload = request.FILES["notebook"]
+        try:
+            student = export_student_notebook(upload.read(MAX_NOTEBOOK_BYTES + 1))
+        except (NotebookFormatError, ValueError) as error:
+            messages.error(request, f"{upload.name} could not be converted: {error}")
+        else:
+            response = HttpResponse(student, content_type="application/x-ipynb+json")
+            stem = upload.name.rsplit(".", 1)[0].replace('"', "")
+            response["Content-Disposition"] = f'attachment; filename="{stem}-student.ipynb"'
+            return response
+    elif request.method == "POST" and request.FILES.get("notebook"):
         upload = request.FILES["notebook"]
         try:
             assignment, created = exercises_from_notebook(upload.read(MAX_NOTEBOOK_BYTES + 1))

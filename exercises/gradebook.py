@@ -78,6 +78,26 @@ CSV_COLUMNS = ["exercise", "exercise_version", "username", "email", "attempts", 
                "override_comment"]  # fmt: skip
 
 
+def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
+    """The gradebook in `nbgrader export`'s columns, one row per student and exercise."""
+    return [
+        {
+            "assignment": row.exercise.title,
+            "duedate": row.exercise.deadline,
+            "timestamp": None,
+            "student_id": row.user.username,
+            "last_name": row.user.last_name,
+            "first_name": row.user.first_name,
+            "email": row.user.email,
+            "raw_score": row.best or 0.0,
+            "late_submission_penalty": 0.0,
+            "score": row.score or 0.0,
+            "max_score": row.possible,
+        }
+        for row in rows
+    ]
+
+
 def gradebook_csv(rows: list[GradeRow]) -> str:
     """RFC 4180, UTF-8; text a spreadsheet would run as a formula is neutralised."""
     buffer = io.StringIO()

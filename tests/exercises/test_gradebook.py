@@ -60,3 +60,15 @@ def test_an_override_needs_a_reason_and_keeps_the_trail(client, book):
 def test_students_do_not_reach_the_gradebook(client, book):
     client.force_login(UserFactory(username="student"))
     assert client.get("/admin/exercises/gradebook/").status_code == 302
+
+
+def test_grades_in_nbgraders_layout(client, book):
+    import csv as csv_module
+
+    response = client.get("/admin/exercises/gradebook/", {"format": "nbgrader"})
+    rows = list(csv_module.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                             "raw_score", "late_submission_penalty", "score", "max_score"]  # fmt: skip
+    ada = next(row for row in rows if row["student_id"] == "ada")
+    assert ada["score"] == "3.0" and ada["max_score"] == "3.0" and ada["email"] == "ada@example.org"
+    assert any(row["student_id"] == "'=HYPERLINK(1)" for row in rows)

@@ -42,3 +42,18 @@ def test_a_malformed_notebook_says_what_is_wrong_and_imports_nothing(trainer_cli
     response = upload(trainer_client, name)
     assert "could not be imported" in response.text
     assert not Exercise.objects.exists()
+
+
+def test_the_student_version_has_no_solution_and_no_hidden_test(trainer_client):
+    import nbformat
+
+    data = (NOTEBOOKS / "momentum_transfer.ipynb").read_bytes()
+    response = trainer_client.post("/admin/exercises/import-notebook/", {
+        "notebook": SimpleUploadedFile("momentum_transfer.ipynb", data), "student_version": "1"})  # fmt: skip
+    assert response["Content-Disposition"] == 'attachment; filename="momentum_transfer-student.ipynb"'
+    student = nbformat.reads(response.content.decode(), as_version=4)
+    nbformat.validate(student)
+    text = response.content.decode()
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    assert "raise NotImplementedError()" in text
+    assert not Exercise.objects.exists()  # converting imports nothing
