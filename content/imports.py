@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
+from .blocks import file_kind
 from .hdf5 import outside_references
 from .models import Dataset, DatasetFile, DatasetImport, ImportStatus
 from .resolvers import http_client
@@ -28,7 +29,6 @@ FORMATS_BY_SUFFIX = {".nxs": "nexus", ".nx5": "nexus", ".h5": "hdf5", ".hdf5": "
                      ".dat": "text", ".txt": "text", ".csv": "text", ".xy": "text", ".mca": "mca",
                      ".spec": "spec", ".xml": "xml", ".json": "json", ".tif": "tiff", ".tiff": "tiff",
                      ".zip": "zip", ".gz": "gzip"}  # fmt: skip
-HDF5_FORMATS = {"nexus", "hdf5", "nxcansas"}
 PROGRESS_EVERY_S = 0.5
 
 
@@ -182,7 +182,7 @@ def import_run(job_id: int, *, client: httpx.Client | None = None) -> DatasetImp
                                max_bytes=settings.PANLEARN_CONTENT_MAX_DOWNLOAD_BYTES, progress=progress)  # fmt: skip
             if record.sha256 and fetched.sha256 != record.sha256:
                 raise ResolverError(f"{record.name} does not match its pinned sha256.")
-            if record.format in HDF5_FORMATS:
+            if file_kind(record) == "hdf5":
                 check_hdf5(fetched.path)
             record.sha256, record.size = fetched.sha256, fetched.size
             record.save(update_fields=["sha256", "size"])

@@ -59,12 +59,20 @@ def dataset_file(request: HttpRequest, slug: str, name: str) -> FileResponse:
     return FileResponse(located.path.open("rb"), as_attachment=True, filename=name)
 
 
+def _visible_or_none(request: HttpRequest, slug: str) -> Dataset | None:
+    return datasets_visible_to(request.user).filter(slug=slug).first()
+
+
+def _no_dataset(slug: str) -> JsonResponse:
+    return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+
+
 @require_GET
 def h5grove(request: HttpRequest, slug: str, endpoint: str) -> HttpResponse:
     """The h5grove API (meta, attr, data, paths, stats) on a dataset's HDF5 files, for H5Web."""
-    dataset = datasets_visible_to(request.user).filter(slug=slug).first()
+    dataset = _visible_or_none(request, slug)
     if dataset is None:
-        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+        return _no_dataset(slug)
     name = request.GET.get("file")
     if not name:
         return JsonResponse({"message": "The file parameter is required."}, status=422)
@@ -86,9 +94,9 @@ def h5grove(request: HttpRequest, slug: str, endpoint: str) -> HttpResponse:
 @require_GET
 def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
     """x/y (and errors) of a 1D text file, for the plot preview."""
-    dataset = datasets_visible_to(request.user).filter(slug=slug).first()
+    dataset = _visible_or_none(request, slug)
     if dataset is None:
-        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+        return _no_dataset(slug)
     try:
         located = open_file(dataset, name)
         if file_kind(located.record) != "text":
@@ -104,6 +112,6 @@ def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
 @require_GET
 def h5grove_root(request: HttpRequest, slug: str) -> JsonResponse:
     """The base URL the viewer is given; answers like h5grove's own root."""
-    if not datasets_visible_to(request.user).filter(slug=slug).exists():
-        return JsonResponse({"message": f"No dataset {slug!r}."}, status=404)
+    if _visible_or_none(request, slug) is None:
+        return _no_dataset(slug)
     return JsonResponse({"status": "ok"})

@@ -19,6 +19,12 @@ pytestmark = [
 ]
 
 
+def open_to_visitors(course) -> None:
+    page = CoursePage.objects.get(pk=course.pk)
+    page.open_to_visitors = True
+    page.save_revision().publish()  # a publish, so cached run plans are renewed
+
+
 async def run(client: AsyncClient, page, cell_id: str, code: str = "", tab: str = "tab-1"):
     """POST run and collect the server-sent events as (name, data) pairs."""
     response = await client.post(
@@ -126,12 +132,7 @@ async def test_who_may_run(cell_lesson, course, runner_settings, kernel_host):
     visitor = AsyncClient()
     assert (await run(visitor, cell_lesson, "cell-a", "1"))[0] == 403
 
-    def open_course():
-        page = CoursePage.objects.get(pk=course.pk)
-        page.open_to_visitors = True
-        page.save_revision().publish()  # a publish, so cached run plans are renewed
-
-    await sync_to_async(open_course)()
+    await sync_to_async(open_to_visitors)(course)
     status, body = await run(visitor, cell_lesson, "cell-a", "print('visitor')")
     assert status == 403 and "Reload the lesson" in body["message"]  # a run never makes a session
     lesson_url = await sync_to_async(lambda: cell_lesson.url)()
@@ -233,12 +234,7 @@ async def end_visitor_session(kernel_host, visitor: AsyncClient, page) -> None:
 async def test_one_address_holds_few_visitor_kernels(cell_lesson, course, runner_settings, settings, kernel_host):
     settings.PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS = 1
 
-    def open_course():
-        page = CoursePage.objects.get(pk=course.pk)
-        page.open_to_visitors = True
-        page.save_revision().publish()
-
-    await sync_to_async(open_course)()
+    await sync_to_async(open_to_visitors)(course)
     lesson_url = await sync_to_async(lambda: cell_lesson.url)()
     first, second = AsyncClient(), AsyncClient()
     for visitor in (first, second):

@@ -3,7 +3,7 @@ import { createEditor, getCode, setCode } from "./editor.js";
 import { OutputArea } from "./output.js";
 import { readEvents } from "./sse.js";
 import { HttpError, NetworkError, messageOf } from "./api.js";
-import { button, formatDuration, formatTime, h, lowerFirst, uniqueId } from "./dom.js";
+import { button, formatDuration, formatTime, h, lowerFirst, restoreMarkup, uniqueId } from "./dom.js";
 
 const SAVE_DELAY_MS = 800;
 
@@ -162,22 +162,7 @@ export class Cell {
   // Undo mount() after an error: the server markup comes back as it was,
   // with one line saying the cell is not interactive.
   rollback(err) {
-    try {
-      if (this.view) this.view.destroy();
-    } catch (e) {
-      // already half-destroyed: the nodes are removed below anyway
-    }
-    for (const node of this.added) node.remove();
-    if (this.pre) this.pre.hidden = false;
-    this.el.classList.remove("code-cell--live");
-    const message = h(
-      "p",
-      { class: "code-cell-error" },
-      "This code cell could not be made interactive; its code is shown as it is.",
-    );
-    const pre = this.pre || this.el.querySelector(".code-cell-source");
-    if (pre) pre.after(message);
-    else this.el.prepend(message);
+    restoreMarkup(this, { liveClass: "code-cell--live", sourceSelector: ".code-cell-source", what: "code cell" });
     if (window.console) console.warn("panlearn code cell failed to mount", this.el, err);
   }
 

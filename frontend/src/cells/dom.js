@@ -68,3 +68,25 @@ export function formatDuration(ms) {
   const minutes = Math.floor(ms / 60000);
   return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
 }
+
+// Undo a widget's mount() after an error: the server markup comes back as it was, with one
+// line saying the element is not interactive. Shared by code cells and exercises.
+export function restoreMarkup(widget, { liveClass, sourceSelector, what }) {
+  try {
+    if (widget.view) widget.view.destroy();
+  } catch (e) {
+    // already half-destroyed: the nodes are removed below anyway
+  }
+  for (const node of widget.added) node.remove();
+  if (widget.pre) widget.pre.hidden = false;
+  widget.el.classList.remove(liveClass);
+  const message = h(
+    "p",
+    { class: "code-cell-error" },
+    `This ${what} could not be made interactive; its code is shown as it is.`,
+  );
+  const pre = widget.pre || widget.el.querySelector(sourceSelector);
+  if (pre) pre.after(message);
+  else widget.el.prepend(message);
+  return message;
+}

@@ -4,7 +4,7 @@
 // submission until it is graded. Everything the server sends is shown with
 // textContent only. The editor does not autosave: submissions are the record.
 import { HttpError, NetworkError } from "./api.js";
-import { button, h, uniqueId } from "./dom.js";
+import { button, h, restoreMarkup, uniqueId } from "./dom.js";
 import { createEditor, getCode } from "./editor.js";
 
 const POLL_MS = 500;
@@ -124,22 +124,7 @@ export class Exercise {
   }
 
   rollback(err) {
-    try {
-      if (this.view) this.view.destroy();
-    } catch (e) {
-      // nodes are removed below anyway
-    }
-    for (const node of this.added) node.remove();
-    if (this.pre) this.pre.hidden = false;
-    this.el.classList.remove("exercise--live");
-    const message = h(
-      "p",
-      { class: "code-cell-error" },
-      "This exercise could not be made interactive; its code is shown as it is.",
-    );
-    const pre = this.pre || this.el.querySelector(".exercise-source");
-    if (pre) pre.after(message);
-    else this.el.prepend(message);
+    restoreMarkup(this, { liveClass: "exercise--live", sourceSelector: ".exercise-source", what: "exercise" });
     if (window.console) console.warn("panlearn exercise failed to mount", this.el, err);
   }
 
