@@ -618,56 +618,9 @@ class Bench:
             passed = [test.status for test in result.tests]
             if result.status != "completed" or passed != ["passed"] * len(GRADING_TESTS):
                 raise RuntimeError(f"grading sample {index}: {result.status} {passed} {result.message}")
-        # Where the time goes, on a few runs: the same steps as host.grade, timed one by one.
-        acquire, run, release, release_stalls = [], [], [], []
-        for _ in range(min(5, self.plan.grading_samples)):
-            await wait_until(pool_quiet(host), 60, "the pool to refill")
-            await asyncio.sleep(0.1)
-            started = time.perf_counter()
-            kernel = await bounded(host.pool.acquire(()), 30, "pool.acquire")
-            acquire.append(ms_since(started))
-            try:
-                started = time.perf_counter()
-                await bounded(host._grade_in(kernel, code=STUDENT_CODE, tests=GRADING_TESTS, timeout=30), 60, "grade")
-                run.append(ms_since(started))
-            finally:
-                lag = LoopLag()
-                lag.start()
-                started = time.perf_counter()
-                await bounded(host.pool.release(kernel), 30, "pool.release")
-                release.append(ms_since(started))
-                lag.stop()
-                release_stalls.append(lag.worst_ms)
-        # Diagnostic: the same run with the used kernel killed (shutdown(now=True)) instead of pool.release's
-        # graceful shutdown_request, as a proposed fix would do for a kernel that is thrown away anyway.
-        killed = []
-        for _ in range(min(5, self.plan.grading_samples)):
-            await wait_until(pool_quiet(host), 60, "the pool to refill")
-            await asyncio.sleep(0.1)
-            started = time.perf_counter()
-            kernel = await bounded(host.pool.acquire(()), 30, "pool.acquire")
-            try:
-                await bounded(host._grade_in(kernel, code=STUDENT_CODE, tests=GRADING_TESTS, timeout=30), 60, "grade")
-            finally:
-                host.pool.in_use.discard(kernel)
-                await bounded(kernel.shutdown(now=True), 30, "kernel.shutdown(now=True)")
-                host.pool._refill_wakeup.set()
-            killed.append(ms_since(started))
-        say(describe("grading run, 5 tests (host.grade)", totals))
-        say(describe("  of which pool.acquire", acquire))
-        say(describe("  of which student cell + test harness", run))
-        say(describe("  of which pool.release (kill scheduled in the background)", release))
-        say(describe("  worst event-loop stall during pool.release", release_stalls))
-        say(describe("  diagnostic: same run, kernel killed instead", killed))
+        say(describe("grading run, 5 tests (host.grade: a forked student process, a forked tests process)", totals))
         self.results["grading_run_p50_ms"] = _round(percentile(totals, 50))
-        self.details["grading"] = {
-            "total": summary(totals),
-            "acquire": summary(acquire),
-            "run": summary(run),
-            "release": summary(release),
-            "release_loop_stall": summary(release_stalls),
-            "with_kill_instead_of_release": summary(killed),
-        }
+        self.details["grading"] = {"total": summary(totals)}
 
     # -- burst of 40 -------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Operator settings of the kernel runner (see docs/operator.md, "Runner")."""
 
+import os
+
 from panlearn.settings.env import env_bool, env_int, env_str
 
 # Where the kernel host listens: a unix socket path (preferred) ...
@@ -31,6 +33,8 @@ PANLEARN_RUNNER_MAX_IMAGE_BYTES = env_int("PANLEARN_RUNNER_MAX_IMAGE_BYTES", 4 *
 PANLEARN_RUNNER_MAX_CODE_BYTES = env_int("PANLEARN_RUNNER_MAX_CODE_BYTES", 256 * 1024)
 # Modules imported in pooled kernels before they are handed out.
 PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", "numpy,scipy,matplotlib,pandas,h5py")
+# Grades run at once (each a forked student process and a forked tests process); the rest queue.
+PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", max(2, 2 * (os.cpu_count() or 1)))
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
 PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", "panlearn")
 # Runs kernels even when a protection (seccomp, cgroups, user namespaces) is missing. Never in production.

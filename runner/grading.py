@@ -1,13 +1,13 @@
-"""Grading mode: student code and tests in a fresh, disposable sandboxed kernel.
+"""Grading results, shared by both backends, and the in-kernel harness of the gateway backend.
 
-The student's code runs first as its own cell. Only then are the tests sent, so nothing the
-student's code does can read a hidden test before it runs. Each test is the source of one
-function; it passes by returning None or True, earns partial credit by returning a fraction in
-[0, 1], fails by raising AssertionError and errors on any other exception. Results come back as
-one display_data bundle of our own mime type, tagged with a nonce the student never sees.
-
-A student whose code patches the interpreter can still interfere with tests that run after it
-in the same process; that is the price of the ~10 ms warm start, and is documented.
+The kernel host grades with forked processes and keeps the tests apart from the student's code
+(`grader.py`). A Jupyter Kernel Gateway offers no such parent, so there the student's code runs
+first as its own cell and only then are the tests sent, as a second cell: nothing the student's
+code does can read a hidden test before it runs, but code that patches the interpreter can still
+interfere with the tests after it. Each test is the source of one function; it passes by
+returning None or True, earns partial credit by returning a fraction in [0, 1], fails by raising
+AssertionError and errors on any other exception. Results come back as one display_data bundle of
+our own mime type, tagged with a nonce the student never sees.
 """
 
 import json

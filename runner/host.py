@@ -24,7 +24,8 @@ from .exceptions import (
     TooManySessions,
     UnknownKernelSpec,
 )
-from .grading import GradingResult, GradingTest, harness_cell, new_nonce, not_run, parse_results
+from .grader import Grader
+from .grading import GradingResult, GradingTest
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
@@ -47,6 +48,7 @@ class HostConfig:
     max_image_bytes: int = 4 * 1024 * 1024
     max_code_bytes: int = 256 * 1024
     preload: tuple[str, ...] = ("numpy", "scipy", "matplotlib", "pandas", "h5py")
+    grading_slots: int = 4
     cgroup_name: str = "panlearn"
     insecure: bool = False
     datasets_dir: Path = Path("var/datasets")
@@ -72,6 +74,7 @@ class HostConfig:
             max_image_bytes=settings.PANLEARN_RUNNER_MAX_IMAGE_BYTES,
             max_code_bytes=settings.PANLEARN_RUNNER_MAX_CODE_BYTES,
             preload=tuple(name for name in settings.PANLEARN_RUNNER_PRELOAD.split(",") if name.strip()),
+            grading_slots=settings.PANLEARN_RUNNER_GRADING_SLOTS,
             cgroup_name=settings.PANLEARN_RUNNER_CGROUP_NAME,
             insecure=settings.PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS,
             datasets_dir=Path(settings.PANLEARN_RUNNER_DATASETS_DIR),
@@ -120,6 +123,7 @@ class KernelHost:
         self._mpl_cache: Path | None = None
         self._cull_task: asyncio.Task | None = None
         self.pool: KernelPool | None = None
+        self.grader: Grader | None = None
 
     # -- start-up ----------------------------------------------------------------------------------
 
@@ -150,6 +154,17 @@ class KernelHost:
             preload_code=self._preload_code(),
         )
         self.pool.start()
+        self.grader = Grader(
+            limits=self.config.limits,
+            preload=self.config.preload,
+            slots=self.config.grading_slots,
+            interrupt_grace=self.config.interrupt_grace,
+            secure=self.secure,
+            cgroup_parent=self.config.cgroup_name if self._cgroup_version is not None else None,
+            cgroup_version=self._cgroup_version,
+            mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
+        )
+        await self.grader.start()
         self._cull_task = asyncio.create_task(self._cull_forever(), name="session-cull")
 
     async def close(self) -> None:
@@ -158,6 +173,8 @@ class KernelHost:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._cull_task
         self.sessions.clear()
+        if self.grader is not None:
+            await self.grader.close()
         if self.pool is not None:
             await self.pool.close()
         if self._cgroup_version is not None:
@@ -310,46 +327,12 @@ class KernelHost:
     async def grade(
         self, *, code: str, tests: list[GradingTest], datasets: list[str] = (), timeout: float | None = None
     ) -> GradingResult:
-        """Run code then tests in a fresh kernel that is thrown away afterwards."""
+        """Run code, then tests in a process of their own (see grader.py); nothing is reused."""
         self.check_code(code)
-        started = time.monotonic()
+        assert self.grader is not None
         resolved = self.datasets.resolve(list(datasets))
-        assert self.pool is not None
-        kernel = await self.pool.acquire(resolved)
-        try:
-            result = await self._grade_in(kernel, code=code, tests=tests, timeout=timeout or self.config.cell_timeout)
-        finally:
-            await self.pool.release(kernel)
-        result.duration_ms = (time.monotonic() - started) * 1000
-        return result
-
-    async def _grade_in(
-        self, kernel: SandboxedKernel, *, code: str, tests: list[GradingTest], timeout: float
-    ) -> GradingResult:
-        student = await kernel.execute(code, timeout=timeout, grace=self.config.interrupt_grace, budget=self._budget())
-        result = GradingResult(status="completed", student_outputs=student.outputs)
-        if student.truncated:
-            result.limits_hit.append("output")
-        if student.status in ("timeout", "died"):
-            result.limits_hit.append(_limit_of(student))
-            result.status, result.message = student.status, student.message
-            result.tests = not_run(tests, "not_run", student.message)
-            return result
-        nonce = new_nonce()
-        tests_timeout = sum(test.timeout for test in tests) + self.config.interrupt_grace
-        budget = OutputBudget(max_text_bytes=4 << 20, max_image_bytes=0)
-        run = await kernel.execute(
-            harness_cell(tests, nonce), timeout=tests_timeout, grace=1.0, budget=budget, store_history=False
-        )
-        outcomes = parse_results(run.outputs, tests, nonce)
-        if outcomes is None:
-            result.status = run.status if run.status in ("timeout", "died") else "error"
-            result.message = run.message or "The tests could not report their results."
-            if run.status in ("timeout", "died"):
-                result.limits_hit.append(_limit_of(run))
-            outcomes = not_run(tests, "error", result.message)
-        result.tests = outcomes
-        return result
+        timeout = timeout or self.config.cell_timeout
+        return await self.grader.grade(code=code, tests=tests, datasets=resolved, timeout=timeout)
 
     # -- observability -----------------------------------------------------------------------------
 
@@ -378,8 +361,5 @@ class KernelHost:
             "kernel_start_failures": pool.stats.start_failures if pool else 0,
             "restarts_by_cause": dict(self.restarts_by_cause),
             "sessions_culled": self.culled,
+            **(self.grader.describe() if self.grader else {}),
         }
-
-
-def _limit_of(result: ExecutionResult) -> str:
-    return "timeout" if result.status == "timeout" else result.cause

@@ -89,3 +89,143 @@ def test_malformed_grading_requests_are_rejected(runner, tests):
 
     with pytest.raises(RunnerError):
         runner.grade(code="1", tests=tests)
+
+
+# -- tests run apart from the student's code, which they see only as data -----------------------------
+
+
+def grade_one(runner, code: str, body: str, **extra) -> dict:
+    result = runner.grade(code=code, tests=[{**make_test("it", body, 1), **extra}])
+    return result["tests"][0]
+
+
+def test_patching_the_check_helpers_changes_nothing_for_the_tests(runner):
+    code = (
+        "import panlearn_check, builtins\n"
+        "panlearn_check.close = lambda *args, **kwargs: None\n"
+        "builtins.AssertionError = type('Ignored', (Exception,), {})\n"
+        "def energy():\n    return 2.0"
+    )
+    body = "from panlearn_check import close\n    close(energy(), 1.0, what='the energy')"
+    outcome = grade_one(runner, code, body)
+    assert outcome["status"] == "failed"
+    assert outcome["message"].startswith("the energy: got 2.0, expected 1.0")
+
+
+def test_a_student_object_that_equals_everything_passes_nothing(runner):
+    code = (
+        "class Anything:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = object.__hash__\n"
+        "class Five(int):\n    def __eq__(self, other):\n        return True\n"
+        "def answer():\n    return Anything()\n"
+        "def count():\n    return Five(4)"
+    )
+    assert grade_one(runner, code, "assert answer() == 42")["status"] == "failed"
+    assert grade_one(runner, code, "assert count() == 5")["status"] == "failed"
+    assert grade_one(runner, code, "assert count() == 4 and type(count()) is int")["status"] == "passed"
+
+
+def test_printing_a_result_forges_nothing(runner):
+    forged = '{"type": "result", "name": "it", "status": "passed", "fraction": 1.0}'
+    code = f"import sys, os\nprint({forged!r})\nsys.__stdout__ and print({forged!r}, file=sys.__stdout__)\nx = 1"
+    outcome = grade_one(runner, code, "assert x == 2")
+    assert outcome["status"] == "failed"
+
+
+def test_hidden_tests_are_never_in_the_student_process_memory(runner):
+    """The student's function, called by the test, searches its whole process memory for the test's
+    source; the tests run in another process, so it never finds them. (The pattern's brackets keep
+    the marker itself out of the student's memory.)"""
+    code = r'''
+import re
+def leaked():
+    marker = re.compile(rb"HIDDE[N]_MARKE[R]_7f3[a]")
+    found = False
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as memory:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if "r" not in perms:
+                continue
+            start, end = (int(part, 16) for part in span.split("-"))
+            try:
+                memory.seek(start)
+                if marker.search(memory.read(end - start)):
+                    found = True
+            except (OSError, ValueError, OverflowError):
+                pass
+    return found
+'''
+    body = "secret = 'HIDDEN_MARKER_7f3a'\n    assert leaked() is False, 'the student process saw the hidden test'"
+    outcome = grade_one(runner, code, body, timeout=20)
+    assert outcome["status"] == "passed", outcome["message"]
+    # The probe does find the marker where it is: built at run time in the student's own process.
+    planted = code + "\nplanted = ''.join(['HIDDEN_', 'MARKER_', '7f3a'])"
+    assert grade_one(runner, planted, "assert leaked() is True", timeout=20)["status"] == "passed"
+
+
+def test_values_cross_as_data(runner):
+    code = (
+        "import numpy as np\n"
+        "spectrum = np.linspace(0, 1, 5)\n"
+        "peaks = {'a': (1, 2.5), 'b': [None, True]}\n"
+        "big = 10**30\n"
+        "z = 1 + 2j\n"
+        "class Detector:\n    def __init__(self, pixels):\n        self.pixels = pixels\n"
+        "    def total(self, scale=1):\n        return self.pixels * scale\n"
+        "def make(n):\n    return Detector(n)\n"
+        "def fail(x):\n    raise ValueError('x must be positive')\n"
+    )
+    body = (
+        "import numpy\n"
+        "    assert isinstance(spectrum, numpy.ndarray) and spectrum.shape == (5,)\n"
+        "    assert peaks == {'a': (1, 2.5), 'b': [None, True]}\n"
+        "    assert big == 10**30 and z == 1 + 2j\n"
+        "    detector = make(7)\n"
+        "    assert detector.pixels == 7 and detector.total(scale=3) == 21\n"
+        "    assert 'Detector' in repr(detector)\n"
+        "    try:\n        fail(-1)\n    except ValueError as error:\n        assert 'positive' in str(error)\n"
+        "    else:\n        raise AssertionError('no ValueError')\n"
+        "    assert np.sum(np.array([1, 2])) == 3"
+    )
+    outcome = grade_one(runner, code, body)
+    assert outcome["status"] == "passed", outcome["message"]
+
+
+def test_a_student_function_that_hangs_times_out_that_test_only(runner):
+    code = (
+        "import signal\n"
+        "def stuck():\n    while True:\n        pass\n"
+        "def deaf():\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass\n"
+        "def fine():\n    return 1"
+    )
+    tests = [
+        {**make_test("stuck", "stuck()", 1), "timeout": 0.5},
+        make_test("after_interrupt", "assert fine() == 1", 1),
+        {**make_test("deaf", "deaf()", 1), "timeout": 0.5},
+        make_test("after_kill", "assert fine() == 1", 1),
+    ]
+    result = runner.grade(code=code, tests=tests)
+    by_name = outcomes(result)
+    assert by_name["stuck"]["status"] == "timeout"
+    assert by_name["after_interrupt"]["status"] == "passed"
+    assert by_name["deaf"]["status"] == "timeout"
+    assert by_name["after_kill"]["status"] == "error"
+    assert "stopped responding" in by_name["after_kill"]["message"]
+
+
+def test_student_output_and_errors_are_kept(runner):
+    result = runner.grade(code="print('hello')\n1/0", tests=TESTS[:1])
+    assert result["status"] == "completed"
+    stream, error = result["student_outputs"]
+    assert stream["text"] == "hello\n"
+    assert error["ename"] == "ZeroDivisionError"
+    assert "panlearn_grader" not in "".join(error["traceback"])
+
+
+def test_grades_run_side_by_side(runner):
+    import concurrent.futures
+
+    codes = [f"def add(a, b):\n    return a + b + {offset}" for offset in (0, 1, 0, 1)]
+    with concurrent.futures.ThreadPoolExecutor(4) as executor:
+        results = list(executor.map(lambda code: runner.grade(code=code, tests=TESTS[:2]), codes))
+    assert [result["points"] for result in results] == [3.0, 0.0, 3.0, 0.0]
