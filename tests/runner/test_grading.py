@@ -136,7 +136,7 @@ def test_hidden_tests_are_never_in_the_student_process_memory(runner):
     """The student's function, called by the test, searches its whole process memory for the test's
     source; the tests run in another process, so it never finds them. (The pattern's brackets keep
     the marker itself out of the student's memory.)"""
-    code = r'''
+    code = r"""
 import re
 def leaked():
     marker = re.compile(rb"HIDDE[N]_MARKE[R]_7f3[a]")
@@ -154,7 +154,7 @@ def leaked():
             except (OSError, ValueError, OverflowError):
                 pass
     return found
-'''
+"""
     body = "secret = 'HIDDEN_MARKER_7f3a'\n    assert leaked() is False, 'the student process saw the hidden test'"
     outcome = grade_one(runner, code, body, timeout=20)
     assert outcome["status"] == "passed", outcome["message"]
