@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
@@ -56,6 +57,16 @@ class CatalogueIndexPage(Page):
         return context
 
 
+FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
+LATE_CHOICES = [("penalty", "Late penalty"), ("lock", "Locked")]
+DISCLOSURE_CHOICES = [
+    ("show", "Show result, message and output"),
+    ("pass_fail", "Passed or not only"),
+    ("hide_if_passed", "Show only when not passed"),
+    ("hide", "Hide entirely"),
+]
+
+
 class CoursePage(Page):
     summary = models.TextField(max_length=500, help_text="One or two sentences shown in the catalogue.")
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
@@ -78,6 +89,34 @@ class CoursePage(Page):
         help_text="Anyone may read the lessons without enrolling, and run their code cells without an account "
         "(rate-limited, and nothing a visitor types is saved).",
     )
+    # The grading policy of the course's exercises; each exercise may override any of it.
+    grading_max_attempts = models.PositiveIntegerField(
+        "maximum attempts", null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty: unlimited."
+    )
+    grading_decay_per_attempt = models.DecimalField(
+        "decay per attempt", max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
+        help_text="Share of the points lost per attempt after the first (0.1 is 10%). Empty: none.",
+    )  # fmt: skip
+    grading_min_factor = models.DecimalField(
+        "decay floor", max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
+        help_text="Decay stops here (0.5: an attempt keeps at least half its points). Empty: 0.",
+    )  # fmt: skip
+    grading_deadline = models.DateTimeField("deadline", null=True, blank=True, help_text="Empty: no deadline.")
+    grading_late = models.CharField(
+        "after the deadline", max_length=10, choices=LATE_CHOICES, default="penalty", blank=True
+    )
+    grading_late_penalty_per_day = models.DecimalField(
+        "late penalty per day", max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
+        help_text="Share of the points taken off per started day late (with “Late penalty”). Empty: none.",
+    )  # fmt: skip
+    grading_release_solution = models.BooleanField(
+        "release the solution after the deadline", default=False,
+        help_text="Students see the reference solution (and quiz answers) once the deadline has passed.",
+    )  # fmt: skip
+    grading_disclosure = models.CharField(
+        "feedback on tests", max_length=20, choices=DISCLOSURE_CHOICES, default="show", blank=True,
+        help_text="What students see of a public test whose disclosure is “course default”.",
+    )  # fmt: skip
 
     content_panels = [
         *Page.content_panels,
@@ -93,6 +132,20 @@ class CoursePage(Page):
         MultiFieldPanel(
             [FieldPanel("licence"), FieldPanel("enrolment_policy"), FieldPanel("open_to_visitors")],
             heading="Access and licence",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("grading_max_attempts"),
+                FieldPanel("grading_decay_per_attempt"),
+                FieldPanel("grading_min_factor"),
+                FieldPanel("grading_deadline"),
+                FieldPanel("grading_late"),
+                FieldPanel("grading_late_penalty_per_day"),
+                FieldPanel("grading_release_solution"),
+                FieldPanel("grading_disclosure"),
+            ],
+            heading="Grading policy",
+            help_text="Defaults for the course's exercises; an exercise may override each of them.",
         ),
     ]
     search_fields = [

@@ -11,7 +11,7 @@ from tracking import interface as tracking
 
 from .exceptions import AlreadyEnrolled, CourseNotAvailable, InvitationInvalid, NotEnrolled
 from .models import CatalogueIndexPage, CourseInvitation, CoursePage, Enrolment, LessonCompletion, LessonPage
-from .selectors import page_is_public
+from .selectors import course_progress_for, page_is_public
 
 COURSE_EDITOR_PERMISSIONS = ("add", "change", "publish")
 TRAINERS_GROUP = "Trainers"
@@ -44,6 +44,7 @@ def _activate(*, user, course: CoursePage) -> Enrolment:
     if not created:
         enrolment.is_active = True
         enrolment.save(update_fields=["is_active", "updated_at"])
+    tracking.enrolled(enrolment=enrolment)
     return enrolment
 
 
@@ -112,6 +113,7 @@ def invitation_accept(*, invitation: CourseInvitation, user) -> Enrolment:
     return enrolment
 
 
+@transaction.atomic
 def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
     """Mark a lesson done; idempotent. Only enrolled students make progress."""
     if not Enrolment.objects.filter(user=user, course=lesson.course, is_active=True).exists():
@@ -119,9 +121,12 @@ def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
     completion, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     if created:
         tracking.lesson_progressed(user=user, lesson=lesson, completed=True)
+        if course_progress_for(course=lesson.course, user=user).is_complete:
+            tracking.course_completed(user=user, course=lesson.course)
     return completion
 
 
+@transaction.atomic
 def lesson_uncomplete(*, user, lesson: LessonPage) -> None:
     deleted, _ = LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
     if deleted:

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from .gradebook import grade_rows, gradebook_csv, nbgrader_rows, override_set
 from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
-from .models import Exercise
+from .models import Exercise, Submission, SubmissionStatus
 from .nbgrader_format import NotebookFormatError, export_student_notebook, grades_csv
-from .submissions import exercise_validate, regrade_changes, regrade_exercise
+from .submissions import exercise_validate, regrade_changes, regrade_exercise, response_grade
 
 PERMISSION = "panlearn_exercises.change_exercise"
 
@@ -34,6 +34,8 @@ def gradebook(request: HttpRequest) -> HttpResponse:
     rows = grade_rows(exercises, username=username)
     if request.GET.get("stuck"):
         rows = [row for row in rows if row.stuck]
+    if request.GET.get("to_grade"):
+        rows = [row for row in rows if row.needs_grading]
     if request.GET.get("format") in ("csv", "nbgrader"):
         nbgrader = request.GET["format"] == "nbgrader"
         text = grades_csv(nbgrader_rows(rows)) if nbgrader else gradebook_csv(rows)
@@ -42,7 +44,8 @@ def gradebook(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     context = {"rows": rows, "exercises": Exercise.objects.all(), "chosen": chosen, "username": username,
-               "stuck": bool(request.GET.get("stuck")), "query": request.GET.urlencode()}  # fmt: skip
+               "stuck": bool(request.GET.get("stuck")), "to_grade": bool(request.GET.get("to_grade")),
+               "query": request.GET.urlencode()}  # fmt: skip
     return render(request, "exercises/admin/gradebook.html", context)
 
 
@@ -64,6 +67,30 @@ def override(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"{student.username}'s grade for “{exercise.title}” is now {points}.")
     return redirect(f"{request.path.rsplit('/override', 1)[0]}/?{urlencode({'exercise': exercise.pk})}")
+
+
+@require_POST
+def grade_response(request: HttpRequest) -> HttpResponse:
+    """A trainer grades a free response: points and a comment, which the student then sees."""
+    _require(request)
+    submission = get_object_or_404(
+        Submission.objects.select_related("exercise", "user", "course"),
+        pk=request.POST.get("submission"), status=SubmissionStatus.AWAITING,
+    )  # fmt: skip
+    try:
+        points = Decimal(request.POST.get("points", ""))
+        if not points.is_finite():
+            raise InvalidOperation
+        response_grade(submission=submission, points=points, comment=request.POST.get("comment", ""),
+                       by=request.user)  # fmt: skip
+    except InvalidOperation:
+        messages.error(request, "The points must be a number.")
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{submission.user.username}'s answer to “{submission.exercise.title}” is graded: "
+                                  f"{submission.points} of {submission.possible}.")  # fmt: skip
+    return redirect(f"{request.path.rsplit('/grade', 1)[0]}/?{urlencode({'exercise': submission.exercise_id})}")
 
 
 @require_POST

@@ -90,13 +90,15 @@ class ExerciseBlock(blocks.StructBlock):
         return value
 
     def get_context(self, value, parent_context=None):
+        from .grading_policy import course_of
         from .selectors import exercise_state_for
 
         context = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")
         exercise = value.get("exercise")
         if exercise is not None and request is not None:
-            context.update(exercise_state_for(user=request.user, exercise=exercise))
+            course = course_of((parent_context or {}).get("page"))
+            context.update(exercise_state_for(user=request.user, exercise=exercise, course=course))
         return context
 
 

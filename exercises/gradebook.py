@@ -9,8 +9,12 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import QuerySet
 
+from tracking import interface as tracking
+
+from .grading_policy import policy_for
 from .models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
 from .nbgrader_format import spreadsheet_value
 
@@ -25,6 +29,16 @@ class GradeRow:
     best: Decimal | None  # from the submits
     possible: Decimal | None
     override: GradeOverride | None
+    course: object = None  # of the counting submission: its policy (deadline) is the one that applied
+    to_grade: Submission | None = None  # a free response waiting for a trainer (the oldest)
+
+    @property
+    def needs_grading(self) -> bool:
+        return self.to_grade is not None
+
+    @property
+    def deadline(self):
+        return policy_for(self.exercise, self.course).deadline
 
     @property
     def score(self) -> Decimal | None:
@@ -42,8 +56,9 @@ class GradeRow:
 def grade_rows(exercises: QuerySet[Exercise], *, username: str = "") -> list[GradeRow]:
     rows = []
     for exercise in exercises:
-        submits = Submission.objects.filter(exercise=exercise, kind=SubmissionKind.SUBMIT,
-                                            status=SubmissionStatus.GRADED).select_related("user")  # fmt: skip
+        submits = Submission.objects.filter(
+            exercise=exercise, kind=SubmissionKind.SUBMIT, status=SubmissionStatus.GRADED
+        ).select_related("user", "course")
         best: dict[int, Submission] = {}
         for submission in submits:
             current = best.get(submission.user_id)
@@ -53,27 +68,45 @@ def grade_rows(exercises: QuerySet[Exercise], *, username: str = "") -> list[Gra
         overrides: dict[int, GradeOverride] = {}
         for override in GradeOverride.objects.filter(exercise=exercise).select_related("user", "set_by"):
             overrides.setdefault(override.user_id, override)  # newest first
+        waiting: dict[int, Submission] = {}
+        for submission in (
+            Submission.objects.filter(exercise=exercise, status=SubmissionStatus.AWAITING)
+            .select_related("user", "course")
+            .order_by("submitted_at")
+        ):
+            waiting.setdefault(submission.user_id, submission)
         users = {submission.user_id: submission.user for submission in best.values()}
+        users.update({submission.user_id: submission.user for submission in waiting.values()})
         users.update({override.user_id: override.user for override in overrides.values()})
         for user_id, user in sorted(users.items(), key=lambda item: item[1].username):
             if username and username.lower() not in user.username.lower():
                 continue
-            submission = best.get(user_id)
+            submission, pending = best.get(user_id), waiting.get(user_id)
+            counted = submission or pending
             rows.append(GradeRow(exercise=exercise, user=user, attempts=attempts.get(user_id, 0),
                                  best=submission.points if submission else None,
-                                 possible=submission.possible if submission else None,
-                                 override=overrides.get(user_id)))  # fmt: skip
+                                 possible=counted.possible if counted else None,
+                                 override=overrides.get(user_id),
+                                 course=counted.course if counted else None, to_grade=pending))  # fmt: skip
     return rows
 
 
 def override_set(*, exercise: Exercise, user, points, comment: str, by) -> GradeOverride:
     if not comment.strip():
         raise ValueError("Say why the grade is overridden: the comment is the audit trail.")
-    return GradeOverride.objects.create(exercise=exercise, user=user, points=points, comment=comment, set_by=by)
+    with transaction.atomic():
+        previous = GradeOverride.objects.filter(exercise=exercise, user=user).order_by("-set_at").first()
+        best = None
+        if previous is None:
+            graded = Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT)
+            best = graded.filter(points__isnull=False).order_by("-points").first()
+        override = GradeOverride.objects.create(exercise=exercise, user=user, points=points, comment=comment, set_by=by)
+        tracking.grade_overridden(override, previous.points if previous else (best.points if best else None))
+    return override
 
 
 CSV_COLUMNS = ["exercise", "exercise_version", "username", "email", "attempts", "score", "possible", "overridden",
-               "override_comment"]  # fmt: skip
+               "override_comment", "needs_grading"]  # fmt: skip
 
 
 def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
@@ -81,7 +114,7 @@ def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
     return [
         {
             "assignment": row.exercise.title,
-            "duedate": row.exercise.deadline,
+            "duedate": row.deadline,
             "timestamp": None,
             "student_id": row.user.username,
             "last_name": row.user.last_name,
@@ -104,6 +137,6 @@ def gradebook_csv(rows: list[GradeRow]) -> str:
     for row in rows:
         values = [row.exercise.title, row.exercise.version, row.user.username, row.user.email, row.attempts,
                   row.score, row.possible, "yes" if row.override else "no",
-                  row.override.comment if row.override else ""]  # fmt: skip
+                  row.override.comment if row.override else "", "yes" if row.needs_grading else "no"]  # fmt: skip
         writer.writerow([spreadsheet_value(name, value) for name, value in zip(CSV_COLUMNS, values, strict=True)])
     return buffer.getvalue()

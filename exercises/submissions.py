@@ -25,9 +25,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from runner.exceptions import RunnerError, RunnerUnavailable
+from tracking import interface as tracking
 
-from . import policies, scoring
-from .models import Exercise, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
+from . import policies, quiz_specs, scoring
+from .grading_policy import policy_for
+from .models import Disclosure, Exercise, ExerciseKind, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
 
 RETRY_AFTER = timedelta(seconds=30)
 STALE_AFTER = timedelta(minutes=5)
@@ -41,22 +43,30 @@ def content_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", errors="replace")).hexdigest()
 
 
-def policy_for(exercise: Exercise) -> policies.Policy:
-    return policies.Policy(
-        max_attempts=exercise.max_attempts,
-        decay_per_attempt=float(exercise.decay_per_attempt),
-        min_factor=float(exercise.min_factor),
-        deadline=exercise.deadline,
-        late=exercise.late,
-        late_penalty_per_day=float(exercise.late_penalty_per_day),
-        release_solution_after_deadline=exercise.release_solution_after_deadline,
-    )
+def stored_questions(exercise: Exercise) -> list[quiz_specs.StoredQuestion]:
+    return [
+        quiz_specs.StoredQuestion(
+            id=str(question.pk),
+            name=f"Question {number}",
+            kind=question.kind,
+            spec=question.spec,
+            points=question.points,
+        )
+        for number, question in enumerate(exercise.questions.all(), 1)
+    ]
 
 
 def test_specs(exercise: Exercise) -> list[scoring.TestSpec]:
+    if exercise.kind == ExerciseKind.QUIZ:
+        return [scoring.TestSpec(name=question.name, points=question.points, disclosure="show")
+                for question in stored_questions(exercise)]  # fmt: skip
     return [
         scoring.TestSpec(
-            name=test.name, points=test.points, hidden=test.hidden, disclosure=test.disclosure, source=test.source
+            name=test.name,
+            points=test.points,
+            hidden=test.hidden,
+            disclosure=None if test.disclosure == Disclosure.INHERIT else test.disclosure,
+            source=test.source,
         )
         for test in exercise.tests.all()
     ]
@@ -77,12 +87,20 @@ def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
     ]
 
 
-def submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Submission:
-    """Commit the submission (see the module's docstring). SQLite refuses a write while another
-    transaction holds the table instead of waiting, so a locked database is tried again briefly."""
+def submission_create(
+    *, user, exercise: Exercise, code: str = "", kind: str, course=None, answers: dict | None = None
+) -> Submission:
+    """Commit the submission (see the module's docstring). `course` is the course of the lesson it
+    comes from: its grading policy applies. A quiz (`answers`, by question id) is graded at once, in
+    this transaction; a free response (its text in `code`) waits for a trainer. Only code exercises
+    have checks. SQLite refuses a write while another transaction holds the table instead of
+    waiting, so a locked database is tried again briefly."""
+    if exercise.kind != ExerciseKind.CODE and kind != SubmissionKind.SUBMIT:
+        raise SubmissionRefused("Only code exercises can be checked; submit your answers.")
     for delay in (0.05, 0.1, 0.2, 0.4, 0.8, None):
         try:
-            return _submission_create(user=user, exercise=exercise, code=code, kind=kind)
+            return _submission_create(user=user, exercise=exercise, code=code, kind=kind, course=course,
+                                      answers=answers or {})  # fmt: skip
         except OperationalError as error:
             if delay is None or "locked" not in str(error):
                 raise
@@ -91,7 +109,7 @@ def submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Subm
 
 
 @transaction.atomic
-def _submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Submission:
+def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course, answers: dict) -> Submission:
     attempt = None
     if kind == SubmissionKind.SUBMIT:
         progress, _ = ExerciseProgress.objects.get_or_create(user=user, exercise=exercise)
@@ -99,19 +117,28 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str) -> Sub
         # alike), so two submits at once get n and n+1. A refused submit rolls the number back.
         ExerciseProgress.objects.filter(pk=progress.pk).update(attempts_used=F("attempts_used") + 1)
         attempt = ExerciseProgress.objects.values_list("attempts_used", flat=True).get(pk=progress.pk)
-        allowed, reason = policies.can_submit(policy_for(exercise), attempt - 1, timezone.now())
+        allowed, reason = policies.can_submit(policy_for(exercise, course), attempt - 1, timezone.now())
         if not allowed:
             raise SubmissionRefused(reason)
     submission = Submission.objects.create(
         exercise=exercise,
         user=user,
+        course=course,
         kind=kind,
         attempt=attempt,
         code=code,
+        answers=answers,
         content_hash=content_hash(code),
         exercise_version=exercise.version,
+        status=SubmissionStatus.AWAITING if exercise.kind == ExerciseKind.FREE_RESPONSE else SubmissionStatus.QUEUED,
+        possible=exercise.response_points if exercise.kind == ExerciseKind.FREE_RESPONSE else None,
     )
-    transaction.on_commit(lambda: enqueue(submission.pk))
+    tracking.exercise_answered(submission)
+    if exercise.kind == ExerciseKind.QUIZ:
+        submission.exercise = exercise
+        return _store(submission, test_specs(exercise), quiz_specs.grade_answers(stored_questions(exercise), answers))
+    if exercise.kind == ExerciseKind.CODE:
+        transaction.on_commit(lambda: enqueue(submission.pk))
     return submission
 
 
@@ -129,8 +156,12 @@ def enqueue(submission_id: int, *, run_after=None) -> None:
 def _claim(submission_id: int) -> Submission | None:
     """Mark the row as being graded, unless it is graded already (a duplicate task, a requeue)."""
     with transaction.atomic():
-        submission = Submission.objects.select_for_update().select_related("exercise").get(pk=submission_id)
-        if submission.status == SubmissionStatus.GRADED:
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("exercise", "course")
+            .get(pk=submission_id)
+        )
+        if submission.status in (SubmissionStatus.GRADED, SubmissionStatus.AWAITING):
             return None
         submission.status, submission.grading_started_at = SubmissionStatus.GRADING, timezone.now()
         submission.save(update_fields=["status", "grading_started_at"])
@@ -159,6 +190,8 @@ def submission_grade(submission_id: int, *, client=None) -> Submission:
         return Submission.objects.get(pk=submission_id)
     exercise = submission.exercise
     specs = test_specs(exercise)
+    if exercise.kind == ExerciseKind.QUIZ:  # a regrade: the stored answers against the questions as they are
+        return _store(submission, specs, quiz_specs.grade_answers(stored_questions(exercise), submission.answers))
     previous = _reusable(submission)
     if previous is not None:
         breakdown_dict = previous.breakdown
@@ -193,14 +226,18 @@ def _run(submission: Submission, *, client=None) -> list[dict]:
     return list(result.get("tests", []))
 
 
+@transaction.atomic
 def _store(submission: Submission, specs, outcomes: list[dict]) -> Submission:
     checked = [spec for spec in specs if submission.kind == SubmissionKind.SUBMIT or not spec.hidden]
+    policy = policy_for(submission.exercise, submission.course)
     breakdown = scoring.score(outcomes, checked)
-    feedback = scoring.feedback_for(breakdown, specs, mode=submission.kind)
+    feedback = scoring.feedback_for(
+        breakdown, specs, mode=submission.kind, default_disclosure=policy.disclosure_default
+    )
     points = breakdown.total
     if submission.kind == SubmissionKind.SUBMIT:
-        adjusted = policies.final_points(breakdown.total, breakdown.possible, policy_for(submission.exercise),
-                                         submission.attempt, submission.submitted_at)  # fmt: skip
+        adjusted = policies.final_points(breakdown.total, breakdown.possible, policy, submission.attempt,
+                                         submission.submitted_at)  # fmt: skip
         points = adjusted.points
     submission.status, submission.graded_at, submission.message = SubmissionStatus.GRADED, timezone.now(), ""
     submission.exercise_version = submission.exercise.version
@@ -210,6 +247,8 @@ def _store(submission: Submission, specs, outcomes: list[dict]) -> Submission:
     submission.feedback = feedback
     submission.save(update_fields=["status", "graded_at", "message", "raw_points", "points", "possible",
                                    "breakdown", "feedback", "exercise_version"])  # fmt: skip
+    if submission.kind == SubmissionKind.SUBMIT:  # a check is practice, not a grade
+        tracking.exercise_graded(submission)
     return submission
 
 
@@ -236,7 +275,8 @@ def requeue_stale(*, now=None) -> int:
 
 def graded_digest(exercise: Exercise) -> str:
     """What grading depends on: a change to any of it makes a new exercise version."""
-    parts = [exercise.solution_code, exercise.setup_code]
+    parts = [exercise.kind, exercise.solution_code, exercise.setup_code]
+    parts += [f"{question.kind}\0{question.spec}\0{question.points}" for question in exercise.questions.all()]
     parts += [
         f"{test.name}\0{test.source}\0{test.points}\0{test.hidden}\0{test.timeout}" for test in exercise.tests.all()
     ]
@@ -256,7 +296,9 @@ def exercise_validate(exercise: Exercise, *, client=None) -> dict:
         exercise.graded_digest = digest
     specs = test_specs(exercise)
     report: dict = {"ok": False, "message": ""}
-    if not specs:
+    if exercise.kind != ExerciseKind.CODE:
+        report = _validate_without_runs(exercise)
+    elif not specs:
         report["message"] = "Add at least one test."
     else:
         try:
@@ -284,6 +326,47 @@ def exercise_validate(exercise: Exercise, *, client=None) -> dict:
     return report
 
 
+def _validate_without_runs(exercise: Exercise) -> dict:
+    """A quiz is valid when it has questions and each one builds (the admin has checked them on save);
+    a free response when it has a prompt."""
+    if exercise.kind == ExerciseKind.FREE_RESPONSE:
+        if not exercise.prompt.strip():
+            return {"ok": False, "message": "Write the prompt the student answers."}
+        return {"ok": True, "message": "Ready: students' answers will wait in the gradebook for you to grade."}
+    questions = list(exercise.questions.all())
+    if not questions:
+        return {"ok": False, "message": "Add at least one quiz question."}
+    for number, question in enumerate(questions, 1):
+        try:
+            quiz_specs.build_question(question.kind, question.spec)
+        except quiz_specs.QuestionSpecError as error:
+            return {"ok": False, "message": f"Question {number}: {error}"}
+    return {"ok": True, "message": f"Validated: {len(questions)} question(s), graded as soon as a student submits."}
+
+
+@transaction.atomic
+def response_grade(*, submission: Submission, points, comment: str, by) -> Submission:
+    """A trainer grades a free response: the points (at most the exercise's) under the course's policy
+    (attempt decay, late penalty), and the comment the student sees."""
+    from .scoring import to_decimal
+
+    raw = to_decimal(points)
+    possible = submission.exercise.response_points
+    if not 0 <= raw <= possible:
+        raise ValueError(f"The points must be between 0 and {possible}.")
+    policy = policy_for(submission.exercise, submission.course)
+    adjusted = policies.final_points(raw, possible, policy, submission.attempt or 1, submission.submitted_at)
+    submission.status, submission.graded_at, submission.graded_by = SubmissionStatus.GRADED, timezone.now(), by
+    submission.raw_points, submission.points, submission.possible = adjusted.raw_points, adjusted.points, possible
+    submission.message = comment.strip()
+    submission.feedback = [{"kind": "comment", "message": submission.message}] if submission.message else []
+    submission.feedback += [{"kind": "policy", "message": line} for line in adjusted.explanations]
+    submission.save(update_fields=["status", "graded_at", "graded_by", "raw_points", "points", "possible",
+                                   "message", "feedback"])  # fmt: skip
+    tracking.exercise_graded(submission)
+    return submission
+
+
 # -- regrading ----------------------------------------------------------------------------------------
 
 
@@ -293,6 +376,8 @@ def regrade_exercise(exercise: Exercise) -> int:
     Each submission is its own task, so as many workers as run grade them side by side (and the
     runner grades each in its own fresh sandbox). Attempts are not touched.
     """
+    if exercise.kind == ExerciseKind.FREE_RESPONSE:
+        return 0  # graded by hand: nothing to run again
     submits = list(
         Submission.objects.filter(exercise=exercise, kind=SubmissionKind.SUBMIT, status=SubmissionStatus.GRADED)
     )

@@ -8,6 +8,7 @@ that the user may run its cells; a cell id that is not in the lesson is a 404.
 import asyncio
 import json
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -158,6 +159,7 @@ async def _run_events(plan: RunPlan):
     local: asyncio.Queue = asyncio.Queue()
     listening = True
     hub_key = (plan.who.key, plan.page.pk)
+    started = time.perf_counter()  # the run as the student waits for it (kernel hand-out included)
 
     async def emit(name: str, data: dict) -> None:
         hub.publish(hub_key, name, {**data, "cell_id": plan.cell_id}, origin_tab=plan.tab)
@@ -168,7 +170,8 @@ async def _run_events(plan: RunPlan):
         # Only an editor can keep a run as the example output: nobody else's outputs are cached.
         kept = shown if plan.editor else None
         kernels.remember(plan.who, plan.page, state, cell_id=plan.cell_id, shown=kept)
-        tracking.cell_ran(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status)
+        tracking.cell_ran(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status,
+                          duration_ms=(time.perf_counter() - started) * 1000, code=plan.code)  # fmt: skip
 
     async def persist(state: dict, shown: list[dict], status: str) -> None:
         await sync_to_async(remember_and_record)(state, shown, status)  # one trip to a worker thread
@@ -181,7 +184,8 @@ async def _run_events(plan: RunPlan):
         except RunnerError as error:
             await emit("failed", {"message": error.message})
             await sync_to_async(tracking.cell_ran)(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id,
-                                                   status="failed")  # fmt: skip
+                                                   status="failed", duration_ms=(time.perf_counter() - started) * 1000,
+                                                   code=plan.code)  # fmt: skip
         except Exception:
             logger.exception("cell run failed")
             await emit("failed", {"message": "Something went wrong on the server while running this cell."})
@@ -358,7 +362,9 @@ def cells_base(request: HttpRequest, page_id: int) -> HttpResponse:
 
 
 def _exercise_for(request: HttpRequest, page_id: int, exercise_id: int):
-    """The exercise, if this lesson holds it and the user may run the lesson's code (signed in)."""
+    """The exercise and the lesson's course, if this lesson holds it and the user may run the lesson's
+    code (signed in)."""
+    from .grading_policy import course_of
     from .models import Exercise
     from .selectors import page_exercise_ids
 
@@ -368,25 +374,36 @@ def _exercise_for(request: HttpRequest, page_id: int, exercise_id: int):
         raise PermissionError(access.why or "Sign in and enrol to submit exercises.")
     if exercise_id not in page_exercise_ids(page):
         raise Http404("This lesson has no such exercise.")
-    return Exercise.objects.get(pk=exercise_id)
+    return Exercise.objects.get(pk=exercise_id), course_of(page)
 
 
 @require_POST
 def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: str) -> JsonResponse:
+    from .grading_policy import policy_for
     from .submissions import SubmissionRefused, submission_create
 
     try:
-        exercise = _exercise_for(request, page_id, exercise_id)
+        exercise, course = _exercise_for(request, page_id, exercise_id)
     except PermissionError as error:
         return JsonResponse({"message": str(error)}, status=403)
-    code = _json_body(request).get("code")
-    if not isinstance(code, str) or "\x00" in code:
-        return JsonResponse({"message": "Send the code as text."}, status=400)
+    body = _json_body(request)
+    answers: dict = {}
+    if exercise.kind == "quiz":
+        answers, code = body.get("answers"), ""
+        if not isinstance(answers, dict) or len(json.dumps(answers)) > settings.PANLEARN_CELLS_MAX_DRAFT_BYTES:
+            return JsonResponse({"message": "Send your answers, one per question."}, status=400)
+    else:
+        code = body.get("text" if exercise.kind == "free_response" else "code")
+        if not isinstance(code, str) or "\x00" in code:
+            return JsonResponse({"message": "Send your answer as text."}, status=400)
+        if exercise.kind == "free_response" and not code.strip():
+            return JsonResponse({"message": "Write your answer before submitting."}, status=400)
     if len(code.encode("utf-8", errors="replace")) > settings.PANLEARN_CELLS_MAX_DRAFT_BYTES:
-        return JsonResponse({"message": "This code is too long to submit."}, status=413)
+        return JsonResponse({"message": "This answer is too long to submit."}, status=413)
     try:
         check_run_rate(user=request.user, request=request)
-        submission = submission_create(user=request.user, exercise=exercise, code=code, kind=kind)
+        submission = submission_create(user=request.user, exercise=exercise, code=code, kind=kind, course=course,
+                                       answers=answers)  # fmt: skip
     except RateLimited as error:
         return JsonResponse({"message": str(error)}, status=429)
     except SubmissionRefused as error:
@@ -398,7 +415,7 @@ def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: 
             "status": submission.status,
             "attempt": submission.attempt,
             "attempts_used": used,
-            "max_attempts": exercise.max_attempts,
+            "max_attempts": policy_for(exercise, course).max_attempts,
         },
         status=202,
     )
@@ -408,10 +425,12 @@ def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: 
 def submission_status(request: HttpRequest, page_id: int, submission_id: int) -> JsonResponse:
     """A student's own submission: its state, queue position, and the feedback they may see (never more)."""
     from .models import Submission, SubmissionStatus
+    from .selectors import released_solution
 
     if not request.user.is_authenticated:
         return JsonResponse({"message": "Sign in to see your submissions."}, status=403)
-    submission = Submission.objects.filter(pk=submission_id, user=request.user).first()
+    submission = Submission.objects.filter(pk=submission_id, user=request.user).select_related("exercise", "course")
+    submission = submission.first()
     if submission is None:
         return JsonResponse({"message": "No such submission."}, status=404)
     position = None
@@ -429,5 +448,6 @@ def submission_status(request: HttpRequest, page_id: int, submission_id: int) ->
             "possible": number(submission.possible),
             "message": submission.message,
             "feedback": submission.feedback,
+            "solution": released_solution(exercise=submission.exercise, course=submission.course),
         }
     )

@@ -5,7 +5,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .admin_views import PERMISSION, gradebook, import_notebook, override, regrade, regrade_report
+from .admin_views import PERMISSION, grade_response, gradebook, import_notebook, override, regrade, regrade_report
 from .models import Exercise
 from .submissions import exercise_validate
 
@@ -14,7 +14,8 @@ class ExerciseViewSet(SnippetViewSet):
     model = Exercise
     icon = "tick-inverse"
     menu_label = "Exercises"
-    list_display = ["title", "version", "max_attempts", "updated_at"]
+    list_display = ["title", "kind", "version", "max_attempts", "updated_at"]
+    list_filter = ["kind"]
     search_fields = ["title", "prompt"]
 
 
@@ -43,6 +44,7 @@ def gradebook_urls():
     return [
         path("exercises/gradebook/", gradebook, name="panlearn_exercises_gradebook"),
         path("exercises/gradebook/override", override, name="panlearn_exercises_override"),
+        path("exercises/gradebook/grade", grade_response, name="panlearn_exercises_grade_response"),
         path("exercises/import-notebook/", import_notebook, name="panlearn_exercises_import_notebook"),
         path("exercises/<int:pk>/regrade", regrade, name="panlearn_exercises_regrade"),
         path("exercises/<int:pk>/regrade/report", regrade_report, name="panlearn_exercises_regrade_report"),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("learn/cells/", include("exercises.urls")),
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
+    path("xapi/", include("tracking.store.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,20 +1,81 @@
 """The calls other apps make when something worth recording happens.
 
-This is the seam the xAPI work fills in: each function will build a statement and queue it for
-delivery. Until then they record nothing, so callers can already make them, in the right places.
-Every function must stay cheap and must never raise into the caller.
+Each builds the event's xAPI statements and writes them to the outbox inside the caller's
+transaction (a savepoint keeps a failure here from spoiling it); delivery is queued after commit.
+Every function stays cheap and never raises into the caller: a lost statement is logged, the
+student's work is never lost for it.
 """
 
 import logging
+from collections.abc import Callable
+
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
-def cell_ran(*, user, page_id: int, cell_id: str, status: str, duration_ms: float = 0.0) -> None:
-    """A student (or a visitor, `user` anonymous) ran a code cell of a lesson."""
-    logger.debug("cell ran: %s %s %s %s", getattr(user, "pk", None), page_id, cell_id, status)
+def _record(what: str, record: Callable[[], None]) -> None:
+    try:
+        with transaction.atomic():
+            record()
+    except Exception:
+        logger.exception("xAPI: could not record %s", what)
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.pk is not None
+
+
+def cell_ran(
+    *, user, page_id: int, cell_id: str, status: str, duration_ms: float = 0.0, code: str | None = None
+) -> None:
+    """A student ran a code cell of a lesson. Visitors (`user` anonymous) are not recorded.
+    `code` is stored only when PANLEARN_TRACKING_INCLUDE_CODE is on."""
+    if not _signed_in(user):
+        return
+    from .services import record_cell_run
+
+    _record("a cell run", lambda: record_cell_run(user=user, page_id=page_id, cell_id=cell_id, status=status,
+                                                  duration_ms=duration_ms, code=code))  # fmt: skip
 
 
 def lesson_progressed(*, user, lesson, completed: bool) -> None:
     """A student marked a lesson done (`completed`) or not done."""
-    logger.debug("lesson progressed: %s %s %s", getattr(user, "pk", None), lesson.pk, completed)
+    from .services import record_lesson_progress
+
+    _record("lesson progress", lambda: record_lesson_progress(user=user, lesson=lesson, completed=completed))
+
+
+def enrolled(*, enrolment) -> None:
+    """A student enrolled (or re-enrolled) in a course."""
+    from .services import record_enrolment
+
+    _record("an enrolment", lambda: record_enrolment(enrolment=enrolment))
+
+
+def course_completed(*, user, course) -> None:
+    """A student finished every lesson of a course."""
+    from .services import record_course_completion
+
+    _record("a course completion", lambda: record_course_completion(user=user, course=course))
+
+
+def exercise_answered(submission) -> None:
+    """A check or a submit was committed (before grading): `answered`, with the code as response."""
+    from .services import record_answer
+
+    _record("an answer", lambda: record_answer(submission=submission))
+
+
+def exercise_graded(submission) -> None:
+    """A submission was graded: `scored`, then `passed` or `failed`."""
+    from .services import record_grade
+
+    _record("a grade", lambda: record_grade(submission=submission))
+
+
+def grade_overridden(override, previous_points) -> None:
+    """A trainer set a student's grade: the standing grade statements are voided, the new grade stated."""
+    from .services import record_override
+
+    _record("a grade override", lambda: record_override(override=override, previous_points=previous_points))

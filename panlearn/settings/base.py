@@ -174,3 +174,4 @@ from content.conf import *  # app defaults, one prefixed module per app
 from courses.conf import *
 from exercises.conf import *
 from runner.conf import *
+from tracking.conf import *

@@ -22,3 +22,6 @@ PANLEARN_RUNNER_SECRET = "test-runner-secret"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # The remote-source tests answer from loopback HTTP servers.
 PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES = True
+# Learning records: a fixed credential for the built-in store's API; no external LRS.
+PANLEARN_TRACKING_STORE_PASSWORD = "test-xapi-password"
+PANLEARN_TRACKING_LRS = []

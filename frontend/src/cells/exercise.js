@@ -123,6 +123,10 @@ export class Exercise {
     this.setButtons();
   }
 
+  payload() {
+    return { code: getCode(this.view) };
+  }
+
   rollback(err) {
     restoreMarkup(this, { liveClass: "exercise--live", sourceSelector: ".exercise-source", what: "exercise" });
     if (window.console) console.warn("panlearn exercise failed to mount", this.el, err);
@@ -188,9 +192,7 @@ export class Exercise {
     try {
       let answer;
       try {
-        answer = await this.api.post(`exercises/${encodeURIComponent(this.id)}/${kind}`, {
-          code: getCode(this.view),
-        });
+        answer = await this.api.post(`exercises/${encodeURIComponent(this.id)}/${kind}`, this.payload());
       } catch (err) {
         if (err instanceof HttpError) this.updateAttempts(err.data);
         throw err;
@@ -204,6 +206,9 @@ export class Exercise {
           "Grading is taking longer than expected. Reload the page later to see the result.",
           "error",
         );
+      } else if (final.status === "awaiting") {
+        this.renderAwaiting(final);
+        this.setActivity("Submitted", "ok");
       } else if (final.status === "failed") {
         this.renderFailed(final);
         this.setActivity("Grading failed", "error");
@@ -243,7 +248,7 @@ export class Exercise {
         throw err;
       }
       const status = data && data.status;
-      if (status === "graded" || status === "failed") return data;
+      if (status === "graded" || status === "failed" || status === "awaiting") return data;
       if (status === "grading") this.setActivity("Grading…", "running");
       else {
         const pos = data && typeof data.queue_position === "number" ? data.queue_position : null;
@@ -255,6 +260,13 @@ export class Exercise {
       await sleep(POLL_MS);
     }
     return null;
+  }
+
+  renderAwaiting(data) {
+    const attempt = typeof data.attempt === "number" ? ` (attempt ${data.attempt})` : "";
+    this.result.replaceChildren(
+      h("p", { class: "exercise-pending" }, `Your answer${attempt} is waiting to be graded by a trainer.`),
+    );
   }
 
   renderFailed(data) {
@@ -273,12 +285,16 @@ export class Exercise {
     if (data.message) nodes.push(h("p", { class: "exercise-message" }, text(data.message)));
 
     const items = Array.isArray(data.feedback) ? data.feedback : [];
-    const tests = items.filter((item) => item && item.kind !== "hidden");
+    const tests = items.filter((item) => item && item.kind === "test");
     const hidden = items.filter((item) => item && item.kind === "hidden");
     if (tests.length) {
       const list = h("ul", { class: "exercise-tests" });
       for (const item of tests) list.append(this.testItem(item));
       nodes.push(list);
+    }
+    for (const item of items) {
+      if (item && item.kind === "comment") nodes.push(h("p", { class: "exercise-comment" }, `Trainer's comment: ${text(item.message)}`));
+      if (item && item.kind === "policy") nodes.push(h("p", { class: "exercise-policy-note" }, text(item.message)));
     }
     for (const item of hidden) {
       let line = text(item.message);
@@ -312,6 +328,88 @@ export class Exercise {
   }
 }
 
+// A quiz or a free response: the server renders the form controls (radio
+// buttons, checkboxes, text inputs, a textarea); this sends them as JSON on
+// submit and shows the per-question feedback without reloading the page.
+export class FormExercise extends Exercise {
+  mount() {
+    const { el } = this;
+    if (!this.id) throw new Error("the exercise has no data-exercise-id");
+    const form = el.querySelector("[data-exercise-form]");
+    if (!form) throw new Error("the exercise has no form");
+    this.form = form;
+    let result = el.querySelector(".exercise-result");
+    if (!result) {
+      result = h("div", { class: "exercise-result", "aria-live": "polite" });
+      el.append(result);
+      this.added.push(result);
+    }
+    this.result = result;
+    this.submitButton = form.querySelector("button[type=submit]");
+    this.attemptsEl = h("span", { class: "exercise-attempts" });
+    this.activityEl = h("span", { class: "exercise-activity", role: "status" });
+    const status = h("p", { class: "exercise-toolbar" }, this.activityEl, " ", this.attemptsEl);
+    const nodes = [status];
+    if (!this.canRun) {
+      const whyId = uniqueId("exercise-why");
+      nodes.push(h("p", { class: "exercise-why cells-why", id: whyId }, this.why || "Submitting is not available here."));
+      this.submitButton.setAttribute("aria-describedby", whyId);
+    }
+    form.after(...nodes);
+    this.added.push(...nodes);
+    this.onSubmit = (event) => {
+      event.preventDefault();
+      this.submit();
+    };
+    form.addEventListener("submit", this.onSubmit);
+    el.classList.add("exercise--live");
+    this.renderAttempts();
+    this.setButtons();
+  }
+
+  rollback(err) {
+    if (this.form && this.onSubmit) this.form.removeEventListener("submit", this.onSubmit);
+    for (const node of this.added) node.remove();
+    this.el.classList.remove("exercise--live");
+    if (window.console) console.warn("panlearn exercise failed to mount", this.el, err);
+  }
+
+  setButtons() {
+    this.submitButton.disabled = !this.canRun || this.busy || this.attemptsLeft() <= 0;
+  }
+
+  payload() {
+    if (this.el.dataset.kind === "free_response") {
+      return { text: this.form.querySelector("[data-answer]").value };
+    }
+    const answers = {};
+    for (const fieldset of this.form.querySelectorAll("[data-question-id]")) {
+      const id = fieldset.dataset.questionId;
+      const kind = fieldset.dataset.questionKind;
+      if (kind === "multiple") {
+        answers[id] = [...fieldset.querySelectorAll("input:checked")].map((input) => input.value);
+      } else if (kind === "single") {
+        const chosen = fieldset.querySelector("input:checked");
+        answers[id] = chosen ? chosen.value : "";
+      } else {
+        const input = fieldset.querySelector("input");
+        answers[id] = input ? input.value : "";
+      }
+    }
+    return { answers };
+  }
+
+  submit() {
+    if (this.busy || !this.canRun) return;
+    if (this.el.dataset.kind === "free_response" && !this.payload().text.trim()) {
+      this.setActivity("Write your answer before submitting.", "error");
+      this.form.querySelector("[data-answer]").focus();
+      return;
+    }
+    super.submit();
+  }
+}
+
 // Mount every [data-exercise] of one [data-cells] container.
 export function mountExercises(container, api) {
   const canRun = container.dataset.canRun !== "false";
@@ -320,7 +418,8 @@ export function mountExercises(container, api) {
   for (const el of container.querySelectorAll("[data-exercise]")) {
     if (el.dataset.exerciseMounted) continue;
     el.dataset.exerciseMounted = "true";
-    const exercise = new Exercise(el, { api, canRun, why });
+    const Kind = el.dataset.kind === "quiz" || el.dataset.kind === "free_response" ? FormExercise : Exercise;
+    const exercise = new Kind(el, { api, canRun, why });
     try {
       exercise.mount();
       mounted.push(exercise);

@@ -1,0 +1,70 @@
+"""A student answers a quiz in the lesson with the keyboard and sees feedback per question and the score."""
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from courses.services import enrolment_create
+from exercises.models import Exercise, QuizQuestion
+from exercises.submissions import exercise_validate
+from tests.exercises.test_quiz_exercises import NUMBER, SINGLE
+from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def quiz_page(asgi_page, asgi_server):
+    from wagtail.models import Page, Site
+
+    quiz = Exercise.objects.create(title="Scattering quiz", kind="quiz", prompt="Two questions.")
+    QuizQuestion.objects.create(exercise=quiz, kind="single", spec=SINGLE, points=1, sort_order=0,
+                                prompt="Which probe sees hydrogen best?")  # fmt: skip
+    QuizQuestion.objects.create(exercise=quiz, kind="number", spec=NUMBER, points=2, sort_order=1,
+                                prompt="The Cu K-alpha wavelength?")  # fmt: skip
+    assert exercise_validate(quiz)["ok"]
+    catalogue = CatalogueIndexPageFactory(parent=Page.get_first_root_node())
+    Site.objects.filter(is_default_site=True).update(root_page=catalogue)
+    course = CoursePageFactory(parent=catalogue, title="Scattering", slug="scattering")
+    course.grading_max_attempts = 2
+    course.save()
+    lesson = LessonPageFactory(parent=course, title="Probes", slug="probes")
+    lesson.body = json.dumps([{"type": "exercise", "value": {"exercise": quiz.pk}}])
+    lesson.save_revision().publish()
+    student = UserFactory(username="lise")
+    enrolment_create(user=student, course=course)
+    client = Client()
+    client.force_login(student)
+    asgi_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                    "url": asgi_server}])  # fmt: skip
+    asgi_page.goto(f"{asgi_server}{lesson.url}")
+    return asgi_page
+
+
+def test_a_student_answers_a_quiz_and_sees_feedback_per_question(quiz_page):
+    page = quiz_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    exercise = page.locator("[data-exercise]")
+    expect(exercise).to_have_class(re.compile("exercise--live"))
+    expect(exercise).to_contain_text("0 of 2 attempts used")
+    exercise.get_by_label("Neutrons").check()  # a radio button, by its label
+    answer = exercise.get_by_label(re.compile("^Your answer"))
+    answer.focus()
+    page.keyboard.type("15.4 mm")  # a length, but the wrong one
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Enter")  # submits the form from the keyboard
+    result = exercise.locator(".exercise-result")
+    expect(result).to_contain_text("Attempt 1: 1 of 3 points")
+    expect(result).to_contain_text("Yes: neutrons see hydrogen well.")
+    expect(result.locator(".exercise-test").nth(1)).to_contain_text("not passed")
+    expect(exercise).to_contain_text("Attempt 1 of 2 used")
+    answer.fill("1.54 Å")
+    exercise.get_by_role("button", name="Submit answers").click()
+    expect(result).to_contain_text("Attempt 2: 3 of 3 points")
+    expect(exercise.get_by_role("button", name="Submit answers")).to_be_disabled()  # no attempts left
+    assert "1.54" not in page.content().replace('value="1.54 Å"', "")  # the answer key never reached the page
+    assert not errors, errors

@@ -1,0 +1,138 @@
+"""Events become outbox rows in the event's own transaction, through the interface other apps call."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from courses import services as courses
+from courses.models import Enrolment
+from exercises.models import Exercise, GradeOverride, Submission
+from tests.factories import UserFactory
+from tracking import identity, interface
+from tracking.models import Delivery, OutboxStatement
+from tracking.xapi import vocabulary as v
+from tracking.xapi.models import Statement
+
+pytestmark = pytest.mark.django_db
+
+
+def _verbs(user=None) -> list[str]:
+    rows = OutboxStatement.objects.order_by("pk")
+    if user is not None:
+        rows = rows.filter(user=user)
+    return [verb.rsplit("/", 1)[1] for verb in rows.values_list("verb", flat=True)]
+
+
+def _payloads(verb: str) -> list[dict]:
+    return [row.payload for row in OutboxStatement.objects.filter(verb=verb).order_by("pk")]
+
+
+def test_enrolment_records_registered_with_a_pseudonymous_account(course, student):
+    courses.enrolment_create(user=student, course=course)
+    (payload,) = _payloads(v.REGISTERED)
+    Statement.model_validate(payload)
+    account = payload["actor"]["account"]
+    assert account == {"homePage": "http://testserver", "name": identity.pseudonym(student.pk)}
+    assert student.username not in str(payload) and student.email not in str(payload)
+    enrolment = Enrolment.objects.get(user=student, course=course)
+    assert payload["context"]["registration"] == str(enrolment.registration)  # the enrolment's own, one source
+    assert payload["object"]["id"] == f"http://testserver/xapi/activities/course/{course.pk}"
+    assert Delivery.objects.filter(statement__verb=v.REGISTERED, target="builtin").count() == 1
+
+
+def test_mbox_actor_by_setting(course, student, settings):
+    settings.PANLEARN_TRACKING_ACTOR = "mbox"
+    courses.enrolment_create(user=student, course=course)
+    assert _payloads(v.REGISTERED)[0]["actor"]["mbox"] == f"mailto:{student.email}"
+
+
+def test_lessons_done_record_completion_progress_and_course_completion(course, lessons, student):
+    courses.enrolment_create(user=student, course=course)
+    for lesson in lessons:
+        courses.lesson_complete(user=student, lesson=lesson)
+    courses.lesson_uncomplete(user=student, lesson=lessons[0])
+    progress = [p["result"]["extensions"][v.PROGRESS] for p in _payloads(v.PROGRESSED)]
+    assert progress == [33, 67, 100, 67]
+    completed = [p["object"]["id"].rsplit("/", 2)[1] for p in _payloads(v.COMPLETED)]
+    assert completed == ["lesson", "lesson", "lesson", "course"]
+    registrations = {row.payload["context"]["registration"] for row in OutboxStatement.objects.all()}
+    assert len(registrations) == 1  # one registration for the whole enrolment
+
+
+def test_an_event_rolled_back_leaves_no_statement(course, student):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        courses.enrolment_create(user=student, course=course)
+        raise RuntimeError("the event failed after recording")
+    assert not OutboxStatement.objects.exists() and not Delivery.objects.exists()
+
+
+def test_a_failure_to_record_never_reaches_the_caller(course, student, monkeypatch):
+    def broken(**kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr("tracking.services.record_enrolment", broken)
+    with transaction.atomic():
+        enrolment = courses.enrolment_create(user=student, course=course)
+        enrolment.refresh_from_db()  # the caller's transaction is still usable (PostgreSQL too)
+    assert enrolment.is_active and not OutboxStatement.objects.exists()
+
+
+def test_cell_runs_of_students_only_and_without_code_by_default(lessons, student, settings):
+    interface.cell_ran(user=AnonymousUser(), page_id=lessons[0].pk, cell_id="c1", status="ok")
+    assert not OutboxStatement.objects.exists()
+    interface.cell_ran(user=student, page_id=lessons[0].pk, cell_id="c1", status="ok", duration_ms=42, code="1+1")
+    settings.PANLEARN_TRACKING_INCLUDE_CODE = True
+    interface.cell_ran(user=student, page_id=lessons[0].pk, cell_id="c1", status="error", code="1/0")
+    first, second = _payloads(v.EXECUTED)
+    assert v.CODE not in first["result"]["extensions"] and first["result"]["duration"] == "PT0.042S"
+    assert second["result"]["extensions"][v.CODE] == "1/0" and second["result"]["success"] is False
+    assert first["context"]["contextActivities"]["parent"][0]["id"].endswith(f"/lesson/{lessons[0].pk}")
+    assert first["id"] != second["id"]
+
+
+@pytest.fixture
+def exercise(db):
+    return Exercise.objects.create(title="Lattice spacing", solution_code="d = 1")
+
+
+def _graded(exercise, student, course, points: str, attempt: int = 1) -> Submission:
+    now = timezone.now()
+    return Submission.objects.create(
+        exercise=exercise, user=student, course=course, kind="submit", attempt=attempt, code="d = 1",
+        content_hash="x", exercise_version=1, status="graded", grading_started_at=now, graded_at=now,
+        points=Decimal(points), raw_points=Decimal(points), possible=Decimal("10"),
+    )  # fmt: skip
+
+
+def test_answer_grade_and_override_void_the_replaced_grade(exercise, student, course, settings):
+    settings.PANLEARN_TRACKING_PASS_THRESHOLD = 0.5
+    submission = _graded(exercise, student, course, "4")
+    interface.exercise_answered(submission)
+    interface.exercise_graded(submission)
+    interface.exercise_graded(submission)  # a duplicate task: same ids, nothing new
+    assert _verbs() == ["answered", "scored", "failed"]
+    answered = _payloads(v.ANSWERED)[0]
+    assert answered["result"]["response"] == "d = 1"
+    assert answered["context"]["contextActivities"]["parent"][0]["id"].endswith(f"/course/{course.pk}")
+    grade_ids = {str(row.statement_id) for row in OutboxStatement.objects.filter(verb__in=(v.SCORED, v.FAILED))}
+
+    trainer = UserFactory(username="trainer")
+    override = GradeOverride.objects.create(exercise=exercise, user=student, points=Decimal("8"),
+                                            comment="Units were right.", set_by=trainer)  # fmt: skip
+    interface.grade_overridden(override, previous_points=Decimal("4"))
+    assert _verbs()[3:] == ["voided", "voided", "scored", "passed"]
+    assert {p["object"]["id"] for p in _payloads(v.VOIDED)} == grade_ids
+    new_score = _payloads(v.SCORED)[-1]
+    assert new_score["result"]["score"]["raw"] == 8.0 and new_score["context"]["extensions"][v.PREVIOUS_POINTS] == 4.0
+    assert new_score["context"]["instructor"]["account"]["name"] == identity.pseudonym(trainer.pk)
+
+    second = GradeOverride.objects.create(exercise=exercise, user=student, points=Decimal("9"), comment="Better.",
+                                          set_by=trainer)  # fmt: skip
+    interface.grade_overridden(second, previous_points=Decimal("8"))
+    voided_now = {p["object"]["id"] for p in _payloads(v.VOIDED)} - grade_ids
+    assert len(voided_now) == 2  # only the first override's statements: nothing is voided twice
+    for row in OutboxStatement.objects.all():
+        Statement.model_validate(row.payload)

@@ -1,0 +1,143 @@
+"""Statement models enforce xAPI 1.0.3's data rules; every template passes them and ralph's model."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from ralph.models.xapi.base.statements import BaseXapiStatement
+
+from tests.tracking.samples import FRAME, all_statements
+from tracking.xapi import builders
+from tracking.xapi.models import Statement
+
+PROFILE = Path(__file__).resolve().parents[2] / "docs" / "xapi-profile.md"
+VALID = {
+    "actor": {"objectType": "Agent", "mbox": "mailto:ada@example.org"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en-US": "answered"}},
+    "object": {"id": "https://learn.example.org/xapi/activities/exercise/1"},
+}
+
+
+def _with(path: str, value) -> dict:
+    statement = json.loads(json.dumps(VALID))
+    *parents, last = path.split(".")
+    node = statement
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return statement
+
+
+def _templates():
+    return [(name, statement) for name, statements in all_statements().items() for statement in statements]
+
+
+@pytest.mark.parametrize(("name", "statement"), _templates(), ids=lambda item: item if isinstance(item, str) else "")
+def test_every_template_validates_and_ralph_agrees(name, statement):
+    payload = statement.as_json()
+    assert Statement.model_validate(payload) == statement
+    BaseXapiStatement.model_validate(payload)  # ralph's cross-check: raises on anything it rejects
+
+
+def test_profile_examples_validate():
+    blocks = re.findall(r"```json\n(.*?)```", PROFILE.read_text(), re.S)
+    assert len(blocks) >= 10
+    for block in blocks:
+        payload = json.loads(block)
+        Statement.model_validate(payload)
+        BaseXapiStatement.model_validate(payload)
+
+
+def test_the_profile_lists_every_verb_we_send():
+    text = PROFILE.read_text()
+    for statements in all_statements().values():
+        for statement in statements:
+            assert statement.verb.id in text
+
+
+def test_the_valid_base_is_valid():
+    Statement.model_validate(VALID)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("object.id", "exercise/1"),  # relative IRI
+        ("object.id", "https:no-authority"),
+        ("verb.id", "answered"),
+        ("actor.mbox", "ada@example.org"),  # not mailto:
+        ("verb.display", {"english": "answered"}),  # not a language tag
+        ("verb.display", {}),
+        ("result.score", {"raw": 5, "min": 10, "max": 0}),  # min must be < max
+        ("result.score", {"raw": 5, "min": 0, "max": 0}),
+        ("result.score", {"raw": -1, "min": 0, "max": 10}),  # raw below min (ralph lets this pass)
+        ("result.score", {"raw": 11, "min": 0, "max": 10}),
+        ("result.score", {"scaled": 1.5}),
+        ("result.score", {"scaled": -1.01}),
+        ("result.duration", "90 seconds"),
+        ("result.duration", "PT"),
+        ("timestamp", "2025-03-14T09:26:53"),  # no time zone
+        ("context.language", "english please"),
+        ("context.registration", "not-a-uuid"),
+        ("id", "1234"),
+        ("actor.account", {"homePage": "learn.example.org", "name": "x"}),
+        ("unknown", 1),
+    ],
+)
+def test_data_rules_refuse(path, value):
+    with pytest.raises(ValidationError):
+        Statement.model_validate(_with(path, value))
+
+
+def test_an_agent_needs_exactly_one_identifier():
+    both = {"mbox": "mailto:ada@example.org", "account": {"homePage": "https://a.org", "name": "x"}}
+    with pytest.raises(ValidationError):
+        Statement.model_validate(_with("actor", both))
+    with pytest.raises(ValidationError):
+        Statement.model_validate(_with("actor", {"objectType": "Agent"}))
+
+
+def test_platform_only_for_activities_and_voiding_needs_a_statement_ref():
+    with pytest.raises(ValidationError):
+        Statement.model_validate({**_with("context", {"platform": "panlearn"}),
+                                  "object": {"objectType": "StatementRef",
+                                             "id": "6f13fe08-fae6-59b6-8965-52671e59da05"}})  # fmt: skip
+    with pytest.raises(ValidationError):
+        Statement.model_validate(_with("verb", {"id": "http://adlnet.gov/expapi/verbs/voided"}))
+
+
+@pytest.mark.parametrize("duration", ["PT0.042S", "P1DT2H", "PT1M30S", "P3W", "P1Y2M3DT4H5M6.5S"])
+def test_iso_durations_pass(duration):
+    Statement.model_validate(_with("result.duration", duration))
+
+
+def test_ids_are_deterministic_and_distinct():
+    first, again = (builders.enrolled(FRAME, event_key="enrolment:1") for _ in range(2))
+    assert first.id == again.id and first.id.version == 5
+    ids = [statement.id for _, statement in _templates()]
+    assert len(set(ids)) == len(ids)
+
+
+def test_code_only_when_asked():
+    statements = all_statements()
+    without = statements["cell executed"][0].as_json()["result"]["extensions"]
+    assert "https://w3id.org/xapi/panlearn/extensions/code" not in without
+    with_code = statements["cell executed with code"][0].as_json()["result"]["extensions"]
+    assert with_code["https://w3id.org/xapi/panlearn/extensions/code"] == "1/0"
+
+
+def test_grades_score_and_pass_or_fail():
+    passed = [s.as_json() for s in all_statements()["scored and passed"]]
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in passed] == ["scored", "passed"]
+    assert passed[0]["result"]["score"] == {"scaled": 0.75, "raw": 7.5, "min": 0.0, "max": 10.0}
+    assert passed[0]["context"]["contextActivities"]["parent"][0]["id"].endswith("/lesson/4")
+    assert passed[0]["context"]["contextActivities"]["grouping"][0]["id"].endswith("/course/3")
+    failed = [s.as_json() for s in all_statements()["scored and failed"]]
+    assert failed[1]["verb"]["id"].endswith("/failed") and failed[1]["result"]["success"] is False
+
+
+def test_progressed_carries_cmi5_progress():
+    payload = all_statements()["progressed"][0].as_json()
+    assert payload["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/progress"] == 67

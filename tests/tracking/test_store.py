@@ -1,0 +1,149 @@
+"""The built-in store's Statements and About resources over HTTP."""
+
+import base64
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tracking.models import StoredStatement
+
+pytestmark = pytest.mark.django_db
+URL = "/xapi/statements"
+AUTH = "Basic " + base64.b64encode(b"panlearn:test-xapi-password").decode()
+HEADERS = {"HTTP_AUTHORIZATION": AUTH, "HTTP_X_EXPERIENCE_API_VERSION": "1.0.3"}
+COURSE = "https://learn.example.org/xapi/activities/course/3"
+
+
+def statement(*, actor="ada", verb="answered", activity="exercise/1", registration=None, **extra) -> dict:
+    body = {
+        "actor": {"objectType": "Agent", "mbox": f"mailto:{actor}@example.org"},
+        "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}", "display": {"en-US": verb}},
+        "object": {"objectType": "Activity", "id": f"https://learn.example.org/xapi/activities/{activity}"},
+        "context": {"contextActivities": {"grouping": [{"id": COURSE}]}},
+    }
+    if registration:
+        body["context"]["registration"] = str(registration)
+    return {**body, **extra}
+
+
+def post(client, body, **headers):
+    return client.post(URL, json.dumps(body), content_type="application/json", **{**HEADERS, **headers})
+
+
+def get(client, **params):
+    return client.get(URL, params, **HEADERS)
+
+
+def test_about_lists_versions(client):
+    response = client.get("/xapi/about", HTTP_AUTHORIZATION=AUTH)
+    assert response.status_code == 200 and "1.0.3" in response.json()["version"]
+    assert response["X-Experience-API-Version"] == "1.0.3"
+
+
+@pytest.mark.parametrize("auth", ["", "Basic " + base64.b64encode(b"panlearn:wrong").decode(), "Bearer x"])
+def test_credentials_are_required(client, auth):
+    response = client.get(URL, HTTP_AUTHORIZATION=auth, HTTP_X_EXPERIENCE_API_VERSION="1.0.3")
+    assert response.status_code == 401 and "Basic" in response["WWW-Authenticate"]
+
+
+def test_the_version_header_is_required(client):
+    assert client.get(URL, HTTP_AUTHORIZATION=AUTH).status_code == 400
+
+
+def test_post_stores_and_get_returns_the_statement(client):
+    response = post(client, [statement(), statement(actor="bob")])
+    assert response.status_code == 200
+    first, _second = response.json()
+    got = get(client, statementId=first)
+    assert got.status_code == 200
+    body = got.json()
+    assert body["id"] == first and body["actor"]["mbox"] == "mailto:ada@example.org"
+    assert body["stored"] and body["authority"] and body["version"] == "1.0.0" and body["timestamp"]
+    assert get(client, statementId=str(uuid.uuid4())).status_code == 404
+
+
+def test_invalid_statements_are_refused_whole(client):
+    bad = statement(result={"score": {"raw": 11, "min": 0, "max": 10}})
+    assert post(client, [statement(), bad]).status_code == 400
+    assert post(client, statement(actor="not an email")).status_code == 400
+    repeated = str(uuid.uuid4())
+    assert post(client, [statement(id=repeated), statement(id=repeated)]).status_code == 400
+    assert not StoredStatement.objects.exists()
+
+
+def test_put_with_id_and_conflicts(client):
+    statement_id = str(uuid.uuid4())
+    put = client.put(f"{URL}?statementId={statement_id}", json.dumps(statement()), content_type="application/json",
+                     **HEADERS)  # fmt: skip
+    assert put.status_code == 204
+    same = client.put(f"{URL}?statementId={statement_id}", json.dumps(statement()), content_type="application/json",
+                      **HEADERS)  # fmt: skip
+    assert same.status_code == 204  # the same statement again: kept once
+    other = post(client, statement(id=statement_id, verb="passed"))
+    assert other.status_code == 409
+    assert StoredStatement.objects.count() == 1
+    assert client.put(URL, json.dumps(statement()), content_type="application/json", **HEADERS).status_code == 400
+
+
+def test_filters(client):
+    registration = uuid.uuid4()
+    post(client, [statement(), statement(actor="bob", verb="passed"), statement(activity="exercise/2"),
+                  statement(actor="bob", registration=registration)])  # fmt: skip
+
+    def count(**params):
+        response = get(client, **params)
+        assert response.status_code == 200, response.content
+        return len(response.json()["statements"])
+
+    assert count() == 4
+    assert count(agent=json.dumps({"mbox": "mailto:bob@example.org"})) == 2
+    assert count(verb="http://adlnet.gov/expapi/verbs/passed") == 1
+    assert count(activity="https://learn.example.org/xapi/activities/exercise/2") == 1
+    assert count(activity=COURSE) == 0 and count(activity=COURSE, related_activities="true") == 4
+    assert count(registration=str(registration)) == 1
+    assert count(since=(timezone.now() - timedelta(minutes=1)).isoformat()) == 4
+    assert count(until=(timezone.now() - timedelta(minutes=1)).isoformat()) == 0
+    assert get(client, agent="not json").status_code == 400
+    assert get(client, colour="blue").status_code == 400
+
+
+def test_limit_and_the_more_link_walk_every_statement_once(client):
+    ids = post(client, [statement(activity=f"exercise/{n}") for n in range(7)]).json()
+    seen, response = [], get(client, limit=3)
+    while True:
+        body = response.json()
+        seen += [item["id"] for item in body["statements"]]
+        if not body["more"]:
+            break
+        post(client, statement(activity="exercise/new"))  # arrivals do not shift the pages
+        response = client.get(body["more"], **HEADERS)
+    assert seen == list(reversed(ids))  # newest first
+    ascending = get(client, limit=100, ascending="true").json()["statements"]
+    assert [item["id"] for item in ascending][:7] == ids
+
+
+def test_voiding_hides_the_target_but_keeps_it_by_voided_statement_id(client):
+    (target,) = post(client, [statement()]).json()
+    voiding = statement(verb="voided")
+    voiding["object"] = {"objectType": "StatementRef", "id": target}
+    del voiding["context"]
+    (voider,) = post(client, [voiding]).json()
+    assert get(client, statementId=target).status_code == 404
+    assert get(client, voidedStatementId=target).json()["id"] == target
+    listed = [item["id"] for item in get(client).json()["statements"]]
+    assert target not in listed and voider in listed
+    again = statement(verb="voided")
+    again["object"] = {"objectType": "StatementRef", "id": voider}
+    del again["context"]
+    assert post(client, again).status_code == 400  # a voiding statement cannot be voided
+
+
+def test_format_ids_strips_definitions(client):
+    body = statement()
+    body["object"]["definition"] = {"name": {"en-GB": "Lattice spacing"}}
+    (statement_id,) = post(client, body).json()
+    got = get(client, statementId=statement_id, format="ids").json()
+    assert "definition" not in got["object"] and "display" not in got["verb"]

@@ -1,0 +1,76 @@
+"""Who and what statements are about: pseudonymous actors, registrations and activity IRIs.
+
+Activity IRIs are built from primary keys under the site's URL, so renaming or moving a page
+never changes what earlier statements refer to.
+"""
+
+import hashlib
+import hmac
+import uuid
+from urllib.parse import quote
+
+from django.conf import settings
+
+from .xapi import vocabulary as v
+from .xapi.builders import NAMESPACE, activity
+from .xapi.models import Account, Activity, Agent
+
+
+def homepage() -> str:
+    return (settings.PANLEARN_TRACKING_HOMEPAGE or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
+
+
+def language() -> str:
+    """Django's language code as an RFC 5646 tag (en-gb -> en-GB)."""
+    main, _, region = settings.LANGUAGE_CODE.partition("-")
+    return f"{main}-{region.upper()}" if region and len(region) == 2 else settings.LANGUAGE_CODE
+
+
+def pseudonym(user_id: int) -> str:
+    """Stable per user and site, not reversible without the secret: never the username or email."""
+    secret = (settings.PANLEARN_TRACKING_PSEUDONYM_SECRET or settings.SECRET_KEY).encode()
+    return hmac.new(secret, f"panlearn.tracking.actor:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def actor_for(user) -> Agent:
+    if settings.PANLEARN_TRACKING_ACTOR == "mbox" and getattr(user, "email", ""):
+        return Agent(mbox=f"mailto:{user.email}")
+    return Agent(account=Account(homePage=homepage(), name=pseudonym(user.pk)))
+
+
+def actor_key(agent: dict) -> str:
+    """One string per inverse functional identifier, to index and filter statements by actor."""
+    if agent.get("mbox"):
+        return "mbox:" + agent["mbox"].lower()
+    if agent.get("mbox_sha1sum"):
+        return "sha1:" + agent["mbox_sha1sum"]
+    if agent.get("openid"):
+        return "openid:" + agent["openid"]
+    if agent.get("account"):
+        return f"account:{agent['account'].get('homePage')}|{agent['account'].get('name')}"
+    return ""
+
+
+def registration_for(*, user_id: int, course_id: int) -> uuid.UUID:
+    """One registration per enrolment, derived rather than stored: every event computes the same one."""
+    return uuid.uuid5(NAMESPACE, f"{homepage()}|registration|{user_id}|{course_id}")
+
+
+def course_activity(course) -> Activity:
+    return activity(iri=f"{homepage()}/xapi/activities/course/{course.pk}", kind=v.COURSE, name=course.title,
+                    language=language())  # fmt: skip
+
+
+def lesson_activity(lesson) -> Activity:
+    return activity(iri=f"{homepage()}/xapi/activities/lesson/{lesson.pk}", kind=v.LESSON, name=lesson.title,
+                    language=language())  # fmt: skip
+
+
+def exercise_activity(exercise) -> Activity:
+    return activity(iri=f"{homepage()}/xapi/activities/exercise/{exercise.pk}", kind=v.INTERACTION,
+                    name=exercise.title, language=language(), interactionType="long-fill-in")  # fmt: skip
+
+
+def cell_activity(*, page_id: int, cell_id: str, lesson_title: str) -> Activity:
+    iri = f"{homepage()}/xapi/activities/lesson/{page_id}/cell/{quote(cell_id, safe='')}"
+    return activity(iri=iri, kind=v.CODE_CELL, name=f"Code cell in {lesson_title}", language=language())

@@ -1,0 +1,95 @@
+"""The outbox (statements waiting for each target) and the built-in statement store."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+BUILTIN_TARGET = "builtin"
+
+
+class OutboxStatement(models.Model):
+    """A statement as built when its event happened; written in the event's transaction."""
+
+    statement_id = models.UUIDField(unique=True)
+    payload = models.JSONField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor_key = models.CharField(max_length=255)
+    verb = models.CharField(max_length=255)
+    object_iri = models.CharField(max_length=500)
+    # A grade statement replaced by a trainer's override is voided once, not again by a second override.
+    voided = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["actor_key", "object_iri", "verb"])]
+
+    def __str__(self) -> str:
+        return f"{self.verb.rsplit('/', 1)[-1]} {self.object_iri} ({self.statement_id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead letter (gave up)"
+
+
+class Delivery(models.Model):
+    """One statement for one target (an external LRS or the built-in store).
+
+    A worker claims rows by writing its `lease_owner` and `lease_until`; a worker that dies leaves
+    rows whose lease runs out, and the next worker sends them again (the LRS keeps one copy by id).
+    """
+
+    statement = models.ForeignKey(OutboxStatement, on_delete=models.CASCADE, related_name="deliveries")
+    target = models.CharField(max_length=64)
+    actor_key = models.CharField(max_length=255, help_text="Copied from the statement: order is kept per actor.")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    lease_owner = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["statement", "target"], name="one_delivery_per_target")]
+        indexes = [
+            models.Index(fields=["target", "status", "available_at"]),
+            models.Index(fields=["target", "status", "actor_key"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement.statement_id} → {self.target}: {self.status}"
+
+
+class StoredStatement(models.Model):
+    """A statement in the built-in LRS. The columns are what the Statements resource filters on
+    and what the dashboards group by; `payload` is the statement as returned."""
+
+    statement_id = models.UUIDField(unique=True)
+    payload = models.JSONField()
+    actor_key = models.CharField(max_length=255)
+    object_agent_key = models.CharField(max_length=255, blank=True)
+    verb = models.CharField(max_length=500)
+    object_iri = models.CharField(max_length=500, blank=True, help_text="An Activity's id, or a StatementRef's.")
+    # The outermost activity: contextActivities grouping, else parent, else the object. Our statements
+    # put the course there, so a dashboard reads a course's statements from one index.
+    course_iri = models.CharField(max_length=500, blank=True)
+    registration = models.UUIDField(null=True, blank=True)
+    timestamp = models.DateTimeField()
+    stored = models.DateTimeField()
+    voided = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["actor_key", "stored"]),
+            models.Index(fields=["verb", "stored"]),
+            models.Index(fields=["object_iri", "stored"]),
+            models.Index(fields=["course_iri", "verb"]),
+            models.Index(fields=["registration", "stored"]),
+            models.Index(fields=["stored"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb.rsplit('/', 1)[-1]} {self.object_iri} ({self.statement_id})"

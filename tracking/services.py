@@ -1,0 +1,188 @@
+"""Writes: learning events into the outbox (in the caller's transaction), statements into the store.
+
+Each `record_*` function builds its statements with the pure builders and writes them, with one
+delivery row per target, in the current transaction: the event and its statements commit or roll
+back together. Delivery is queued after the commit.
+"""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import identity
+from .models import BUILTIN_TARGET, Delivery, OutboxStatement
+from .xapi import builders
+from .xapi import vocabulary as v
+from .xapi.models import Statement
+
+logger = logging.getLogger(__name__)
+
+
+def target_names() -> list[str]:
+    names = [BUILTIN_TARGET] if settings.PANLEARN_TRACKING_STORE_ENABLED else []
+    return names + [lrs["name"] for lrs in settings.PANLEARN_TRACKING_LRS]
+
+
+def statements_record(statements: list[Statement], *, user=None) -> list[OutboxStatement]:
+    """Write statements and their deliveries; a statement id already in the outbox is skipped."""
+    rows = [
+        OutboxStatement(
+            statement_id=statement.id,
+            payload=statement.as_json(),
+            user=user,
+            actor_key=identity.actor_key(statement.actor.as_json()),
+            verb=statement.verb.id,
+            object_iri=str(statement.object.id),
+        )
+        for statement in statements
+    ]
+    known = set(OutboxStatement.objects.filter(statement_id__in=[r.statement_id for r in rows]).values_list(
+        "statement_id", flat=True))  # fmt: skip
+    rows = OutboxStatement.objects.bulk_create([row for row in rows if row.statement_id not in known])
+    Delivery.objects.bulk_create(
+        Delivery(statement=row, target=target, actor_key=row.actor_key) for row in rows for target in target_names()
+    )
+    if rows:
+        transaction.on_commit(schedule_delivery)
+    return rows
+
+
+def schedule_delivery() -> None:
+    """Queue one delivery run; never raises (the statements wait in the outbox for the next run)."""
+    from .tasks import deliver_statements
+
+    try:
+        deliver_statements.enqueue()
+    except Exception:
+        logger.exception("could not queue xAPI delivery; the outbox keeps the statements")
+
+
+def _registration(user, course):
+    """The enrolment's own registration (one per enrolment, kept across re-enrolment); derived the
+    same way every time for someone with no enrolment row (a trainer trying a lesson)."""
+    from courses.models import Enrolment
+
+    stored = Enrolment.objects.filter(user=user, course=course).values_list("registration", flat=True).first()
+    return stored or identity.registration_for(user_id=user.pk, course_id=course.pk)
+
+
+def _frame(*, user, course=None, lesson=None, when: datetime | None = None) -> builders.Frame:
+    course = course if course is not None else (lesson.course if lesson is not None else None)
+    return builders.Frame(
+        actor=identity.actor_for(user),
+        timestamp=when or timezone.now(),
+        language=identity.language(),
+        registration=_registration(user, course) if course else None,
+        course=identity.course_activity(course) if course else None,
+        lesson=identity.lesson_activity(lesson) if lesson else None,
+    )
+
+
+def record_enrolment(*, enrolment) -> None:
+    frame = _frame(user=enrolment.user, course=enrolment.course)
+    key = f"enrolment:{enrolment.pk}:{frame.timestamp.isoformat()}"
+    statements_record([builders.enrolled(frame, event_key=key)], user=enrolment.user)
+
+
+def record_lesson_progress(*, user, lesson, completed: bool) -> None:
+    from courses.selectors import course_progress_for
+
+    course = lesson.course
+    frame = _frame(user=user, course=course, lesson=lesson)
+    key = f"lesson:{lesson.pk}:{'done' if completed else 'undone'}:{frame.timestamp.isoformat()}"
+    progress = course_progress_for(course=course, user=user).percent
+    statements = [builders.lesson_completed(frame, event_key=key)] if completed else []
+    statements.append(builders.lesson_progressed(frame, progress=progress, event_key=key))
+    statements_record(statements, user=user)
+
+
+def record_course_completion(*, user, course) -> None:
+    frame = _frame(user=user, course=course)
+    key = f"course:{course.pk}:completed:{frame.timestamp.isoformat()}"
+    statements_record([builders.course_completed(frame, event_key=key)], user=user)
+
+
+def record_cell_run(*, user, page_id: int, cell_id: str, status: str, duration_ms: float, code: str | None) -> None:
+    from courses.models import LessonPage
+
+    lesson = LessonPage.objects.filter(pk=page_id).first()
+    frame = _frame(user=user, lesson=lesson) if lesson else _frame(user=user)
+    cell = identity.cell_activity(page_id=page_id, cell_id=cell_id, lesson_title=lesson.title if lesson else "a page")
+    key = f"cell:{page_id}:{cell_id}:{frame.timestamp.isoformat()}"
+    keep_code = code if settings.PANLEARN_TRACKING_INCLUDE_CODE else None
+    duration = duration_ms / 1000 if duration_ms else None
+    statement = builders.cell_executed(frame, cell=cell, status=status, duration_s=duration, code=keep_code,
+                                       event_key=key)  # fmt: skip
+    statements_record([statement], user=user)
+
+
+def _submission_course(submission):
+    return getattr(submission, "course", None)
+
+
+def record_answer(*, submission) -> None:
+    frame = _frame(user=submission.user, course=_submission_course(submission), when=submission.submitted_at)
+    statement = builders.exercise_answered(
+        frame,
+        exercise=identity.exercise_activity(submission.exercise),
+        response=submission.code,
+        kind=submission.kind,
+        attempt=submission.attempt,
+        event_key=f"submission:{submission.pk}:answered",
+    )
+    statements_record([statement], user=submission.user)
+
+
+def record_grade(*, submission) -> None:
+    if submission.points is None or submission.possible is None:
+        return  # not graded (the runner failed): nothing to score
+    graded_at = submission.graded_at or timezone.now()
+    frame = _frame(user=submission.user, course=_submission_course(submission), when=graded_at)
+    started = submission.grading_started_at
+    statements = builders.exercise_graded(
+        frame,
+        exercise=identity.exercise_activity(submission.exercise),
+        points=submission.points,
+        possible=submission.possible,
+        threshold=settings.PANLEARN_TRACKING_PASS_THRESHOLD,
+        duration_s=(graded_at - started).total_seconds() if started else None,
+        event_key=f"submission:{submission.pk}:graded:{graded_at.isoformat()}",
+    )
+    statements_record(statements, user=submission.user)
+
+
+def record_override(*, override, previous_points, possible=None, course=None) -> None:
+    """Void the student's standing grade statements for the exercise, then state the trainer's grade."""
+    student, exercise = override.user, override.exercise
+    frame = _frame(user=student, course=course, when=override.set_at or timezone.now())
+    target = identity.exercise_activity(exercise)
+    if possible is None:
+        latest = exercise.submissions.filter(user=student, possible__isnull=False).order_by("-submitted_at").first()
+        possible = latest.possible if latest else override.points
+    standing = OutboxStatement.objects.select_for_update().filter(
+        actor_key=identity.actor_key(frame.actor.as_json()),
+        object_iri=target.id,
+        verb__in=(v.SCORED, v.PASSED, v.FAILED),
+        voided=False,
+    )
+    voider = identity.actor_for(override.set_by) if override.set_by_id else frame.actor
+    voids = [builders.voided(actor=voider, target=row.statement_id, timestamp=frame.timestamp) for row in standing]
+    standing.update(voided=True)
+    extensions = {v.OVERRIDE_COMMENT: override.comment}
+    if previous_points is not None:
+        extensions[v.PREVIOUS_POINTS] = float(previous_points)
+    graded = builders.exercise_graded(
+        frame,
+        exercise=target,
+        points=override.points,
+        possible=max(possible, override.points),
+        threshold=settings.PANLEARN_TRACKING_PASS_THRESHOLD,
+        duration_s=None,
+        event_key=f"override:{override.pk}",
+        instructor=voider if override.set_by_id else None,
+        extensions=extensions,
+    )
+    statements_record([*voids, *graded], user=student)

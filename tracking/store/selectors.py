@@ -1,0 +1,97 @@
+"""Reads of the built-in store: the Statements resource's queries, and a base for dashboards.
+
+Pages are keyset-paginated on the row id (the order statements were stored in), so a `more`
+link stays right while new statements arrive.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from .. import identity
+from ..models import StoredStatement
+
+FILTERS = ("agent", "verb", "activity", "registration", "since", "until", "related_activities", "related_agents")
+
+
+class QueryInvalid(Exception):
+    """Answered 400."""
+
+
+def active_statements() -> QuerySet[StoredStatement]:
+    """Statements that count: voided ones are gone for every reader but voidedStatementId."""
+    return StoredStatement.objects.filter(voided=False)
+
+
+def statement_by_id(statement_id: str, *, voided: bool) -> StoredStatement | None:
+    try:
+        key = uuid.UUID(statement_id)
+    except ValueError as error:
+        raise QueryInvalid("not a statement id") from error
+    return StoredStatement.objects.filter(statement_id=key, voided=voided).first()
+
+
+def _timestamp(value: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None or parsed.tzinfo is None:
+        raise QueryInvalid(f"{value!r} is not an ISO 8601 timestamp with a time zone")
+    return parsed
+
+
+def boolean_param(value: str | None) -> bool:
+    if value in (None, "false"):
+        return False
+    if value == "true":
+        return True
+    raise QueryInvalid("expected true or false")
+
+
+def _filtered(params: dict) -> QuerySet[StoredStatement]:
+    rows = active_statements()
+    if "agent" in params:
+        try:
+            key = identity.actor_key(json.loads(params["agent"]))
+        except (ValueError, AttributeError) as error:
+            raise QueryInvalid("agent must be an Agent or Group as JSON") from error
+        if not key:
+            raise QueryInvalid("agent needs an identifier")
+        match = Q(actor_key=key) | Q(object_agent_key=key)
+        rows = rows.filter(match)
+    if "verb" in params:
+        rows = rows.filter(verb=params["verb"])
+    if "activity" in params:
+        match = Q(object_iri=params["activity"])
+        if boolean_param(params.get("related_activities")):
+            match |= Q(course_iri=params["activity"])
+        rows = rows.filter(match)
+    if "registration" in params:
+        try:
+            rows = rows.filter(registration=uuid.UUID(params["registration"]))
+        except ValueError as error:
+            raise QueryInvalid("registration must be a UUID") from error
+    if "since" in params:
+        rows = rows.filter(stored__gt=_timestamp(params["since"]))
+    if "until" in params:
+        rows = rows.filter(stored__lte=_timestamp(params["until"]))
+    return rows
+
+
+@dataclass(frozen=True)
+class Page:
+    statements: list[dict]
+    after: int | None  # the row id to continue from, when there is more
+
+
+def statements_page(params: dict, *, limit: int, ascending: bool, after: int | None = None) -> Page:
+    rows = _filtered(params)
+    if after is not None:
+        rows = rows.filter(pk__gt=after) if ascending else rows.filter(pk__lt=after)
+    rows = rows.order_by("pk" if ascending else "-pk").values_list("pk", "payload")[: limit + 1]
+    found = list(rows)
+    more = len(found) > limit
+    found = found[:limit]
+    return Page(statements=[payload for _, payload in found], after=found[-1][0] if more else None)

@@ -1,0 +1,120 @@
+"""Writes of the built-in store: validate, complete (id, stored, authority, version) and keep statements."""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from .. import identity
+from ..models import StoredStatement
+from ..xapi import vocabulary as v
+from ..xapi.models import Statement
+
+
+class StatementInvalid(Exception):
+    """Answered 400: the statement breaks a data rule, or a batch repeats an id."""
+
+
+class StatementConflict(Exception):
+    """Answered 409: the id is taken by a different statement."""
+
+
+def default_authority() -> dict:
+    return {"objectType": "Agent", "account": {"homePage": identity.homepage(), "name": "panlearn"}}
+
+
+def _complete(raw: dict, *, authority: dict, stored: str) -> dict:
+    try:
+        statement = Statement.model_validate(raw)
+    except ValidationError as error:
+        raise StatementInvalid(str(error)) from error
+    if statement.stored is None and "stored" in raw:
+        raise StatementInvalid("stored must not be null")
+    payload = statement.as_json()
+    payload.setdefault("id", str(uuid.uuid4()))
+    payload["stored"] = stored
+    payload.setdefault("timestamp", stored)
+    payload["authority"] = authority
+    payload.setdefault("version", "1.0.0")
+    return payload
+
+
+def _same(existing: dict, payload: dict) -> bool:
+    """Equal apart from what the store sets itself."""
+    ignore = ("stored", "authority", "version", "timestamp")
+    return {k: val for k, val in existing.items() if k not in ignore} == {
+        k: val for k, val in payload.items() if k not in ignore
+    }
+
+
+def _course_iri(payload: dict) -> str:
+    activities = (payload.get("context") or {}).get("contextActivities") or {}
+    for kind in ("grouping", "parent"):
+        if activities.get(kind):
+            return activities[kind][0]["id"]
+    target = payload["object"]
+    return target["id"] if target.get("objectType", "Activity") == "Activity" else ""
+
+
+def _row(payload: dict) -> StoredStatement:
+    target = payload["object"]
+    kind = target.get("objectType", "Activity")
+    registration = (payload.get("context") or {}).get("registration")
+    return StoredStatement(
+        statement_id=payload["id"],
+        payload=payload,
+        actor_key=identity.actor_key(payload["actor"]),
+        object_agent_key=identity.actor_key(target) if kind in ("Agent", "Group") else "",
+        verb=payload["verb"]["id"],
+        object_iri=target.get("id", "") if kind in ("Activity", "StatementRef") else "",
+        course_iri=_course_iri(payload),
+        registration=registration,
+        timestamp=payload["timestamp"],
+        stored=payload["stored"],
+    )
+
+
+@transaction.atomic
+def statements_store(raws: list[dict], *, authority: dict | None, existing_ok: bool = False) -> list[str]:
+    """Keep a batch all or nothing. An id already stored is skipped when the statement is the
+    same (a resend); a different one is a conflict, unless `existing_ok` (the outbox's own resends)."""
+    if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
+        raise StatementInvalid("expected a statement or a list of statements")
+    stored = timezone.now().isoformat().replace("+00:00", "Z")
+    payloads = [_complete(raw, authority=authority or default_authority(), stored=stored) for raw in raws]
+    ids = [str(uuid.UUID(payload["id"])) for payload in payloads]
+    if len(set(ids)) != len(ids):
+        raise StatementInvalid("a batch repeats a statement id")
+    existing = {str(row.statement_id): row.payload for row in StoredStatement.objects.filter(statement_id__in=ids)}
+    fresh = []
+    for payload in payloads:
+        earlier = existing.get(str(uuid.UUID(payload["id"])))
+        if earlier is None:
+            fresh.append(payload)
+        elif not existing_ok and not _same(earlier, payload):
+            raise StatementConflict(f"statement {payload['id']} already exists and differs")
+    _void_targets(fresh)
+    rows = [_row(payload) for payload in fresh]
+    # A voiding statement may have arrived before its target.
+    already_voided = set(
+        StoredStatement.objects.filter(
+            verb=v.VOIDED, object_iri__in=[str(row.statement_id) for row in rows]
+        ).values_list("object_iri", flat=True)
+    )
+    for row in rows:
+        row.voided = str(row.statement_id) in already_voided and row.verb != v.VOIDED
+    StoredStatement.objects.bulk_create(rows, ignore_conflicts=existing_ok)
+    return ids
+
+
+def _void_targets(payloads: list[dict]) -> None:
+    """A voiding statement voids its target; voiding a voiding statement is refused."""
+    targets = [p["object"]["id"] for p in payloads if p["verb"]["id"] == v.VOIDED]
+    if not targets:
+        return
+    if StoredStatement.objects.filter(statement_id__in=targets, verb=v.VOIDED).exists() or any(
+        p["verb"]["id"] == v.VOIDED and p["id"] in targets for p in payloads
+    ):
+        raise StatementInvalid("a voiding statement cannot be voided")
+    StoredStatement.objects.filter(statement_id__in=targets).update(voided=True)

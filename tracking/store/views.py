@@ -1,0 +1,171 @@
+"""HTTP of the built-in store: the xAPI Statements and About resources, behind HTTP basic auth."""
+
+import base64
+import binascii
+import json
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from ..targets import XAPI_VERSION
+from . import selectors, services
+
+CURSOR_SALT = "panlearn.tracking.store.more"
+GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
+
+
+def _response(data=None, *, status: int = 200) -> HttpResponse:
+    response = HttpResponse(status=status) if data is None else JsonResponse(data, status=status, safe=False)
+    response["X-Experience-API-Version"] = XAPI_VERSION
+    response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
+    return response
+
+
+def _error(message: str, status: int = 400) -> HttpResponse:
+    return _response({"error": message}, status=status)
+
+
+def _authenticated(request) -> bool:
+    password = settings.PANLEARN_TRACKING_STORE_PASSWORD
+    kind, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if not password or kind.lower() != "basic":
+        return False
+    try:
+        username, _, given = base64.b64decode(encoded).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return constant_time_compare(username, settings.PANLEARN_TRACKING_STORE_USERNAME) and constant_time_compare(
+        given, password
+    )
+
+
+class XapiView(View):
+    needs_version = True
+
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request, *args, **kwargs):
+        if not _authenticated(request):
+            response = _error("authentication required", 401)
+            response["WWW-Authenticate"] = 'Basic realm="xAPI"'
+            return response
+        version = request.headers.get("X-Experience-API-Version", "")
+        if self.needs_version and not version.startswith("1.0"):
+            return _error("X-Experience-API-Version 1.0.x is required")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AboutView(XapiView):
+    needs_version = False
+
+    def get(self, request):
+        return _response({"version": ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]})
+
+
+def _body(request):
+    if request.content_type != "application/json":
+        raise services.StatementInvalid("send application/json (attachments are not supported)")
+    try:
+        return json.loads(request.body)
+    except ValueError as error:
+        raise services.StatementInvalid("the body is not JSON") from error
+
+
+def _ids_only(payload: dict) -> dict:
+    """format=ids: activities, agents and verbs reduced to their identifiers."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            kind = value.get("objectType")
+            if "definition" in value and kind in (None, "Activity"):
+                return {"objectType": "Activity", "id": value["id"]}
+            if kind in (None, "Agent", "Group") and "name" in value and "id" not in value:
+                value = {k: v for k, v in value.items() if k != "name"}
+            return {k: (v if k == "extensions" else strip(v)) for k, v in value.items() if k != "display"}
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return value
+
+    return strip(payload)
+
+
+class StatementsView(XapiView):
+    def post(self, request):
+        try:
+            body = _body(request)
+            ids = services.statements_store(body if isinstance(body, list) else [body], authority=None)
+        except services.StatementInvalid as error:
+            return _error(str(error))
+        except services.StatementConflict as error:
+            return _error(str(error), 409)
+        return _response(ids)
+
+    def put(self, request):
+        statement_id = request.GET.get("statementId")
+        if not statement_id or set(request.GET) - {"statementId"}:
+            return _error("PUT needs statementId, and nothing else")
+        try:
+            body = _body(request)
+            if not isinstance(body, dict):
+                raise services.StatementInvalid("PUT takes one statement")
+            if body.setdefault("id", statement_id).lower() != statement_id.lower():
+                raise services.StatementInvalid("the statement's id differs from statementId")
+            services.statements_store([body], authority=None)
+        except services.StatementInvalid as error:
+            return _error(str(error))
+        except services.StatementConflict as error:
+            return _error(str(error), 409)
+        return _response(status=204)
+
+    def get(self, request):
+        params = request.GET.dict()
+        if unknown := set(params) - GET_PARAMS - {"statementId", "voidedStatementId"}:
+            return _error(f"unknown parameters: {', '.join(sorted(unknown))}")
+        shape = _ids_only if params.get("format") == "ids" else (lambda payload: payload)
+        try:
+            if "statementId" in params or "voidedStatementId" in params:
+                return self._single(params, shape)
+            return self._page(params, shape)
+        except selectors.QueryInvalid as error:
+            return _error(str(error))
+
+    def _single(self, params: dict, shape) -> HttpResponse:
+        if ("statementId" in params) == ("voidedStatementId" in params) or set(params) - {
+            "statementId", "voidedStatementId", "format", "attachments"
+        }:  # fmt: skip
+            return _error("statementId or voidedStatementId, with format and attachments only")
+        voided = "voidedStatementId" in params
+        row = selectors.statement_by_id(params["voidedStatementId" if voided else "statementId"], voided=voided)
+        if row is None:
+            return _error("no such statement", 404)
+        response = _response(shape(row.payload))
+        response["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return response
+
+    def _page(self, params: dict, shape) -> HttpResponse:
+        after = None
+        if "cursor" in params:
+            try:
+                params, after = signing.loads(params["cursor"], salt=CURSOR_SALT)
+            except signing.BadSignature:
+                return _error("the more link is not valid")
+        try:
+            limit = int(params.get("limit") or 0)
+        except ValueError:
+            return _error("limit must be a number")
+        page_size = settings.PANLEARN_TRACKING_STORE_PAGE_SIZE
+        limit = page_size if limit <= 0 else min(limit, page_size)
+        ascending = selectors.boolean_param(params.get("ascending"))
+        page = selectors.statements_page(params, limit=limit, ascending=ascending, after=after)
+        more = ""
+        if page.after is not None:
+            cursor = signing.dumps([params, page.after], salt=CURSOR_SALT)
+            more = reverse("tracking:statements") + "?" + urlencode({"cursor": cursor})
+        return _response({"statements": [shape(payload) for payload in page.statements], "more": more})

@@ -1,0 +1,30 @@
+"""Background work of learning records (run by `manage.py db_worker`)."""
+
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+from django_tasks import task
+
+from . import delivery
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def deliver_statements() -> dict:
+    """Drain the outbox to every target; if statements wait in backoff, come back when they are due."""
+    reports = delivery.deliver_all()
+    _schedule_wakeup()
+    return {name: report.delivered for name, report in reports.items()}
+
+
+def _schedule_wakeup() -> None:
+    due = delivery.next_due()
+    if due is None or due <= timezone.now() or not deliver_statements.get_backend().supports_defer:
+        return
+    # One deferred run per wake-up time, however many runs noticed it.
+    key = f"panlearn:tracking:wakeup:{due.timestamp():.0f}"
+    if cache.add(key, True, timeout=int((due - timezone.now()).total_seconds()) + 60):
+        deliver_statements.using(run_after=due + timedelta(milliseconds=50)).enqueue()

@@ -1,0 +1,171 @@
+"""Pure statement builders, one per learning event: plain values in, a validated Statement out.
+
+Ids are UUIDv5 of the event's identity (verb, actor, object and an event key), so building the
+same event twice gives the same id, and an LRS that receives a resend keeps one statement.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from . import vocabulary as v
+from .models import (
+    Activity,
+    ActivityDefinition,
+    Agent,
+    Context,
+    ContextActivities,
+    Result,
+    Score,
+    Statement,
+    StatementRef,
+    Verb,
+)
+
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, v.PANLEARN)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Who did it, when, and where: the parts every statement of one event shares."""
+
+    actor: Agent
+    timestamp: datetime
+    language: str
+    registration: uuid.UUID | None = None
+    course: Activity | None = None
+    lesson: Activity | None = None
+
+
+def statement_id(*, verb: str, actor: Agent, object_id: str, event_key: str) -> uuid.UUID:
+    who = actor.model_dump_json(exclude_none=True)
+    return uuid.uuid5(NAMESPACE, "\n".join((verb, who, object_id, event_key)))
+
+
+def activity(*, iri: str, kind: str, name: str, language: str, **definition) -> Activity:
+    return Activity(id=iri, definition=ActivityDefinition(type=kind, name={language: name}, **definition))
+
+
+def verb(iri: str) -> Verb:
+    return Verb(id=iri, display={"en-US": v.DISPLAY[iri]})
+
+
+def _build(frame: Frame, *, verb_iri: str, obj: Activity, event_key: str, result: Result | None = None,
+           parent: Activity | None = None, grouping: Activity | None = None, other: Activity | None = None,
+           **context) -> Statement:  # fmt: skip
+    activities = ContextActivities(
+        parent=[parent] if parent else None,
+        grouping=[grouping] if grouping and grouping != parent else None,
+        other=[other] if other else None,
+    )
+    return Statement(
+        id=statement_id(verb=verb_iri, actor=frame.actor, object_id=obj.id, event_key=event_key),
+        actor=frame.actor,
+        verb=verb(verb_iri),
+        object=obj,
+        result=result,
+        context=Context(
+            registration=frame.registration,
+            contextActivities=activities if activities.model_dump(exclude_none=True) else None,
+            platform=v.PLATFORM,
+            language=frame.language,
+            **context,
+        ),
+        timestamp=frame.timestamp,
+    )
+
+
+def _inside_lesson(frame: Frame) -> dict:
+    """An activity inside a lesson: the lesson is its parent, the course its grouping."""
+    return {"parent": frame.lesson or frame.course, "grouping": frame.course}
+
+
+def _score(points: Decimal | float, possible: Decimal | float) -> Score:
+    raw, top = float(points), float(possible)
+    if top <= 0:
+        return Score(raw=raw)
+    raw = min(max(raw, 0.0), top)
+    return Score(raw=raw, min=0.0, max=top, scaled=round(raw / top, 4))
+
+
+def _duration(seconds: float | None) -> str | None:
+    return None if seconds is None else f"PT{max(seconds, 0):.3f}S"
+
+
+def enrolled(frame: Frame, *, event_key: str) -> Statement:
+    return _build(frame, verb_iri=v.REGISTERED, obj=frame.course, event_key=event_key)
+
+
+def lesson_progressed(frame: Frame, *, progress: int, event_key: str) -> Statement:
+    """Progress through the course (cmi5's percentage) after a lesson was done or undone."""
+    return _build(
+        frame,
+        verb_iri=v.PROGRESSED,
+        obj=frame.course,
+        event_key=event_key,
+        result=Result(completion=progress >= 100, extensions={v.PROGRESS: max(0, min(100, int(progress)))}),
+        other=frame.lesson,
+    )
+
+
+def lesson_completed(frame: Frame, *, event_key: str) -> Statement:
+    return _build(frame, verb_iri=v.COMPLETED, obj=frame.lesson, event_key=event_key,
+                  result=Result(completion=True), parent=frame.course)  # fmt: skip
+
+
+def course_completed(frame: Frame, *, event_key: str) -> Statement:
+    return _build(frame, verb_iri=v.COMPLETED, obj=frame.course, event_key=event_key,
+                  result=Result(completion=True, extensions={v.PROGRESS: 100}))  # fmt: skip
+
+
+def cell_executed(frame: Frame, *, cell: Activity, status: str, duration_s: float | None, code: str | None,
+                  event_key: str) -> Statement:  # fmt: skip
+    extensions = {v.RUN_STATUS: status}
+    if code is not None:
+        extensions[v.CODE] = code
+    result = Result(success=status == "ok", duration=_duration(duration_s), extensions=extensions)
+    return _build(frame, verb_iri=v.EXECUTED, obj=cell, event_key=event_key, result=result, **_inside_lesson(frame))
+
+
+def exercise_answered(frame: Frame, *, exercise: Activity, response: str, kind: str, attempt: int | None,
+                      event_key: str) -> Statement:  # fmt: skip
+    extensions = {v.SUBMISSION_KIND: kind}
+    if attempt is not None:
+        extensions[v.ATTEMPT] = attempt
+    result = Result(response=response, extensions=extensions)
+    return _build(frame, verb_iri=v.ANSWERED, obj=exercise, event_key=event_key, result=result,
+                  **_inside_lesson(frame))  # fmt: skip
+
+
+def exercise_graded(frame: Frame, *, exercise: Activity, points, possible, threshold: float,
+                    duration_s: float | None, event_key: str, instructor: Agent | None = None,
+                    extensions: dict | None = None) -> list[Statement]:  # fmt: skip
+    """`scored`, then `passed` or `failed`: two statements sharing one result."""
+    score = _score(points, possible)
+    success = possible is not None and float(possible) > 0 and float(points) >= threshold * float(possible)
+    result = Result(score=score, success=success, completion=True, duration=_duration(duration_s))
+    context = {"instructor": instructor, "extensions": extensions or None}
+    return [
+        _build(
+            frame,
+            verb_iri=verb_iri,
+            obj=exercise,
+            event_key=event_key,
+            result=result,
+            **_inside_lesson(frame),
+            **context,
+        )
+        for verb_iri in (v.SCORED, v.PASSED if success else v.FAILED)
+    ]
+
+
+def voided(*, actor: Agent, target: uuid.UUID, timestamp: datetime) -> Statement:
+    """Voids an earlier statement (a trainer's override replaces a grade). No platform: not an Activity."""
+    return Statement(
+        id=statement_id(verb=v.VOIDED, actor=actor, object_id=str(target), event_key="void"),
+        actor=actor,
+        verb=verb(v.VOIDED),
+        object=StatementRef(objectType="StatementRef", id=target),
+        timestamp=timestamp,
+    )

@@ -1,0 +1,267 @@
+"""Pydantic models of xAPI 1.0.3 statements that enforce the data rules an LRS checks.
+
+Strict by design (unknown properties are refused, as the spec requires of an LRS): the built-in
+store validates what it receives with them, and every statement we build passes through them.
+Attachments and Group authorities are outside what panlearn emits or stores.
+"""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+_MAILTO = re.compile(r"^mailto:[^@\s:/]+@[^@\s/]+$")
+_LANGUAGE = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+                       r"(?:-(?:[A-Za-z\d]{5,8}|\d[A-Za-z\d]{3}))*(?:-[A-WYZa-wyz\d](?:-[A-Za-z\d]{2,8})+)*"
+                       r"(?:-[Xx](?:-[A-Za-z\d]{1,8})+)?$|^[Xx](?:-[A-Za-z\d]{1,8})+$")  # fmt: skip
+_DURATION = re.compile(
+    r"^P(?!$)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_VERSION = re.compile(r"^1\.0(?:\.\d+)?$")
+
+
+def _iri(value: str) -> str:
+    if not _IRI.match(value):
+        raise ValueError("must be an absolute IRI")
+    scheme, _, rest = value.partition(":")
+    if scheme.lower() in ("http", "https") and not rest.startswith("//"):
+        raise ValueError("an http(s) IRI needs an authority")
+    return value
+
+
+def _mailto(value: str) -> str:
+    if not _MAILTO.match(value):
+        raise ValueError("must be a mailto: IRI")
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(f"{value!r} is not an RFC 5646 language tag")
+    return value
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError("must be an ISO 8601 duration")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone")
+    return value
+
+
+IRI = Annotated[str, AfterValidator(_iri)]
+Mailto = Annotated[str, AfterValidator(_mailto)]
+LanguageTag = Annotated[str, AfterValidator(_language)]
+LanguageMap = Annotated[dict[LanguageTag, str], Field(min_length=1)]
+Duration = Annotated[str, AfterValidator(_duration)]
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+Extensions = dict[IRI, Any]
+
+
+class XapiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def as_json(self) -> dict:
+        """The statement as an LRS receives it: no nulls, timestamps and UUIDs as strings."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Account(XapiModel):
+    homePage: IRI
+    name: str = Field(min_length=1)
+
+
+class _Identified(XapiModel):
+    name: str | None = None
+    mbox: Mailto | None = None
+    mbox_sha1sum: str | None = Field(default=None, pattern=_SHA1.pattern)
+    openid: IRI | None = None
+    account: Account | None = None
+
+    def identifiers(self) -> list[str]:
+        return [key for key in ("mbox", "mbox_sha1sum", "openid", "account") if getattr(self, key) is not None]
+
+
+class Agent(_Identified):
+    objectType: Literal["Agent"] | None = "Agent"
+
+    @model_validator(mode="after")
+    def _one_identifier(self):
+        if len(self.identifiers()) != 1:
+            raise ValueError("an Agent has exactly one of mbox, mbox_sha1sum, openid, account")
+        return self
+
+
+class Group(_Identified):
+    objectType: Literal["Group"]
+    member: list[Agent] | None = None
+
+    @model_validator(mode="after")
+    def _identified_or_members(self):
+        count = len(self.identifiers())
+        if count > 1:
+            raise ValueError("a Group has at most one identifier")
+        if count == 0 and not self.member:
+            raise ValueError("an anonymous Group must list its members")
+        return self
+
+
+class Verb(XapiModel):
+    id: IRI
+    display: LanguageMap | None = None
+
+
+class InteractionComponent(XapiModel):
+    id: str = Field(min_length=1)
+    description: LanguageMap | None = None
+
+
+class ActivityDefinition(XapiModel):
+    name: LanguageMap | None = None
+    description: LanguageMap | None = None
+    type: IRI | None = None
+    moreInfo: IRI | None = None
+    extensions: Extensions | None = None
+    interactionType: (
+        Literal["true-false", "choice", "fill-in", "long-fill-in", "matching", "performance", "sequencing",
+                "likert", "numeric", "other"] | None
+    ) = None  # fmt: skip
+    correctResponsesPattern: list[str] | None = None
+    choices: list[InteractionComponent] | None = None
+    scale: list[InteractionComponent] | None = None
+    source: list[InteractionComponent] | None = None
+    target: list[InteractionComponent] | None = None
+    steps: list[InteractionComponent] | None = None
+
+
+class Activity(XapiModel):
+    objectType: Literal["Activity"] | None = "Activity"
+    id: IRI
+    definition: ActivityDefinition | None = None
+
+
+class StatementRef(XapiModel):
+    objectType: Literal["StatementRef"]
+    id: UUID
+
+
+def _object_type(default: str):
+    def kind(value: Any) -> str:
+        found = value.get("objectType") if isinstance(value, dict) else getattr(value, "objectType", None)
+        return found or default
+
+    return Discriminator(kind)
+
+
+Actor = Annotated[Annotated[Agent, Tag("Agent")] | Annotated[Group, Tag("Group")], _object_type("Agent")]
+SubObject = Annotated[
+    Annotated[Activity, Tag("Activity")]
+    | Annotated[Agent, Tag("Agent")]
+    | Annotated[Group, Tag("Group")]
+    | Annotated[StatementRef, Tag("StatementRef")],
+    _object_type("Activity"),
+]
+
+
+class Score(XapiModel):
+    scaled: float | None = Field(default=None, ge=-1, le=1)
+    raw: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError("score min must be less than max")
+        if self.raw is not None and self.min is not None and self.raw < self.min:
+            raise ValueError("score raw must not be below min")
+        if self.raw is not None and self.max is not None and self.raw > self.max:
+            raise ValueError("score raw must not exceed max")
+        return self
+
+
+class Result(XapiModel):
+    score: Score | None = None
+    success: bool | None = None
+    completion: bool | None = None
+    response: str | None = None
+    duration: Duration | None = None
+    extensions: Extensions | None = None
+
+
+class ContextActivities(XapiModel):
+    parent: list[Activity] | None = None
+    grouping: list[Activity] | None = None
+    category: list[Activity] | None = None
+    other: list[Activity] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_as_list(cls, data: Any) -> Any:
+        # The spec lets a sender give one Activity where a list is meant; an LRS returns lists.
+        if isinstance(data, dict):
+            return {key: [value] if isinstance(value, dict) else value for key, value in data.items()}
+        return data
+
+
+class Context(XapiModel):
+    registration: UUID | None = None
+    instructor: Actor | None = None
+    team: Group | None = None
+    contextActivities: ContextActivities | None = None
+    revision: str | None = None
+    platform: str | None = None
+    language: LanguageTag | None = None
+    statement: StatementRef | None = None
+    extensions: Extensions | None = None
+
+
+class SubStatement(XapiModel):
+    objectType: Literal["SubStatement"]
+    actor: Actor
+    verb: Verb
+    object: SubObject
+    result: Result | None = None
+    context: Context | None = None
+    timestamp: Timestamp | None = None
+
+
+class Statement(XapiModel):
+    id: UUID | None = None
+    actor: Actor
+    verb: Verb
+    object: Annotated[
+        Annotated[Activity, Tag("Activity")]
+        | Annotated[Agent, Tag("Agent")]
+        | Annotated[Group, Tag("Group")]
+        | Annotated[StatementRef, Tag("StatementRef")]
+        | Annotated[SubStatement, Tag("SubStatement")],
+        _object_type("Activity"),
+    ]
+    result: Result | None = None
+    context: Context | None = None
+    timestamp: Timestamp | None = None
+    stored: Timestamp | None = None
+    authority: Actor | None = None
+    version: str | None = Field(default=None, pattern=_VERSION.pattern)
+
+    @model_validator(mode="after")
+    def _context_fits_object(self):
+        object_type = self.object.objectType or "Activity"
+        if self.context and (self.context.platform or self.context.revision) and object_type != "Activity":
+            raise ValueError("context platform and revision are only for Activities")
+        if self.verb.id == VOIDED and object_type != "StatementRef":
+            raise ValueError("a voiding statement's object must be a StatementRef")
+        return self
+
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
