@@ -96,12 +96,12 @@ def override_set(*, exercise: Exercise, user, points, comment: str, by) -> Grade
         raise ValueError("Say why the grade is overridden: the comment is the audit trail.")
     with transaction.atomic():
         previous = GradeOverride.objects.filter(exercise=exercise, user=user).order_by("-set_at").first()
-        best = None
-        if previous is None:
-            graded = Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT)
-            best = graded.filter(points__isnull=False).order_by("-points").first()
+        submits = Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT)
+        best = None if previous else submits.filter(points__isnull=False).order_by("-points").first()
+        latest = submits.exclude(course=None).order_by("-submitted_at").first()
         override = GradeOverride.objects.create(exercise=exercise, user=user, points=points, comment=comment, set_by=by)
-        tracking.grade_overridden(override, previous.points if previous else (best.points if best else None))
+        tracking.grade_overridden(override, previous.points if previous else (best.points if best else None),
+                                  course=latest.course if latest else None)  # fmt: skip
     return override
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
+from runner.client import ExecuteReply
 from runner.exceptions import RunnerError, SessionNotFound
 
 from .rendering import parts_from_output
@@ -136,13 +137,17 @@ async def run_cell(
             session = await client.create_session(
                 user=who.runner_user, context=context_for(page), datasets=datasets, on_queue=on_queue
             )
+            fresh = {**advance(state, session)[0], "datasets": datasets}
+            await save_state(who, page, fresh)  # now, so an Interrupt sent during this first run finds it
         state, notice = advance(state, session)
         state["datasets"] = datasets
         if notice:
             await emit("notice", {"text": notice, "stale": True})
         try:
-            if setup and state.get("setup_generation") != state["generation"]:
-                await _run_setup(client, who, session["session_id"], setup, state, emit)
+            needs_setup = setup and state.get("setup_generation") != state["generation"]
+            if needs_setup and not await _run_setup(client, who, session["session_id"], setup, state, emit):
+                reply = await _stopped_in_setup(on_output)  # the student interrupted the lesson's setup
+                break
             await emit("status", {"state": "busy", "generation": state["generation"]})
             reply = await client.execute(session["session_id"], user=who.runner_user, code=code, on_output=on_output)
             break
@@ -169,15 +174,27 @@ async def run_cell(
     return result
 
 
-async def _run_setup(client, who: Who, session_id: str, setup: str, state: dict, emit: Emit) -> None:
+async def _run_setup(client, who: Who, session_id: str, setup: str, state: dict, emit: Emit) -> bool:
+    """Run the lesson's hidden setup once per kernel; False if the student interrupted it (the cell
+    they ran then does not run either, and the setup runs again next time)."""
     await emit("status", {"state": "busy", "generation": state["generation"]})
     reply = await client.execute(session_id, user=who.runner_user, code=setup, store_history=False)
     if reply.status != "ok":
         failure = next((item for item in reply.outputs if item.get("output_type") == "error"), {})
+        if reply.status == "error" and failure.get("ename") == "KeyboardInterrupt":  # not a time limit
+            return False
         detail = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}".strip(": ")
         # The traceback would show the hidden setup code: only the error's name and message go out.
         await emit("notice", {"text": f"The lesson's setup code failed ({detail}). Tell your trainer."})
     state["setup_generation"] = state["generation"]
+    return True
+
+
+async def _stopped_in_setup(on_output) -> ExecuteReply:
+    error = {"output_type": "error", "ename": "KeyboardInterrupt", "evalue": "stopped before your code ran",
+             "traceback": ["KeyboardInterrupt: interrupted while the lesson was being set up"]}  # fmt: skip
+    await on_output(error)
+    return ExecuteReply(outputs=[error], status="error", cause="interrupted")
 
 
 async def kernel_status(*, client, who: Who, page) -> dict:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("learn/cells/", include("exercises.urls")),
+    path("learn/progress/", include("tracking.urls")),
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
     path("xapi/", include("tracking.store.urls")),

@@ -32,6 +32,7 @@ from .pool import DatasetKey, KernelPool
 from .sandbox import MPL_CACHE, Limits, SandboxSpec, host_protections
 
 logger = logging.getLogger(__name__)
+PENDING_INTERRUPT_SECONDS = 2.0
 KERNEL_SPECS = {"python3": "Python 3 (sandboxed)"}
 
 
@@ -92,6 +93,9 @@ class Session:
     kernel: SandboxedKernel
     created_at: float = field(default_factory=time.monotonic)
     restarts: int = 0
+    # An interrupt that found the kernel idle: the run it was meant for has not reached us yet
+    # (Django shows "busy" before its execute request arrives), so that run stops before it starts.
+    interrupt_requested_at: float = 0.0
 
     @property
     def status(self) -> str:
@@ -262,6 +266,13 @@ class KernelHost:
         store_history: bool = True,
     ) -> ExecutionResult:
         self.check_code(code)
+        if time.monotonic() - session.interrupt_requested_at < PENDING_INTERRUPT_SECONDS:
+            session.interrupt_requested_at = 0.0
+            result = interrupted_before_start()
+            if on_output is not None:
+                for output in result.outputs:
+                    await on_output(output)
+            return result
         if not session.kernel.alive:
             await self._replace_kernel(session, cause="died")
         result = await session.kernel.execute(
@@ -294,7 +305,10 @@ class KernelHost:
         session.kernel = await self.pool.acquire(session.datasets)
 
     async def interrupt(self, session: Session) -> None:
-        await session.kernel.interrupt()
+        if session.kernel.busy:
+            await session.kernel.interrupt()
+        else:
+            session.interrupt_requested_at = time.monotonic()
 
     async def restart(self, session: Session) -> None:
         await self._replace_kernel(session, cause="requested")
@@ -363,3 +377,14 @@ class KernelHost:
             "sessions_culled": self.culled,
             **(self.grader.describe() if self.grader else {}),
         }
+
+
+def interrupted_before_start() -> ExecutionResult:
+    """The result of a run stopped by an interrupt that arrived just before it did."""
+    error = {
+        "output_type": "error",
+        "ename": "KeyboardInterrupt",
+        "evalue": "stopped before it started",
+        "traceback": ["KeyboardInterrupt: the run was interrupted before it started"],
+    }
+    return ExecutionResult(status="error", outputs=[error], cause="interrupted")

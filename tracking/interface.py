@@ -74,8 +74,10 @@ def exercise_graded(submission) -> None:
     _record("a grade", lambda: record_grade(submission=submission))
 
 
-def grade_overridden(override, previous_points) -> None:
-    """A trainer set a student's grade: the standing grade statements are voided, the new grade stated."""
+def grade_overridden(override, previous_points, *, course=None) -> None:
+    """A trainer set a student's grade: the standing grade statements are voided, the new grade stated.
+    `course`: the course the student's submissions came from, so the grade is counted there."""
     from .services import record_override
 
-    _record("a grade override", lambda: record_override(override=override, previous_points=previous_points))
+    _record("a grade override",
+            lambda: record_override(override=override, previous_points=previous_points, course=course))  # fmt: skip

@@ -93,3 +93,25 @@ class StoredStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb.rsplit('/', 1)[-1]} {self.object_iri} ({self.statement_id})"
+
+
+class ErasureRecord(models.Model):
+    """What an erasure (GDPR) removed, kept as the audit record. It names the data subject only by
+    pseudonym: never their username, name or email (see tracking/erasure.py)."""
+
+    actor_pseudonym = models.CharField(max_length=64, help_text="The account name the statements carried.")
+    requested_by = models.CharField(max_length=255, help_text="Who asked: a role or a ticket.")
+    reason = models.TextField()
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")  # fmt: skip
+    performed_by_label = models.CharField(max_length=150, help_text="The operator's username.")
+    performed_via = models.CharField(max_length=16, help_text="admin or command")
+    performed_at = models.DateTimeField(default=timezone.now)
+    counts = models.JSONField(default=dict, help_text="Rows removed (or kept) per table.")
+    external_lrs = models.JSONField(default=dict, help_text="External LRSs that had received statements: ask them.")
+
+    class Meta:
+        ordering = ["-performed_at"]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.actor_pseudonym} on {self.performed_at:%Y-%m-%d %H:%M}"

@@ -46,8 +46,16 @@ def statements_record(statements: list[Statement], *, user=None) -> list[OutboxS
         Delivery(statement=row, target=target, actor_key=row.actor_key) for row in rows for target in target_names()
     )
     if rows:
-        transaction.on_commit(schedule_delivery)
+        _schedule_after_commit()
     return rows
+
+
+def _schedule_after_commit() -> None:
+    """One delivery run per transaction, however many events it records (queuing one is an INSERT)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is schedule_delivery for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(schedule_delivery)
 
 
 def schedule_delivery() -> None:

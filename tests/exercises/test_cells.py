@@ -9,7 +9,8 @@ from django.test import AsyncClient
 
 from courses.models import CoursePage, LessonPage
 from exercises.models import CellDraft, CellDraftVersion
-from tests.factories import UserFactory
+from tests.exercises.conftest import cells_body
+from tests.factories import LessonPageFactory, UserFactory
 
 # Transactional: the ASGI views run the ORM in other threads. serialized_rollback restores the pages
 # and locale the migrations made, which a transactional test flushes.
@@ -267,3 +268,34 @@ async def test_a_lesson_of_an_unpublished_course_does_not_run(student, cell_less
     await sync_to_async(lambda: CoursePage.objects.get(pk=course.pk).unpublish())()
     status, body = await run(student, cell_lesson, "cell-a", "1")
     assert status == 403 and "not published" in body["message"]
+
+
+async def test_interrupting_the_lesson_setup_stops_the_cell_too(student, learner, course):
+    """The page is busy with the hidden setup first; an interrupt then must not let the cell run after it."""
+    lesson = await sync_to_async(_slow_setup_lesson)(course)
+    interrupter = AsyncClient()
+    await interrupter.aforce_login(learner)  # a second request of the same student, as the page sends
+
+    async def interrupt_during_setup():
+        for _ in range(200):  # until the page would show "busy": the session exists and runs the setup
+            state = (await interrupter.get(f"/learn/cells/{lesson.pk}/status")).json()
+            if state.get("state") == "busy":
+                break
+            await asyncio.sleep(0.05)
+        response = await interrupter.post(f"/learn/cells/{lesson.pk}/interrupt", {}, content_type="application/json")
+        assert response.status_code == 200, response.content
+
+    task = asyncio.create_task(interrupt_during_setup())
+    _status, events = await run(student, lesson, "cell-a", "print('the cell ran')")
+    await task
+    assert "the cell ran" not in texts(events)
+    assert "KeyboardInterrupt" in json.dumps(events) and dict(events)["result"]["status"] == "error"
+    _status, events = await run(student, lesson, "cell-a", "print('ran after the setup')")
+    assert texts(events) == "ran after the setup\n", events  # the setup ran again, to its end this time
+
+
+def _slow_setup_lesson(course):
+    lesson = LessonPageFactory(parent=course, title="Slow setup", slug="slow-setup")
+    lesson.body = cells_body(setup="import time\ntime.sleep(2.8)\nSECRET_SETUP_VALUE = 1")
+    lesson.save_revision().publish()
+    return lesson

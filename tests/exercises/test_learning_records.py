@@ -67,4 +67,7 @@ def test_an_override_voids_the_standing_grade_and_states_the_new_one(course, stu
     assert {row.payload["object"]["id"] for row in voids} == {str(pk) for pk in standing}
     latest = OutboxStatement.objects.filter(user=student, verb=v.SCORED).order_by("-pk").first()
     assert latest.payload["result"]["score"]["raw"] == 5
+    activities = latest.payload["context"]["contextActivities"]  # counted in the course it was taken in
+    ids = [activity["id"] for group in activities.values() for activity in group]
+    assert f"http://testserver/xapi/activities/course/{course.pk}" in ids
     assert Submission.objects.get().points == 0  # the submission itself is untouched

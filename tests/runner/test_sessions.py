@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -93,6 +94,23 @@ def test_interrupt_stops_a_running_cell(runner, session, kernel_host):
     assert reply.outputs[-1]["ename"] == "KeyboardInterrupt"
     assert run(runner, session, "'still here'").status == "ok"
     client.close()
+
+
+def test_an_interrupt_that_arrives_just_before_its_run_stops_that_run(runner, session):
+    """The page shows "busy" before its execute request reaches the host; an interrupt sent then
+    must not be lost (the run would go on until its time limit)."""
+    session_id, user = session
+    runner.interrupt(session_id, user=user)
+    reply = run(runner, session, "while True: pass")
+    assert reply.status == "error" and reply.outputs[-1]["ename"] == "KeyboardInterrupt"
+    assert run(runner, session, "'next run is not affected'").status == "ok"
+
+
+def test_an_old_interrupt_does_not_stop_a_later_run(runner, session):
+    session_id, user = session
+    runner.interrupt(session_id, user=user)
+    time.sleep(2.1)
+    assert run(runner, session, "1 + 1").status == "ok"
 
 
 def test_complete_and_inspect(runner, session):

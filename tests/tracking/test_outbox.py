@@ -62,6 +62,17 @@ def test_lessons_done_record_completion_progress_and_course_completion(course, l
     assert len(registrations) == 1  # one registration for the whole enrolment
 
 
+def test_one_delivery_run_is_queued_per_transaction(course, lessons, student, django_capture_on_commit_callbacks):
+    from tracking.services import schedule_delivery
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        courses.enrolment_create(user=student, course=course)
+        for lesson in lessons:
+            courses.lesson_complete(user=student, lesson=lesson)
+    assert OutboxStatement.objects.count() > 4  # many statements ...
+    assert [callback for callback in callbacks if callback is schedule_delivery] == [schedule_delivery]  # ... one run
+
+
 def test_an_event_rolled_back_leaves_no_statement(course, student):
     with pytest.raises(RuntimeError), transaction.atomic():
         courses.enrolment_create(user=student, course=course)
