@@ -2,15 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
-from .forms import LoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
     path("sign-up/", views.sign_up, name="sign_up"),
-    path(
-        "login/", auth_views.LoginView.as_view(template_name="accounts/login.html", form_class=LoginForm), name="login"
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("account/", views.account, name="account"),
+    path("account/identities/<int:identity_id>/unlink/", views.pan_identity_unlink_view, name="pan_identity_unlink"),
+    path("oidc/login/", views.oidc_login, name="oidc_login"),
+    path("oidc/link/", views.oidc_link, name="oidc_link"),
+    path("oidc/callback/", views.oidc_callback, name="oidc_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",

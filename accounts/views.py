@@ -1,11 +1,29 @@
+import logging
+import time
+
+import jwt
+import requests
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from .forms import SignUpForm
-from .services import user_sign_up
+from . import oidc
+from .forms import LoginForm, SignUpForm
+from .selectors import pan_identities_for
+from .services import PanIdentityRefused, pan_identity_link, pan_identity_sign_in, pan_identity_unlink, user_sign_up
+
+logger = logging.getLogger(__name__)
+
+SESSION_BACKEND = "accounts.backends.CachedUserBackend"
+LINK_KEY = "panlearn_link_user"
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
@@ -22,9 +40,142 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
         )
-        login(request, user, backend="accounts.backends.CachedUserBackend")
+        login(request, user, backend=SESSION_BACKEND)
         messages.success(request, "Welcome to panlearn! Find a course in the catalogue to start.")
         return redirect(next_url or "/")
     return render(
         request, "accounts/sign_up.html", {"form": form, "next": next_url}, status=400 if form.errors else 200
     )
+
+
+class LoginView(auth_views.LoginView):
+    """Password sign-in, with the PaN identity button when a provider is configured."""
+
+    template_name = "accounts/login.html"
+    form_class = LoginForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["pan_identity_name"] = oidc.display_name() if oidc.oidc_enabled() else ""
+        return context
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "identities": pan_identities_for(request.user),
+            "pan_identity_name": oidc.display_name() if oidc.oidc_enabled() else "",
+        },
+    )
+
+
+@require_POST
+@login_required
+def pan_identity_unlink_view(request: HttpRequest, identity_id: int) -> HttpResponse:
+    try:
+        pan_identity_unlink(user=request.user, identity_id=identity_id)
+    except PanIdentityRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "The identity is no longer linked to your account.")
+    return redirect("accounts:account")
+
+
+def _provider_or_none(request: HttpRequest) -> oidc.ProviderConfig | None:
+    if not oidc.oidc_enabled():
+        raise Http404("PaN identity sign-in is not configured.")
+    try:
+        return oidc.provider_config()
+    except (oidc.ProviderUnavailable, ImproperlyConfigured) as exc:
+        logger.error("PaN identity provider unusable: %s", exc)
+        messages.error(request, f"{oidc.display_name()} cannot be reached right now. Please try again later.")
+        return None
+
+
+@require_GET
+def oidc_login(request: HttpRequest) -> HttpResponse:
+    config = _provider_or_none(request)
+    if config is None:
+        return redirect("accounts:login")
+    response, _state = oidc.authorization_redirect(request, config)
+    return response
+
+
+@require_POST
+@login_required
+def oidc_link(request: HttpRequest) -> HttpResponse:
+    """Start the explicit link step: the provider's answer will be linked to the signed-in user."""
+    config = _provider_or_none(request)
+    if config is None:
+        return redirect("accounts:account")
+    response, state = oidc.authorization_redirect(request, config)
+    request.session["oidc_states"][state][LINK_KEY] = request.user.pk
+    request.session["oidc_login_next"] = reverse("accounts:account")
+    request.session.modified = True
+    return response
+
+
+@require_GET
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    config = _provider_or_none(request)
+    if config is None:
+        return redirect("accounts:login")
+    name = config.display_name
+    states = request.session.get("oidc_states")
+    state = request.GET.get("state", "")
+    entry = states.pop(state, None) if isinstance(states, dict) and state else None
+    if entry is not None:
+        request.session.modified = True  # each state answers once
+    if request.GET.get("error"):
+        messages.error(request, f"Sign-in with {name} was cancelled or refused.")
+        return redirect("accounts:login")
+    if entry is None or not request.GET.get("code") or time.time() - entry.get("added_on", 0) > oidc.STATE_MAX_AGE:
+        logger.warning("PaN identity callback refused: unknown, used or stale state")
+        messages.error(request, f"This sign-in with {name} was not started here or has expired. Please start again.")
+        return redirect("accounts:login")
+
+    try:
+        claims = oidc.CodeExchange(config).claims_for_code(
+            request, code=request.GET["code"], nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier")
+        )
+    except (requests.RequestException, SuspiciousOperation, jwt.InvalidTokenError, KeyError, ValueError) as exc:
+        logger.warning("PaN identity code exchange failed: %s", exc)
+        messages.error(
+            request,
+            f"{name} did not confirm this sign-in (the code may have expired or been used already). Please try again.",
+        )
+        return redirect("accounts:login")
+
+    issuer = str(claims["iss"]).rstrip("/")
+    link_user_id = entry.get(LINK_KEY)
+    if link_user_id is not None:
+        return _finish_link(request, link_user_id, issuer, claims, name)
+    try:
+        result = pan_identity_sign_in(issuer=issuer, claims=claims, create_users=settings.PANLEARN_OIDC_CREATE_USERS)
+    except PanIdentityRefused as refused:
+        messages.error(request, str(refused))
+        login_url = reverse("accounts:login")
+        return redirect(f"{login_url}?next={reverse('accounts:account')}")
+    login(request, result.user, backend=SESSION_BACKEND)
+    if result.created:
+        messages.success(request, f"Welcome to panlearn! Your account was created from your {name} identity.")
+    elif result.linked_by_email:
+        messages.success(request, f"Your {name} identity is now linked to your account (same verified email).")
+    next_url = request.session.pop("oidc_login_next", None)
+    return redirect(next_url or resolve_url("courses:my_courses"))
+
+
+def _finish_link(request: HttpRequest, link_user_id: int, issuer: str, claims: dict, name: str) -> HttpResponse:
+    if not request.user.is_authenticated or request.user.pk != link_user_id:
+        messages.error(request, "Sign in to the account you want to link first.")
+        return redirect("accounts:login")
+    try:
+        pan_identity_link(user=request.user, issuer=issuer, claims=claims)
+    except PanIdentityRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Your {name} identity is linked: you can now sign in with it.")
+    return redirect("accounts:account")

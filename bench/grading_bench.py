@@ -88,14 +88,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--worker-interval",
         type=float,
-        default=1.0,
-        help="db_worker --interval: seconds an idle worker sleeps between polls (default: db_worker's own, 1)",
+        default=0.1,
+        help="db_worker --interval: seconds an idle worker sleeps between polls (default: 0.1, as scripts/demo.sh)",
     )
     parser.add_argument(
         "--sqlite",
         choices=sorted(SQLITE_OPTIONS),
         default="as-shipped",
-        help="SQLite connection options: as-shipped (Django's defaults, as panlearn's settings have them), "
+        help="SQLite connection options: as-shipped (panlearn's settings: IMMEDIATE transactions, WAL), "
         "immediate (BEGIN IMMEDIATE transactions), wal (immediate + WAL journal, synchronous=NORMAL)",
     )
     return parser.parse_args()

@@ -30,7 +30,7 @@ def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exerc
             ExerciseTest.objects.create(
                 exercise=exercise,
                 name=test.name,
-                source=test.source,
+                source=nbgrader_rules(test),
                 points=Decimal(str(test.points)),
                 hidden=test.hidden,
                 disclosure=Disclosure.SHOW,
@@ -38,3 +38,27 @@ def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exerc
             )
         created.append(exercise)
     return assignment, created
+
+
+def nbgrader_rules(test) -> str:
+    """The test's source with `nbgrader autograde`'s scoring around it (``nbgrader_cell_score``): output on
+    stderr scores 0, and a partial-credit cell's shown number is its score out of the test's points."""
+    if not (test.fail_on_stderr or test.partial_credit):
+        return test.source
+    inner = f"_nbgrader_cell_{test.name}"
+    lines = [test.source.replace(f"def {test.name}():", f"def {inner}():", 1).rstrip(), "", "",
+             f"def {test.name}():", "    import contextlib, io", "", "    stderr = io.StringIO()",
+             "    with contextlib.redirect_stderr(stderr):", f"        value = {inner}()"]  # fmt: skip
+    if test.fail_on_stderr:
+        lines += ["    if stderr.getvalue():",
+                  "        raise AssertionError('This cell wrote to stderr, which nbgrader scores 0: '"
+                  " + stderr.getvalue()[-500:])"]  # fmt: skip
+    if test.partial_credit:
+        lines += [f"    return _nbgrader_fraction(value, {float(test.points)!r})", "", "",
+                  "def _nbgrader_fraction(value, points):",
+                  "    if value is None or points <= 0:", "        return None",
+                  "    try:", "        number = float(repr(value))  # nbgrader reads the shown (text/plain) value",
+                  "    except ValueError:", "        return None",
+                  "    if number != number or number < 0:", "        return None  # NaN or negative: full points",
+                  "    return number / points if number <= points else 0.0"]  # fmt: skip
+    return "\n".join(lines) + "\n"

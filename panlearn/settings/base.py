@@ -114,6 +114,15 @@ DATABASES = {
         conn_max_age=600,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process, the task worker and the runner's callers write at once. A transaction takes
+    # the write lock when it begins (IMMEDIATE) and waits for it, instead of failing with "database
+    # is locked" when it later tries to write; WAL lets readers go on while someone writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,7 +179,8 @@ LOGGING = {
     "loggers": {name: {"level": "WARNING"} for name in ("wagtail", "django_tasks", "django_tasks_db", "httpx")},
 }
 
-from content.conf import *  # app defaults, one prefixed module per app
+from accounts.conf import *  # app defaults, one prefixed module per app (accounts: PaN identity sign-in)
+from content.conf import *
 from courses.conf import *
 from exercises.conf import *
 from runner.conf import *

@@ -234,6 +234,7 @@ class StudentProcess:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.handles: dict[int, object] = {}
         self.output = CappedText(OUTPUT_LIMIT)
+        self.errors = CappedText(OUTPUT_LIMIT)  # apart: some tests fail on stderr output, as nbgrader does
 
     def handle_for(self, value) -> dict:
         key = id(value)
@@ -259,7 +260,7 @@ class StudentProcess:
             return self.handle_for(value)
 
     def run(self, job: dict) -> None:
-        sys.stdout = sys.stderr = self.output
+        sys.stdout, sys.stderr = self.output, self.errors
         status = {"type": "ran", "status": "ok"}
         try:
             for label, source in (("setup", job.get("setup", "")), ("cell", job["code"])):
@@ -274,7 +275,7 @@ class StudentProcess:
                 "status": "error",
                 "error": {**describe_exception(error), "traceback": _student_traceback(error)},
             }
-        status["output"] = self.output.take()
+        status["output"] = self.output.take() + self.errors.take()
         send(self.conn, status)
         self.serve()
 
@@ -291,7 +292,7 @@ class StudentProcess:
                 reply["raised"] = {"type": "KeyboardInterrupt", "message": "interrupted after the test's time limit"}
             except BaseException as error:
                 reply["raised"] = describe_exception(error)
-            reply["output"] = self.output.take()
+            reply["output"], reply["stderr"] = self.output.take(), self.errors.take()
             send(self.conn, reply)
 
     def answer(self, request: dict):
@@ -353,6 +354,8 @@ class Link:
             raise
         if reply.get("output"):
             sys.stdout.write(reply["output"])
+        if reply.get("stderr"):
+            sys.stderr.write(reply["stderr"])
         if "raised" in reply:
             raise _exception_from(reply["raised"])
         return decode(reply["value"], self.proxy)

@@ -57,3 +57,52 @@ def test_the_student_version_has_no_solution_and_no_hidden_test(trainer_client):
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     assert "raise NotImplementedError()" in text
     assert not Exercise.objects.exists()  # converting imports nothing
+
+
+def _graded_points(exercise, code: str) -> float:
+    from exercises.submissions import runner_tests
+    from runner.client import get_client
+
+    with get_client() as client:
+        result = client.grade(code=f"{exercise.setup_code}\n\n{code}", tests=runner_tests(exercise, "submit"))
+    return result["points"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "points_for_solution"),
+    [
+        ("result = momentum_transfer(180, 2.0)\n1.5 if result else 0", 1.5),  # partial credit: the shown number
+        ("result = momentum_transfer(180, 2.0)\n7 if result else 0", 0.0),  # above the cell's points: 0
+        ("import sys\nprint('careful', file=sys.stderr)\nassert momentum_transfer(180, 2.0)", 0.0),  # stderr: 0
+        ("assert momentum_transfer(180, 2.0)", 2.0),
+    ],
+    ids=["partial-credit", "above-the-points", "stderr", "plain"],
+)
+def test_imported_tests_score_in_the_sandbox_as_nbgrader_autograde(runner_settings, cell, points_for_solution):
+    """nbgrader's determine_grade, reproduced by the imported test functions in the real grader."""
+    from exercises.importing import exercises_from_notebook
+    from tests.exercises.test_nbgrader_format import with_test_cell
+
+    _assignment, exercises = exercises_from_notebook(with_test_cell(cell).encode())
+    first = exercises[0]
+    public = [test for test in first.tests.all() if not test.hidden]
+    first.tests.exclude(pk__in=[test.pk for test in public]).delete()  # this cell alone
+    assert _graded_points(first, first.solution_code) == points_for_solution
+
+
+def test_a_warning_from_the_students_code_fails_an_nbgrader_cell(runner_settings):
+    """In nbgrader a warning the student's function prints (to stderr) during a test cell scores it 0."""
+    from exercises.importing import exercises_from_notebook
+    from tests.exercises.test_nbgrader_format import with_test_cell
+
+    _assignment, (first, *_rest) = exercises_from_notebook(
+        with_test_cell("assert momentum_transfer(180, 2.0)").encode()
+    )
+    first.tests.filter(hidden=True).delete()
+    noisy = (
+        first.solution_code
+        + "\nimport warnings\n_q = momentum_transfer\n"
+        + ("def momentum_transfer(*args):\n    warnings.warn('noisy')\n    return _q(*args)")
+    )
+    assert _graded_points(first, first.solution_code) == 2.0
+    assert _graded_points(first, noisy) == 0.0

@@ -1,0 +1,122 @@
+"""The checks panlearn adds on top of mozilla-django-oidc, and the account rules, without a provider."""
+
+import pytest
+from django.core.exceptions import SuspiciousOperation
+
+from accounts import oidc
+from accounts.models import PanIdentity
+from accounts.services import PanIdentityRefused, email_is_verified, pan_identity_sign_in
+from tests.factories import UserFactory
+from tests.oidc_provider.server import free_port
+
+ISSUER = "https://login.umbrellaid.example/realms/pan"
+
+
+def exchange(**overrides) -> oidc.CodeExchange:
+    config = oidc.ProviderConfig(
+        issuer=ISSUER,
+        authorization_endpoint=f"{ISSUER}/auth",
+        token_endpoint=f"{ISSUER}/token",
+        userinfo_endpoint=f"{ISSUER}/userinfo",
+        jwks_uri=f"{ISSUER}/certs",
+        client_id="panlearn",
+        client_secret="s",
+        scopes="openid email",
+        display_name="UmbrellaID",
+        sign_algo="RS256",
+        use_pkce=True,
+        token_basic_auth=False,
+        timeout=5,
+    )
+    return oidc.CodeExchange(config)
+
+
+GOOD = {"iss": ISSUER, "aud": "panlearn", "sub": "u-1", "exp": 2_000_000_000}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"aud": "another-client"},
+        {"aud": ["another-client", "panlearn"], "azp": "another-client"},
+        {"iss": "https://evil.example/realms/pan"},
+        {"sub": ""},
+        {"exp": None},
+    ],
+)
+def test_an_id_token_for_another_client_issuer_or_without_subject_is_refused(changes):
+    payload = {**GOOD, **changes}
+    payload = {key: value for key, value in payload.items() if value is not None}
+    with pytest.raises(SuspiciousOperation):
+        exchange()._check_id_token(payload)
+
+
+def test_a_proper_id_token_passes():
+    exchange()._check_id_token(GOOD)
+    exchange()._check_id_token({**GOOD, "aud": ["panlearn", "other"], "azp": "panlearn"})
+
+
+@pytest.mark.parametrize(
+    ("value", "verified"),
+    [(True, True), ("true", True), ("TRUE", True), (False, False), ("false", False), (None, False)],
+)
+def test_only_an_explicit_true_verifies_an_email(value, verified):
+    assert email_is_verified({"email_verified": value}) is verified
+
+
+@pytest.mark.django_db
+def test_usernames_from_claims_are_safe_and_unique():
+    UserFactory(username="marie")
+    claims = {"sub": "1", "preferred_username": "marie", "email": "m@x.org", "email_verified": True}
+    first = pan_identity_sign_in(issuer=ISSUER, claims=claims).user
+    second = pan_identity_sign_in(
+        issuer=ISSUER, claims={**claims, "sub": "2", "email": "m2@x.org", "preferred_username": "Marie"}
+    ).user
+    odd = pan_identity_sign_in(
+        issuer=ISSUER, claims={"sub": "3", "preferred_username": "Ŝkłodowska <script>", "email_verified": False}
+    ).user
+    assert first.username == "marie-2" and second.username == "Marie-3"
+    assert odd.username == "Skodowska-script" and odd.email == ""
+
+
+@pytest.mark.django_db
+def test_an_unverified_email_of_a_new_person_is_not_kept():
+    user = pan_identity_sign_in(
+        issuer=ISSUER, claims={"sub": "9", "email": "claimed@x.org", "email_verified": False}
+    ).user
+    assert user.email == ""
+    assert PanIdentity.objects.get(user=user).subject == "9"
+
+
+@pytest.mark.django_db
+def test_accounts_are_not_created_when_the_operator_says_so():
+    with pytest.raises(PanIdentityRefused) as refused:
+        pan_identity_sign_in(
+            issuer=ISSUER, claims={"sub": "5", "email": "n@x.org", "email_verified": True}, create_users=False
+        )
+    assert refused.value.reason == "no_new_accounts"
+
+
+@pytest.mark.django_db
+def test_an_unreachable_provider_is_explained(client, settings):
+    settings.PANLEARN_OIDC_ISSUER = f"http://127.0.0.1:{free_port()}/realms/pan"
+    settings.PANLEARN_OIDC_CLIENT_ID = "panlearn"
+    settings.PANLEARN_OIDC_DISPLAY_NAME = "UmbrellaID"
+    settings.PANLEARN_OIDC_TIMEOUT = 2
+    response = client.get("/accounts/oidc/login/", follow=True)
+    assert "UmbrellaID cannot be reached right now" in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("account", ["never_signed_in", "staff"])
+def test_a_verified_email_alone_does_not_open_an_unused_or_a_staff_account(account):
+    """Sign-up does not confirm addresses, so an account never used may carry someone else's; and a staff
+    account must be linked by its owner, signed in with its password."""
+    from django.utils import timezone
+
+    fields = {"last_login": None} if account == "never_signed_in" else {"is_staff": True, "last_login": timezone.now()}
+    UserFactory(username="held", email="held@x.org", **fields)
+    with pytest.raises(PanIdentityRefused) as refused:
+        pan_identity_sign_in(issuer=ISSUER, claims={"sub": "7", "email": "held@x.org", "email_verified": True})
+    assert refused.value.reason == "link_required"
+    assert not PanIdentity.objects.exists()
