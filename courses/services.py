@@ -8,6 +8,7 @@ from django.utils import timezone
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
 from tracking import interface as tracking
+from tracking.identity import registration_for
 
 from .exceptions import AlreadyEnrolled, CourseNotAvailable, InvitationInvalid, NotEnrolled
 from .models import CatalogueIndexPage, CourseInvitation, CoursePage, Enrolment, LessonCompletion, LessonPage
@@ -38,7 +39,10 @@ def _check_available(course: CoursePage) -> None:
 
 
 def _activate(*, user, course: CoursePage) -> Enrolment:
-    enrolment, created = Enrolment.objects.get_or_create(user=user, course=course)
+    # The xAPI registration is derived from the user and the course, so statements never look it up.
+    registration = registration_for(user_id=user.pk, course_id=course.pk)
+    enrolment, created = Enrolment.objects.get_or_create(user=user, course=course,
+                                                         defaults={"registration": registration})  # fmt: skip
     if not created and enrolment.is_active:
         raise AlreadyEnrolled("You are already enrolled in this course.")
     if not created:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("learn/cells/", include("exercises.urls")),
     path("learn/progress/", include("tracking.urls")),
+    path("learn/onboarding/", include("onboarding.urls")),
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
     path("xapi/", include("tracking.store.urls")),

@@ -37,6 +37,7 @@ cat <<MSG
 
   demo logins   student / panlearn-student
                 trainer / panlearn-trainer
+                facility / panlearn-facility
                 admin   / panlearn-admin
   logs: var/worker.log, var/runner.log   ·   emails are printed here   ·   Ctrl+C stops
 

@@ -81,3 +81,20 @@ def grade_overridden(override, previous_points, *, course=None) -> None:
 
     _record("a grade override",
             lambda: record_override(override=override, previous_points=previous_points, course=course))  # fmt: skip
+
+
+# --- Facility onboarding: training programmes ------------------------------------------------------
+
+
+def programme_passed(completion) -> None:
+    """A user passed (or renewed) a facility's training programme: `passed`, with the validity's end."""
+    from .services import record_programme_passed
+
+    _record("a programme pass", lambda: record_programme_passed(completion=completion))
+
+
+def programme_expired(completion) -> None:
+    """A programme pass's validity ended without renewal: `expired`."""
+    from .services import record_programme_expired
+
+    _record("a programme expiry", lambda: record_programme_expired(completion=completion))

@@ -68,22 +68,13 @@ def schedule_delivery() -> None:
         logger.exception("could not queue xAPI delivery; the outbox keeps the statements")
 
 
-def _registration(user, course):
-    """The enrolment's own registration (one per enrolment, kept across re-enrolment); derived the
-    same way every time for someone with no enrolment row (a trainer trying a lesson)."""
-    from courses.models import Enrolment
-
-    stored = Enrolment.objects.filter(user=user, course=course).values_list("registration", flat=True).first()
-    return stored or identity.registration_for(user_id=user.pk, course_id=course.pk)
-
-
 def _frame(*, user, course=None, lesson=None, when: datetime | None = None) -> builders.Frame:
     course = course if course is not None else (lesson.course if lesson is not None else None)
     return builders.Frame(
         actor=identity.actor_for(user),
         timestamp=when or timezone.now(),
         language=identity.language(),
-        registration=_registration(user, course) if course else None,
+        registration=identity.registration_for(user_id=user.pk, course_id=course.pk) if course else None,
         course=identity.course_activity(course) if course else None,
         lesson=identity.lesson_activity(lesson) if lesson else None,
     )
@@ -194,3 +185,45 @@ def record_override(*, override, previous_points, possible=None, course=None) ->
         extensions=extensions,
     )
     statements_record([*voids, *graded], user=student)
+
+
+# --- Facility onboarding: training programmes ------------------------------------------------------
+
+
+def _programme_activities(programme):
+    home, language = identity.homepage(), identity.language()
+    facility = programme.facility
+    activity = builders.activity(iri=f"{home}/xapi/activities/programme/{programme.pk}", kind=v.PROGRAMME,
+                                 name=programme.name, language=language)  # fmt: skip
+    place = builders.activity(iri=facility.ror_id or f"{home}/xapi/activities/facility/{facility.pk}",
+                              kind=v.FACILITY, name=facility.name, language=language)  # fmt: skip
+    return activity, place
+
+
+def _programme_passed_id(completion, actor):
+    programme, _ = _programme_activities(completion.programme)
+    return builders.statement_id(verb=v.PASSED, actor=actor, object_id=programme.id,
+                                 event_key=f"programme-completion:{completion.uid}")  # fmt: skip
+
+
+def record_programme_passed(*, completion) -> None:
+    frame = _frame(user=completion.user, when=completion.passed_at)
+    programme, facility = _programme_activities(completion.programme)
+    previous = completion.renewed_from
+    statement = builders.programme_passed(
+        frame, programme=programme, facility=facility, valid_until=completion.valid_until, renewal=completion.via,
+        event_key=f"programme-completion:{completion.uid}",
+        renews=_programme_passed_id(previous, frame.actor) if previous else None,
+    )  # fmt: skip
+    statements_record([statement], user=completion.user)
+
+
+def record_programme_expired(*, completion) -> None:
+    frame = _frame(user=completion.user, when=completion.valid_until)
+    programme, facility = _programme_activities(completion.programme)
+    statement = builders.programme_expired(
+        frame, programme=programme, facility=facility, valid_until=completion.valid_until,
+        event_key=f"programme-completion:{completion.uid}:expired",
+        passed=_programme_passed_id(completion, frame.actor),
+    )  # fmt: skip
+    statements_record([statement], user=completion.user)

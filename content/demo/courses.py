@@ -1,9 +1,11 @@
 """Demo course content, as plain data.
 
-Two courses: a three-lesson introduction to neutron reflectometry and the skeleton
-of a facility safety induction. Lesson bodies are lists of (block type, value)
-pairs in the shapes the lesson StreamField expects; a "figure" value names a key of
-`content.demo.figures.FIGURES`. Units: Q in Å⁻¹, SLD in 10⁻⁶ Å⁻², lengths in Å.
+Two courses: a three-lesson introduction to neutron reflectometry and the safety
+induction of a fictional facility, with its final quiz and training programme. Lesson
+bodies are lists of (block type, value) pairs in the shapes the lesson StreamField
+expects; a "figure" value names a key of `content.demo.figures.FIGURES`, an "exercise"
+value the key of an exercise the loader creates (`safety-quiz`: SAFETY_QUIZ).
+Units: Q in Å⁻¹, SLD in 10⁻⁶ Å⁻², lengths in Å.
 """
 
 FIGURE_ATTRIBUTION = "panlearn demo, CC BY 4.0. Calculated with the Parratt recursion in content/demo/figures.py."
@@ -790,28 +792,121 @@ REFLECTOMETRY_COURSE = {
     "lessons": [LESSON_CURVE, LESSON_MODELS, LESSON_BILAYER],
 }
 
-# --- Safety induction (skeleton) ----------------------------------------------------
+# --- Safety induction (a training programme of the demo facility) ------------------------------
+
+SAFETY_FACILITY = {
+    "short_name": "PDS",
+    "name": "PaN Demo Source",
+    "website": "",
+    "contacts": [
+        {"role": "User office", "name": "Demo user office", "email": "useroffice@example.org", "phone": ""},
+        {"role": "Radiation protection", "name": "Duty radiation protection officer",
+         "email": "radiation.protection@example.org", "phone": ""},
+    ],
+}  # fmt: skip
+
+# The final quiz: five questions of one point each; the programme's pass mark (80 %) needs four.
+SAFETY_QUIZ = {
+    "title": "Facility safety induction: final quiz",
+    "prompt": "Answer all five questions. You need 4 of 5 (80 %) to pass; you may try again.",
+    "questions": [
+        {
+            "kind": "single",
+            "prompt": "You are the last to leave an interlocked experimental hutch and the search was "
+            "interrupted before you could complete it. What do you do?",
+            "spec": {"options": [
+                {"id": "a", "text": "Close the door: the interlock will sort it out.",
+                 "feedback": "The interlock only protects you when the search has been done in full."},
+                {"id": "b", "text": "Start the search procedure again from the beginning, as trained.", "correct": True,
+                 "feedback": "Yes: an interrupted search is no search. Start again, or call the beamline staff."},
+                {"id": "c", "text": "Ask a colleague to hold the door switch while you finish.",
+                 "feedback": "Never defeat an interlock, even for a moment."},
+            ]},
+        },
+        {
+            "kind": "multiple",
+            "prompt": "Which of these reduce the dose you receive near a radiation source? Select all that apply.",
+            "spec": {"mode": "all_or_nothing", "options": [
+                {"id": "a", "text": "Spending less time near it", "correct": True},
+                {"id": "b", "text": "Keeping your distance from it", "correct": True},
+                {"id": "c", "text": "Staying behind the shielding", "correct": True},
+                {"id": "d", "text": "Wearing your personal dosimeter",
+                 "feedback": "A dosimeter measures your dose; it does not reduce it."},
+            ]},
+        },
+        {
+            "kind": "number",
+            "prompt": "For a small (point-like) source, to what fraction of its value does the dose rate fall "
+            "when you double your distance from it? Give a number, e.g. 0.5.",
+            "spec": {"value": 0.25, "abs_tol": 0.001,
+                     "feedback_correct": "Right: the inverse-square law gives (1/2)² = 1/4.",
+                     "feedback_wrong": "Use the inverse-square law: the dose rate goes as 1/distance²."},
+        },
+        {
+            "kind": "single",
+            "prompt": "In which section of a safety data sheet (SDS) do you find the personal protective "
+            "equipment to wear when handling the substance?",
+            "spec": {"options": [
+                {"id": "a", "text": "Section 2: Hazards identification",
+                 "feedback": "Section 2 gives the hazards, pictograms and H and P statements."},
+                {"id": "b", "text": "Section 8: Exposure controls/personal protection", "correct": True,
+                 "feedback": "Yes: section 8 lists exposure limits and the protective equipment."},
+                {"id": "c", "text": "Section 14: Transport information",
+                 "feedback": "Section 14 is about shipping the substance."},
+            ]},
+        },
+        {
+            "kind": "text",
+            "prompt": "The evacuation alarm sounds while your sample is measuring. After leaving the building "
+            "by the nearest exit, where do you go?",
+            "spec": {"patterns": [{"pattern": "(?i).*assembly.*", "match": "regex",
+                                   "feedback": "Yes: the assembly point, where the evacuation is counted."}],
+                     "feedback_wrong": "Go to the assembly point shown on the evacuation plan, and stay there."},
+        },
+    ],
+}  # fmt: skip
+
+SAFETY_PROGRAMME = {
+    "name": "General safety induction",
+    "description": (
+        "Required of everyone who comes to the PaN Demo Source for an experiment, whether on site or remote: "
+        "radiation areas and interlocks, personal dosimetry, chemical safety and emergencies. Valid for 12 months."
+    ),
+    "validity_months": 12,
+    "pass_mark": 80,
+    "requirements": [{"role": "", "instrument": "", "experiment_type": ""}],
+}
+
+SAFETY_EXPERIMENT = {
+    "proposal": "PDS-DEMO-0001",
+    "title": "Lipid bilayer structure at three water contrasts",
+    "instrument": "REFL-1",
+    "experiment_type": "soft matter",
+    "starts_in_days": 30,
+    "participants": [("student", "experimenter")],
+}
 
 SAFETY_COURSE = {
     "title": "Facility safety induction",
     "slug": "facility-safety-induction",
     "summary": (
-        "A skeleton safety induction for visiting users, to be completed by each "
-        "facility with its own rules and contacts."
+        "The general safety induction for visiting users of the PaN Demo Source: radiation areas and "
+        "interlocks, personal dosimetry, chemical safety and safety data sheets, and what to do in an "
+        "emergency. It ends with a short quiz; a pass is valid for 12 months."
     ),
     "level": "beginner",
-    "estimated_minutes": 30,
+    "estimated_minutes": 45,
     "prerequisites": "<p>None. Complete this course before your first visit.</p>",
     "learning_outcomes": [
-        "List what must be done before arriving at the facility.",
-        "Explain time, distance and shielding as the basis of radiation protection.",
-        "Follow the access, interlock and alarm rules of the experimental hall.",
-        "Know whom to contact in an emergency.",
+        "Recognise radiation areas and follow the search and interlock rules of an experimental area.",
+        "Explain time, distance and shielding, and wear and read a personal dosimeter correctly.",
+        "Find the hazards and the protective equipment for a chemical on its safety data sheet.",
+        "Act on an alarm: stop, leave by the nearest exit, go to the assembly point and report.",
     ],
     "technique": None,
-    "facility": "Demo Facility",
+    "facility": "PDS",
     "instructors": [
-        {"name": "Sam Placeholder", "affiliation": "panlearn demo", "orcid": ""},
+        {"name": "Sam Placeholder", "affiliation": "PaN Demo Source (fictional)", "orcid": ""},
     ],
     "licence": "CC-BY-4.0",
     "enrolment": "open",
@@ -825,63 +920,141 @@ SAFETY_COURSE = {
                     "callout",
                     {
                         "kind": "note",
-                        "title": "This course is a skeleton",
+                        "title": "A demo facility",
                         "body": (
-                            "<p>This demo induction only shows the structure. Each "
-                            "facility completes it with its own rules, procedures, "
-                            "contacts and local regulations before it is used.</p>"
+                            "<p>The PaN Demo Source is fictional. The rules here are those common to "
+                            "photon and neutron facilities; a real facility adds its own procedures, "
+                            "contacts and local regulations.</p>"
                         ),
                     },
                 ),
                 (
                     "text",
                     "<ul>"
-                    "<li>Register in the user office system and confirm your visit "
-                    "dates.</li>"
-                    "<li>Complete the online safety training required for your "
-                    "experiment.</li>"
-                    "<li>Declare your samples, including any hazardous chemicals or "
-                    "biological material, so the experiment can be safety-reviewed.</li>"
-                    "<li>Arrange a personal dosimeter if the facility requires one.</li>"
+                    "<li>Register in the user office system and confirm your visit dates.</li>"
+                    "<li>Pass the training your experiment requires. The page <em>Ready for your "
+                    "experiment?</em> lists it, with what is still missing.</li>"
+                    "<li>Declare your samples, including any hazardous chemicals, nanomaterials or "
+                    "biological material, so the experiment can be safety-reviewed before you come.</li>"
+                    "<li>Bring the safety data sheets of the chemicals you bring, and arrange how they "
+                    "are shipped and disposed of.</li>"
+                    "<li>Collect your personal dosimeter and badge when you arrive, before you enter "
+                    "the experimental hall.</li>"
                     "</ul>",
                 ),
             ],
         },
         {
-            "title": "Radiation protection basics",
-            "slug": "radiation-protection-basics",
-            "summary": "Time, distance, shielding and what happens to activated samples.",
+            "title": "Radiation areas, interlocks and dosimetry",
+            "slug": "radiation-areas-interlocks-and-dosimetry",
+            "summary": "Where radiation is, how interlocks keep you out of the beam, and how your dose is measured.",
             "body": [
                 (
                     "text",
-                    "<p>Keep your dose as low as reasonably achievable (ALARA) with "
-                    "three tools: spend as little <strong>time</strong> near a source "
-                    "as possible, keep your <strong>distance</strong>, and respect the "
-                    "<strong>shielding</strong>. Wear your dosimeter whenever you are "
-                    "in a controlled area.</p>"
-                    "<p>Samples and sample environment can become radioactive in a "
-                    "neutron beam. Never remove anything from an instrument until it "
-                    "has been checked and released by radiation protection staff.</p>",
+                    "<h2>Radiation areas</h2>"
+                    "<p>Around sources, beamlines and instruments, areas are classified by the dose one "
+                    "could receive there. <strong>Controlled areas</strong> and <strong>supervised "
+                    "areas</strong> are marked with the radiation trefoil at every entrance; enter them "
+                    "only with your dosimeter and only for your work. Most facilities keep visiting users "
+                    "below the public dose limit of 1 mSv a year (EU Directive 2013/59/Euratom), and "
+                    "usually far below it.</p>"
+                    "<h2>Time, distance and shielding</h2>"
+                    "<p>Keep every dose as low as reasonably achievable (ALARA): spend as little "
+                    "<strong>time</strong> near a source as you can, keep your <strong>distance</strong> "
+                    "(from a small source, the dose rate falls with the square of the distance: twice as "
+                    "far gives a quarter of the dose rate), and stay behind the <strong>shielding</strong>. "
+                    "Never remove or move shielding.</p>"
+                    "<h2>Interlocks and the search procedure</h2>"
+                    "<p>An experimental hutch or instrument enclosure is closed to people while the beam "
+                    "can enter it. Before the beam is allowed in, the area is searched, in a set order, "
+                    "to make sure nobody is inside; then the door is closed and the interlock lets the "
+                    "shutter open. An interrupted search must be started again. Never bypass, block or "
+                    "hold an interlock switch. If you are ever inside when a search completes or the "
+                    "beam is about to come on, press the nearest emergency stop button at once.</p>"
+                    "<h2>Personal dosimetry</h2>"
+                    "<p>Wear your dosimeter on the trunk, between the shoulders and the waist, whenever "
+                    "you are in a controlled or supervised area, and hand it back when you leave the site. "
+                    "A passive dosimeter (OSL or TLD) is read after your visit; an electronic personal "
+                    "dosimeter shows your dose as you work and alarms at a set dose or dose rate: if it "
+                    "alarms, leave the area calmly and tell the radiation protection officer.</p>"
+                    "<h2>Activated samples</h2>"
+                    "<p>Samples and sample environment can become radioactive in a neutron beam, and "
+                    "sometimes in a very intense photon beam. Never take anything out of an instrument "
+                    "area until radiation protection staff have measured and released it.</p>",
                 ),
             ],
         },
         {
-            "title": "In the experimental hall",
-            "slug": "in-the-experimental-hall",
-            "summary": "Access, interlocks, everyday hazards and emergencies.",
+            "title": "Chemical safety and safety data sheets",
+            "slug": "chemical-safety-and-safety-data-sheets",
+            "summary": "Reading a safety data sheet, protective equipment, cryogens and gases.",
             "body": [
                 (
                     "text",
+                    "<h2>The safety data sheet</h2>"
+                    "<p>Every hazardous chemical comes with a safety data sheet (SDS) in the 16 sections "
+                    "set by the Globally Harmonized System (GHS). Read it before you handle the substance. "
+                    "The sections you need most often:</p>"
                     "<ul>"
-                    "<li>Enter instrument areas only through the interlocked doors, "
-                    "and never bypass an interlock or a search procedure.</li>"
-                    "<li>Watch for other hazards: cranes, cryogenic liquids, high "
-                    "magnetic fields, high voltage and pressurised gas.</li>"
-                    "<li>Wear the personal protective equipment required by your "
-                    "experiment's safety review.</li>"
-                    "<li>Learn the alarm signals, the evacuation routes and the "
-                    "emergency phone number.</li>"
-                    "</ul>",
+                    "<li><strong>Section 2, Hazards identification</strong>: the pictograms, the signal word "
+                    "(Danger or Warning), the hazard (H) and precautionary (P) statements.</li>"
+                    "<li><strong>Section 4, First-aid measures</strong>: what to do after contact, "
+                    "inhalation or swallowing.</li>"
+                    "<li><strong>Section 7, Handling and storage</strong>, and <strong>section 10, "
+                    "Stability and reactivity</strong>: what it must be kept away from.</li>"
+                    "<li><strong>Section 8, Exposure controls/personal protection</strong>: exposure "
+                    "limits and the gloves, eye protection and ventilation to use.</li>"
+                    "<li><strong>Section 6, Accidental release measures</strong> and <strong>section 13, "
+                    "Disposal</strong>: spills and waste.</li>"
+                    "</ul>"
+                    "<h2>In the laboratory</h2>"
+                    "<p>Work only with the chemicals declared for your experiment, in the laboratory "
+                    "assigned to you, with the protective equipment the safety review asks for: at "
+                    "least a lab coat and safety glasses. Label every container with its contents, your "
+                    "name and the date. Never eat or drink in a laboratory. Dispose of waste in the "
+                    "marked containers, never down the sink.</p>"
+                    "<h2>Cryogens and gases</h2>"
+                    "<p>One litre of liquid nitrogen becomes about 700 litres of gas, which can displace "
+                    "the oxygen in a small room without warning: fill dewars only in ventilated places, "
+                    "and leave at once if an oxygen-depletion alarm sounds. Wear a face shield and "
+                    "cryogenic gloves when pouring. Gas cylinders must be chained or clamped, with the "
+                    "cap on when not in use.</p>",
+                ),
+                (
+                    "callout",
+                    {
+                        "kind": "tip",
+                        "title": "No SDS, no sample",
+                        "body": "<p>If you cannot find the safety data sheet of something you use, stop and "
+                        "ask your local contact before you go on.</p>",
+                    },
+                ),
+            ],
+        },
+        {
+            "title": "Emergencies",
+            "slug": "emergencies",
+            "summary": "Alarms, evacuation, injuries, spills and how to report.",
+            "body": [
+                (
+                    "text",
+                    "<h2>When an alarm sounds</h2>"
+                    "<ol>"
+                    "<li>Stop your work; leave the sample and the instrument as they are.</li>"
+                    "<li>Leave by the nearest exit. Do not use lifts; do not go back for belongings.</li>"
+                    "<li>Go to the <strong>assembly point</strong> shown on the evacuation plans and "
+                    "report to the person in charge there, so that nobody is searched for in vain.</li>"
+                    "<li>Do not re-enter until you are told it is safe.</li>"
+                    "</ol>"
+                    "<h2>Fire, injuries and spills</h2>"
+                    "<p>Raise the alarm first, then call the site's emergency number (it is on your "
+                    "badge and next to every phone). Fight a fire only if it is small, you are trained "
+                    "and your way out is behind you. For an injury, call for help and give first aid "
+                    "only as far as you are trained. For a chemical spill, follow section 6 of the SDS, "
+                    "keep others away, and tell your local contact.</p>"
+                    "<h2>Report near misses</h2>"
+                    "<p>Report every accident, and every near miss, to your local contact or the duty "
+                    "officer. Reports are how a facility learns before someone is hurt.</p>",
                 ),
                 (
                     "callout",
@@ -889,12 +1062,22 @@ SAFETY_COURSE = {
                         "kind": "warning",
                         "title": "If in doubt, stop and ask",
                         "body": (
-                            "<p>If anything seems unsafe, stop and contact your local "
-                            "contact or the facility's duty officer.</p>"
+                            "<p>If anything seems unsafe, stop and contact your local contact or the "
+                            "facility's duty officer.</p>"
                         ),
                     },
                 ),
             ],
         },
+        {
+            "title": "Final quiz",
+            "slug": "final-quiz",
+            "summary": "Five questions; 80 % passes the programme for 12 months.",
+            "body": [
+                ("text", "<p>Check what you have learnt. A pass (4 of 5) completes the General safety "
+                 "induction programme, valid for 12 months.</p>"),
+                ("exercise", {"exercise": "safety-quiz"}),
+            ],
+        },
     ],
-}
+}  # fmt: skip

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "runner",
     "content",
     "tracking",
+    "onboarding",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -183,5 +184,6 @@ from accounts.conf import *  # app defaults, one prefixed module per app (accoun
 from content.conf import *
 from courses.conf import *
 from exercises.conf import *
+from onboarding.conf import *
 from runner.conf import *
 from tracking.conf import *

@@ -205,3 +205,45 @@ def test_delivery_runs_as_a_task_after_the_commit(lrs, django_capture_on_commit_
         ids = _record(2)
     assert len(callbacks) == 1  # one run per transaction, not per statement
     assert set(lrs.stored) == set(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_killed_with_sigkill_mid_request_loses_and_duplicates_nothing(lrs, settings, monkeypatch):
+    """A real worker process, killed while its batch is in flight (the LRS stores it after the kill): the
+    rows stay leased, a later run sends them again, and the LRS ends with one copy of every statement."""
+    import os
+    import signal
+    import time
+
+    from django.db import connections
+
+    from tracking import services
+
+    monkeypatch.setattr(services, "schedule_delivery", lambda: None)  # no delivery at commit: the worker does it
+    ids = _record(6) + _record(4, actor="b")
+    settings.PANLEARN_TRACKING_HTTP_TIMEOUT = 30  # the worker waits for the LRS: it dies waiting
+    lrs.delay = 1.0
+    connections.close_all()  # the child opens its own connection
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            _deliver(lrs, batch_size=4)
+        finally:
+            os._exit(0)
+    time.sleep(0.5)  # it has claimed its batches and waits for the LRS
+    in_flight = len(lrs.headers)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert in_flight >= 1 and not lrs.stored  # killed mid-request: the LRS has not stored anything yet
+    for _ in range(100):  # now the LRS stores what the dead worker sent
+        if lrs.stored:
+            break
+        time.sleep(0.05)
+    lrs.delay = 0.0
+    assert lrs.stored and _status(DeliveryStatus.DELIVERED) == 0  # stored there, not marked here
+    Delivery.objects.exclude(lease_owner="").update(lease_until=timezone.now() - timedelta(seconds=1))
+    for _ in range(5):
+        _deliver(lrs, batch_size=4)
+    assert _status(DeliveryStatus.DELIVERED) == 10 and _status(DeliveryStatus.DEAD) == 0
+    assert sorted(lrs.stored) == sorted(ids)  # nothing lost, one copy each
+    assert all(lrs.stored[i] == OutboxStatement.objects.get(statement_id=i).payload for i in ids)

@@ -39,6 +39,7 @@ def test_enrolment_records_registered_with_a_pseudonymous_account(course, studen
     assert student.username not in str(payload) and student.email not in str(payload)
     enrolment = Enrolment.objects.get(user=student, course=course)
     assert payload["context"]["registration"] == str(enrolment.registration)  # the enrolment's own, one source
+    assert enrolment.registration == identity.registration_for(user_id=student.pk, course_id=course.pk)
     assert payload["object"]["id"] == f"http://testserver/xapi/activities/course/{course.pk}"
     assert Delivery.objects.filter(statement__verb=v.REGISTERED, target="builtin").count() == 1
 

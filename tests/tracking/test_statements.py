@@ -141,3 +141,55 @@ def test_grades_score_and_pass_or_fail():
 def test_progressed_carries_cmi5_progress():
     payload = all_statements()["progressed"][0].as_json()
     assert payload["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/progress"] == 67
+
+
+# --- Facility onboarding: training programmes ------------------------------------------------------
+
+
+def _programme_statements():
+    from datetime import timedelta
+
+    from tests.tracking.samples import SITE, STUDENT, WHEN
+    from tracking.xapi import vocabulary as v
+
+    frame = builders.Frame(actor=STUDENT, timestamp=WHEN, language="en-GB")
+    programme = builders.activity(iri=f"{SITE}/xapi/activities/programme/2", kind=v.PROGRAMME,
+                                  name="General safety induction", language="en-GB")  # fmt: skip
+    facility = builders.activity(iri="https://ror.org/01xtjs520", kind=v.FACILITY, name="PaN Demo Source",
+                                 language="en-GB")  # fmt: skip
+    until = WHEN + timedelta(days=365)
+    passed = builders.programme_passed(frame, programme=programme, facility=facility, valid_until=until,
+                                       renewal="pass", event_key="programme-completion:1")  # fmt: skip
+    renewed = builders.programme_passed(frame, programme=programme, facility=facility, valid_until=until,
+                                        renewal="refresher", event_key="programme-completion:2",
+                                        renews=passed.id)  # fmt: skip
+    expired = builders.programme_expired(frame, programme=programme, facility=None, valid_until=until,
+                                         event_key="programme-completion:1:expired", passed=passed.id)  # fmt: skip
+    return passed, renewed, expired
+
+
+def test_programme_statements_validate_and_ralph_agrees():
+    for statement in _programme_statements():
+        payload = statement.as_json()
+        assert Statement.model_validate(payload) == statement
+        BaseXapiStatement.model_validate(payload)
+
+
+def test_programme_statements_say_passed_and_expired_with_the_validity():
+    passed, renewed, expired = (statement.as_json() for statement in _programme_statements())
+    assert passed["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed" and passed["result"]["success"] is True
+    assert expired["verb"] == {"id": "http://id.tincanapi.com/verb/expired", "display": {"en-US": "expired"}}
+    until = "https://w3id.org/xapi/panlearn/extensions/valid-until"
+    assert (
+        passed["result"]["extensions"][until]
+        == expired["result"]["extensions"][until]
+        == "2026-03-14T09:26:53.589000+00:00"
+    )
+    assert renewed["context"]["statement"]["id"] == expired["context"]["statement"]["id"] == passed["id"]
+    assert passed["context"]["contextActivities"]["grouping"][0]["id"] == "https://ror.org/01xtjs520"
+    assert "registration" not in passed["context"]
+    text = PROFILE.read_text()
+    for statement in (passed, expired):
+        assert statement["verb"]["id"] in text
+    assert len({passed["id"], renewed["id"], expired["id"]}) == 3
+    assert _programme_statements()[0].id == _programme_statements()[0].id

@@ -169,3 +169,26 @@ def voided(*, actor: Agent, target: uuid.UUID, timestamp: datetime) -> Statement
         object=StatementRef(objectType="StatementRef", id=target),
         timestamp=timestamp,
     )
+
+
+# --- Facility onboarding: training programmes ------------------------------------------------------
+
+
+def programme_passed(frame: Frame, *, programme: Activity, facility: Activity | None, valid_until: datetime,
+                     renewal: str, event_key: str, renews: uuid.UUID | None = None) -> Statement:  # fmt: skip
+    """`passed` (SCORM profile) a facility's training programme. `renewal`: "pass", "refresher" or
+    "retaken"; a renewal refers to the `passed` statement of the period it renews."""
+    result = Result(success=True, completion=True,
+                    extensions={v.VALID_UNTIL: valid_until.isoformat(), v.RENEWAL: renewal})  # fmt: skip
+    reference = StatementRef(objectType="StatementRef", id=renews) if renews else None
+    return _build(frame, verb_iri=v.PASSED, obj=programme, event_key=event_key, result=result, grouping=facility,
+                  statement=reference)  # fmt: skip
+
+
+def programme_expired(frame: Frame, *, programme: Activity, facility: Activity | None, valid_until: datetime,
+                      event_key: str, passed: uuid.UUID | None = None) -> Statement:  # fmt: skip
+    """`expired`: a programme's validity ended without renewal; refers to the `passed` it ends."""
+    result = Result(success=False, extensions={v.VALID_UNTIL: valid_until.isoformat()})
+    reference = StatementRef(objectType="StatementRef", id=passed) if passed else None
+    return _build(frame, verb_iri=v.EXPIRED, obj=programme, event_key=event_key, result=result, grouping=facility,
+                  statement=reference)  # fmt: skip

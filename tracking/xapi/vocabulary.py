@@ -44,3 +44,12 @@ PREVIOUS_POINTS = PANLEARN + "extensions/previous-points"
 OVERRIDE_COMMENT = PANLEARN + "extensions/override-comment"
 
 PLATFORM = "panlearn"
+
+# --- Facility onboarding: training programmes (docs/xapi-profile.md, "Training programmes") ---------
+# The xAPI registry's verb for a certification or competency that has lapsed.
+EXPIRED = "http://id.tincanapi.com/verb/expired"
+DISPLAY[EXPIRED] = "expired"
+PROGRAMME = PANLEARN + "activity-types/training-programme"
+FACILITY = PANLEARN + "activity-types/facility"
+VALID_UNTIL = PANLEARN + "extensions/valid-until"
+RENEWAL = PANLEARN + "extensions/renewal"

@@ -11,24 +11,32 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
 from content.bundled import BUNDLED_DATASETS
-from content.demo.courses import REFLECTOMETRY_COURSE, SAFETY_COURSE
+from content.demo.courses import (
+    REFLECTOMETRY_COURSE,
+    SAFETY_COURSE,
+    SAFETY_EXPERIMENT,
+    SAFETY_FACILITY,
+    SAFETY_PROGRAMME,
+    SAFETY_QUIZ,
+)
 from content.demo.data_course import DATA_COURSE
 from content.demo.figures import FIGURES
 from content.models import Dataset
 from content.services import dataset_sync_bundled
 from courses import services
 from courses.exceptions import AlreadyEnrolled
-from courses.models import CatalogueIndexPage, CoursePage, Facility, LessonPage
+from courses.models import CatalogueIndexPage, CoursePage, Facility, FacilityContact, LessonPage
 
 DEMO_ACCOUNTS = {
     "student": {"password": "panlearn-student", "email": "student@example.org", "first_name": "Demo Student"},
     "trainer": {"password": "panlearn-trainer", "email": "trainer@example.org", "first_name": "Demo Trainer"},
     "admin": {"password": "panlearn-admin", "email": "admin@example.org", "first_name": "Demo Admin"},
+    "facility": {"password": "panlearn-facility", "email": "facility@example.org", "first_name": "Demo Facility Staff"},
 }
 FACILITY_NAMES = {
     "ANSTO": "Australian Nuclear Science and Technology Organisation",
     "ISIS": "ISIS Neutron and Muon Source",
-    "Demo Facility": "Demo Facility (an example photon and neutron source)",
+    SAFETY_FACILITY["short_name"]: SAFETY_FACILITY["name"],
 }
 CATALOGUE_INTRO = (
     "<p>Self-paced courses on photon and neutron techniques, written by facility scientists, "
@@ -45,7 +53,9 @@ class Command(BaseCommand):
         catalogue = self._catalogue(owner=accounts["admin"])
         accounts["trainer"].groups.add(Group.objects.get(name=services.TRAINERS_GROUP))
         reflectometry = self._course(catalogue, REFLECTOMETRY_COURSE, owner=accounts["trainer"])
-        self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
+        self._exercises = {"safety-quiz": self._quiz(SAFETY_QUIZ)}
+        safety = self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
+        self._onboarding(safety, staff=accounts["facility"])
         # The data course's lessons attach bundled datasets, so the registry comes first.
         dataset_sync_bundled(BUNDLED_DATASETS)
         self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
@@ -127,7 +137,69 @@ class Command(BaseCommand):
             )
         return course
 
+    def _quiz(self, spec: dict):
+        """The quiz as a trainer makes it in the admin: the exercise, its questions, a validation run."""
+        from exercises.models import Exercise, ExerciseKind, QuizQuestion
+        from exercises.submissions import exercise_validate
+
+        quiz = Exercise.objects.filter(title=spec["title"], kind=ExerciseKind.QUIZ).first()
+        if quiz is not None:
+            return quiz
+        quiz = Exercise.objects.create(title=spec["title"], kind=ExerciseKind.QUIZ, prompt=spec["prompt"])
+        for order, question in enumerate(spec["questions"]):
+            row = QuizQuestion(exercise=quiz, sort_order=order, points=question.get("points", 1),
+                               kind=question["kind"], prompt=question["prompt"], spec=question["spec"])  # fmt: skip
+            row.full_clean()
+            row.save()
+        exercise_validate(quiz)
+        return quiz
+
+    def _onboarding(self, course: CoursePage, *, staff: User) -> None:
+        """The safety course as the demo facility's programme, required for an experiment the demo
+        student takes part in, managed by the demo facility account. Left alone once it exists."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from exercises.selectors import page_exercise_ids
+        from onboarding import services as onboarding
+        from onboarding.models import Experiment, Programme
+
+        facility = Facility.objects.get(short_name=SAFETY_FACILITY["short_name"])
+        if not FacilityContact.objects.filter(facility=facility).exists():
+            for order, contact in enumerate(SAFETY_FACILITY["contacts"]):
+                FacilityContact.objects.create(facility=facility, sort_order=order, **contact)
+        onboarding.facility_staff_add(facility=facility, user=staff)
+        quiz = self._exercises["safety-quiz"]
+        if not any(quiz.pk in page_exercise_ids(lesson) for lesson in course.live_lessons):
+            # A site loaded before the quiz existed keeps its course as it is: no programme without it.
+            self.stdout.write(self.style.WARNING("The safety course has no final quiz: no demo programme made."))
+            return
+        if not Programme.objects.filter(facility=facility, name=SAFETY_PROGRAMME["name"]).exists():
+            onboarding.programme_create(
+                facility=facility,
+                name=SAFETY_PROGRAMME["name"],
+                description=SAFETY_PROGRAMME["description"],
+                validity_months=SAFETY_PROGRAMME["validity_months"],
+                courses=[(course, quiz, SAFETY_PROGRAMME["pass_mark"])],
+                requirements=SAFETY_PROGRAMME["requirements"],
+            )
+        experiment = Experiment.objects.filter(facility=facility, proposal=SAFETY_EXPERIMENT["proposal"]).first()
+        if experiment is None:
+            experiment = onboarding.experiment_create(
+                facility=facility,
+                proposal=SAFETY_EXPERIMENT["proposal"],
+                title=SAFETY_EXPERIMENT["title"],
+                instrument=SAFETY_EXPERIMENT["instrument"],
+                experiment_type=SAFETY_EXPERIMENT["experiment_type"],
+                start_date=timezone.localdate() + timedelta(days=SAFETY_EXPERIMENT["starts_in_days"]),
+            )
+            for username, role in SAFETY_EXPERIMENT["participants"]:
+                onboarding.participant_add(experiment=experiment, user=User.objects.get(username=username), role=role)
+
     def _block(self, name: str, value, *, course: str):
+        if name == "exercise":
+            return (name, {"exercise": self._exercises[value["exercise"]]})
         if name == "dataset":
             return (name, {**value, "dataset": Dataset.objects.get(slug=value["dataset"])})
         if name != "figure":

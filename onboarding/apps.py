@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class OnboardingConfig(AppConfig):
+    name = "onboarding"
+    label = "panlearn_onboarding"
+    verbose_name = "Onboarding"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (receivers: grades, overrides and lessons feed completions)
