@@ -14,6 +14,7 @@ from tracking import interface as tracking
 from . import selectors
 from . import status as rules
 from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion, Role
+from .signals import completion_expired
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def _record_expiry(completion: ProgrammeCompletion, *, now: datetime) -> bool:
     if updated:
         completion.expiry_recorded_at = now
         tracking.programme_expired(completion)
+        completion_expired.send(sender=ProgrammeCompletion, completion=completion)
     return bool(updated)
 
 

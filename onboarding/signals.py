@@ -7,12 +7,16 @@ after a grade already sees the pass.
 
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from courses.models import LessonCompletion
 from exercises.models import GradeOverride, Submission, SubmissionKind, SubmissionStatus
 
 from .models import FacilityStaff, Programme
+
+# Sent once when a pass's validity ended without renewal (the sweep records it with an UPDATE, which
+# sends no post_save), with `completion`. A new pass is a post_save with created=True.
+completion_expired = Signal()
 
 
 def _evaluate(user, programmes) -> None:

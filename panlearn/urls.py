@@ -10,7 +10,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("learn/cells/", include("exercises.urls")),
     path("learn/progress/", include("tracking.urls")),
+    # Before onboarding's own pages; /learn/invitations/ is the courses' invitation to one course.
+    path("learn/onboarding/invitations/", include("invitations.urls")),
     path("learn/onboarding/", include("onboarding.urls")),
+    path("", include("certificates.urls")),  # /verify/<id>/ and /learn/certificates/
+    path("api/useroffice/", include("useroffice.urls")),
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
     path("xapi/", include("tracking.store.urls")),

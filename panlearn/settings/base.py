@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "content",
     "tracking",
     "onboarding",
+    "invitations",
+    "certificates",
+    "useroffice",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -184,6 +187,8 @@ from accounts.conf import *  # app defaults, one prefixed module per app (accoun
 from content.conf import *
 from courses.conf import *
 from exercises.conf import *
+from invitations.conf import *
 from onboarding.conf import *
 from runner.conf import *
 from tracking.conf import *
+from useroffice.conf import *
