@@ -1,6 +1,5 @@
 """A student checks an exercise, fails, fixes the code, submits and sees the score (Chromium, uvicorn, kernel)."""
 
-import json
 import re
 from pathlib import Path
 
@@ -8,11 +7,11 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from courses.services import enrolment_create
 from exercises.models import Exercise, ExerciseTest
 from exercises.submissions import exercise_validate
+from tests.e2e.lessons import open_exercise_lesson
 from tests.exercises.test_submissions import HIDDEN, PUBLIC, SOLUTION, STARTER
-from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
+from tests.factories import UserFactory
 
 # A transactional test flushes the database, Wagtail's root page included: serialized_rollback restores it.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -20,28 +19,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 @pytest.fixture
 def exercise_page(asgi_page, asgi_server, settings, kernel_host):
-    from wagtail.models import Page, Site
-
     exercise = Exercise.objects.create(title="Momentum transfer", prompt="Write q_from(two_theta_deg, wavelength).",
                                        solution_code=SOLUTION, starter_code=STARTER, max_attempts=3)  # fmt: skip
     ExerciseTest.objects.create(exercise=exercise, name="test_public", source=PUBLIC, points=1, sort_order=0)
     ExerciseTest.objects.create(exercise=exercise, name="test_hidden_edge", source=HIDDEN, points=2, hidden=True,
                                 sort_order=1)  # fmt: skip
     assert exercise_validate(exercise)["ok"]
-    catalogue = CatalogueIndexPageFactory(parent=Page.get_first_root_node())
-    Site.objects.filter(is_default_site=True).update(root_page=catalogue)
-    course = CoursePageFactory(parent=catalogue, title="Scattering", slug="scattering")
-    lesson = LessonPageFactory(parent=course, title="Q from angles", slug="q-from-angles")
-    lesson.body = json.dumps([{"type": "exercise", "value": {"exercise": exercise.pk}}])
-    lesson.save_revision().publish()
-    student = UserFactory(username="lise")
-    enrolment_create(user=student, course=course)
-    client = Client()
-    client.force_login(student)
-    asgi_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                                    "url": asgi_server}])  # fmt: skip
-    asgi_page.goto(f"{asgi_server}{lesson.url}")
-    return asgi_page
+    return open_exercise_lesson(asgi_page, asgi_server, exercise, title="Q from angles", slug="q-from-angles")
 
 
 def test_check_fail_fix_submit_and_see_the_score(exercise_page):

@@ -1,24 +1,20 @@
 """A student answers a quiz in the lesson with the keyboard and sees feedback per question and the score."""
 
-import json
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
-from courses.services import enrolment_create
 from exercises.models import Exercise, QuizQuestion
 from exercises.submissions import exercise_validate
+from tests.e2e.lessons import open_exercise_lesson
 from tests.exercises.test_quiz_exercises import NUMBER, SINGLE
-from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def quiz_page(asgi_page, asgi_server):
-    from wagtail.models import Page, Site
 
     quiz = Exercise.objects.create(title="Scattering quiz", kind="quiz", prompt="Two questions.")
     QuizQuestion.objects.create(exercise=quiz, kind="single", spec=SINGLE, points=1, sort_order=0,
@@ -26,22 +22,7 @@ def quiz_page(asgi_page, asgi_server):
     QuizQuestion.objects.create(exercise=quiz, kind="number", spec=NUMBER, points=2, sort_order=1,
                                 prompt="The Cu K-alpha wavelength?")  # fmt: skip
     assert exercise_validate(quiz)["ok"]
-    catalogue = CatalogueIndexPageFactory(parent=Page.get_first_root_node())
-    Site.objects.filter(is_default_site=True).update(root_page=catalogue)
-    course = CoursePageFactory(parent=catalogue, title="Scattering", slug="scattering")
-    course.grading_max_attempts = 2
-    course.save()
-    lesson = LessonPageFactory(parent=course, title="Probes", slug="probes")
-    lesson.body = json.dumps([{"type": "exercise", "value": {"exercise": quiz.pk}}])
-    lesson.save_revision().publish()
-    student = UserFactory(username="lise")
-    enrolment_create(user=student, course=course)
-    client = Client()
-    client.force_login(student)
-    asgi_page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                                    "url": asgi_server}])  # fmt: skip
-    asgi_page.goto(f"{asgi_server}{lesson.url}")
-    return asgi_page
+    return open_exercise_lesson(asgi_page, asgi_server, quiz, title="Probes", slug="probes", grading_max_attempts=2)
 
 
 def test_a_student_answers_a_quiz_and_sees_feedback_per_question(quiz_page):

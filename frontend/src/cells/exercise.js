@@ -50,19 +50,24 @@ export class Exercise {
     this.view = null;
   }
 
+  // The server's result area, or one added (and removed again on unmount).
+  resultArea() {
+    let result = this.el.querySelector(".exercise-result");
+    if (!result) {
+      result = h("div", { class: "exercise-result", "aria-live": "polite" });
+      this.el.append(result);
+      this.added.push(result);
+    }
+    return result;
+  }
+
   mount() {
     const { el } = this;
     if (!this.id) throw new Error("the exercise has no data-exercise-id");
     const pre = el.querySelector(".exercise-source");
     if (!pre) throw new Error("the exercise has no .exercise-source");
     this.pre = pre;
-    let result = el.querySelector(".exercise-result");
-    if (!result) {
-      result = h("div", { class: "exercise-result", "aria-live": "polite" });
-      el.append(result);
-      this.added.push(result);
-    }
-    this.result = result;
+    this.result = this.resultArea();
 
     const mac = /Mac|iPhone|iPad/.test(navigator.platform || "");
     const hintId = uniqueId("exercise-hint");
@@ -338,13 +343,7 @@ export class FormExercise extends Exercise {
     const form = el.querySelector("[data-exercise-form]");
     if (!form) throw new Error("the exercise has no form");
     this.form = form;
-    let result = el.querySelector(".exercise-result");
-    if (!result) {
-      result = h("div", { class: "exercise-result", "aria-live": "polite" });
-      el.append(result);
-      this.added.push(result);
-    }
-    this.result = result;
+    this.result = this.resultArea();
     this.submitButton = form.querySelector("button[type=submit]");
     this.attemptsEl = h("span", { class: "exercise-attempts" });
     this.activityEl = h("span", { class: "exercise-activity", role: "status" });
