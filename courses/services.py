@@ -124,9 +124,10 @@ def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
         raise NotEnrolled("Enrol in the course to record your progress.")
     completion, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     if created:
-        tracking.lesson_progressed(user=user, lesson=lesson, completed=True)
-        if course_progress_for(course=lesson.course, user=user).is_complete:
-            tracking.course_completed(user=user, course=lesson.course)
+        with tracking.batch():
+            tracking.lesson_progressed(user=user, lesson=lesson, completed=True)
+            if course_progress_for(course=lesson.course, user=user).is_complete:
+                tracking.course_completed(user=user, course=lesson.course)
     return completion
 
 

@@ -133,10 +133,12 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course
         status=SubmissionStatus.AWAITING if exercise.kind == ExerciseKind.FREE_RESPONSE else SubmissionStatus.QUEUED,
         possible=exercise.response_points if exercise.kind == ExerciseKind.FREE_RESPONSE else None,
     )
-    tracking.exercise_answered(submission)
-    if exercise.kind == ExerciseKind.QUIZ:
-        submission.exercise = exercise
-        return _store(submission, test_specs(exercise), quiz_specs.grade_answers(stored_questions(exercise), answers))
+    with tracking.batch():  # a quiz records answered, scored and passed/failed: one write
+        tracking.exercise_answered(submission)
+        if exercise.kind == ExerciseKind.QUIZ:
+            submission.exercise = exercise
+            outcomes = quiz_specs.grade_answers(stored_questions(exercise), answers)
+            return _store(submission, test_specs(exercise), outcomes)
     if exercise.kind == ExerciseKind.CODE:
         transaction.on_commit(lambda: enqueue(submission.pk))
     return submission

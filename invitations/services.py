@@ -507,10 +507,10 @@ def invitation_use(*, invitation: Invitation, user, now: datetime | None = None)
     if not updated:
         return False
     invitation.used_at = now
-    for enrolment in Enrolment.objects.filter(
-        user=user, course_id__in=invitation.enrolled_course_ids, is_active=True
-    ).select_related("course"):
-        tracking.enrolled(enrolment=enrolment)
+    enrolments = Enrolment.objects.filter(user=user, course_id__in=invitation.enrolled_course_ids, is_active=True)
+    with tracking.batch():
+        for enrolment in enrolments.select_related("course"):
+            tracking.enrolled(enrolment=enrolment)
     return True
 
 

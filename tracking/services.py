@@ -2,18 +2,22 @@
 
 Each `record_*` function builds its statements with the pure builders and writes them, with one
 delivery row per target, in the current transaction: the event and its statements commit or roll
-back together. Delivery is queued after the commit.
+back together. Delivery is queued after the commit. Inside `statements_batched()` the rows of
+several events are written together when the block ends (one insert per table).
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import identity
-from .models import BUILTIN_TARGET, Delivery, OutboxStatement
+from . import identity, outbox
+from .models import BUILTIN_TARGET, OutboxStatement
 from .xapi import builders
 from .xapi import vocabulary as v
 from .xapi.models import Statement
@@ -26,28 +30,62 @@ def target_names() -> list[str]:
     return names + [lrs["name"] for lrs in settings.PANLEARN_TRACKING_LRS]
 
 
-def statements_record(statements: list[Statement], *, user=None) -> list[OutboxStatement]:
-    """Write statements and their deliveries; a statement id already in the outbox is skipped."""
+# The rows of the open `statements_batched()` block, written when it ends; None: write at once.
+_batch: ContextVar[list[dict] | None] = ContextVar("panlearn_tracking_batch", default=None)
+
+
+def statements_record(statements: list[Statement], *, user=None) -> None:
+    """Write statements and their deliveries (or add them to the open batch); a statement id
+    already in the outbox keeps its first row."""
     rows = [
-        OutboxStatement(
-            statement_id=statement.id,
-            payload=statement.as_json(),
-            user=user,
-            actor_key=identity.actor_key(statement.actor.as_json()),
-            verb=statement.verb.id,
-            object_iri=str(statement.object.id),
-        )
+        {
+            "statement_id": statement.id,
+            "payload": statement.as_json(),
+            "user_id": user.pk if user is not None else None,
+            "actor_key": identity.actor_key(statement.actor.as_json()),
+            "verb": statement.verb.id,
+            "object_iri": str(statement.object.id),
+        }
         for statement in statements
     ]
-    known = set(OutboxStatement.objects.filter(statement_id__in=[r.statement_id for r in rows]).values_list(
-        "statement_id", flat=True))  # fmt: skip
-    rows = OutboxStatement.objects.bulk_create([row for row in rows if row.statement_id not in known])
-    Delivery.objects.bulk_create(
-        Delivery(statement=row, target=target, actor_key=row.actor_key) for row in rows for target in target_names()
-    )
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(rows)
+    elif rows:
+        _write(rows)
+
+
+@contextmanager
+def statements_batched() -> Iterator[None]:
+    """One write for every statement recorded in the block (a quiz submit's `answered`, `scored` and
+    `passed` are three events): the outbox and delivery inserts and their savepoint are paid once.
+    Open it inside the event's transaction. Queries in the block do not see its statements until
+    it ends; a block that raises writes nothing. Nested blocks join the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    rows: list[dict] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
     if rows:
-        _schedule_after_commit()
-    return rows
+        try:
+            with transaction.atomic():
+                _write(rows)
+        except Exception:  # as for a single event: logged, never raised into the caller's work
+            logger.exception("xAPI: could not record %d statement(s)", len(rows))
+
+
+def _write(rows: list[dict]) -> None:
+    first: dict = {}
+    for row in rows:  # one row per id in one insert (an upsert may not touch a row twice)
+        first.setdefault(row["statement_id"], row)
+    pks = outbox.statements_insert(list(first.values()))
+    targets = target_names()
+    outbox.deliveries_insert((pks[key], target, row["actor_key"]) for key, row in first.items() for target in targets)
+    _schedule_after_commit()
 
 
 def _schedule_after_commit() -> None:

@@ -148,3 +148,61 @@ def test_answer_grade_and_override_void_the_replaced_grade(exercise, student, co
     assert len(voided_now) == 2  # only the first override's statements: nothing is voided twice
     for row in OutboxStatement.objects.all():
         Statement.model_validate(row.payload)
+
+
+def _inserts(queries, table: str) -> int:
+    return sum(1 for query in queries if query["sql"].startswith(f'INSERT INTO "{table}"'))
+
+
+def test_a_quiz_submit_writes_its_three_statements_in_one_insert_per_table(course, student):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exercises.models import QuizQuestion
+    from exercises.submissions import submission_create
+
+    quiz = Exercise.objects.create(title="Quiz", kind="quiz", prompt="Which probe?")
+    question = QuizQuestion.objects.create(exercise=quiz, kind="single", points=1, prompt="Probe?", spec={
+        "options": [{"id": "a", "text": "X-rays"}, {"id": "b", "text": "Neutrons", "correct": True}]})  # fmt: skip
+    courses.enrolment_create(user=student, course=course)
+    with CaptureQueriesContext(connection) as captured:
+        submission_create(user=student, exercise=quiz, kind="submit", course=course, answers={str(question.pk): "b"})
+    assert _verbs(student)[-3:] == ["answered", "scored", "passed"]
+    assert _inserts(captured, OutboxStatement._meta.db_table) == 1
+    assert _inserts(captured, Delivery._meta.db_table) == 1
+    assert Delivery.objects.filter(statement__verb__in=(v.ANSWERED, v.SCORED, v.PASSED)).count() == 3
+
+
+def test_a_batch_that_raises_writes_nothing_and_nested_batches_write_once(course, lessons, student):
+    courses.enrolment_create(user=student, course=course)
+    before = OutboxStatement.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic(), interface.batch():
+        courses.lesson_complete(user=student, lesson=lessons[0])
+        raise RuntimeError("the work failed after recording")
+    assert OutboxStatement.objects.count() == before
+
+    with transaction.atomic(), interface.batch():
+        courses.lesson_complete(user=student, lesson=lessons[0])  # opens a batch of its own: joins this one
+        assert OutboxStatement.objects.count() == before  # not written yet: the outer block writes
+        courses.lesson_complete(user=student, lesson=lessons[1])
+    assert _verbs(student)[-4:] == ["completed", "progressed", "completed", "progressed"]
+
+
+def test_a_known_statement_keeps_its_first_row_and_gains_only_missing_targets(course, student, settings):
+    from tracking.services import statements_record
+    from tracking.xapi import builders
+
+    frame = builders.Frame(actor=identity.actor_for(student), timestamp=timezone.now(), language="en",
+                           course=identity.course_activity(course))  # fmt: skip
+    statement = builders.enrolled(frame, event_key="once")
+    statements_record([statement, statement], user=student)  # the same id twice in one insert
+    (row,) = OutboxStatement.objects.all()
+    first_payload = row.payload
+
+    settings.PANLEARN_TRACKING_LRS = [{"name": "partner", "endpoint": "https://lrs.example.org/xapi/",
+                                       "username": "u", "password": "p"}]  # fmt: skip
+    later = statement.model_copy(update={"timestamp": timezone.now()})  # a resend with another timestamp
+    statements_record([later], user=student)
+    (row,) = OutboxStatement.objects.all()
+    assert row.payload == first_payload
+    assert sorted(row.deliveries.values_list("target", flat=True)) == ["builtin", "partner"]
