@@ -40,7 +40,9 @@ class Delivery(models.Model):
     rows whose lease runs out, and the next worker sends them again (the LRS keeps one copy by id).
     """
 
-    statement = models.ForeignKey(OutboxStatement, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (statement, target) constraint serves look-ups by statement, and
+    # every index is one more write when an event records its statements.
+    statement = models.ForeignKey(OutboxStatement, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     target = models.CharField(max_length=64)
     actor_key = models.CharField(max_length=255, help_text="Copied from the statement: order is kept per actor.")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

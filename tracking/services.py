@@ -52,7 +52,8 @@ def statements_record(statements: list[Statement], *, user=None) -> None:
     if batch is not None:
         batch.extend(rows)
     elif rows:
-        _write(rows)
+        with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+            _write(rows)
 
 
 @contextmanager
@@ -85,15 +86,40 @@ def _write(rows: list[dict]) -> None:
     pks = outbox.statements_insert(list(first.values()))
     targets = target_names()
     outbox.deliveries_insert((pks[key], target, row["actor_key"]) for key, row in first.items() for target in targets)
-    _schedule_after_commit()
+    _queue_delivery_run()
 
 
-def _schedule_after_commit() -> None:
-    """One delivery run per transaction, however many events it records (queuing one is an INSERT)."""
+def _queue_delivery_run() -> None:
+    """One delivery run per transaction, however many events it records.
+
+    The database task backend queues it inside the transaction: the run's row commits, or rolls
+    back, with the statements (no moment where they are committed with no run to send them), and
+    it needs no commit of its own. Other backends (a broker, the immediate one of the tests) queue
+    it after the commit, when the statements can be read."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func is schedule_delivery for _, func, _ in connection.run_on_commit):
+    if not connection.in_atomic_block:
+        schedule_delivery()
         return
-    transaction.on_commit(schedule_delivery)
+    if any(func in (schedule_delivery, _run_queued) for _, func, _ in connection.run_on_commit):
+        return
+    if not _queues_in_database():
+        transaction.on_commit(schedule_delivery)
+        return
+    with transaction.atomic():  # a failed insert rolls back to here, not the event's work (PostgreSQL)
+        schedule_delivery()
+    transaction.on_commit(_run_queued)  # marks this transaction; dropped with a rolled-back savepoint
+
+
+def _run_queued() -> None:
+    """The on-commit mark of a transaction whose delivery run is already queued (nothing to do)."""
+
+
+def _queues_in_database() -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    from .tasks import deliver_statements
+
+    return isinstance(deliver_statements.get_backend(), DatabaseBackend)
 
 
 def schedule_delivery() -> None:

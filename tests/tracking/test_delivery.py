@@ -207,7 +207,7 @@ def test_delivery_runs_as_a_task_after_the_commit(lrs, django_capture_on_commit_
     assert set(lrs.stored) == set(ids)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # its flush must not renumber content types
 def test_a_worker_process_killed_with_sigkill_mid_request_loses_and_duplicates_nothing(lrs, settings, monkeypatch):
     """A real worker process, killed while its batch is in flight (the LRS stores it after the kill): the
     rows stay leased, a later run sends them again, and the LRS ends with one copy of every statement."""
