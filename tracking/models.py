@@ -75,6 +75,7 @@ class StoredStatement(models.Model):
     object_agent_key = models.CharField(max_length=255, blank=True)
     verb = models.CharField(max_length=500)
     object_iri = models.CharField(max_length=500, blank=True, help_text="An Activity's id, or a StatementRef's.")
+    target_id = models.UUIDField(null=True, blank=True, help_text="The statement a StatementRef object targets.")
     # The outermost activity: contextActivities grouping, else parent, else the object. Our statements
     # put the course there, so a dashboard reads a course's statements from one index.
     course_iri = models.CharField(max_length=500, blank=True)
@@ -91,6 +92,7 @@ class StoredStatement(models.Model):
             models.Index(fields=["course_iri", "verb"]),
             models.Index(fields=["registration", "stored"]),
             models.Index(fields=["stored"]),
+            models.Index(fields=["target_id"]),
         ]
 
     def __str__(self) -> str:

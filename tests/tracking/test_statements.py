@@ -84,8 +84,21 @@ def test_the_valid_base_is_valid():
         ("id", "1234"),
         ("actor.account", {"homePage": "learn.example.org", "name": "x"}),
         ("unknown", 1),
+        ("result.success", "true"),  # JSON types: a string is not a Boolean ...
+        ("result.completion", "false"),
+        ("result.score", {"raw": "5", "max": 10}),  # ... nor a Number
+        ("result.duration", "P4W1D"),  # weeks stand alone in ISO 8601
+        ("timestamp", "2025-03-14T09:26:53-00:00"),  # the "unknown offset"
+        ("timestamp", "2025-03-14T09:26:53-0000"),
+        ("object.definition", {}),  # a definition has at least one property
+        ("object.definition", {"choices": [{"id": "a"}]}),  # interaction parts need an interactionType
+        ("object.definition", {"interactionType": "choice", "choices": [{"id": "a"}, {"id": "a"}]}),
+        ("context.contextActivities", {}),
+        ("authority", {"objectType": "Group", "mbox": "mailto:staff@example.org",
+                       "member": [{"mbox": "mailto:a@example.org"}, {"mbox": "mailto:b@example.org"}]}),
+        ("authority", {"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}),
     ],
-)
+)  # fmt: skip
 def test_data_rules_refuse(path, value):
     with pytest.raises(ValidationError):
         Statement.model_validate(_with(path, value))
@@ -106,6 +119,21 @@ def test_platform_only_for_activities_and_voiding_needs_a_statement_ref():
                                              "id": "6f13fe08-fae6-59b6-8965-52671e59da05"}})  # fmt: skip
     with pytest.raises(ValidationError):
         Statement.model_validate(_with("verb", {"id": "http://adlnet.gov/expapi/verbs/voided"}))
+
+
+def test_a_substatement_keeps_platform_and_revision_for_activities_too():
+    agent = {"objectType": "Agent", "mbox": "mailto:bob@example.org"}
+    sub = {"objectType": "SubStatement", "actor": agent, "verb": VALID["verb"], "object": agent,
+           "context": {"platform": "panlearn"}}  # fmt: skip
+    with pytest.raises(ValidationError):
+        Statement.model_validate(_with("object", sub))
+    Statement.model_validate(_with("object", {**sub, "object": VALID["object"]}))
+
+
+def test_an_oauth_authority_group_of_two_and_plus_zero_offsets_pass():
+    pair = {"objectType": "Group", "member": [{"account": {"homePage": "https://oauth.example.org", "name": "app"}},
+                                              {"mbox": "mailto:ada@example.org"}]}  # fmt: skip
+    Statement.model_validate({**_with("authority", pair), "timestamp": "2025-03-14T09:26:53+00:00"})
 
 
 @pytest.mark.parametrize("duration", ["PT0.042S", "P1DT2H", "PT1M30S", "P3W", "P1Y2M3DT4H5M6.5S"])

@@ -138,7 +138,20 @@ def test_voiding_hides_the_target_but_keeps_it_by_voided_statement_id(client):
     again = statement(verb="voided")
     again["object"] = {"objectType": "StatementRef", "id": voider}
     del again["context"]
-    assert post(client, again).status_code == 400  # a voiding statement cannot be voided
+    assert post(client, again).status_code == 200  # kept, but a voiding statement cannot be voided: ignored
+    assert get(client, statementId=voider).json()["id"] == voider
+    assert get(client, statementId=target).status_code == 404  # still voided
+
+
+def test_a_voiding_statement_in_the_same_batch_as_its_target_voids_it(client):
+    target = statement()
+    target["id"] = str(uuid.uuid4())
+    voiding = statement(verb="voided")
+    voiding["object"] = {"objectType": "StatementRef", "id": target["id"]}
+    del voiding["context"]
+    post(client, [target, voiding])
+    assert get(client, statementId=target["id"]).status_code == 404
+    assert get(client, voidedStatementId=target["id"]).json()["id"] == target["id"]
 
 
 def test_format_ids_strips_definitions(client):
@@ -147,3 +160,95 @@ def test_format_ids_strips_definitions(client):
     (statement_id,) = post(client, body).json()
     got = get(client, statementId=statement_id, format="ids").json()
     assert "definition" not in got["object"] and "display" not in got["verb"]
+
+
+def test_nulls_are_refused_except_inside_extensions(client):
+    named = statement()
+    named["actor"]["name"] = None
+    response = post(client, named)
+    assert response.status_code == 400 and "statement.actor.name is null" in response.json()["error"]
+    with_extension = statement(result={"extensions": {"https://learn.example.org/x/hint": None}})
+    assert post(client, with_extension).status_code == 200
+
+
+def test_format_canonical_keeps_the_language_asked_for(client):
+    body = statement()
+    body["verb"]["display"] = {"en-US": "answered", "en-GB": "answered (GB)", "fr": "a répondu"}
+    body["object"]["definition"] = {"name": {"fr": "Espacement", "en-GB": "Lattice spacing"}}
+    (statement_id,) = post(client, body).json()
+    shaped = client.get(URL, {"statementId": statement_id, "format": "canonical"}, **HEADERS,
+                        HTTP_ACCEPT_LANGUAGE="fr;q=0.5, en-GB").json()  # fmt: skip
+    assert shaped["verb"]["display"] == {"en-GB": "answered (GB)"}
+    assert shaped["object"]["definition"]["name"] == {"en-GB": "Lattice spacing"}
+    french = client.get(URL, {"statementId": statement_id, "format": "canonical"}, **HEADERS,
+                        HTTP_ACCEPT_LANGUAGE="fr-CA").json()  # fmt: skip
+    assert french["verb"]["display"] == {"fr": "a répondu"}  # the primary language matches
+    assert get(client, statementId=statement_id, format="pretty").status_code == 400
+
+
+def test_format_ids_gives_activities_by_id_alone_and_groups_by_their_identifier(client):
+    group = {"objectType": "Group", "name": "Team", "mbox": "mailto:team@example.org"}
+    body = statement(object={"objectType": "SubStatement", "actor": group,
+                             "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted", "display": {"en-US": "x"}},
+                             "object": {"id": COURSE, "definition": {"name": {"en": "Course"}}}})  # fmt: skip
+    del body["context"]
+    (statement_id,) = post(client, body).json()
+    shaped = get(client, statementId=statement_id, format="ids").json()
+    assert shaped["object"]["actor"] == {"objectType": "Group", "mbox": "mailto:team@example.org"}
+    assert shaped["object"]["object"] == {"id": COURSE} and shaped["object"]["verb"] == {
+        "id": body["object"]["verb"]["id"]
+    }
+
+
+def test_a_statement_targeting_a_matching_statement_matches_the_filter(client):
+    (target,) = post(client, statement(verb="attempted")).json()
+    voiding = statement(verb="voided", object={"objectType": "StatementRef", "id": target})
+    del voiding["context"]
+    (voider,) = post(client, voiding).json()
+    comment = statement(verb="commented", object={"objectType": "StatementRef", "id": voider})
+    del comment["context"]
+    (commenter,) = post(client, comment).json()  # targets the voiding statement: two hops from "attempted"
+    post(client, statement(verb="experienced"))
+    listed = [item["id"] for item in get(client, verb="http://adlnet.gov/expapi/verbs/attempted").json()["statements"]]
+    assert sorted(listed) == sorted([voider, commenter])  # the voided target itself is gone
+    later = get(client, verb="http://adlnet.gov/expapi/verbs/attempted", since=timezone.now().isoformat())
+    assert later.json()["statements"] == []  # time filters apply to the targeting statements themselves
+
+
+def test_about_is_public_and_a_wrong_method_is_405_before_credentials(client):
+    response = client.get("/xapi/about")
+    assert response.status_code == 200 and "1.0.3" in response.json()["version"]
+    assert client.delete(URL).status_code == 405
+    assert client.delete(URL, **HEADERS).status_code == 405
+
+
+def test_resources_the_store_does_not_provide_answer_404_or_405_for_methods_they_never_have(client):
+    for method in (client.get, client.post, client.put):
+        response = method("/xapi/activities/state", **HEADERS)
+        assert response.status_code == 404 and "Statements and About" in response.json()["error"]
+    assert client.post("/xapi/agents", **HEADERS).status_code == 405  # the Agents resource is GET only
+    assert client.delete("/xapi/activities").status_code == 405
+    assert client.post("/xapi/no-such-resource", **HEADERS).status_code == 404
+
+
+def test_the_alternate_request_syntax_stands_for_put_and_get(client):
+    from urllib.parse import urlencode
+
+    statement_id = str(uuid.uuid4())
+    form = {"Authorization": AUTH, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json",
+            "statementId": statement_id, "content": json.dumps(statement())}  # fmt: skip
+    put = client.post(URL + "?method=PUT", urlencode(form), content_type="application/x-www-form-urlencoded")
+    assert put.status_code == 204
+    del form["Content-Type"]  # xAPI content is JSON unless the form says otherwise
+    form["statementId"] = str(uuid.uuid4())
+    put = client.post(URL + "?method=PUT", urlencode(form), content_type="application/x-www-form-urlencoded")
+    assert put.status_code == 204
+    form = {"Authorization": AUTH, "X-Experience-API-Version": "1.0.3", "statementId": statement_id}
+    got = client.post(URL + "?method=GET", urlencode(form), content_type="application/x-www-form-urlencoded")
+    assert got.status_code == 200 and got.json()["id"] == statement_id
+    mixed = client.post(URL + f"?method=GET&statementId={statement_id}", urlencode(form),
+                        content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert mixed.status_code == 400  # every other parameter goes in the form
+    unsigned = {"X-Experience-API-Version": "1.0.3", "statementId": statement_id}
+    refused = client.post(URL + "?method=GET", urlencode(unsigned), content_type="application/x-www-form-urlencoded")
+    assert refused.status_code == 401

@@ -50,8 +50,13 @@ def boolean_param(value: str | None) -> bool:
     raise QueryInvalid("expected true or false")
 
 
-def _filtered(params: dict) -> QuerySet[StoredStatement]:
-    rows = active_statements()
+# How far a chain of statements targeting statements is followed (a -> b -> c, where c matches).
+REF_DEPTH = 4
+
+
+def _match(params: dict) -> Q | None:
+    """The filters that are not about time or sequence (agent, verb, activity, registration)."""
+    match = Q()
     if "agent" in params:
         try:
             key = identity.actor_key(json.loads(params["agent"]))
@@ -59,20 +64,36 @@ def _filtered(params: dict) -> QuerySet[StoredStatement]:
             raise QueryInvalid("agent must be an Agent or Group as JSON") from error
         if not key:
             raise QueryInvalid("agent needs an identifier")
-        match = Q(actor_key=key) | Q(object_agent_key=key)
-        rows = rows.filter(match)
+        match &= Q(actor_key=key) | Q(object_agent_key=key)
     if "verb" in params:
-        rows = rows.filter(verb=params["verb"])
+        match &= Q(verb=params["verb"])
     if "activity" in params:
-        match = Q(object_iri=params["activity"])
+        activity = Q(object_iri=params["activity"])
         if boolean_param(params.get("related_activities")):
-            match |= Q(course_iri=params["activity"])
-        rows = rows.filter(match)
+            activity |= Q(course_iri=params["activity"])
+        match &= activity
     if "registration" in params:
         try:
-            rows = rows.filter(registration=uuid.UUID(params["registration"]))
+            match &= Q(registration=uuid.UUID(params["registration"]))
         except ValueError as error:
             raise QueryInvalid("registration must be a UUID") from error
+    return match or None
+
+
+def _with_targeting(match: Q) -> Q:
+    """A statement whose object is a StatementRef meets the filters when the statement it targets
+    does, voided or not, and so on down a chain (Communication 2.1.3, "Filter Conditions for
+    StatementRefs"); since, until and limit still apply to the targeting statement itself."""
+    reached = match
+    for _ in range(REF_DEPTH):
+        reached = match | Q(target_id__in=StoredStatement.objects.filter(reached).values("statement_id"))
+    return reached
+
+
+def _filtered(params: dict) -> QuerySet[StoredStatement]:
+    rows = active_statements()
+    if (match := _match(params)) is not None:
+        rows = rows.filter(_with_targeting(match))
     if "since" in params:
         rows = rows.filter(stored__gt=_timestamp(params["since"]))
     if "until" in params:

@@ -16,7 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..targets import XAPI_VERSION
-from . import selectors, services
+from . import alternate, formats, selectors, services
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -49,10 +49,18 @@ def _authenticated(request) -> bool:
 
 class XapiView(View):
     needs_version = True
+    needs_auth = True
 
     @method_decorator(csrf_exempt)
     def dispatch(self, request, *args, **kwargs):
-        if not _authenticated(request):
+        if alternate.is_alternate(request):
+            try:
+                alternate.rewrite(request)
+            except alternate.AlternateSyntaxInvalid as error:
+                return _error(str(error))
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            return self.http_method_not_allowed(request, *args, **kwargs)  # 405 before 401: the method is wrong
+        if self.needs_auth and not _authenticated(request):
             response = _error("authentication required", 401)
             response["WWW-Authenticate"] = 'Basic realm="xAPI"'
             return response
@@ -61,12 +69,29 @@ class XapiView(View):
             return _error("X-Experience-API-Version 1.0.x is required")
         return super().dispatch(request, *args, **kwargs)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = super().http_method_not_allowed(request, *args, **kwargs)
+        response["X-Experience-API-Version"] = XAPI_VERSION
+        return response
+
 
 class AboutView(XapiView):
+    """Public, as the spec has it: a client asks which versions the store speaks before it signs in."""
+
     needs_version = False
+    needs_auth = False
 
     def get(self, request):
         return _response({"version": ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]})
+
+
+class NotProvidedView(XapiView):
+    """The xAPI resources the built-in store does not provide (documents, agents, activities)."""
+
+    def _not_provided(self, request, *args, **kwargs):
+        return _error("the built-in store provides the Statements and About resources only", 404)
+
+    get = put = post = delete = _not_provided
 
 
 def _body(request):
@@ -76,24 +101,6 @@ def _body(request):
         return json.loads(request.body)
     except ValueError as error:
         raise services.StatementInvalid("the body is not JSON") from error
-
-
-def _ids_only(payload: dict) -> dict:
-    """format=ids: activities, agents and verbs reduced to their identifiers."""
-
-    def strip(value):
-        if isinstance(value, dict):
-            kind = value.get("objectType")
-            if "definition" in value and kind in (None, "Activity"):
-                return {"objectType": "Activity", "id": value["id"]}
-            if kind in (None, "Agent", "Group") and "name" in value and "id" not in value:
-                value = {k: v for k, v in value.items() if k != "name"}
-            return {k: (v if k == "extensions" else strip(v)) for k, v in value.items() if k != "display"}
-        if isinstance(value, list):
-            return [strip(item) for item in value]
-        return value
-
-    return strip(payload)
 
 
 class StatementsView(XapiView):
@@ -128,7 +135,9 @@ class StatementsView(XapiView):
         params = request.GET.dict()
         if unknown := set(params) - GET_PARAMS - {"statementId", "voidedStatementId"}:
             return _error(f"unknown parameters: {', '.join(sorted(unknown))}")
-        shape = _ids_only if params.get("format") == "ids" else (lambda payload: payload)
+        if params.get("format", "exact") not in formats.FORMATS:
+            return _error(f"format is one of {', '.join(formats.FORMATS)}")
+        shape = formats.shaper(params.get("format"), request.headers.get("Accept-Language", ""))
         try:
             if "statementId" in params or "voidedStatementId" in params:
                 return self._single(params, shape)

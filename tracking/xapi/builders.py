@@ -54,11 +54,11 @@ def verb(iri: str) -> Verb:
 def _build(frame: Frame, *, verb_iri: str, obj: Activity, event_key: str, result: Result | None = None,
            parent: Activity | None = None, grouping: Activity | None = None, other: Activity | None = None,
            **context) -> Statement:  # fmt: skip
-    activities = ContextActivities(
-        parent=[parent] if parent else None,
-        grouping=[grouping] if grouping and grouping != parent else None,
-        other=[other] if other else None,
-    )
+    related = {
+        "parent": [parent] if parent else None,
+        "grouping": [grouping] if grouping and grouping != parent else None,
+        "other": [other] if other else None,
+    }
     return Statement(
         id=statement_id(verb=verb_iri, actor=frame.actor, object_id=obj.id, event_key=event_key),
         actor=frame.actor,
@@ -67,7 +67,7 @@ def _build(frame: Frame, *, verb_iri: str, obj: Activity, event_key: str, result
         result=result,
         context=Context(
             registration=frame.registration,
-            contextActivities=activities if activities.model_dump(exclude_none=True) else None,
+            contextActivities=ContextActivities(**related) if any(related.values()) else None,
             platform=v.PLATFORM,
             language=frame.language,
             **context,

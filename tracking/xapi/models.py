@@ -2,7 +2,7 @@
 
 Strict by design (unknown properties are refused, as the spec requires of an LRS): the built-in
 store validates what it receives with them, and every statement we build passes through them.
-Attachments and Group authorities are outside what panlearn emits or stores.
+Attachments are outside what panlearn emits or stores.
 """
 
 import re
@@ -10,17 +10,30 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    model_validator,
+)
 
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
 _MAILTO = re.compile(r"^mailto:[^@\s:/]+@[^@\s/]+$")
 _LANGUAGE = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
                        r"(?:-(?:[A-Za-z\d]{5,8}|\d[A-Za-z\d]{3}))*(?:-[A-WYZa-wyz\d](?:-[A-Za-z\d]{2,8})+)*"
                        r"(?:-[Xx](?:-[A-Za-z\d]{1,8})+)?$|^[Xx](?:-[A-Za-z\d]{1,8})+$")  # fmt: skip
+# ISO 8601: PnW alone, or years to seconds (weeks do not combine with other units).
 _DURATION = re.compile(
-    r"^P(?!$)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
+    r"^P(?:\d+(?:\.\d+)?W|(?!$)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?)$"
 )
+# RFC 3339's "unknown local offset", which xAPI forbids: -00:00, -0000, -00.
+_UNKNOWN_OFFSET = re.compile(r"-00(?::?00)?$")
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _VERSION = re.compile(r"^1\.0(?:\.\d+)?$")
 
@@ -58,12 +71,21 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _known_offset(value: Any) -> Any:
+    if isinstance(value, str) and _UNKNOWN_OFFSET.search(value):
+        raise ValueError("a timestamp's offset must not be -00:00 (unknown)")
+    return value
+
+
 IRI = Annotated[str, AfterValidator(_iri)]
 Mailto = Annotated[str, AfterValidator(_mailto)]
 LanguageTag = Annotated[str, AfterValidator(_language)]
 LanguageMap = Annotated[dict[LanguageTag, str], Field(min_length=1)]
 Duration = Annotated[str, AfterValidator(_duration)]
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
+Timestamp = Annotated[datetime, BeforeValidator(_known_offset), AfterValidator(_aware)]
+# JSON types as the spec has them: "true" is not a Boolean and "100" is not a Number.
+Boolean = Annotated[bool, Strict()]
+Number = Annotated[float, Strict()]
 Extensions = dict[IRI, Any]
 
 
@@ -142,6 +164,22 @@ class ActivityDefinition(XapiModel):
     target: list[InteractionComponent] | None = None
     steps: list[InteractionComponent] | None = None
 
+    @model_validator(mode="after")
+    def _complete_interaction(self):
+        if not self.model_fields_set or all(getattr(self, name) is None for name in self.model_fields_set):
+            raise ValueError("an Activity definition needs at least one property")
+        lists = ("correctResponsesPattern", *INTERACTION_COMPONENT_LISTS)
+        if self.interactionType is None and any(getattr(self, name) is not None for name in lists):
+            raise ValueError("interaction properties need an interactionType")
+        for name in INTERACTION_COMPONENT_LISTS:
+            ids = [component.id for component in getattr(self, name) or ()]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"the ids of {name} must be unique")
+        return self
+
+
+INTERACTION_COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
+
 
 class Activity(XapiModel):
     objectType: Literal["Activity"] | None = "Activity"
@@ -173,10 +211,10 @@ SubObject = Annotated[
 
 
 class Score(XapiModel):
-    scaled: float | None = Field(default=None, ge=-1, le=1)
-    raw: float | None = None
-    min: float | None = None
-    max: float | None = None
+    scaled: Number | None = Field(default=None, ge=-1, le=1)
+    raw: Number | None = None
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -191,8 +229,8 @@ class Score(XapiModel):
 
 class Result(XapiModel):
     score: Score | None = None
-    success: bool | None = None
-    completion: bool | None = None
+    success: Boolean | None = None
+    completion: Boolean | None = None
     response: str | None = None
     duration: Duration | None = None
     extensions: Extensions | None = None
@@ -212,6 +250,12 @@ class ContextActivities(XapiModel):
             return {key: [value] if isinstance(value, dict) else value for key, value in data.items()}
         return data
 
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if all(getattr(self, name) is None for name in ("parent", "grouping", "category", "other")):
+            raise ValueError("contextActivities needs at least one of parent, grouping, category, other")
+        return self
+
 
 class Context(XapiModel):
     registration: UUID | None = None
@@ -225,6 +269,12 @@ class Context(XapiModel):
     extensions: Extensions | None = None
 
 
+def _context_fits(context: Context | None, target) -> None:
+    object_type = target.objectType or "Activity"
+    if context and (context.platform or context.revision) and object_type != "Activity":
+        raise ValueError("context platform and revision are only for Activities")
+
+
 class SubStatement(XapiModel):
     objectType: Literal["SubStatement"]
     actor: Actor
@@ -233,6 +283,11 @@ class SubStatement(XapiModel):
     result: Result | None = None
     context: Context | None = None
     timestamp: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _context_fits_object(self):
+        _context_fits(self.context, self.object)
+        return self
 
 
 class Statement(XapiModel):
@@ -256,11 +311,11 @@ class Statement(XapiModel):
 
     @model_validator(mode="after")
     def _context_fits_object(self):
-        object_type = self.object.objectType or "Activity"
-        if self.context and (self.context.platform or self.context.revision) and object_type != "Activity":
-            raise ValueError("context platform and revision are only for Activities")
-        if self.verb.id == VOIDED and object_type != "StatementRef":
+        _context_fits(self.context, self.object)
+        if self.verb.id == VOIDED and self.object.objectType != "StatementRef":
             raise ValueError("a voiding statement's object must be a StatementRef")
+        if isinstance(self.authority, Group) and (self.authority.identifiers() or len(self.authority.member) != 2):
+            raise ValueError("a Group authority is anonymous, with two members (the OAuth consumer and the user)")
         return self
 
 

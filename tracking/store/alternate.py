@@ -1,0 +1,53 @@
+"""xAPI's Alternate Request Syntax (1.0.3, Communication 1.3), for clients that can only POST
+(cross-origin requests from old browsers): `POST ...?method=PUT` with a form body that carries the
+headers, the resource's parameters and the request's `content`. The request is rewritten in place
+into the one it stands for, so the views see a plain request."""
+
+from django.http import HttpRequest, QueryDict
+
+METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
+# Form fields that are headers of the request it stands for, with their WSGI names.
+HEADERS = {
+    "Authorization": "HTTP_AUTHORIZATION",
+    "X-Experience-API-Version": "HTTP_X_EXPERIENCE_API_VERSION",
+    "Content-Type": "CONTENT_TYPE",
+    "Content-Length": "CONTENT_LENGTH",
+    "If-Match": "HTTP_IF_MATCH",
+    "If-None-Match": "HTTP_IF_NONE_MATCH",
+}
+
+
+class AlternateSyntaxInvalid(Exception):
+    """Answered 400."""
+
+
+def is_alternate(request: HttpRequest) -> bool:
+    return request.method == "POST" and "method" in request.GET
+
+
+def rewrite(request: HttpRequest) -> None:
+    """Turn the POST into the request it stands for, or raise AlternateSyntaxInvalid."""
+    method = request.GET["method"].upper()
+    if set(request.GET) != {"method"}:
+        raise AlternateSyntaxInvalid("with ?method=, every other parameter goes in the form body")
+    if method not in METHODS:
+        raise AlternateSyntaxInvalid(f"unknown method {method!r}")
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise AlternateSyntaxInvalid("the alternate request syntax needs application/x-www-form-urlencoded")
+    form = QueryDict(request.body, encoding=request.encoding or "utf-8")
+    body = form.get("content", "").encode()
+    params = QueryDict(mutable=True)
+    for name, values in form.lists():
+        header = next((meta for field, meta in HEADERS.items() if field.lower() == name.lower()), None)
+        if header is not None:
+            request.META[header] = values[-1]
+        elif name != "content":
+            params.setlist(name, values)
+    if "content" in form and not any(name.lower() == "content-type" for name in form):
+        request.META["CONTENT_TYPE"] = "application/json"  # what xAPI content is, unless the form says otherwise
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    request.method = method
+    request.GET = params
+    request._body = body
+    request._set_content_type_params(request.META)
+    request.__dict__.pop("headers", None)  # a cached_property: read the new headers
