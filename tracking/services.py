@@ -2,8 +2,8 @@
 
 Each `record_*` function builds its statements with the pure builders and writes them, with one
 delivery row per target, in the current transaction: the event and its statements commit or roll
-back together. Delivery is queued after the commit. Inside `statements_batched()` the rows of
-several events are written together when the block ends (one insert per table).
+back together. One delivery run is queued per transaction (see `_queue_delivery_run`). Inside
+`statements_batched()` the rows of several events are written together when the block ends.
 """
 
 import logging
