@@ -248,6 +248,8 @@ def machine() -> dict:
     import segno
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()  # fmt: skip
     return {
         "cpus": os.cpu_count(),
         "platform": f"{platform.machine()}, {platform.system()} {platform.release()}",
@@ -255,7 +257,7 @@ def machine() -> dict:
         "django": django.__version__,
         "reportlab": reportlab.Version,
         "segno": segno.__version__,
-        "commit": commit.stdout.strip() + " (with uncommitted changes)",
+        "commit": commit.stdout.strip() + (" (with uncommitted changes)" if dirty else ""),
     }
 
 

@@ -478,6 +478,8 @@ def machine() -> dict:
     import pydantic
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()  # fmt: skip
     return {
         "cpus": os.cpu_count(),
         "platform": f"{platform.machine()}, {platform.system()} {platform.release()}",
@@ -485,7 +487,7 @@ def machine() -> dict:
         "django": django.__version__,
         "httpx": httpx.__version__,
         "pydantic": pydantic.__version__,
-        "commit": commit.stdout.strip() + " (with uncommitted changes)",
+        "commit": commit.stdout.strip() + (" (with uncommitted changes)" if dirty else ""),
     }
 
 
