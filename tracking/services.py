@@ -37,17 +37,17 @@ _batch: ContextVar[list[dict] | None] = ContextVar("panlearn_tracking_batch", de
 def statements_record(statements: list[Statement], *, user=None) -> None:
     """Write statements and their deliveries (or add them to the open batch); a statement id
     already in the outbox keeps its first row."""
-    rows = [
-        {
+    rows = []
+    for statement in statements:
+        payload = statement.as_json()
+        rows.append({
             "statement_id": statement.id,
-            "payload": statement.as_json(),
+            "payload": payload,
             "user_id": user.pk if user is not None else None,
-            "actor_key": identity.actor_key(statement.actor.as_json()),
+            "actor_key": identity.actor_key(payload["actor"]),
             "verb": statement.verb.id,
             "object_iri": str(statement.object.id),
-        }
-        for statement in statements
-    ]
+        })  # fmt: skip
     batch = _batch.get()
     if batch is not None:
         batch.extend(rows)
