@@ -248,7 +248,12 @@ def _run_fork_bomb(runner, session, kernel_host, bomb: str):
     wait_pool_settled(runner)
     inside_before = sandbox_pid_count(runner, session)
     before = len(descendants(kernel_host.process.pid))
-    code = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {bomb!r}]).wait()"
+    # The bomb's traceback reaches the kernel through its fd-level capture, a thread that may forward it
+    # after the cell's reply under load: a short pause after the wait lets it arrive with the reply.
+    code = (
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {bomb!r}]).wait()\n"
+        "time.sleep(0.3)\nsys.stderr.flush()"
+    )
     with ProcessSampler(kernel_host.process.pid) as sampler:
         reply, elapsed = timed(runner, session, code)
         time.sleep(0.5)

@@ -252,3 +252,12 @@ def test_the_alternate_request_syntax_stands_for_put_and_get(client):
     unsigned = {"X-Experience-API-Version": "1.0.3", "statementId": statement_id}
     refused = client.post(URL + "?method=GET", urlencode(unsigned), content_type="application/x-www-form-urlencoded")
     assert refused.status_code == 401
+
+
+def test_the_more_link_keeps_the_format(client):
+    for number in range(3):
+        post(client, statement(actor=f"reader{number}"))
+    first = get(client, limit=2, format="ids").json()
+    assert all("display" not in item["verb"] for item in first["statements"])
+    rest = client.get(first["more"], **HEADERS).json()["statements"]
+    assert rest and all("display" not in item["verb"] for item in rest)

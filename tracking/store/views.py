@@ -135,13 +135,19 @@ class StatementsView(XapiView):
         params = request.GET.dict()
         if unknown := set(params) - GET_PARAMS - {"statementId", "voidedStatementId"}:
             return _error(f"unknown parameters: {', '.join(sorted(unknown))}")
+        after = None
+        if "cursor" in params:  # a `more` link: the first page's parameters, format included
+            try:
+                params, after = signing.loads(params["cursor"], salt=CURSOR_SALT)
+            except signing.BadSignature:
+                return _error("the more link is not valid")
         if params.get("format", "exact") not in formats.FORMATS:
             return _error(f"format is one of {', '.join(formats.FORMATS)}")
         shape = formats.shaper(params.get("format"), request.headers.get("Accept-Language", ""))
         try:
             if "statementId" in params or "voidedStatementId" in params:
                 return self._single(params, shape)
-            return self._page(params, shape)
+            return self._page(params, shape, after)
         except selectors.QueryInvalid as error:
             return _error(str(error))
 
@@ -158,13 +164,7 @@ class StatementsView(XapiView):
         response["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
         return response
 
-    def _page(self, params: dict, shape) -> HttpResponse:
-        after = None
-        if "cursor" in params:
-            try:
-                params, after = signing.loads(params["cursor"], salt=CURSOR_SALT)
-            except signing.BadSignature:
-                return _error("the more link is not valid")
+    def _page(self, params: dict, shape, after: int | None) -> HttpResponse:
         try:
             limit = int(params.get("limit") or 0)
         except ValueError:
