@@ -73,6 +73,9 @@ class StoredStatement(models.Model):
     payload = models.JSONField()
     actor_key = models.CharField(max_length=255)
     object_agent_key = models.CharField(max_length=255, blank=True)
+    # Every agent the statement names (actor, object, authority, instructor, team, and those of a
+    # SubStatement), one per line and framed by newlines: the `related_agents=true` filter.
+    related_agent_keys = models.TextField(blank=True)
     verb = models.CharField(max_length=500)
     object_iri = models.CharField(max_length=500, blank=True, help_text="An Activity's id, or a StatementRef's.")
     target_id = models.UUIDField(null=True, blank=True, help_text="The statement a StatementRef object targets.")

@@ -261,3 +261,19 @@ def test_the_more_link_keeps_the_format(client):
     assert all("display" not in item["verb"] for item in first["statements"])
     rest = client.get(first["more"], **HEADERS).json()["statements"]
     assert rest and all("display" not in item["verb"] for item in rest)
+
+
+def test_related_agents_widens_the_agent_filter_to_authority_instructor_team_and_substatements(client):
+    teacher = {"objectType": "Agent", "mbox": "mailto:teacher@example.org"}
+    taught = statement(actor="ada", context={"instructor": teacher})
+    (taught_id,) = post(client, taught).json()
+    inner = {"objectType": "SubStatement", "actor": teacher, "verb": taught["verb"],
+             "object": {"id": COURSE}}  # fmt: skip
+    planned = statement(actor="bob", object=inner)
+    del planned["context"]
+    (planned_id,) = post(client, planned).json()
+    post(client, statement(actor="cem"))
+    agent = json.dumps(teacher)
+    assert get(client, agent=agent).json()["statements"] == []  # neither actor nor object
+    related = get(client, agent=agent, related_agents="true").json()["statements"]
+    assert sorted(item["id"] for item in related) == sorted([taught_id, planned_id])

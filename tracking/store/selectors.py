@@ -55,7 +55,8 @@ REF_DEPTH = 4
 
 
 def _match(params: dict) -> Q | None:
-    """The filters that are not about time or sequence (agent, verb, activity, registration)."""
+    """The filters that are not about time or sequence (agent, verb, activity, registration), with
+    related_agents and related_activities widening agent and activity."""
     match = Q()
     if "agent" in params:
         try:
@@ -64,7 +65,10 @@ def _match(params: dict) -> Q | None:
             raise QueryInvalid("agent must be an Agent or Group as JSON") from error
         if not key:
             raise QueryInvalid("agent needs an identifier")
-        match &= Q(actor_key=key) | Q(object_agent_key=key)
+        if boolean_param(params.get("related_agents")):
+            match &= Q(related_agent_keys__contains=f"\n{key}\n")
+        else:
+            match &= Q(actor_key=key) | Q(object_agent_key=key)
     if "verb" in params:
         match &= Q(verb=params["verb"])
     if "activity" in params:

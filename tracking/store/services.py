@@ -68,6 +68,30 @@ def _course_iri(payload: dict) -> str:
     return target["id"] if target.get("objectType", "Activity") == "Activity" else ""
 
 
+def related_agent_keys(payload: dict) -> str:
+    """The actor, an agent object, the authority, the instructor and team, and the same in a
+    SubStatement: newline-framed, so that a filter looks for "\n<key>\n"."""
+    keys = set()
+
+    def collect(statement: dict) -> None:
+        context = statement.get("context") or {}
+        target = statement.get("object") or {}
+        for agent in (
+            statement.get("actor"),
+            statement.get("authority"),
+            context.get("instructor"),
+            context.get("team"),
+            target if target.get("objectType") in ("Agent", "Group") else None,
+        ):
+            if agent and (key := identity.actor_key(agent)):
+                keys.add(key)
+        if target.get("objectType") == "SubStatement":
+            collect(target)
+
+    collect(payload)
+    return "\n" + "\n".join(sorted(keys)) + "\n" if keys else ""
+
+
 def _row(payload: dict) -> StoredStatement:
     target = payload["object"]
     kind = target.get("objectType", "Activity")
@@ -77,6 +101,7 @@ def _row(payload: dict) -> StoredStatement:
         payload=payload,
         actor_key=identity.actor_key(payload["actor"]),
         object_agent_key=identity.actor_key(target) if kind in ("Agent", "Group") else "",
+        related_agent_keys=related_agent_keys(payload),
         verb=payload["verb"]["id"],
         object_iri=target.get("id", "") if kind in ("Activity", "StatementRef") else "",
         target_id=uuid.UUID(target["id"]) if kind == "StatementRef" else None,
