@@ -7,6 +7,7 @@ never changes what earlier statements refer to.
 import hashlib
 import hmac
 import uuid
+from functools import lru_cache
 from urllib.parse import quote
 
 from django.conf import settings
@@ -34,8 +35,14 @@ def pseudonym(user_id: int) -> str:
 
 def actor_for(user) -> Agent:
     if settings.PANLEARN_TRACKING_ACTOR == "mbox" and getattr(user, "email", ""):
-        return Agent(mbox=f"mailto:{user.email}")
-    return Agent(account=Account(homePage=homepage(), name=pseudonym(user.pk)))
+        return _agent(mbox=f"mailto:{user.email}")
+    return _agent(home_page=homepage(), name=pseudonym(user.pk))
+
+
+@lru_cache(maxsize=4096)
+def _agent(*, mbox: str = "", home_page: str = "", name: str = "") -> Agent:
+    """Built and validated once per actor: the models are frozen, so events share them."""
+    return Agent(mbox=mbox) if mbox else Agent(account=Account(homePage=home_page, name=name))
 
 
 def actor_key(agent: dict) -> str:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from . import vocabulary as v
 from .models import (
@@ -43,7 +44,9 @@ def statement_id(*, verb: str, actor: Agent, object_id: str, event_key: str) -> 
     return uuid.uuid5(NAMESPACE, "\n".join((verb, who, object_id, event_key)))
 
 
+@lru_cache(maxsize=4096)
 def activity(*, iri: str, kind: str, name: str, language: str, **definition) -> Activity:
+    """Built and validated once per distinct activity: the models are frozen, so events share them."""
     return Activity(id=iri, definition=ActivityDefinition(type=kind, name={language: name}, **definition))
 
 
