@@ -104,7 +104,7 @@ def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
 
 
 def _statement_refs(ids: Iterable) -> list[str]:
-    """Statement ids as a StatementRef's `object_iri` holds them (lower case, with hyphens)."""
+    """Statement ids as an outbox StatementRef's `object_iri` holds them (lower case, with hyphens)."""
     return [str(value).lower() for value in ids]
 
 
@@ -141,8 +141,8 @@ def erasure_plan(user_or_id) -> ErasurePlan:
     outbox_statements = list(rows.values())
     for chunk in _chunks(outbox_statements):
         stored.update(StoredStatement.objects.filter(statement_id__in=chunk).values_list("pk", "statement_id"))
-    for chunk in _chunks(_statement_refs(stored.values())):
-        voids = StoredStatement.objects.filter(verb=v.VOIDED, object_iri__in=chunk)
+    for chunk in _chunks(list(stored.values())):
+        voids = StoredStatement.objects.filter(verb=v.VOIDED, target_id__in=chunk)
         stored.update(voids.values_list("pk", "statement_id"))
     plan.stored_ids = sorted(stored)
     return plan

@@ -158,8 +158,12 @@ def test_statements_other_clients_posted_under_the_users_email_are_erased(histor
              "object": {"objectType": "Agent", "mbox": f"mailto:{ada.email}"}}  # fmt: skip
     response = client.post("/xapi/statements", json.dumps([body, about]), content_type="application/json", **AUTH)
     assert response.status_code == 200
+    void = {"actor": {"objectType": "Agent", "mbox": "mailto:mentor@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": response.json()[0].upper()}}  # fmt: skip
+    voided = client.post("/xapi/statements", json.dumps(void), content_type="application/json", **AUTH)
     erase_statements(ada, requested_by="the data subject", reason="request")
-    assert not _stored_ids(statement_id__in=response.json())
+    assert not _stored_ids(statement_id__in=response.json() + voided.json())  # the void of hers goes too
 
 
 def test_statements_in_flight_are_counted_and_named(history):
