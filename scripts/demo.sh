@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs and starts the panlearn demo: Django on SQLite (ASGI), the task worker and the demo courses.
+# Installs and starts the panlearn demo: Django on SQLite (ASGI), the task worker, the kernel runner and
+# the demo courses, with production-like settings on loopback (panlearn/settings/demo.py).
 # Usage: scripts/demo.sh            (PORT=8000 by default; Ctrl+C stops everything)
 source "$(dirname "$0")/lib.sh"
 
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
-export DJANGO_SETTINGS_MODULE=panlearn.settings.dev
+export DJANGO_SETTINGS_MODULE=panlearn.settings.demo
 export PANLEARN_BASE_URL="http://$HOST:$PORT"
 
 ensure_venv requirements.txt

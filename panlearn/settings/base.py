@@ -168,6 +168,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 WAGTAIL_SITE_NAME = env_str("PANLEARN_SITE_NAME", "panlearn")
 WAGTAILADMIN_BASE_URL = env_str("PANLEARN_BASE_URL", "http://localhost:8000")
+# No Gravatar: admin pages would send a hash of each user's email to a third party. Avatars are
+# drawn from initials instead (accounts/avatars.py).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # The database backend uses SQLite FTS5 or PostgreSQL full-text search, by vendor.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "zip", "ipynb", "h5", "nxs", "dat"]
