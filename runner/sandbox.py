@@ -126,6 +126,10 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    # /proc/sys holds host-global settings (kernel/core_pattern, fs/suid_dumpable, ...) that Linux
+    # guards by uid alone: hide it under an empty read-only tmpfs. bwrap covers /proc/irq, /proc/bus
+    # and /proc/sysrq-trigger read-only itself; host_protections() checks all four.
+    argv += ["--size", "4096", "--tmpfs", "/proc/sys", "--remount-ro", "/proc/sys"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]
@@ -198,4 +202,43 @@ def host_protections(cgroup_parent: str) -> list[Protection]:
         checks.append(Protection("seccomp", False, f"libseccomp unavailable: {error}"))
     ok, detail = cgroups_usable(cgroup_parent)
     checks.append(Protection("cgroups", ok, detail))
+    checks.append(_proc_is_read_only())
     return checks
+
+
+# Opens every file below the host-global parts of /proc for writing (writing nothing) and prints
+# those that opened: the same probe the attack tests run in kernels and grades.
+WRITABLE_PROC_PROBE = """
+import os
+found = []
+for top in ('/proc/sys', '/proc/irq', '/proc/bus', '/proc/sysrq-trigger'):
+    paths = [top] if os.path.isfile(top) else [os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs]
+    for path in paths:
+        try:
+            os.close(os.open(path, os.O_WRONLY))
+        except OSError:
+            continue
+        found.append(path)
+print(len(found), *found[:5])
+"""
+
+
+def _proc_is_read_only() -> Protection:
+    """Sandboxed code must not reach host-global settings in /proc: checked in a real sandbox."""
+    name = "proc"
+    try:
+        info_read, info_write = os.pipe()
+        try:
+            spec = SandboxSpec(argv=[sys.executable, "-c", WRITABLE_PROC_PROBE])
+            argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=None, files={})
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, pass_fds=(info_write,))
+        finally:
+            os.close(info_read)
+            os.close(info_write)
+    except (SandboxUnavailable, OSError, subprocess.TimeoutExpired) as error:
+        return Protection(name, False, f"could not check /proc in a sandbox: {error}")
+    count, *examples = result.stdout.split() or ["?"]
+    if result.returncode != 0 or count != "0":
+        detail = result.stderr.strip()[-300:] or f"{count} writable, e.g. {' '.join(examples)}"
+        return Protection(name, False, f"host-global files in /proc are writable in the sandbox: {detail}")
+    return Protection(name, True, "/proc/sys hidden; /proc/irq, /proc/bus and /proc/sysrq-trigger read-only")

@@ -430,6 +430,18 @@ def test_system_data_and_python_are_read_only(runner, session):
     assert_recovers(runner, session)
 
 
+def test_host_global_settings_in_proc_cannot_be_written(runner, session):
+    """/proc/sys (core_pattern, suid_dumpable, pid_max...), irq, bus and sysrq-trigger: none opens for writing."""
+    from runner.sandbox import WRITABLE_PROC_PROBE
+
+    reply = run(runner, session, WRITABLE_PROC_PROBE)
+    assert reply.status == "ok", (reply.status, reply.message, text_of(reply))
+    assert text_of(reply).split()[0] == "0", f"writable in the sandbox: {text_of(reply)}"
+    result = probe(runner, session, "import os\nresult = os.listdir('/proc/sys')")
+    assert result == []  # hidden: nothing of the host's settings (nor its boot_id) to read either
+    assert_recovers(runner, session)
+
+
 # -- network -----------------------------------------------------------------------------------------
 
 

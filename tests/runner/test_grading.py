@@ -229,3 +229,20 @@ def test_grades_run_side_by_side(runner):
     with concurrent.futures.ThreadPoolExecutor(4) as executor:
         results = list(executor.map(lambda code: runner.grade(code=code, tests=TESTS[:2]), codes))
     assert [result["points"] for result in results] == [3.0, 0.0, 3.0, 0.0]
+
+
+def test_a_submission_cannot_write_host_global_settings_in_proc(runner):
+    """The grading sandboxes hide /proc/sys as kernels do: probed from the student's code and from a test."""
+    from runner.sandbox import WRITABLE_PROC_PROBE
+
+    student = WRITABLE_PROC_PROBE.replace("print(len(found), *found[:5])", "writable = found")
+    probe_in_tests = WRITABLE_PROC_PROBE.replace("print(len(found), *found[:5])", "assert found == [], found[:5]")
+    tests = [
+        make_test("student_side", "assert writable == [], writable[:5]", 1),
+        {"name": "tests_side", "source": "def test_tests_side():\n" + "\n".join(
+            f"    {line}" for line in probe_in_tests.strip().splitlines()), "function": "test_tests_side", "points": 1},
+    ]  # fmt: skip
+    result = runner.grade(code=student, tests=tests)
+    by_name = outcomes(result)
+    assert by_name["student_side"]["status"] == "passed", by_name["student_side"]
+    assert by_name["tests_side"]["status"] == "passed", by_name["tests_side"]
