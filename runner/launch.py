@@ -111,6 +111,7 @@ def spawn_sandbox(
         process = subprocess.Popen(
             argv,
             env={},  # bwrap is pid 1 inside: its /proc/1/environ is readable by the kernel
+            cwd="/",  # and /bin/sh would put the host's working directory there as PWD
             stdin=stdin,
             stdout=stdout,
             stderr=stderr_fd,

@@ -725,6 +725,32 @@ def test_ptrace_unshare_and_mount_are_refused(runner, session):
     assert_recovers(runner, session)
 
 
+def test_the_sandbox_init_environment_names_no_host_path(runner, session):
+    environ = probe(runner, session, "result = open('/proc/1/environ', 'rb').read().decode(errors='replace')")
+    assert str(ROOT) not in environ and os.getcwd() not in environ, environ
+    assert_recovers(runner, session)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the syscall numbers below are x86_64's")
+def test_modify_ldt_and_memfd_secret_are_refused(runner, session):
+    import errno
+
+    result = probe(
+        runner,
+        session,
+        """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        result = {}
+        for name, number, args in (('modify_ldt', 154, (0, None, 0)), ('memfd_secret', 447, (0,))):
+            ctypes.set_errno(0)
+            result[name] = [libc.syscall(number, *args), ctypes.get_errno()]
+        """,
+    )
+    assert result == {"modify_ldt": [-1, errno.EPERM], "memfd_secret": [-1, errno.EPERM]}, result
+    assert_recovers(runner, session)
+
+
 def test_symlinks_do_not_reach_the_host(runner, session, kernel_host):
     host_pid = kernel_host.process.pid
     targets = [
