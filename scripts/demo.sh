@@ -11,9 +11,8 @@ export PANLEARN_BASE_URL="http://$HOST:$PORT"
 
 ensure_venv requirements.txt
 mkdir -p var
-say "Preparing the database (SQLite: db.sqlite3)"
+say "Preparing the database (SQLite: db.sqlite3) and the datasets"
 python manage.py migrate --noinput -v 0
-python manage.py load_demo_content
 python manage.py datasets sync > /dev/null
 python manage.py datasets install > /dev/null  # verified copies the kernels mount at /data/<id>
 python manage.py collectstatic --noinput -v 0
@@ -30,6 +29,9 @@ for _ in $(seq 50); do [ -S "$PANLEARN_RUNNER_SOCKET" ] && break; kill -0 $RUNNE
 if ! kill -0 $RUNNER_PID 2>/dev/null; then
   printf '\033[1;33mThe kernel runner did not start, so code cells are off:\033[0m\n%s\n' "$(tail -n 3 var/runner.log)"
 fi
+
+say "Loading the demo content (its exercises are validated by the runner)"
+python manage.py load_demo_content
 
 cat <<MSG
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (venv, packages, Chromium) and runs ruff and the whole suite,
-# on SQLite and then on PostgreSQL. Extra arguments go to pytest, e.g. scripts/test.sh -k catalogue
+# on SQLite and then on PostgreSQL, then the fresh-install stage (scripts/fresh_install.sh: the demo
+# from a clean clone with requirements.txt alone, and a smoke test against it).
+# Extra arguments go to pytest and skip the fresh-install stage, e.g. scripts/test.sh -k catalogue
 source "$(dirname "$0")/lib.sh"
 
 POSTGRES_URL="${PANLEARN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -40,6 +42,13 @@ elif [ -n "${CI:-}" ]; then
   die "CI must run the suite on PostgreSQL too, and $POSTGRES_URL is not reachable."
 else
   say "Skipping the PostgreSQL run: set PANLEARN_TEST_POSTGRES_URL to a server where you can create databases."
+fi
+
+if [ "$#" = 0 ]; then
+  say "Fresh-install stage: the demo from a clean clone, its venv from requirements.txt alone"
+  "$ROOT/scripts/fresh_install.sh"
+else
+  say "Skipping the fresh-install stage: pytest arguments select part of the suite."
 fi
 
 python - var/test-results/*.xml <<'PY'

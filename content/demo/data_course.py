@@ -6,6 +6,7 @@ is the analysis's own introduction, so what the tests run is what students run, 
 """
 
 from .analyses import ANALYSES, Analysis
+from .exercises import CODE_EXERCISES
 
 # The file (and HDF5 path) each lesson opens in its viewer or plot.
 VIEWED_FILES = {
@@ -16,7 +17,9 @@ VIEWED_FILES = {
 
 
 def lesson_spec(analysis: Analysis) -> dict:
-    body = [("text", f"<p>{analysis.intro}</p>")]
+    # The first sentence is the lesson's lead (its summary, shown above the body); the body goes on from there.
+    lead, _, rest = analysis.intro.partition(". ")
+    body = [("text", f"<p>{rest}</p>")] if rest else []
     for dataset in analysis.datasets:
         name, path = VIEWED_FILES.get(dataset, ("", ""))
         body.append(("dataset", {"dataset": dataset, "file": name, "path": path, "show_viewer": bool(name)}))
@@ -35,7 +38,10 @@ def lesson_spec(analysis: Analysis) -> dict:
         # Live cells: the lesson's dataset blocks mount the data in the student's kernel.
         code_cell = {"code": cell, "datasets": [], "setup_code": "", "read_only": False, "example_output": ""}
         body.append(("code_cell", code_cell))
-    summary = analysis.intro.split(". ")[0] + "."
+    for exercise in CODE_EXERCISES:
+        if exercise["lesson"] == analysis.slug:
+            body.append(("exercise", {"exercise": exercise["title"]}))
+    summary = lead if lead.endswith(".") or not rest else lead + "."
     return {"title": analysis.title, "slug": analysis.slug, "summary": summary, "body": body}
 
 

@@ -20,6 +20,7 @@ from content.demo.courses import (
     SAFETY_QUIZ,
 )
 from content.demo.data_course import DATA_COURSE
+from content.demo.exercises import CODE_EXERCISES
 from content.demo.figures import FIGURES
 from content.models import Dataset
 from content.services import dataset_sync_bundled
@@ -56,8 +57,9 @@ class Command(BaseCommand):
         self._exercises = {"safety-quiz": self._quiz(SAFETY_QUIZ)}
         safety = self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
         self._onboarding(safety, staff=accounts["facility"])
-        # The data course's lessons attach bundled datasets, so the registry comes first.
+        # The data course's lessons attach bundled datasets and its exercises grade on them: registry first.
         dataset_sync_bundled(BUNDLED_DATASETS)
+        self._exercises |= {spec["title"]: self._code_exercise(spec) for spec in CODE_EXERCISES}
         self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
         with suppress(AlreadyEnrolled):
             services.enrolment_create(user=accounts["student"], course=reflectometry)
@@ -153,6 +155,45 @@ class Command(BaseCommand):
             row.save()
         exercise_validate(quiz)
         return quiz
+
+    def _code_exercise(self, spec: dict):
+        """A code exercise as a trainer makes it in the admin: fields, policy, tests, datasets, a validation run
+        (in the runner, which scripts/demo.sh starts first; without it the exercise says it is not validated)."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from exercises.models import Exercise, ExerciseKind, ExerciseTest
+        from exercises.submissions import exercise_validate
+
+        exercise = Exercise.objects.filter(title=spec["title"], kind=ExerciseKind.CODE).first()
+        if exercise is not None:
+            return exercise
+        policy = spec["policy"]
+        exercise = Exercise(
+            title=spec["title"],
+            kind=ExerciseKind.CODE,
+            prompt=spec["prompt"],
+            starter_code=spec["starter_code"],
+            solution_code=spec["solution_code"],
+            max_attempts=policy.get("max_attempts"),
+            decay_per_attempt=Decimal(policy["decay_per_attempt"]) if "decay_per_attempt" in policy else None,
+            min_factor=Decimal(policy["min_factor"]) if "min_factor" in policy else None,
+            deadline=timezone.now() + timedelta(days=policy["deadline_days"]),
+            late=policy.get("late", ""),
+            release_solution=policy.get("release_solution", ""),
+        )
+        exercise.full_clean()
+        exercise.save()
+        exercise.datasets.set(Dataset.objects.filter(slug__in=spec["datasets"]))
+        for order, test in enumerate(spec["tests"]):
+            ExerciseTest.objects.create(exercise=exercise, sort_order=order, name=test["name"], source=test["source"],
+                                        points=test["points"], hidden=test.get("hidden", False))  # fmt: skip
+        report = exercise_validate(exercise)
+        if not report["ok"]:
+            self.stdout.write(self.style.WARNING(f"{exercise.title}: {report['message']}"))
+        return exercise
 
     def _onboarding(self, course: CoursePage, *, staff: User) -> None:
         """The safety course as the demo facility's programme, required for an experiment the demo
