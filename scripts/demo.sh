@@ -18,10 +18,11 @@ python manage.py datasets install > /dev/null  # verified copies the kernels mou
 python manage.py collectstatic --noinput -v 0
 
 say "Starting the task worker and the sandboxed kernel runner"
+# Exported first: the worker grades submissions through the runner, the web process runs cells with it.
+export PANLEARN_RUNNER_SOCKET="$ROOT/var/runner.sock"
 # A short poll: a lone submission otherwise waits half a second on average before grading starts.
 python manage.py db_worker --queue-name '*' --interval 0.1 --no-reload > var/worker.log 2>&1 &
 WORKER_PID=$!
-export PANLEARN_RUNNER_SOCKET="$ROOT/var/runner.sock"
 python manage.py runner serve > var/runner.log 2>&1 &
 RUNNER_PID=$!
 trap 'kill $WORKER_PID $RUNNER_PID 2>/dev/null || true' EXIT INT TERM
