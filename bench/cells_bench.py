@@ -136,11 +136,32 @@ def build_site():
     return lesson.pk, cell_id, cookies
 
 
+def tracking_counts(expected: int, timeout: float = 60) -> tuple[int, int]:
+    """The runs' `executed` statements in the outbox, and how many the worker delivered (waiting for all)."""
+    from tracking.models import Delivery, OutboxStatement
+
+    executed = OutboxStatement.objects.filter(verb__endswith="/executed")
+    deadline = time.monotonic() + timeout
+    while True:
+        recorded = executed.count()
+        delivered = Delivery.objects.filter(statement__in=executed, status="delivered").count()
+        if delivered >= expected or time.monotonic() > deadline:
+            return recorded, delivered
+        time.sleep(0.5)
+
+
 BENCH_SETTINGS = """
 from panlearn.settings.test import *  # noqa: F403
 # The test settings re-scan static files on every request (WhiteNoise autorefresh), a development
 # convenience that production does not have and that would be measured here.
 WHITENOISE_AUTOREFRESH = False
+# The whole product, as the demo runs it: every run records its xAPI statement in the outbox and queues
+# its delivery in the database task queue, which a db_worker (started below) sends to the built-in store.
+# The test settings' immediate backend would deliver inside the request instead.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Persistent connections, as base.py has them: the test settings close the connection after every request
+# (for the browser tests' live server), and a run would then pay for a new SQLite connection.
+DATABASES["default"]["CONN_MAX_AGE"] = 600
 """
 
 
@@ -154,6 +175,7 @@ class Server:
         (WORK / "bench_settings.py").write_text(BENCH_SETTINGS)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings",
                "PYTHONPATH": os.pathsep.join([str(WORK), str(ROOT)])}  # fmt: skip
+        self.env = env
         self.log = open(WORK / "uvicorn.log", "wb")  # noqa: SIM115  closed in __exit__
         self.process = subprocess.Popen(
             [
@@ -175,7 +197,15 @@ class Server:
             stderr=subprocess.STDOUT,
         )
 
+    def start_worker(self) -> None:
+        self.worker_log = open(WORK / "worker.log", "wb")  # noqa: SIM115  closed in __exit__
+        self.worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.1", "--no-reload"],
+            cwd=ROOT, env=self.env, stdout=self.worker_log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
     def __enter__(self):
+        self.start_worker()
         deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
@@ -186,12 +216,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in (self.process, self.worker):
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
         self.log.close()
+        self.worker_log.close()
 
 
 async def web_run(http: httpx.AsyncClient, url: str, cookie: str, cell_id: str, code: str) -> float:
@@ -246,6 +278,8 @@ async def measure(args) -> dict:
             burst.append(await web_run(http, run_url, cookies[0][1], cell_id, "sum(range(10**5))"))
             p95_ms, max_ms = percentile(burst, 95) * 1000, max(burst) * 1000
             say(f"{STUDENTS} students at once: p95 {p95_ms:.0f} ms, max {max_ms:.0f} ms")
+            recorded, delivered = await asyncio.to_thread(tracking_counts, samples + len(burst) + 1)
+            say(f"tracking on: {recorded} executed statements recorded, {delivered} delivered to the store")
     await runner.aclose()
     overheads = [w - d for w, d in zip(web, direct, strict=True)]
     return {
@@ -254,6 +288,8 @@ async def measure(args) -> dict:
         "overhead_p50_ms": round(statistics.median(overheads) * 1000, 2),
         "concurrent40_p95_ms": round(percentile(burst, 95) * 1000, 1),
         "concurrent40_max_ms": round(max(burst) * 1000, 1),
+        "executed_statements_recorded": recorded,
+        "executed_statements_delivered": delivered,
         "samples": samples,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": datetime.date.today().isoformat(),

@@ -143,6 +143,14 @@ class LessonRef:
     pk: int
 
 
+@dataclass(frozen=True)
+class PageFacts:
+    """What a learning record of a run names: a page's id and title, kept in the cached run plan."""
+
+    pk: int
+    title: str
+
+
 def _version_key(kind: str, ident) -> str:
     return f"panlearn:cells:version:{kind}:{ident}"
 
@@ -183,11 +191,19 @@ def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
             },
             "setup": setup_code(page),
             "datasets": lesson_datasets(page),
+            # For the run's xAPI statement, so that recording it reads no page.
+            "lesson": PageFacts(pk=page.pk, title=page.title),
+            "course": _course_facts(page),
         }
         # Editors run the latest draft, which changes without a publish: theirs is not cached.
         if not access.editor:
             cache.set(key, plan, timeout=PLAN_TTL)
     return plan
+
+
+def _course_facts(page) -> PageFacts:
+    course = page.course
+    return PageFacts(pk=course.pk, title=course.title)
 
 
 # -- exercises ------------------------------------------------------------------------------------

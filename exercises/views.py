@@ -26,7 +26,7 @@ from . import kernels
 from .hub import hub
 from .limits import RateLimited, check_run_rate, check_visitor_sessions
 from .models import CellDraft, CellDraftVersion
-from .selectors import LessonRef, RunAccess, code_cells, lesson_for, run_access, run_plan
+from .selectors import LessonRef, PageFacts, RunAccess, code_cells, lesson_for, run_access, run_plan
 from .services import DraftConflict, DraftTooLarge, draft_save, example_output_save
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ class RunPlan:
     tab: str
     state: dict
     editor: bool
+    lesson: PageFacts
+    course: PageFacts
 
 
 def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonResponse:
@@ -141,6 +143,8 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
         tab=str(body.get("tab", ""))[:64],
         state=kernels.state_of(who, LessonRef(page_id)),
         editor=plan["editor"],
+        lesson=plan["lesson"],
+        course=plan["course"],
     )
 
 
@@ -166,15 +170,20 @@ async def _run_events(plan: RunPlan):
         if listening:
             await local.put((name, data))
 
-    def remember_and_record(state: dict, shown: list[dict], status: str) -> None:
+    ran: dict = {}  # the run's outcome, for its learning record
+
+    def remember(state: dict, shown: list[dict], status: str) -> None:
         # Only an editor can keep a run as the example output: nobody else's outputs are cached.
         kept = shown if plan.editor else None
         kernels.remember(plan.who, plan.page, state, cell_id=plan.cell_id, shown=kept)
-        tracking.cell_ran(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id, status=status,
-                          duration_ms=(time.perf_counter() - started) * 1000, code=plan.code)  # fmt: skip
+        ran.update(status=status, duration_ms=(time.perf_counter() - started) * 1000)
 
     async def persist(state: dict, shown: list[dict], status: str) -> None:
-        await sync_to_async(remember_and_record)(state, shown, status)  # one trip to a worker thread
+        await sync_to_async(remember)(state, shown, status)  # one trip to a worker thread
+
+    def record() -> None:
+        tracking.cell_ran(user=plan.user, lesson=plan.lesson, course=plan.course, cell_id=plan.cell_id,
+                          status=ran["status"], duration_ms=ran["duration_ms"], code=plan.code)  # fmt: skip
 
     async def work() -> None:
         try:
@@ -182,15 +191,17 @@ async def _run_events(plan: RunPlan):
                                    code=plan.code, setup=plan.setup, datasets=plan.datasets, emit=emit,
                                    state=plan.state, persist=persist)  # fmt: skip
         except RunnerError as error:
+            ran.update(status="failed", duration_ms=(time.perf_counter() - started) * 1000)
             await emit("failed", {"message": error.message})
-            await sync_to_async(tracking.cell_ran)(user=plan.user, page_id=plan.page.pk, cell_id=plan.cell_id,
-                                                   status="failed", duration_ms=(time.perf_counter() - started) * 1000,
-                                                   code=plan.code)  # fmt: skip
         except Exception:
             logger.exception("cell run failed")
             await emit("failed", {"message": "Something went wrong on the server while running this cell."})
         finally:
             await local.put(None)
+        # The learning record is written once the student's stream has ended: it is not on the path the
+        # student waits for, and the task still finishes if the tab has gone.
+        if ran:
+            await sync_to_async(record)()
 
     task = asyncio.create_task(work())
     _running.add(task)

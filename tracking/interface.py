@@ -36,16 +36,17 @@ def _signed_in(user) -> bool:
 
 
 def cell_ran(
-    *, user, page_id: int, cell_id: str, status: str, duration_ms: float = 0.0, code: str | None = None
+    *, user, lesson, course, cell_id: str, status: str, duration_ms: float = 0.0, code: str | None = None
 ) -> None:
     """A student ran a code cell of a lesson. Visitors (`user` anonymous) are not recorded.
-    `code` is stored only when PANLEARN_TRACKING_INCLUDE_CODE is on."""
+    `lesson` and its `course` need only `pk` and `title`: the caller's cached facts,
+    so that a run reads no page. `code` is stored only when PANLEARN_TRACKING_INCLUDE_CODE is on."""
     if not _signed_in(user):
         return
     from .services import record_cell_run
 
-    _record("a cell run", lambda: record_cell_run(user=user, page_id=page_id, cell_id=cell_id, status=status,
-                                                  duration_ms=duration_ms, code=code))  # fmt: skip
+    _record("a cell run", lambda: record_cell_run(user=user, lesson=lesson, course=course, cell_id=cell_id,
+                                                  status=status, duration_ms=duration_ms, code=code))  # fmt: skip
 
 
 def lesson_progressed(*, user, lesson, completed: bool) -> None:

@@ -168,13 +168,10 @@ def record_course_completion(*, user, course) -> None:
     statements_record([builders.course_completed(frame, event_key=key)], user=user)
 
 
-def record_cell_run(*, user, page_id: int, cell_id: str, status: str, duration_ms: float, code: str | None) -> None:
-    from courses.models import LessonPage
-
-    lesson = LessonPage.objects.filter(pk=page_id).first()
-    frame = _frame(user=user, lesson=lesson) if lesson else _frame(user=user)
-    cell = identity.cell_activity(page_id=page_id, cell_id=cell_id, lesson_title=lesson.title if lesson else "a page")
-    key = f"cell:{page_id}:{cell_id}:{frame.timestamp.isoformat()}"
+def record_cell_run(*, user, lesson, course, cell_id: str, status: str, duration_ms: float, code: str | None) -> None:
+    frame = _frame(user=user, course=course, lesson=lesson)
+    cell = identity.cell_activity(page_id=lesson.pk, cell_id=cell_id, lesson_title=lesson.title)
+    key = f"cell:{lesson.pk}:{cell_id}:{frame.timestamp.isoformat()}"
     keep_code = code if settings.PANLEARN_TRACKING_INCLUDE_CODE else None
     duration = duration_ms / 1000 if duration_ms else None
     statement = builders.cell_executed(frame, cell=cell, status=status, duration_s=duration, code=keep_code,

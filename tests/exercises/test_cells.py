@@ -299,3 +299,28 @@ def _slow_setup_lesson(course):
     lesson.body = cells_body(setup="import time\ntime.sleep(2.8)\nSECRET_SETUP_VALUE = 1")
     lesson.save_revision().publish()
     return lesson
+
+
+async def test_a_run_records_its_executed_statement_after_the_stream_ends(student, learner, cell_lesson, course):
+    """The statement names the lesson and course (with the enrolment's registration) from the cached run plan,
+    and is written once the stream has ended, off the path the student waits for."""
+    from tracking import identity
+    from tracking.models import OutboxStatement
+
+    _status, events = await run(student, cell_lesson, "cell-a", "print('recorded')")
+    assert dict(events)["result"]["status"] == "ok"
+    statements = OutboxStatement.objects.filter(user=learner, verb__endswith="/executed")
+    for _ in range(100):  # the run's task writes it right after the stream's end
+        if await statements.aexists():
+            break
+        await asyncio.sleep(0.05)
+    payload = (await statements.aget()).payload
+    assert payload["result"]["success"] is True
+    assert payload["object"]["id"].endswith(f"/xapi/activities/lesson/{cell_lesson.pk}/cell/cell-a")
+    assert payload["object"]["definition"]["name"]["en-GB"] == "Code cell in Cells"
+    context = payload["context"]
+    assert context["registration"] == str(identity.registration_for(user_id=learner.pk, course_id=course.pk))
+    parents = {activity["id"] for activity in context["contextActivities"]["parent"]}
+    grouping = {activity["id"] for activity in context["contextActivities"].get("grouping", [])}
+    assert any(iri.endswith(f"/lesson/{cell_lesson.pk}") for iri in parents | grouping)
+    assert any(iri.endswith(f"/course/{course.pk}") for iri in parents | grouping)

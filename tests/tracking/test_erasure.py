@@ -58,7 +58,9 @@ def _learn(user, course, lessons, quiz, *, answer: str) -> None:
     """What a student does, through the services the site calls."""
     courses.enrolment_create(user=user, course=course)
     courses.lesson_complete(user=user, lesson=lessons[0])
-    interface.cell_ran(user=user, page_id=lessons[0].pk, cell_id="c1", status="ok", duration_ms=12)
+    interface.cell_ran(
+        user=user, lesson=lessons[0], course=lessons[0].course, cell_id="c1", status="ok", duration_ms=12
+    )
     question = str(quiz.questions.get().pk)
     submission_create(user=user, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers={question: answer})
 

@@ -93,11 +93,15 @@ def test_a_failure_to_record_never_reaches_the_caller(course, student, monkeypat
 
 
 def test_cell_runs_of_students_only_and_without_code_by_default(lessons, student, settings):
-    interface.cell_ran(user=AnonymousUser(), page_id=lessons[0].pk, cell_id="c1", status="ok")
+    interface.cell_ran(user=AnonymousUser(), lesson=lessons[0], course=lessons[0].course, cell_id="c1", status="ok")
     assert not OutboxStatement.objects.exists()
-    interface.cell_ran(user=student, page_id=lessons[0].pk, cell_id="c1", status="ok", duration_ms=42, code="1+1")
+    interface.cell_ran(
+        user=student, lesson=lessons[0], course=lessons[0].course, cell_id="c1", status="ok", duration_ms=42, code="1+1"
+    )
     settings.PANLEARN_TRACKING_INCLUDE_CODE = True
-    interface.cell_ran(user=student, page_id=lessons[0].pk, cell_id="c1", status="error", code="1/0")
+    interface.cell_ran(
+        user=student, lesson=lessons[0], course=lessons[0].course, cell_id="c1", status="error", code="1/0"
+    )
     first, second = _payloads(v.EXECUTED)
     assert v.CODE not in first["result"]["extensions"] and first["result"]["duration"] == "PT0.042S"
     assert second["result"]["extensions"][v.CODE] == "1/0" and second["result"]["success"] is False
