@@ -10,12 +10,20 @@ timeout, error or not-run test earns nothing, but every other test keeps its cre
 
 Feedback is strict because nbgrader leaks hidden tests through it. A hidden test's name, message and
 output are never copied into feedback, whatever its disclosure: students see one aggregate line. And
-since student code runs in the same process as the tests, it could dig a hidden test's source out of
-the interpreter and print it from inside a public test; so public messages and outputs are scrubbed
-of every hidden name and every hidden line we know of. The runner's ordering (student code first,
-tests after) is the first defence; this scrub is the second.
+since student code may run in the same process as the tests (the gateway backend), it could dig a
+hidden test's source out of the interpreter and print it from inside a public test; so public
+messages and outputs are scrubbed of what only a hidden test reveals (`_hidden_secrets`): its name,
+its own lines, the texts and numbers written only in it, and its messages and outputs. The runner's
+ordering (student code first, then the public tests, then the hidden ones) is the first defence;
+this scrub is the second.
+
+What a hidden test shares with a public one is not a secret: an imported nbgrader cell's hidden test
+repeats the cell's public lines, so a student's error there fails both alike. A hidden message the
+runner wrote (a limit) is never scrubbed, and one the student's code raised (`raised_by`) only when
+it holds a text or number written only in a hidden test, such as an input it echoed.
 """
 
+import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +33,13 @@ from typing import Any, Literal, get_args
 Status = Literal["passed", "partial", "failed", "error", "timeout", "not_run"]
 Disclosure = Literal["show", "hide", "pass_fail", "hide_if_passed"]
 Mode = Literal["check", "submit"]
+# Who wrote a test's message (runner/grading.py): the test itself, the student's code or the runner.
+RaisedBy = Literal["", "student", "runner"]
 
 STATUSES: tuple[str, ...] = get_args(Status)
 DISCLOSURES: tuple[str, ...] = get_args(Disclosure)
 MODES: tuple[str, ...] = get_args(Mode)
+RAISED_BY: tuple[str, ...] = get_args(RaisedBy)
 # Statuses that earn nothing, whatever fraction was reported with them.
 NO_CREDIT: frozenset[str] = frozenset({"failed", "error", "timeout", "not_run"})
 
@@ -95,8 +106,9 @@ class TestSpec:
     """One test as the exercise defines it: its points, whether it is hidden, and what students may see of it.
 
     `points` accepts a float, int, str or Decimal and is stored as a Decimal. A `disclosure` of None
-    means the policy's default. `source` is optional and used only to scrub the test's lines out of
-    other tests' feedback; pass it for hidden tests.
+    means the policy's default. `source` is optional and used only for feedback: a hidden test's
+    lines are scrubbed out of public tests' feedback, except those a public test's source shares;
+    pass it for every test.
     """
 
     __test__ = False  # not a pytest test class
@@ -134,8 +146,11 @@ class TestOutcome:
     message: str = ""
     output: str = ""
     duration_ms: float = 0.0
+    raised_by: RaisedBy = ""
 
     def __post_init__(self) -> None:
+        if self.raised_by not in RAISED_BY:
+            raise ValueError(f"test {self.name!r}: unknown author {self.raised_by!r} of its message")
         if self.status not in STATUSES:
             raise ValueError(f"test {self.name!r}: unknown status {self.status!r}")
         if self.status in NO_CREDIT:
@@ -181,6 +196,7 @@ class TestOutcome:
             duration = float(get("duration_ms", get("duration", 0.0)) or 0.0)
         except (TypeError, ValueError):
             duration = 0.0
+        raised_by = get("raised_by") or ""
         return cls(
             name=name,
             status=status,  # type: ignore[arg-type]  # checked against STATUSES above
@@ -188,6 +204,7 @@ class TestOutcome:
             message=str(get("message") or ""),
             output=str(get("output") or ""),
             duration_ms=duration if duration == duration else 0.0,
+            raised_by=raised_by if raised_by in RAISED_BY else "",  # type: ignore[arg-type]  # checked
         )
 
 
@@ -205,6 +222,7 @@ class TestScore:
     message: str = ""
     output: str = ""
     duration_ms: float = 0.0
+    raised_by: RaisedBy = ""
 
     @property
     def passed(self) -> bool:
@@ -245,6 +263,7 @@ class ScoreBreakdown:
                     "message": test.message,
                     "output": test.output,
                     "duration_ms": test.duration_ms,
+                    "raised_by": test.raised_by,
                 }
                 for test in self.tests
             ],
@@ -290,6 +309,7 @@ def score(outcomes: Iterable[TestOutcome | Mapping[str, Any]], specs: Sequence[T
                 message=outcome.message,
                 output=outcome.output,
                 duration_ms=outcome.duration_ms,
+                raised_by=outcome.raised_by,
             )
         )
     total = sum((test.points for test in tests), Decimal(0))
@@ -307,6 +327,69 @@ def truncate_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     """The tail of an output: the end of a traceback or a log is the useful part."""
     marker = "(truncated) …"
     return text if len(text) <= limit else marker + text[len(text) - (limit - len(marker)) :]
+
+
+# A number as written in code or a message: "3", "17.48", "1e-3"; not a digit inside a word ("x3").
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w|\.\d)")
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(token) for token in _NUMBER.findall(text)}
+
+
+def _string_constants(source: str) -> set[str]:
+    """The lines of a source's string literals (f-strings' literal parts too); none if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    return {
+        line.strip()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for line in node.value.splitlines()
+    }
+
+
+class _HiddenOnly:
+    """What only the hidden tests' sources hold: lines, string literals and numbers no public test's source has."""
+
+    def __init__(self, hidden_sources: Sequence[str], public_sources: Sequence[str]):
+        public_lines = {line.strip() for source in public_sources for line in source.splitlines()}
+        self.lines = {line.strip() for source in hidden_sources for line in source.splitlines()} - public_lines
+        public_texts = set().union(*map(_string_constants, public_sources))
+        self.texts = {
+            text
+            for source in hidden_sources
+            for text in _string_constants(source) - public_texts
+            if len(text) >= MIN_REDACTED_LINE_CHARS
+        }
+        self.numbers = _numbers("\n".join(self.lines)) - _numbers("\n".join(public_sources))
+
+    def found_in(self, line: str) -> bool:
+        return bool(_numbers(line) & self.numbers) or any(text in line for text in self.texts)
+
+
+def _hidden_secrets(hidden_specs: Sequence[TestSpec], public_specs: Sequence[TestSpec], hidden_results) -> list[str]:
+    """The texts public feedback is scrubbed of (besides hidden names); see the module's docstring.
+
+    A hidden test's message is a secret when the test wrote it (an assertion's text, an expected
+    value it computed). One the runner wrote (a limit) never is. One the student's code raised is the
+    student's own error, which the public lines of an imported nbgrader cell, or another cell's stub,
+    raise alike; it stays a secret only when it holds a number or text written only in a hidden test
+    (an input the student's function echoed). Outputs mix the test's prints and the student's: all
+    secret.
+    """
+    only = _HiddenOnly([spec.source for spec in hidden_specs], [spec.source for spec in public_specs])
+    secrets = [*only.lines, *only.texts]
+    for result in hidden_results:
+        secrets += result.output.splitlines()
+        if result.raised_by == "runner":
+            continue
+        secrets += [
+            line for line in result.message.splitlines() if result.raised_by != "student" or only.found_in(line)
+        ]
+    return secrets
 
 
 class _Scrubber:
@@ -341,8 +424,9 @@ def feedback_for(
     aggregate dict of kind "hidden" counting every hidden test whose disclosure is not "hide", e.g.
     "Hidden tests: 3 of 4 passed, 5.0 of 7.0 points". Never a hidden name, message or output.
 
-    Pass every spec, hidden ones too, even in "check" mode: their names and sources are what the
-    public messages and outputs are scrubbed of. A test in the breakdown with no spec is not shown.
+    Pass every spec with its source, hidden ones too, even in "check" mode: the hidden names and
+    sources, less what the public sources share, are what public messages and outputs are scrubbed
+    of. A test in the breakdown with no spec is not shown.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -352,11 +436,9 @@ def feedback_for(
     results = {test.name: test for test in breakdown.tests}
     hidden_specs = [spec for spec in specs if spec.hidden]
     hidden_results = [results[spec.name] for spec in hidden_specs if spec.name in results]
+    public_specs = [spec for spec in specs if not spec.hidden]
     scrub = _Scrubber(
-        names=[spec.name for spec in hidden_specs],
-        texts=[spec.source for spec in hidden_specs]
-        + [t.message for t in hidden_results]
-        + [t.output for t in hidden_results],
+        names=[spec.name for spec in hidden_specs], texts=_hidden_secrets(hidden_specs, public_specs, hidden_results)
     )
     items: list[dict[str, Any]] = []
     hidden_count, hidden_passed, hidden_points, hidden_possible = 0, 0, Decimal(0), Decimal(0)

@@ -73,7 +73,10 @@ def test_specs(exercise: Exercise) -> list[scoring.TestSpec]:
 
 
 def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
-    """What the runner is sent: on Check the public tests only, on Submit every test."""
+    """What the runner is sent: on Check the public tests only, on Submit every test. The public tests
+    come first: the student's code meets a hidden test's inputs only after every public test has
+    reported, so it cannot echo them into a public test's feedback."""
+    tests = sorted(exercise.tests.all(), key=lambda test: test.hidden)  # stable: the trainer's order otherwise
     return [
         {
             "name": test.name,
@@ -82,7 +85,7 @@ def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
             "points": float(test.points),
             "timeout": test.timeout,
         }
-        for test in exercise.tests.all()
+        for test in tests
         if kind == SubmissionKind.SUBMIT or not test.hidden
     ]
 

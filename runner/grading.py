@@ -51,7 +51,8 @@ def __panlearn_run_tests(__tests, __nonce):
                 fraction = max(0.0, min(1.0, float(value)))
                 entry.update(fraction=fraction, status="passed" if fraction >= 1.0 else "partial")
         except _TestTimeout:
-            entry.update(status="timeout", fraction=0.0, message="This test took longer than %gs." % test["timeout"])
+            entry.update(status="timeout", fraction=0.0, message="This test took longer than %gs." % test["timeout"],
+                         raised_by="runner")
         except AssertionError as error:
             entry.update(status="failed", fraction=0.0, message=str(error)[:2000])
         except BaseException as error:
@@ -81,6 +82,9 @@ class TestOutcome:
     message: str = ""
     output: str = ""
     duration_ms: float = 0.0
+    # Who wrote `message`: "student" (the student's code raised it), "runner" (a limit, in our words) or
+    # "" (the test itself). Feedback decides by it what of a hidden test's message is a secret.
+    raised_by: str = ""
 
 
 @dataclass
@@ -136,14 +140,21 @@ def parse_results(outputs: list[dict], tests: list[GradingTest], nonce: str) -> 
                     message=str(entry.get("message", ""))[:2000],
                     output=str(entry.get("output", ""))[:4000],
                     duration_ms=float(entry.get("duration_ms", 0.0)),
+                    raised_by=raised_by_of(entry),
                 )
             )
         return outcomes
     return None
 
 
+def raised_by_of(entry: dict) -> str:
+    value = entry.get("raised_by")
+    return value if value in ("student", "runner") else ""
+
+
 def not_run(tests: list[GradingTest], status: str, message: str) -> list[TestOutcome]:
-    return [TestOutcome(test.name, status, 0.0, test.points, message) for test in tests]
+    """Every test stopped by a limit before it ran: the runner's message, which tells nothing of a test."""
+    return [TestOutcome(test.name, status, 0.0, test.points, message, raised_by="runner") for test in tests]
 
 
 def grading_tests_from(raw_tests) -> list[GradingTest]:

@@ -339,6 +339,7 @@ class Link:
         self.conn = conn
         self.next_id = 0
         self.output: list[str] = []
+        self.student_error: BaseException | None = None  # the last exception the student's code raised
 
     def ask(self, request: dict):
         self.next_id += 1
@@ -357,7 +358,8 @@ class Link:
         if reply.get("stderr"):
             sys.stderr.write(reply["stderr"])
         if "raised" in reply:
-            raise _exception_from(reply["raised"])
+            self.student_error = _exception_from(reply["raised"])
+            raise self.student_error
         return decode(reply["value"], self.proxy)
 
     def proxy(self, data: dict):
@@ -442,22 +444,41 @@ def _alarm(signum, frame):
     raise TestTimeout()
 
 
+def memory_message(memory_mib: int) -> str:
+    """A MemoryError of the student's code, in the words the live kernels use for the same limit."""
+    return f"MemoryError: your code used more than {memory_mib} MiB of memory, so this test was stopped."
+
+
+def raised_by(error: BaseException, link: Link, asked: set[str], scope: dict) -> str:
+    """Who wrote the error's message: "student" for an exception the student's code raised (the test
+    let it through unchanged) or a name the test asked the student's code for and did not get, ""
+    for the test's own errors. Feedback may show a student's error that a hidden test also got
+    (exercises/scoring.py); a test's own message stays the test's secret."""
+    if error is link.student_error:
+        return "student"
+    if type(error) is NameError and error.name in asked and error.name not in scope:
+        return "student"
+    return ""
+
+
 def run_tests(conn: socket.socket, job: dict) -> None:
     link = Link(conn)
     signal.signal(signal.SIGALRM, _alarm)
+    memory_mib = int(job.get("memory_mib", 512))
     for test in job["tests"]:
         started = time.monotonic()
         captured = io.StringIO()
         entry = {"type": "result", "name": test["name"], "status": "passed", "fraction": 1.0, "message": ""}
+        link.student_error, wanted, scope = None, set(), {}
         try:
             signal.setitimer(signal.ITIMER_REAL, float(test["timeout"]))
             try:
                 with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
                     code = compile(test["source"], f"<test {test['name']}>", "exec")
-                    wanted = sorted(referenced_names(code) - {test["function"]})
+                    wanted = referenced_names(code) - {test["function"]}
                     scope = {"__builtins__": builtins, "__name__": "panlearn_test"}
                     if wanted:
-                        scope.update(link.ask({"op": "get", "names": wanted}))
+                        scope.update(link.ask({"op": "get", "names": sorted(wanted)}))
                     exec(code, scope)
                     value = scope[test["function"]]()
             finally:
@@ -468,11 +489,18 @@ def run_tests(conn: socket.socket, job: dict) -> None:
                 fraction = max(0.0, min(1.0, float(value)))
                 entry.update(fraction=fraction, status="passed" if fraction >= 1.0 else "partial")
         except TestTimeout:
-            entry.update(status="timeout", fraction=0.0, message=f"This test took longer than {test['timeout']:g}s.")
+            entry.update(status="timeout", fraction=0.0, message=f"This test took longer than {test['timeout']:g}s.",
+                         raised_by="runner")  # fmt: skip
         except AssertionError as error:
-            entry.update(status="failed", fraction=0.0, message=str(error)[:2000])
+            entry.update(status="failed", fraction=0.0, message=str(error)[:2000],
+                         raised_by=raised_by(error, link, wanted, scope))  # fmt: skip
+        except MemoryError as error:
+            by = raised_by(error, link, wanted, scope)
+            message = memory_message(memory_mib) if by == "student" else f"MemoryError: {error}"[:2000]
+            entry.update(status="error", fraction=0.0, message=message, raised_by="runner" if by else "")
         except BaseException as error:
-            entry.update(status="error", fraction=0.0, message=f"{type(error).__name__}: {error}"[:2000])
+            entry.update(status="error", fraction=0.0, message=f"{type(error).__name__}: {error}"[:2000],
+                         raised_by=raised_by(error, link, wanted, scope))  # fmt: skip
         entry["output"] = captured.getvalue()[-4000:]
         entry["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
         send(conn, entry)

@@ -378,3 +378,88 @@ def test_short_hidden_lines_are_not_scrubbed():
     outcomes = [outcome("h"), outcome("p", "failed", message="x = 1 and assert compute() == 99.5")]
     item = feedback_for(score(outcomes, specs), specs, mode="check")[0]
     assert item["message"] == f"x = 1 and {REDACTED}"
+
+
+# What a hidden test shares with a public one is not its secret -------------------------------------------
+
+IMPORTED_PUBLIC = "def test_cell():\n    assert energy(1.0) > 0\n"
+IMPORTED_HIDDEN = (
+    "def test_cell_hidden():\n    assert energy(1.0) > 0\n"
+    "    assert energy(0.7293) == 17.48, 'expected 17.48 keV for Mo K-alpha'\n"
+)
+
+
+def shared_error_feedback(hidden_message: str, raised_by: str, public_message: str | None = None) -> str:
+    """The public message (the hidden one unless given) as the student sees it after a submit."""
+    specs = [
+        TestSpec("test_cell", 0, source=IMPORTED_PUBLIC),
+        TestSpec("test_other", 1, source="def test_other():\n    assert energy(2.0) > 0\n"),
+        TestSpec("test_cell_hidden", 2, hidden=True, source=IMPORTED_HIDDEN),
+    ]
+    public_message = hidden_message if public_message is None else public_message
+    outcomes = [
+        outcome("test_cell", "error", message=public_message, raised_by=raised_by),
+        outcome("test_other", "passed"),
+        outcome("test_cell_hidden", "error", message=hidden_message, raised_by=raised_by),
+    ]
+    return feedback_for(score(outcomes, specs), specs, mode="submit")[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("message", "raised_by"),
+    [
+        ("NotImplementedError: ", "student"),
+        ("NameError: name 'energy_mev' is not defined", "student"),
+        ("ValueError: no energy for 1.0 Å", "student"),  # a public input, echoed
+        ("MemoryError: your code used more than 256 MiB of memory, so this test was stopped.", "runner"),
+        ("Your code ran for more than 30 s, so it was stopped.", "runner"),
+    ],
+)
+def test_an_error_a_hidden_test_shares_with_a_public_one_is_shown(message, raised_by):
+    assert shared_error_feedback(message, raised_by) == message
+
+
+@pytest.mark.parametrize(
+    ("hidden_message", "public_message"),
+    [
+        ("ValueError: no energy for 0.7293 Å", None),  # a hidden input, echoed by the student's function
+        ("ValueError: expected 17.48 keV for Mo K-alpha", None),  # a hidden text, re-raised
+        ("ValueError: got 17.48", "ValueError: got 17.48 as well"),  # a hidden expected value
+    ],
+)
+def test_a_student_error_holding_what_only_a_hidden_test_has_stays_hidden(hidden_message, public_message):
+    shown = shared_error_feedback(hidden_message, "student", public_message)
+    assert "0.7293" not in shown and "17.48" not in shown and "Mo K-alpha" not in shown
+    assert REDACTED in shown
+
+
+def test_a_hidden_tests_own_message_stays_hidden_even_without_a_hidden_value():
+    """An assertion's text is the test's: a public test that shows it (e.g. student code that read the
+    hidden source) gets it redacted, whatever it says."""
+    assert shared_error_feedback("the edge case at zero is wrong", "") == REDACTED
+
+
+def test_what_only_a_hidden_source_holds_is_redacted_and_what_it_shares_is_not():
+    specs = [
+        TestSpec("test_cell", 1, source=IMPORTED_PUBLIC),
+        TestSpec("test_cell_hidden", 2, True, source=IMPORTED_HIDDEN),
+    ]
+    leak = (
+        "assert energy(1.0) > 0\n"
+        "assert energy(0.7293) == 17.48, 'expected 17.48 keV for Mo K-alpha'\n"
+        "I read: expected 17.48 keV for Mo K-alpha in test_cell_hidden"
+    )
+    outcomes = [outcome("test_cell", "failed", message=leak, output=leak), outcome("test_cell_hidden", "passed")]
+    for mode in ("check", "submit"):
+        item = feedback_for(score(outcomes, specs), specs, mode=mode)[0]
+        for text in (item["message"], item["output"]):
+            assert text.splitlines() == ["assert energy(1.0) > 0", REDACTED, f"I read: {REDACTED} in {REDACTED}"]
+
+
+def test_the_runners_author_of_a_message_is_kept_and_checked():
+    assert score([{"name": "a", "status": "error", "raised_by": "student"}], [TestSpec("a")]).tests[0].raised_by == (
+        "student"
+    )
+    assert TestOutcome.from_runner({"name": "a", "status": "error", "raised_by": "forged"}).raised_by == ""
+    with pytest.raises(ValueError, match="author"):
+        TestOutcome("a", "error", raised_by="forged")

@@ -246,3 +246,40 @@ def test_a_submission_cannot_write_host_global_settings_in_proc(runner):
     by_name = outcomes(result)
     assert by_name["student_side"]["status"] == "passed", by_name["student_side"]
     assert by_name["tests_side"]["status"] == "passed", by_name["tests_side"]
+
+
+# -- who wrote a test's message: feedback shows a student's error a hidden test shares, never a test's own --------
+
+
+def test_each_message_says_who_wrote_it(runner):
+    code = (
+        "def stub():\n    raise NotImplementedError()\n"
+        "def bomb():\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 << 20))\n"
+        "def hang():\n    while True:\n        pass\n"
+    )
+    tests = [
+        make_test("stub", "stub()", 1),
+        make_test("missing", "assert energy_mev > 0", 1),
+        make_test("bomb", "bomb()", 1),
+        {**make_test("hang", "hang()", 1), "timeout": 0.5},
+        make_test("asserts", "assert 1 == 2, 'expected 42'", 1),
+        make_test(
+            "caught", "try:\n        stub()\n    except NotImplementedError:\n        raise ValueError('own')", 1
+        ),
+    ]
+    by_name = outcomes(runner.grade(code=code, tests=tests))
+    said = {name: (test["message"], test["raised_by"]) for name, test in by_name.items()}
+    assert said["stub"] == ("NotImplementedError: ", "student")
+    assert said["missing"] == ("NameError: name 'energy_mev' is not defined", "student")
+    assert said["bomb"] == (
+        "MemoryError: your code used more than 256 MiB of memory, so this test was stopped.",
+        "runner",
+    )
+    assert said["hang"] == ("This test took longer than 0.5s.", "runner")
+    assert said["asserts"] == ("expected 42", "")
+    assert said["caught"] == ("ValueError: own", "")  # the test's own error, not the student's
+
+
+def test_limits_that_stop_every_test_are_the_runners_words(runner):
+    result = runner.grade(code="while True: pass", tests=TESTS[:2])
+    assert {test["raised_by"] for test in result["tests"]} == {"runner"}
