@@ -134,3 +134,28 @@ def test_an_editor_keeps_a_run_as_the_example_output(asgi_page, asgi_server, les
     latest = LessonPage.objects.get(pk=page.pk).get_latest_revision_as_object()
     example = next(block.value["example_output"] for block in latest.body if block.id == "cell-first")
     assert json.loads(example) == [{"type": "text", "stream": "stdout", "text": "x is 21\n"}]
+
+
+def test_each_tab_shows_what_the_other_runs(student_page, asgi_server):
+    """Two real pages of one student on one lesson: a run in either shows its output and its end in the other."""
+    tab_a, lesson = student_page
+    tab_b = tab_a.context.new_page()
+    errors = []
+    for tab in (tab_a, tab_b):
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.goto(f"{asgi_server}{lesson.url}")
+    expect(tab_b.locator(".cells-bar")).to_be_visible()
+    tab_b.wait_for_timeout(500)  # B's events stream is open before A runs
+
+    cell(tab_a, "first").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(tab_a, "first")).to_contain_text("x is 21")
+    expect(output_of(tab_b, "first")).to_contain_text("x is 21")
+    expect(cell(tab_b, "first").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
+    assert cell(tab_b, "first").get_attribute("data-running") is None
+
+    cell(tab_b, "second").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(tab_b, "second")).to_contain_text("42")  # one kernel for both tabs
+    expect(output_of(tab_a, "second")).to_contain_text("42")
+    expect(cell(tab_a, "second").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
+    expect(output_of(tab_a, "first")).to_contain_text("x is 21")  # A's own run is still shown
+    assert not errors, errors

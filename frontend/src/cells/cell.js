@@ -9,6 +9,8 @@ const SAVE_DELAY_MS = 800;
 
 export const DROPPED = "The connection dropped; the kernel keeps its state. Run the cell again.";
 const STALE_TEXT = "stale: ran in an earlier kernel";
+// Kernel states that only a run brings about.
+const RUN_STATES = new Set(["starting", "busy", "restarting"]);
 
 function firstLine(code) {
   const line = code.split("\n").find((l) => l.trim() !== "") || "";
@@ -384,6 +386,12 @@ export class Cell {
       return;
     }
     if (!this.remoteRun) {
+      // A state that starts no run (the "idle" that follows every result) is the kernel's, not a new
+      // run's: starting one here cleared the output just shown and left the cell "running" for good.
+      if (name === "status" && !RUN_STATES.has(data.state)) {
+        this.lesson.onStatus(data, false);
+        return;
+      }
       this.remoteRun = true;
       this.startOutput("Running in another tab");
     }
