@@ -193,6 +193,14 @@ def test_dataset_page_embeds_the_viewer_for_the_chosen_file(client, bundled):
     assert "No published lesson or exercise uses this dataset yet." in text
 
 
+def test_a_file_without_a_default_plot_opens_on_its_intensity(client, bundled):
+    """The NXcanSAS file names no @default: the page tells the viewer to open its I(Q) data."""
+    page = client.get("/datasets/isis-sans2d-oriented-surfactant/").text
+    assert 'data-file="33837rear_1D_1.75_16.5_NXcanSAS.h5" data-initial-path="/sasentry01/sasdata/I"' in page
+    # chopper.nxs has a @default chain: H5Web follows it from the root, as before.
+    assert "data-initial-path" not in client.get("/datasets/ipns-lrmecs-mgb2/").text
+
+
 def test_external_raw_storage_is_refused(client, cached, tmp_path):
     """A dataset whose bytes live in any other file (here a secret) would let the viewer read it."""
     dataset, directory = cached
