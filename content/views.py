@@ -103,7 +103,7 @@ def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
         located = open_file(dataset, name)
         if file_kind(located.record) != "text":
             return JsonResponse({"message": f"{name} is not a text table; there is no plot of it."}, status=422)
-        preview = text_preview(located.path)
+        preview = text_preview(located.path, columns=located.record.columns or ())
     except SourceError as error:
         return JsonResponse({"message": str(error)}, status=404)
     except PreviewError as error:
