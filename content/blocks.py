@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from .selectors import viewer_initial_path
+
 HDF5_FORMATS = {"nexus", "nxcansas", "hdf5"}
 TEXT_FORMATS = {"text", "spec", "mca"}
 
@@ -56,6 +58,9 @@ class DatasetBlock(blocks.StructBlock):
         record = dataset.files.filter(name=value.get("file")).first() if dataset and value.get("file") else None
         context["record"] = record
         context["kind"] = file_kind(record) if record else ""
+        context["initial_path"] = value.get("path") or ""
+        if context["kind"] == "hdf5" and not context["initial_path"] and value.get("show_viewer"):
+            context["initial_path"] = viewer_initial_path(dataset, record)
         return context
 
 

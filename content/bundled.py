@@ -3,7 +3,9 @@
 Every entry describes example or test data files that are distributed inside a
 published Python wheel. The files are not copied into this repository: they
 are located at ``path`` relative to the ``site-packages`` directory once the
-pinned package version is installed. ``size`` and ``sha256`` were computed from
+pinned package version is installed. ``columns`` names the columns of a text
+table, with units where a source states them, for the plot preview; a file
+without it (a SPEC file of many scans) is labelled from its own header. ``size`` and ``sha256`` were computed from
 the bytes stored in the wheel, so they can be used to check the installed file.
 
 ``licence`` is the SPDX identifier of the licence under which the *package*
@@ -46,6 +48,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "size": 13701,
                 "sha256": "3a4728c3a516a94bdd0667946edb1d8a3fad7b9b97887bc9409c8b65355162c4",
                 "description": "D2O contrast (solvent SLD about 6.36e-6 / A^2); columns Q, R, dR, dQ",
+                "columns": ["Q (Å⁻¹)", "R", "dR", "dQ (Å⁻¹)"],
             },
             {
                 "path": "refnx/analysis/tests/c_PLP0016601.dat",
@@ -56,6 +59,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "description": (
                     "hdmix (H2O/D2O mixture contrast-matched to silicon, SLD about 2.07e-6 / A^2); columns Q, R, dR, dQ"
                 ),
+                "columns": ["Q (Å⁻¹)", "R", "dR", "dQ (Å⁻¹)"],
             },
             {
                 "path": "refnx/analysis/tests/c_PLP0016607.dat",
@@ -64,6 +68,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "size": 10404,
                 "sha256": "fdf2f5ddf635969b6d981fa14783d8270a876704ff34eef90c4814abad286841",
                 "description": "H2O contrast (solvent SLD about -0.56e-6 / A^2); columns Q, R, dR, dQ",
+                "columns": ["Q (Å⁻¹)", "R", "dR", "dQ (Å⁻¹)"],
             },
         ],
         "notes": (
@@ -76,7 +81,8 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
             "experimenters are not stated anywhere we read, and no dataset DOI is "
             "given. The citation is for the refnx software paper, not a paper "
             "about this measurement. The refnx wheel has no licence file in its "
-            "dist-info; BSD-3-Clause comes from its License-Expression metadata."
+            "dist-info; BSD-3-Clause comes from its License-Expression metadata. "
+            "Column units follow refnx, which writes Q and dQ (FWHM resolution) in 1/A."
         ),
     },
     {
@@ -159,6 +165,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "size": 6599,
                 "sha256": "be7fab4c18087a179bac338e4900be3082c4b33069c12b8193298db48be97692",
                 "description": ("ISIS (COLETTE/RKH-style) 1D text file with a short header; columns Q, I, dI"),
+                "columns": ["Q (Å⁻¹)", "I(Q)", "dI"],
             },
             {
                 "path": "sasdata/example_data/1d_data/98929.txt",
@@ -167,6 +174,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "size": 2100,
                 "sha256": "770cf65e1dcd1519d11af3b006afbcd91c76c75280e0312a7e5a7f739b988688",
                 "description": "Simple two-column (Q, I) text version of the same data, without errors",
+                "columns": ["Q (Å⁻¹)", "I(Q)"],
             },
         ],
         "notes": (
@@ -176,7 +184,8 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
             "sample run 98929 and empty-can run 98931. Fibre origin, the degree of "
             "hydration and the experimenters are not stated; no DOI is given. The "
             "help file says the same data also exist as BSL/OTOKO Z9800* files, "
-            "which are not listed here."
+            "which are not listed here. Column units: Q in 1/A, the unit sasdata's "
+            "text readers assume; the files do not state the unit of I, so it is left off."
         ),
     },
     {
@@ -371,6 +380,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "description": (
                     "Single-column counts per channel after a '#' comment header; the main Co peak is near channel 1474"
                 ),
+                "columns": ["counts"],
             },
         ],
         "notes": (
@@ -415,6 +425,7 @@ BUNDLED_DATASETS: tuple[dict, ...] = (
                 "description": (
                     "SPEC file with one scan (#S 1 cu.dat), two columns: energy (about 8003-9979 eV) and absorption"
                 ),
+                "columns": ["energy (eV)", "absorption"],
             },
         ],
         "notes": (

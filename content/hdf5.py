@@ -9,6 +9,7 @@ disk, so such files are refused whole rather than followed. Every read is bounde
 size of a selection or of attributes, the number of paths listed and of children described.
 """
 
+import functools
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ from h5grove.content import DatasetContent, GroupContent, ResolvedEntityContent,
 from h5grove.encoders import encode
 from h5grove.models import LinkResolution
 from h5grove.utils import NotFoundError, QueryArgumentError, parse_bool_arg, parse_slice
+
+from .nexus import initial_path
 
 
 class ViewerError(Exception):
@@ -94,6 +97,21 @@ def open_hdf5(path: Path):
                 403, f"{path.name} refers to data in other files ({reason}); the viewer does not follow such links."
             )
         yield h5file
+
+
+def initial_path_of(path: Path) -> str:
+    """The entity the viewer opens first (see `nexus.initial_path`); "" when the file is not served."""
+    stat = path.stat()
+    return _cached_initial_path(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_initial_path(path_name: str, mtime_ns: int, size: int) -> str:
+    try:
+        with open_hdf5(Path(path_name)) as h5file:
+            return initial_path(h5file)
+    except (ViewerError, OSError):  # the viewer itself explains why the file does not open
+        return ""
 
 
 def _selection_size(dataset: h5py.Dataset, selection: str | None) -> int:

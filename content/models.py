@@ -86,6 +86,11 @@ def validate_file_name(name: str) -> None:
         raise ValidationError("A file name cannot contain / or \\ or start with a dot.")
 
 
+def validate_column_names(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError('A list of column names, e.g. ["Q (Å⁻¹)", "R", "dR", "dQ (Å⁻¹)"].')
+
+
 class DatasetFile(models.Model):
     dataset = ParentalKey(Dataset, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(
@@ -99,6 +104,14 @@ class DatasetFile(models.Model):
         max_length=140, blank=True, help_text="The checksum its source publishes, as algorithm:hex (md5:…)."
     )
     description = models.CharField(max_length=250, blank=True)
+    columns = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_column_names],
+        help_text='Text tables: the names of the columns, with units, e.g. ["Q (Å⁻¹)", "R", "dR"]. '
+        "The plot draws the second against the first, with a third as error bars (SPEC scans: the last against "
+        "the first). Empty: the file's header names them.",
+    )
 
     panels = [
         FieldPanel("name"),
@@ -108,6 +121,7 @@ class DatasetFile(models.Model):
         FieldPanel("sha256"),
         FieldPanel("source_checksum"),
         FieldPanel("description"),
+        FieldPanel("columns"),
     ]
 
     class Meta:

@@ -3,7 +3,9 @@
 from django.db.models import QuerySet
 from wagtail.models import Page, ReferenceIndex
 
-from .models import Dataset
+from . import hdf5
+from .models import Dataset, DatasetFile
+from .sources import SourceError, open_file
 
 MANAGE_PERMISSION = "panlearn_content.change_dataset"
 
@@ -52,3 +54,12 @@ def lesson_dataset_slugs(page) -> list[str]:
             if slug not in slugs:
                 slugs.append(slug)
     return slugs
+
+
+def viewer_initial_path(dataset: Dataset, record: DatasetFile) -> str:
+    """Where the HDF5 viewer opens a file that names no default plot ("" to let H5Web decide)."""
+    try:
+        located = open_file(dataset, record.name)
+    except SourceError:
+        return ""
+    return hdf5.initial_path_of(located.path)

@@ -36,6 +36,7 @@ def dataset_sync_bundled(specs) -> list[Dataset]:
                     "size": item["size"],
                     "sha256": item["sha256"].lower(),
                     "description": item.get("description", ""),
+                    "columns": list(item.get("columns", [])),
                 },
             )
             names.append(item["name"])

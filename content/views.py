@@ -11,7 +11,7 @@ from .blocks import file_kind
 from .metadata import citation_bibtex, citation_text, schema_org
 from .models import Dataset
 from .preview import PreviewError, text_preview
-from .selectors import datasets_visible_to, pages_using
+from .selectors import datasets_visible_to, pages_using, viewer_initial_path
 from .sources import SourceError, open_file
 
 
@@ -45,7 +45,9 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     viewable = context["hdf5_files"] + context["text_files"]
     wanted = request.GET.get("view")
     chosen = next((item for item in viewable if item.name == wanted), viewable[0] if viewable else None)
-    context.update(viewable=viewable, viewed=chosen, viewed_kind=file_kind(chosen) if chosen else "")
+    kind = file_kind(chosen) if chosen else ""
+    initial_path = viewer_initial_path(dataset, chosen) if kind == "hdf5" else ""
+    context.update(viewable=viewable, viewed=chosen, viewed_kind=kind, initial_path=initial_path)
     return render(request, "content/dataset_detail.html", context)
 
 
@@ -101,7 +103,7 @@ def text_plot(request: HttpRequest, slug: str, name: str) -> JsonResponse:
         located = open_file(dataset, name)
         if file_kind(located.record) != "text":
             return JsonResponse({"message": f"{name} is not a text table; there is no plot of it."}, status=422)
-        preview = text_preview(located.path)
+        preview = text_preview(located.path, columns=located.record.columns or ())
     except SourceError as error:
         return JsonResponse({"message": str(error)}, status=404)
     except PreviewError as error:

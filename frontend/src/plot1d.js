@@ -8,7 +8,8 @@
 //
 // data-src must return JSON
 //   {"x": [...], "y": [...], "xlabel": "...", "ylabel": "...",
-//    "log_y": true|false, "errors": [...]}        ("errors" optional)
+//    "log_y": true|false, "errors": [...], "title": "..."}
+// ("errors" and "title" optional; data-title, when set, wins over "title").
 // x has the length of y (points) or one more (bin edges); null in y or
 // errors means "no value". The request sends cookies on same-origin only.
 //
@@ -89,6 +90,7 @@ function parsePlot(json) {
     xlabel: typeof json.xlabel === "string" ? json.xlabel : undefined,
     ylabel: typeof json.ylabel === "string" ? json.ylabel : undefined,
     logY: json.log_y === true,
+    title: typeof json.title === "string" && json.title ? json.title : undefined,
   };
 }
 
@@ -117,7 +119,7 @@ function Plot({ plot, title }) {
     scaleType,
     abscissaParams: { value: x, label: xlabel },
     ordinateLabel: ylabel,
-    title,
+    title: title || plot.title,
     errorsArray: errors ? ndarray(errors, [errors.length]) : undefined,
     showErrors: !!errors,
     showGrid: true,

@@ -84,3 +84,14 @@ def test_an_unpublished_dataset_is_neither_chosen_nor_mounted(course, chopper):
     lesson = LessonPageFactory(parent=course, title="Saved earlier", slug="earlier")
     lesson.body = dataset_body(chopper)
     assert lesson_dataset_slugs(lesson) == []
+
+
+def test_a_block_without_a_path_opens_a_file_without_default_on_its_data(student_client, student, course, chopper):
+    enrolment_create(user=student, course=course)
+    surfactant = Dataset.objects.get(slug="isis-sans2d-oriented-surfactant")
+    lesson = LessonPageFactory(parent=course, title="SANS", slug="sans")
+    lesson.body = dataset_body(surfactant, file="33837rear_1D_1.75_16.5_NXcanSAS.h5")
+    lesson.save_revision().publish()
+    html = student_client.get(lesson.url).text
+    # The guessed path opens the file there, with the explorer open (no trainer-chosen path).
+    assert 'data-file="33837rear_1D_1.75_16.5_NXcanSAS.h5" data-initial-path="/sasentry01/sasdata/I">' in html

@@ -184,6 +184,20 @@ def test_text_plot_previews(client, bundled):
     assert missing.status_code == 404
 
 
+def test_text_plots_name_their_axes_from_the_registry(client, bundled):
+    reflectivity = client.get("/datasets/platypus-dmpc-bilayer/plot/c_PLP0016596.dat").json()
+    assert (reflectivity["xlabel"], reflectivity["ylabel"]) == ("Q (Å⁻¹)", "R")
+    sans = client.get("/datasets/isis-loq-polyamide6-fibres/plot/98929.txt").json()
+    assert (sans["xlabel"], sans["ylabel"]) == ("Q (Å⁻¹)", "I(Q)")
+    # The registry's names replace the header's placeholders ("#L Column 1  Column 2").
+    exafs = client.get("/datasets/pymca-cu-exafs/plot/EXAFS_Cu.dat").json()
+    assert (exafs["xlabel"], exafs["ylabel"]) == ("energy (eV)", "absorption")
+    # A SPEC file of many scans has no registry names: each scan's #L header names its columns.
+    spec = client.get("/datasets/aps-spec-33bm-lno-lao/plot/33bm_spec.dat").json()
+    assert (spec["xlabel"], spec["ylabel"], spec["errors"]) == ("L", "signal / I0", None)
+    assert spec["title"].startswith("Scan 16:")
+
+
 def test_dataset_page_embeds_the_viewer_for_the_chosen_file(client, bundled):
     page = client.get("/datasets/ipns-lrmecs-mgb2/").text
     assert 'data-h5web data-h5grove-url="/datasets/ipns-lrmecs-mgb2/h5grove/" data-file="chopper.nxs"' in page
@@ -191,6 +205,14 @@ def test_dataset_page_embeds_the_viewer_for_the_chosen_file(client, bundled):
     text = client.get("/datasets/platypus-dmpc-bilayer/?view=c_PLP0016601.dat").text
     assert 'data-src="/datasets/platypus-dmpc-bilayer/plot/c_PLP0016601.dat"' in text
     assert "No published lesson or exercise uses this dataset yet." in text
+
+
+def test_a_file_without_a_default_plot_opens_on_its_intensity(client, bundled):
+    """The NXcanSAS file names no @default: the page tells the viewer to open its I(Q) data."""
+    page = client.get("/datasets/isis-sans2d-oriented-surfactant/").text
+    assert 'data-file="33837rear_1D_1.75_16.5_NXcanSAS.h5" data-initial-path="/sasentry01/sasdata/I"' in page
+    # chopper.nxs has a @default chain: H5Web follows it from the root, as before.
+    assert "data-initial-path" not in client.get("/datasets/ipns-lrmecs-mgb2/").text
 
 
 def test_external_raw_storage_is_refused(client, cached, tmp_path):

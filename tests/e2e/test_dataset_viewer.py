@@ -47,3 +47,16 @@ def test_text_data_gets_a_plot_preview(page, datasets):
     page.get_by_role("navigation", name="Files to explore").get_by_role("link", name="c_PLP0016607.dat").click()
     expect(page.locator('[data-plot1d][data-src$="c_PLP0016607.dat"]')).to_be_visible()
     assert not errors, errors
+
+
+def test_an_nxcansas_file_without_a_default_opens_on_a_plot(page, datasets):
+    """Mantid's NXcanSAS names no @default: the viewer opens on I(Q)'s plot, not on "Nothing to display"."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/datasets/isis-sans2d-oriented-surfactant/")
+    viewer = page.locator("[data-h5web]")
+    expect(viewer.locator("canvas")).to_have_count(1)
+    expect(viewer.get_by_role("tab", name="Line")).to_have_attribute("aria-selected", "true")
+    expect(viewer.get_by_text("Nothing to display")).to_have_count(0)
+    expect(viewer.get_by_role("tree").locator('[data-path="/sasentry01/sasdata/I"]')).to_be_visible()
+    assert not errors, errors
