@@ -176,6 +176,17 @@ def test_odd_answers_get_feedback_not_errors(client, lesson, quiz, student):
     assert client.post(check, {"answers": {}}, content_type="application/json").status_code == 409
 
 
+def test_a_number_can_be_answered_as_a_fraction(client, lesson, quiz, student):
+    _, _, number, _ = ids(quiz)
+    response = submit(client, lesson, quiz, {"answers": {number: "77/500 nm"}})  # 0.154 nm = 1.54 Å
+    assert response.status_code == 202
+    assert status_of(client, lesson, response).json()["feedback"][2]["passed"]
+    response = submit(client, lesson, quiz, {"answers": {number: "1/0 nm"}})
+    feedback = status_of(client, lesson, response).json()["feedback"][2]
+    assert not feedback["passed"]
+    assert feedback["message"] == "Cannot divide by zero: the number below the fraction bar is 0."
+
+
 # The policy ---------------------------------------------------------------------------------------------
 
 
