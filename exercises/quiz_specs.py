@@ -123,16 +123,35 @@ def answer_text(kind: str, spec: Mapping[str, Any]) -> str:
     return next(pattern.pattern for pattern in question.patterns if to_decimal(pattern.points) == best)
 
 
+def answer_to(question: StoredQuestion, answers: Mapping[str, Any]) -> Any:
+    """The student's answer to one question, or None: a forged shape is no answer."""
+    answer = answers.get(question.id)
+    expected = list | str if question.kind == "multiple" else str | int | float
+    if not isinstance(answer, expected) or isinstance(answer, bool):
+        return None
+    return answer
+
+
+def _given(answer: Any) -> bool:
+    if isinstance(answer, str):
+        return bool(answer.strip())
+    if isinstance(answer, list):
+        return any(not isinstance(item, str) or item.strip() for item in answer)
+    return answer is not None
+
+
+def answered_any(questions: Sequence[StoredQuestion], answers: Mapping[str, Any]) -> bool:
+    """Whether at least one question has an answer: a quiz with none is not a submit (blank texts,
+    no option ticked, or answers to questions the quiz does not have count as none)."""
+    return any(_given(answer_to(question, answers)) for question in questions)
+
+
 def grade_answers(questions: Sequence[StoredQuestion], answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One runner-style outcome per question (name, status, fraction, message) from the student's answers."""
     outcomes = []
     for question in questions:
         grader = build_question(question.kind, question.spec)
-        answer = answers.get(question.id)
-        expected = list | str if question.kind == "multiple" else str | int | float
-        if not isinstance(answer, expected) or isinstance(answer, bool):
-            answer = None  # a forged shape is no answer
-        fraction, feedback = grader.grade(answer)
+        fraction, feedback = grader.grade(answer_to(question, answers))
         status = "passed" if fraction >= 1 else ("partial" if fraction > 0 else "failed")
         outcomes.append({"name": question.name, "status": status, "fraction": fraction, "message": "\n".join(feedback)})
     return outcomes

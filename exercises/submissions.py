@@ -39,6 +39,13 @@ class SubmissionRefused(Exception):
     """The policy does not allow this submit; the message says why in plain words."""
 
 
+class NothingAnswered(SubmissionRefused):
+    """A quiz sent without a single answer: refused before an attempt is taken, so it costs none."""
+
+    def __init__(self):
+        super().__init__("Answer at least one question before submitting: no attempt was used.")
+
+
 def content_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", errors="replace")).hexdigest()
 
@@ -97,6 +104,8 @@ def submission_create(
     waiting, so a locked database is tried again briefly."""
     if exercise.kind != ExerciseKind.CODE and kind != SubmissionKind.SUBMIT:
         raise SubmissionRefused("Only code exercises can be checked; submit your answers.")
+    if exercise.kind == ExerciseKind.QUIZ and not quiz_specs.answered_any(stored_questions(exercise), answers or {}):
+        raise NothingAnswered()
     for delay in (0.05, 0.1, 0.2, 0.4, 0.8, None):
         try:
             return _submission_create(user=user, exercise=exercise, code=code, kind=kind, course=course,
