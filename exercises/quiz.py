@@ -322,6 +322,20 @@ class NumericQuestion:
             return self.rel_tol is not None and difference <= to_decimal(self.rel_tol) * abs(expected)
 
     def grade(self, answer: str | float | int | None) -> Grade:
+        value = self.read(answer)
+        if isinstance(value, Grade):
+            return value
+        if self.accepts(value):
+            return Grade(1.0, (self.feedback_correct,))
+        return Grade(0.0, (self.feedback_wrong,))
+
+    def value_of(self, answer: str | float | int | None) -> Decimal | None:
+        """The answer as a number in the question's unit, or None if it cannot be read as one."""
+        value = self.read(answer)
+        return None if isinstance(value, Grade) else value
+
+    def read(self, answer: str | float | int | None) -> Decimal | Grade:
+        """The answer in the question's unit, or the failing Grade that says why it cannot be read."""
         if _no_answer(answer):
             return Grade(0.0, (NO_ANSWER,))
         expected_unit = self._expected_unit()
@@ -360,9 +374,7 @@ class NumericQuestion:
             )
         else:
             value = convert(value, quantity.unit, expected_unit)
-        if self.accepts(value):
-            return Grade(1.0, (self.feedback_correct,))
-        return Grade(0.0, (self.feedback_wrong,))
+        return value
 
 
 # Short text ---------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def stored_questions(exercise: Exercise) -> list[quiz_specs.StoredQuestion]:
             kind=question.kind,
             spec=question.spec,
             points=question.points,
+            prompt=question.prompt,
         )
         for number, question in enumerate(exercise.questions.all(), 1)
     ]
@@ -142,12 +143,14 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course
         status=SubmissionStatus.AWAITING if exercise.kind == ExerciseKind.FREE_RESPONSE else SubmissionStatus.QUEUED,
         possible=exercise.response_points if exercise.kind == ExerciseKind.FREE_RESPONSE else None,
     )
-    with tracking.batch():  # a quiz records answered, scored and passed/failed: one write
-        tracking.exercise_answered(submission)
+    with tracking.batch():  # a quiz records answered (the quiz, each question), scored and passed/failed: one write
         if exercise.kind == ExerciseKind.QUIZ:
             submission.exercise = exercise
-            outcomes = quiz_specs.grade_answers(stored_questions(exercise), answers)
+            questions = stored_questions(exercise)
+            outcomes = quiz_specs.grade_answers(questions, answers)
+            tracking.exercise_answered(submission, questions=quiz_specs.interactions(questions, answers, outcomes))
             return _store(submission, test_specs(exercise), outcomes)
+        tracking.exercise_answered(submission)
     if exercise.kind == ExerciseKind.CODE:
         transaction.on_commit(lambda: enqueue(submission.pk))
     return submission
