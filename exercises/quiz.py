@@ -7,7 +7,8 @@ back as a Grade, a (fraction, feedback) pair, with feedback that says what to fi
 the right answer.
 
 Numbers are read and compared as Decimals, so "10.1 mm" against 10 ± 0.1 mm is in, not lost to
-binary rounding; tolerance boundaries are inclusive. Units are a small documented set used in
+binary rounding; tolerance boundaries are inclusive. A simple fraction ("1/4", "-3/2 eV") is read as
+its quotient. Units are a small documented set used in
 photon and neutron science (see UNITS), chosen so that conversions are powers of ten (and π for angles):
   length: m, mm, µm (um), nm, Å (A, angstrom)
   energy: eV, meV, keV
@@ -214,27 +215,46 @@ class Quantity(NamedTuple):
     unit: Unit | None
 
 
-_NUMBER = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)")
+_NUMBER_TEXT = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# A number, or a simple fraction of two ("1/4", "-1.5/2", "3 / 4"), then whatever follows (the unit).
+_NUMBER = re.compile(rf"({_NUMBER_TEXT})(?:\s*/\s*({_NUMBER_TEXT}))?\s*(.*)")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)\b", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+NOT_A_NUMBER = "That is not a number this question can read; write it like 12.5, 1.25e1 or 1/4."
+
+
+def _in_range(value: Decimal) -> Decimal:
+    if value.is_zero():
+        return Decimal(0)
+    if abs(value.adjusted()) > MAX_EXPONENT:
+        raise QuantityError("That number is out of range.")
+    return value
 
 
 def parse_quantity(text: str) -> Quantity:
-    """A number with an optional unit: "12.5 mm", "1.25e1mm", "-3", "45°". QuantityError if it cannot be read."""
+    """A number or a simple fraction, with an optional unit: "12.5 mm", "1.25e1mm", "-3", "45°", "1/4 eV".
+    QuantityError if it cannot be read."""
     text = unicodedata.normalize("NFKC", text).replace("\u2212", "-").strip()
     if _NON_FINITE.match(text):
         raise QuantityError("Give a finite number.")
     if _DECIMAL_COMMA.match(text):
         raise QuantityError("Write numbers without commas, with a dot for decimals: 12.5, not 12,5.")
     match = _NUMBER.fullmatch(text)
-    if match is None or (match.group(2) and (match.group(2)[0].isdigit() or match.group(2)[0] in ",.")):
-        raise QuantityError("That is not a number this question can read; write it like 12.5 or 1.25e1.")
-    number, rest = match.groups()
-    value = Decimal(number)
-    if value.is_zero():
-        value = Decimal(0)
-    elif abs(value.adjusted()) > MAX_EXPONENT:
-        raise QuantityError("That number is out of range.")
+    if match is None:
+        raise QuantityError(NOT_A_NUMBER)
+    numerator, denominator, rest = match.groups()
+    if rest and rest[0] == "/" and denominator is not None:
+        raise QuantityError("Write a fraction with one fraction bar, like 1/4.")
+    if rest and (rest[0].isdigit() or rest[0] in ",./"):
+        raise QuantityError(NOT_A_NUMBER)
+    value = _in_range(Decimal(numerator))
+    if denominator is not None:
+        divisor = _in_range(Decimal(denominator))
+        if divisor.is_zero():
+            raise QuantityError("Cannot divide by zero: the number below the fraction bar is 0.")
+        with localcontext() as context:
+            context.prec = 50
+            value = _in_range(value / divisor)
     return Quantity(value, find_unit(rest) if rest else None)
 
 
@@ -302,6 +322,20 @@ class NumericQuestion:
             return self.rel_tol is not None and difference <= to_decimal(self.rel_tol) * abs(expected)
 
     def grade(self, answer: str | float | int | None) -> Grade:
+        value = self.read(answer)
+        if isinstance(value, Grade):
+            return value
+        if self.accepts(value):
+            return Grade(1.0, (self.feedback_correct,))
+        return Grade(0.0, (self.feedback_wrong,))
+
+    def value_of(self, answer: str | float | int | None) -> Decimal | None:
+        """The answer as a number in the question's unit, or None if it cannot be read as one."""
+        value = self.read(answer)
+        return None if isinstance(value, Grade) else value
+
+    def read(self, answer: str | float | int | None) -> Decimal | Grade:
+        """The answer in the question's unit, or the failing Grade that says why it cannot be read."""
         if _no_answer(answer):
             return Grade(0.0, (NO_ANSWER,))
         expected_unit = self._expected_unit()
@@ -340,9 +374,7 @@ class NumericQuestion:
             )
         else:
             value = convert(value, quantity.unit, expected_unit)
-        if self.accepts(value):
-            return Grade(1.0, (self.feedback_correct,))
-        return Grade(0.0, (self.feedback_wrong,))
+        return value
 
 
 # Short text ---------------------------------------------------------------------------------------

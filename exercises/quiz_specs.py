@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracking.xapi import interactions as xapi
+
 from . import quiz
 from .scoring import format_points, to_decimal
 
@@ -29,6 +31,7 @@ class StoredQuestion:
     kind: str
     spec: Mapping[str, Any]
     points: Any = 1
+    prompt: str = ""
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -123,16 +126,104 @@ def answer_text(kind: str, spec: Mapping[str, Any]) -> str:
     return next(pattern.pattern for pattern in question.patterns if to_decimal(pattern.points) == best)
 
 
+def answer_to(question: StoredQuestion, answers: Mapping[str, Any]) -> Any:
+    """The student's answer to one question, or None: a forged shape is no answer."""
+    answer = answers.get(question.id)
+    expected = list | str if question.kind == "multiple" else str | int | float
+    if not isinstance(answer, expected) or isinstance(answer, bool):
+        return None
+    return answer
+
+
+def _given(answer: Any) -> bool:
+    if isinstance(answer, str):
+        return bool(answer.strip())
+    if isinstance(answer, list):
+        return any(not isinstance(item, str) or item.strip() for item in answer)
+    return answer is not None
+
+
+def answered_any(questions: Sequence[StoredQuestion], answers: Mapping[str, Any]) -> bool:
+    """Whether at least one question has an answer: a quiz with none is not a submit (blank texts,
+    no option ticked, or answers to questions the quiz does not have count as none)."""
+    return any(_given(answer_to(question, answers)) for question in questions)
+
+
 def grade_answers(questions: Sequence[StoredQuestion], answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One runner-style outcome per question (name, status, fraction, message) from the student's answers."""
     outcomes = []
     for question in questions:
         grader = build_question(question.kind, question.spec)
-        answer = answers.get(question.id)
-        expected = list | str if question.kind == "multiple" else str | int | float
-        if not isinstance(answer, expected) or isinstance(answer, bool):
-            answer = None  # a forged shape is no answer
-        fraction, feedback = grader.grade(answer)
+        fraction, feedback = grader.grade(answer_to(question, answers))
         status = "passed" if fraction >= 1 else ("partial" if fraction > 0 else "failed")
         outcomes.append({"name": question.name, "status": status, "fraction": fraction, "message": "\n".join(feedback)})
     return outcomes
+
+
+# The learning record -------------------------------------------------------------------------------
+
+
+def interactions(
+    questions: Sequence[StoredQuestion], answers: Mapping[str, Any], outcomes: Sequence[Mapping[str, Any]]
+) -> list[xapi.Interaction]:
+    """The questions the student answered, as xAPI interactions with their responses (`outcomes`:
+    grade_answers' for the same questions). A question left blank has no `answered` statement."""
+    found = []
+    for number, (question, outcome) in enumerate(zip(questions, outcomes, strict=True), 1):
+        answer = answer_to(question, answers)
+        if not _given(answer):
+            continue
+        grader = build_question(question.kind, question.spec)
+        possible = float(to_decimal(question.points))
+        found.append(xapi.Interaction(
+            key=question.id, number=number, prompt=question.prompt, **_interaction(grader, answer),
+            success=outcome["fraction"] >= 1, points=outcome["fraction"] * possible, possible=possible,
+        ))  # fmt: skip
+    return found
+
+
+def _interaction(grader: quiz.Question, answer: Any) -> dict[str, Any]:
+    if isinstance(grader, quiz.SingleChoice | quiz.MultipleChoice):
+        ids = [option.id for option in grader.options]
+        picked = {str(item) for item in (answer if isinstance(answer, list) else [answer])}
+        chosen = [option_id for option_id in ids if option_id in picked]
+        if isinstance(grader, quiz.SingleChoice):
+            correct = tuple(option.id for option in grader.options if option.correct)  # any one of them
+        else:
+            correct = (xapi.choice_response(option.id for option in grader.options if option.correct),)
+        return {
+            "interaction_type": xapi.CHOICE,
+            "choices": tuple((option.id, option.text) for option in grader.options),
+            "correct_responses": correct,
+            "response": xapi.choice_response(chosen) if chosen and picked <= set(ids) else None,
+        }
+    typed = str(answer).strip()[: quiz.MAX_TEXT_CHARS]
+    if isinstance(grader, quiz.NumericQuestion):
+        value = grader.value_of(answer)
+        response = xapi.plain_number(value) if value is not None else None
+        return {"interaction_type": xapi.NUMERIC, "correct_responses": _numeric_patterns(grader),
+                "response": response, "typed": typed if typed != response else None}  # fmt: skip
+    assert isinstance(grader, quiz.ShortTextQuestion)
+    best = max(to_decimal(pattern.points) for pattern in grader.patterns)
+    full = [pattern for pattern in grader.patterns if to_decimal(pattern.points) == best]
+    correct = None
+    if all(pattern.match != "regex" for pattern in full):  # a regular expression has no xAPI pattern
+        correct = tuple(
+            xapi.fill_in_pattern(quiz.normalize_text(pattern.pattern), case_matters=pattern.match == "exact")
+            for pattern in full
+        )
+    return {"interaction_type": xapi.FILL_IN, "correct_responses": correct,
+            "response": quiz.normalize_text(typed) or None}  # fmt: skip
+
+
+def _numeric_patterns(question: quiz.NumericQuestion) -> tuple[str, ...]:
+    """The accepted values as xAPI numeric ranges, one per tolerance (either suffices)."""
+    value = to_decimal(question.value)
+    patterns = []
+    if question.abs_tol is not None:
+        tolerance = to_decimal(question.abs_tol)
+        patterns.append(xapi.numeric_range(value - tolerance, value + tolerance))
+    if question.rel_tol is not None:
+        tolerance = to_decimal(question.rel_tol) * abs(value)
+        patterns.append(xapi.numeric_range(value - tolerance, value + tolerance))
+    return tuple(patterns) or (xapi.plain_number(value),)

@@ -39,6 +39,13 @@ class SubmissionRefused(Exception):
     """The policy does not allow this submit; the message says why in plain words."""
 
 
+class NothingAnswered(SubmissionRefused):
+    """A quiz sent without a single answer: refused before an attempt is taken, so it costs none."""
+
+    def __init__(self):
+        super().__init__("Answer at least one question before submitting: no attempt was used.")
+
+
 def content_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", errors="replace")).hexdigest()
 
@@ -51,6 +58,7 @@ def stored_questions(exercise: Exercise) -> list[quiz_specs.StoredQuestion]:
             kind=question.kind,
             spec=question.spec,
             points=question.points,
+            prompt=question.prompt,
         )
         for number, question in enumerate(exercise.questions.all(), 1)
     ]
@@ -100,6 +108,8 @@ def submission_create(
     waiting, so a locked database is tried again briefly."""
     if exercise.kind != ExerciseKind.CODE and kind != SubmissionKind.SUBMIT:
         raise SubmissionRefused("Only code exercises can be checked; submit your answers.")
+    if exercise.kind == ExerciseKind.QUIZ and not quiz_specs.answered_any(stored_questions(exercise), answers or {}):
+        raise NothingAnswered()
     for delay in (0.05, 0.1, 0.2, 0.4, 0.8, None):
         try:
             return _submission_create(user=user, exercise=exercise, code=code, kind=kind, course=course,
@@ -136,12 +146,14 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course
         status=SubmissionStatus.AWAITING if exercise.kind == ExerciseKind.FREE_RESPONSE else SubmissionStatus.QUEUED,
         possible=exercise.response_points if exercise.kind == ExerciseKind.FREE_RESPONSE else None,
     )
-    with tracking.batch():  # a quiz records answered, scored and passed/failed: one write
-        tracking.exercise_answered(submission)
+    with tracking.batch():  # a quiz records answered (the quiz, each question), scored and passed/failed: one write
         if exercise.kind == ExerciseKind.QUIZ:
             submission.exercise = exercise
-            outcomes = quiz_specs.grade_answers(stored_questions(exercise), answers)
+            questions = stored_questions(exercise)
+            outcomes = quiz_specs.grade_answers(questions, answers)
+            tracking.exercise_answered(submission, questions=quiz_specs.interactions(questions, answers, outcomes))
             return _store(submission, test_specs(exercise), outcomes)
+        tracking.exercise_answered(submission)
     if exercise.kind == ExerciseKind.CODE:
         transaction.on_commit(lambda: enqueue(submission.pk))
     return submission

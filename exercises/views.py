@@ -391,7 +391,7 @@ def _exercise_for(request: HttpRequest, page_id: int, exercise_id: int):
 @require_POST
 def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: str) -> JsonResponse:
     from .grading_policy import policy_for
-    from .submissions import SubmissionRefused, submission_create
+    from .submissions import NothingAnswered, SubmissionRefused, submission_create
 
     try:
         exercise, course = _exercise_for(request, page_id, exercise_id)
@@ -417,6 +417,8 @@ def exercise_submit(request: HttpRequest, page_id: int, exercise_id: int, kind: 
                                        answers=answers)  # fmt: skip
     except RateLimited as error:
         return JsonResponse({"message": str(error)}, status=429)
+    except NothingAnswered as error:
+        return JsonResponse({"message": str(error)}, status=400)
     except SubmissionRefused as error:
         return JsonResponse({"message": str(error)}, status=409)
     used = exercise.progress.filter(user=request.user).values_list("attempts_used", flat=True).first() or 0

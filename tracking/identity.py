@@ -74,8 +74,13 @@ def lesson_activity(lesson) -> Activity:
 
 
 def exercise_activity(exercise) -> Activity:
-    return activity(iri=f"{homepage()}/xapi/activities/exercise/{exercise.pk}", kind=v.INTERACTION,
-                    name=exercise.title, language=language(), interactionType="long-fill-in")  # fmt: skip
+    """A quiz is an assessment (its questions are the interactions); code and free responses are
+    long-fill-in interactions."""
+    iri = f"{homepage()}/xapi/activities/exercise/{exercise.pk}"
+    if getattr(exercise, "kind", None) == "quiz":
+        return activity(iri=iri, kind=v.ASSESSMENT, name=exercise.title, language=language())
+    return activity(iri=iri, kind=v.INTERACTION, name=exercise.title, language=language(),
+                    interactionType="long-fill-in")  # fmt: skip
 
 
 def cell_activity(*, page_id: int, cell_id: str, lesson_title: str) -> Activity:

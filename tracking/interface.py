@@ -7,9 +7,11 @@ student's work is never lost for it.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
+
+from .xapi.interactions import Interaction
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +72,12 @@ def course_completed(*, user, course) -> None:
     _record("a course completion", lambda: record_course_completion(user=user, course=course))
 
 
-def exercise_answered(submission) -> None:
-    """A check or a submit was committed (before grading): `answered`, with the code as response."""
+def exercise_answered(submission, *, questions: Sequence[Interaction] = ()) -> None:
+    """A check or a submit was committed: `answered`, with the code or text as response; for a quiz,
+    one `answered` more per question answered (`questions`), each with its response."""
     from .services import record_answer
 
-    _record("an answer", lambda: record_answer(submission=submission))
+    _record("an answer", lambda: record_answer(submission=submission, questions=questions))
 
 
 def exercise_graded(submission) -> None:

@@ -183,17 +183,17 @@ def _submission_course(submission):
     return getattr(submission, "course", None)
 
 
-def record_answer(*, submission) -> None:
+def record_answer(*, submission, questions=()) -> None:
     frame = _frame(user=submission.user, course=_submission_course(submission), when=submission.submitted_at)
-    statement = builders.exercise_answered(
-        frame,
-        exercise=identity.exercise_activity(submission.exercise),
-        response=submission.code,
-        kind=submission.kind,
-        attempt=submission.attempt,
-        event_key=f"submission:{submission.pk}:answered",
-    )
-    statements_record([statement], user=submission.user)
+    exercise = identity.exercise_activity(submission.exercise)
+    event_key = f"submission:{submission.pk}:answered"
+    answered = builders.exercise_answered(frame, exercise=exercise, response=submission.code, kind=submission.kind,
+                                          attempt=submission.attempt, event_key=event_key)  # fmt: skip
+    statements = [answered]
+    for question in questions:
+        statements.append(builders.question_answered(frame, quiz=exercise, question=question,
+                                                     attempt=submission.attempt, event_key=event_key))  # fmt: skip
+    statements_record(statements, user=submission.user)
 
 
 def record_grade(*, submission) -> None:

@@ -49,3 +49,23 @@ def test_a_student_answers_a_quiz_and_sees_feedback_per_question(quiz_page):
     expect(exercise.get_by_role("button", name="Submit answers")).to_be_disabled()  # no attempts left
     assert "1.54" not in page.content().replace('value="1.54 Å"', "")  # the answer key never reached the page
     assert not errors, errors
+
+
+def test_an_empty_quiz_is_refused_and_keeps_the_attempts(quiz_page):
+    page = quiz_page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    exercise = page.locator("[data-exercise]")
+    expect(exercise).to_have_class(re.compile("exercise--live"))
+    exercise.get_by_label(re.compile("^Your answer")).fill("   ")  # blank is no answer
+    exercise.get_by_role("button", name="Submit answers").click()
+    expect(exercise.locator(".exercise-activity")).to_have_text(
+        "Answer at least one question before submitting: no attempt was used."
+    )
+    expect(exercise).to_contain_text("0 of 2 attempts used")
+    assert not dialogs  # not asked to spend an attempt on nothing
+    assert exercise.locator(".exercise-result .exercise-test").count() == 0
+    exercise.get_by_label("Neutrons").check()  # one question of two is a valid submit
+    exercise.get_by_role("button", name="Submit answers").click()
+    expect(exercise.locator(".exercise-result")).to_contain_text("Attempt 1: 1 of 3 points")
+    assert dialogs == ["This uses attempt 1 of 2. Submit?"]

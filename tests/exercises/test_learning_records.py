@@ -35,7 +35,7 @@ def test_a_quiz_submit_is_answered_scored_and_passed_or_failed(course, student):
     right = {single: "b", multiple: ["a", "b"], number: "1.54 Å", text: "Bragg"}
     submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers=right)
     assert verbs(student)[-3:] == ["answered", "scored", "passed"]
-    submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers={})
+    submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers={single: "a"})
     assert verbs(student)[-3:] == ["answered", "scored", "failed"]
     scored = OutboxStatement.objects.filter(user=student, verb=v.SCORED).order_by("pk").first()
     assert scored.payload["result"]["score"]["raw"] == 5 and scored.payload["result"]["score"]["max"] == 5
@@ -55,7 +55,8 @@ def test_a_free_response_is_scored_when_the_trainer_grades_it(course, student):
 
 def test_an_override_voids_the_standing_grade_and_states_the_new_one(course, student):
     quiz = make_quiz()
-    submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers={})
+    wrong = {str(quiz.questions.first().pk): "a"}
+    submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers=wrong)
     standing = set(
         OutboxStatement.objects.filter(user=student, verb__in=[v.SCORED, v.FAILED]).values_list(
             "statement_id", flat=True

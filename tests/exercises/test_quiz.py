@@ -192,6 +192,56 @@ def test_parse_quantity_errors_are_for_students(text, message):
         parse_quantity(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("1/4", "0.25", None),
+        ("-1/4", "-0.25", None),
+        ("\u22123/4", "-0.75", None),
+        ("1 / 8", "0.125", None),
+        ("1/-4", "-0.25", None),
+        ("1.5/0.5", "3", None),
+        ("1e3/4", "250", None),
+        ("1/4 eV", "0.25", "eV"),
+        ("3/2mm", "1.5", "mm"),
+        ("0/7", "0", None),
+    ],
+)
+def test_parse_quantity_reads_simple_fractions(text, value, unit):
+    quantity = parse_quantity(text)
+    assert quantity.value == Decimal(value)
+    assert (quantity.unit.symbol if quantity.unit else None) == unit
+
+
+def test_a_fraction_keeps_its_precision():
+    assert abs(parse_quantity("1/3").value * 3 - 1) < Decimal("1e-40")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1/0", "Cannot divide by zero"),
+        ("0/0 eV", "Cannot divide by zero"),
+        ("1/0.0", "Cannot divide by zero"),
+        ("1/2/3", "one fraction bar"),
+        ("1/", "not a number"),
+        ("/4", "not a number"),
+        ("1e200/1e-200", "out of range"),
+    ],
+)
+def test_fraction_errors_are_for_students(text, message):
+    with pytest.raises(QuantityError, match=message):
+        parse_quantity(text)
+
+
+def test_numeric_questions_accept_fractions():
+    assert NumericQuestion("0.25").grade("1/4") == Grade(1.0, ("Correct.",))
+    assert NumericQuestion("0.333", abs_tol="0.001").grade("1/3").fraction == 1.0
+    assert NumericQuestion(250, "meV").grade("1/4 eV").fraction == 1.0
+    divided = NumericQuestion(1).grade("1/0")
+    assert divided == Grade(0.0, ("Cannot divide by zero: the number below the fraction bar is 0.",))
+
+
 def test_units_table_and_conversions():
     assert {unit.dimension for unit in UNITS.values()} == {"length", "energy", "time", "angle"}
     assert convert(Decimal("0.0125"), find_unit("m"), find_unit("mm")) == Decimal("12.5")

@@ -11,9 +11,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from courses.services import enrolment_create
-from exercises.models import Exercise, QuizQuestion, Submission, SubmissionKind, SubmissionStatus
-from exercises.submissions import SubmissionRefused, exercise_validate, regrade_exercise, submission_create
+from exercises.models import Exercise, ExerciseProgress, QuizQuestion, Submission, SubmissionKind, SubmissionStatus
+from exercises.submissions import (
+    NothingAnswered,
+    SubmissionRefused,
+    exercise_validate,
+    regrade_exercise,
+    submission_create,
+)
 from tests.factories import LessonPageFactory, UserFactory
+from tracking.models import OutboxStatement
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +181,53 @@ def test_odd_answers_get_feedback_not_errors(client, lesson, quiz, student):
     assert submit(client, lesson, quiz, {"answers": "b"}).status_code == 400
     check = f"/learn/cells/{lesson.pk}/exercises/{quiz.pk}/check"  # quizzes have no check
     assert client.post(check, {"answers": {}}, content_type="application/json").status_code == 409
+
+
+def test_a_number_can_be_answered_as_a_fraction(client, lesson, quiz, student):
+    _, _, number, _ = ids(quiz)
+    response = submit(client, lesson, quiz, {"answers": {number: "77/500 nm"}})  # 0.154 nm = 1.54 Å
+    assert response.status_code == 202
+    assert status_of(client, lesson, response).json()["feedback"][2]["passed"]
+    response = submit(client, lesson, quiz, {"answers": {number: "1/0 nm"}})
+    feedback = status_of(client, lesson, response).json()["feedback"][2]
+    assert not feedback["passed"]
+    assert feedback["message"] == "Cannot divide by zero: the number below the fraction bar is 0."
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {"single": "", "multiple": [], "number": "  ", "text": ""},
+        {"single": None, "multiple": ["", " "], "number": None, "text": "\n"},
+        {"999999": "b"},  # not a question of this quiz
+    ],
+)
+def test_an_empty_quiz_is_refused_without_using_an_attempt(client, course, lesson, quiz, student, answers):
+    set_policy(course, max_attempts=1)
+    by_kind = dict(zip(("single", "multiple", "number", "text"), ids(quiz), strict=True))
+    answers = {by_kind.get(key, key): value for key, value in answers.items()}
+    first = submit(client, lesson, quiz, {"answers": {by_kind["single"]: "b"}})
+    assert first.status_code == 202
+    outbox = OutboxStatement.objects.count()
+    refused = submit(client, lesson, quiz, {"answers": answers})
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "Answer at least one question before submitting: no attempt was used."
+    assert Submission.objects.filter(user=student).count() == 1 and OutboxStatement.objects.count() == outbox
+    assert ExerciseProgress.objects.get(user=student, exercise=quiz).attempts_used == 1
+    html = client.get(lesson.url).text
+    assert "Attempt 1: 1 of 5 points" in html and 'value="b" checked' in html  # the saved submit stands
+
+
+def test_an_empty_quiz_does_not_spend_an_attempt(client, course, lesson, quiz, student):
+    set_policy(course, max_attempts=1)
+    single, *_ = ids(quiz)
+    assert submit(client, lesson, quiz, {"answers": {}}).status_code == 400
+    with pytest.raises(NothingAnswered):
+        submission_create(user=student, exercise=quiz, kind=SubmissionKind.SUBMIT, course=course, answers={})
+    partial = submit(client, lesson, quiz, {"answers": {single: "b"}})  # one of four answered: a valid submit
+    assert partial.status_code == 202 and partial.json()["attempt"] == 1
+    assert status_of(client, lesson, partial).json()["points"] == 1
 
 
 # The policy ---------------------------------------------------------------------------------------------

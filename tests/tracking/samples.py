@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from tracking.xapi import builders
 from tracking.xapi import vocabulary as v
+from tracking.xapi.interactions import Interaction
 from tracking.xapi.models import Account, Agent
 
 SITE = "https://learn.example.org"
@@ -17,6 +18,26 @@ COURSE = builders.activity(iri=f"{SITE}/xapi/activities/course/3", kind=v.COURSE
 LESSON = builders.activity(iri=f"{SITE}/xapi/activities/lesson/4", kind=v.LESSON, name="Bragg's law", language="en-GB")
 EXERCISE = builders.activity(iri=f"{SITE}/xapi/activities/exercise/7", kind=v.INTERACTION, name="Lattice spacing",
                              language="en-GB", interactionType="long-fill-in")  # fmt: skip
+QUIZ = builders.activity(iri=f"{SITE}/xapi/activities/exercise/9", kind=v.ASSESSMENT, name="Scattering quiz",
+                         language="en-GB")  # fmt: skip
+PROBES = (("a", "X-rays"), ("b", "Neutrons"), ("c", "Electrons"))
+QUESTIONS = {
+    "single choice": Interaction(key="21", number=1, prompt="Which probe sees hydrogen best?",
+                                 interaction_type="choice", choices=PROBES, correct_responses=("b",), response="b",
+                                 success=True, points=1.0, possible=1.0),
+    "multiple choice": Interaction(key="22", number=2, prompt="Which probes carry no charge?",
+                                   interaction_type="choice", choices=PROBES, correct_responses=("a[,]b",),
+                                   response="b", points=0.0, possible=2.0),
+    "number": Interaction(key="23", number=3, prompt="The Cu K-alpha wavelength, in Å?", interaction_type="numeric",
+                          correct_responses=("1.53[:]1.55",), response="1.54", typed="0.154 nm", success=True,
+                          points=1.0, possible=1.0),
+    "number, unreadable": Interaction(key="23", number=3, prompt="The Cu K-alpha wavelength, in Å?",
+                                      interaction_type="numeric", correct_responses=("1.53[:]1.55",), response=None,
+                                      typed="twelve", possible=1.0),
+    "short text": Interaction(key="24", number=4, prompt="Whose law relates angle and spacing?",
+                              interaction_type="fill-in", correct_responses=("bragg",), response="BRAGG",
+                              success=True, points=1.0, possible=1.0),
+}  # fmt: skip
 CELL = builders.activity(iri=f"{SITE}/xapi/activities/lesson/4/cell/8e1f", kind=v.CODE_CELL,
                          name="Code cell in Bragg's law", language="en-GB")  # fmt: skip
 REGISTRATION = uuid.UUID("6c9d3a52-2a4e-5d0b-9f3c-1b7e0a8d4f21")
@@ -58,6 +79,28 @@ def all_statements() -> dict[str, list]:
                 event_key="submission:11:answered",
             )
         ],
+        "answered, no code": [
+            builders.exercise_answered(
+                FRAME, exercise=EXERCISE, response="", kind="submit", attempt=3, event_key="submission:13:answered"
+            )
+        ],
+        "quiz answered": [
+            builders.exercise_answered(
+                FRAME, exercise=QUIZ, response="", kind="submit", attempt=1, event_key="submission:14:answered"
+            )
+        ],
+        **{
+            f"quiz question answered: {name}": [
+                builders.question_answered(
+                    FRAME,
+                    quiz=QUIZ,
+                    question=question,
+                    attempt=1,
+                    event_key=f"submission:{14 + (name == 'number, unreadable')}:answered",
+                )
+            ]
+            for name, question in QUESTIONS.items()
+        },
         "scored and passed": graded,
         "scored and failed": failed,
         "voided": [builders.voided(actor=TRAINER, target=graded[0].id, timestamp=WHEN)],

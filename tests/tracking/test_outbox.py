@@ -158,7 +158,7 @@ def _inserts(queries, table: str) -> int:
     return sum(1 for query in queries if query["sql"].startswith(f'INSERT INTO "{table}"'))
 
 
-def test_a_quiz_submit_writes_its_three_statements_in_one_insert_per_table(course, student):
+def test_a_quiz_submit_writes_its_four_statements_in_one_insert_per_table(course, student):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -171,10 +171,50 @@ def test_a_quiz_submit_writes_its_three_statements_in_one_insert_per_table(cours
     courses.enrolment_create(user=student, course=course)
     with CaptureQueriesContext(connection) as captured:
         submission_create(user=student, exercise=quiz, kind="submit", course=course, answers={str(question.pk): "b"})
-    assert _verbs(student)[-3:] == ["answered", "scored", "passed"]
+    assert _verbs(student)[-4:] == ["answered", "answered", "scored", "passed"]  # the quiz, its one question
     assert _inserts(captured, OutboxStatement._meta.db_table) == 1
     assert _inserts(captured, Delivery._meta.db_table) == 1
-    assert Delivery.objects.filter(statement__verb__in=(v.ANSWERED, v.SCORED, v.PASSED)).count() == 3
+    assert Delivery.objects.filter(statement__verb__in=(v.ANSWERED, v.SCORED, v.PASSED)).count() == 4
+
+
+def test_every_statement_of_a_quiz_submit_is_valid_for_ralph_and_carries_the_answers(course, student):
+    from ralph.models.xapi.base.statements import BaseXapiStatement
+
+    from exercises.submissions import submission_create
+    from tests.exercises.test_quiz_exercises import ids, make_quiz
+
+    quiz = make_quiz()
+    single, multiple, number, text = ids(quiz)
+    courses.enrolment_create(user=student, course=course)
+    answers = {single: "b", multiple: ["c", "a"], number: "0.154 nm", text: "  BRAGG "}
+    submission_create(user=student, exercise=quiz, kind="submit", course=course, answers=answers)
+    submission_create(user=student, exercise=quiz, kind="submit", course=course, answers={number: "twelve"})
+    rows = list(OutboxStatement.objects.filter(user=student, verb__in=(v.ANSWERED, v.SCORED, v.FAILED, v.PASSED)))
+    for row in rows:
+        BaseXapiStatement.model_validate(row.payload)  # ralph refuses "" anywhere outside extensions
+        Statement.model_validate(row.payload)
+    quiz_iri = identity.exercise_activity(quiz).id
+    on_quiz = [row.payload for row in rows if row.object_iri == quiz_iri and row.verb == v.ANSWERED]
+    assert len(on_quiz) == 2 and all("response" not in payload["result"] for payload in on_quiz)
+    assert on_quiz[0]["object"]["definition"]["type"] == "http://adlnet.gov/expapi/activities/assessment"
+    by_question = {}
+    for row in rows:
+        if row.verb == v.ANSWERED and row.object_iri != quiz_iri:
+            by_question.setdefault(row.object_iri.rsplit("/", 1)[1], []).append(row.payload)
+    assert sorted(by_question) == sorted([single, multiple, number, text])  # the second submit answered one
+    first = {key: payloads[0] for key, payloads in by_question.items()}
+    responses = {key: payload["result"].get("response") for key, payload in first.items()}
+    assert responses == {single: "b", multiple: "a[,]c", number: "1.54", text: "BRAGG"}
+    types = {key: payload["object"]["definition"]["interactionType"] for key, payload in first.items()}
+    assert types == {single: "choice", multiple: "choice", number: "numeric", text: "fill-in"}
+    assert first[number]["result"]["extensions"][v.ANSWER_TEXT] == "0.154 nm"
+    assert first[number]["object"]["definition"]["correctResponsesPattern"] == ["1.53[:]1.55"]
+    assert first[multiple]["object"]["definition"]["correctResponsesPattern"] == ["a[,]b"]
+    assert first[single]["result"]["success"] is True and first[multiple]["result"]["score"]["max"] == 2.0
+    assert first[text]["context"]["contextActivities"]["parent"][0]["id"] == quiz_iri
+    unreadable = by_question[number][1]["result"]
+    assert "response" not in unreadable and unreadable["extensions"][v.ANSWER_TEXT] == "twelve"
+    assert unreadable["success"] is False
 
 
 def test_a_batch_that_raises_writes_nothing_and_nested_batches_write_once(course, lessons, student):

@@ -221,3 +221,93 @@ def test_programme_statements_say_passed_and_expired_with_the_validity():
         assert statement["verb"]["id"] in text
     assert len({passed["id"], renewed["id"], expired["id"]}) == 3
     assert _programme_statements()[0].id == _programme_statements()[0].id
+
+
+# --- Quizzes: each answered question is an interaction with its response -----------------------------
+
+
+def test_an_answer_without_text_leaves_the_response_out():
+    for name in ("answered, no code", "quiz answered", "quiz question answered: number, unreadable"):
+        (statement,) = all_statements()[name]
+        payload = statement.as_json()
+        assert "response" not in payload["result"], name
+        BaseXapiStatement.model_validate(payload)
+    quiz = all_statements()["quiz answered"][0].as_json()["object"]["definition"]
+    assert quiz == {"name": {"en-GB": "Scattering quiz"}, "type": "http://adlnet.gov/expapi/activities/assessment"}
+
+
+def _question_statement(kind: str, spec: dict, answer, prompt: str = "Which one?") -> dict:
+    from exercises import quiz_specs
+    from tests.tracking.samples import QUIZ
+
+    question = quiz_specs.StoredQuestion(id="31", name="Question 1", kind=kind, spec=spec, points=2, prompt=prompt)
+    outcomes = quiz_specs.grade_answers([question], {"31": answer})
+    (interaction,) = quiz_specs.interactions([question], {"31": answer}, outcomes)
+    payload = builders.question_answered(FRAME, quiz=QUIZ, question=interaction, attempt=1,
+                                         event_key="submission:1:answered").as_json()  # fmt: skip
+    Statement.model_validate(payload)
+    BaseXapiStatement.model_validate(payload)
+    return payload
+
+
+CHOICES = [{"id": "a", "text": "X-rays"}, {"id": "b", "text": "Neutrons", "correct": True},
+           {"id": "c", "text": "Muons", "correct": True}]  # fmt: skip
+
+
+BRAGG = {"patterns": [{"pattern": "Bragg", "match": "exact"}, {"pattern": "bragg's law", "match": "case_insensitive"}]}
+QUESTION_KINDS = [
+    ("single", {"options": CHOICES}, "c", "choice", "c", ["b", "c"]),  # either correct option
+    ("single", {"options": CHOICES}, "z", "choice", None, ["b", "c"]),  # not an option
+    ("multiple", {"options": CHOICES}, ["c", "a"], "choice", "a[,]c", ["b[,]c"]),
+    ("multiple", {"options": CHOICES}, "b", "choice", "b", ["b[,]c"]),
+    ("number", {"value": 8, "unit": "keV", "rel_tol": 0.0125}, "8000 eV", "numeric", "8", ["7.9[:]8.1"]),
+    ("number", {"value": -2, "abs_tol": 0.5, "rel_tol": 0.5}, "-1/4", "numeric", "-0.25",
+     ["-2.5[:]-1.5", "-3[:]-1"]),
+    ("number", {"value": "0.25"}, 0.25, "numeric", "0.25", ["0.25"]),
+    ("number", {"value": 90, "unit": "deg"}, "1e2 deg", "numeric", "100", ["90"]),
+    ("number", {"value": 1, "unit": "mm"}, "1 eV", "numeric", None, ["1"]),  # wrong dimension: no number
+    ("text", BRAGG, " Bragg  law ", "fill-in", "Bragg law", ["{case_matters=true}Bragg", "bragg's law"]),
+    ("text", {"patterns": [{"pattern": "(?i)bragg", "match": "regex"}]}, "bragg", "fill-in", "bragg", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "spec", "answer", "interaction_type", "response", "patterns"), QUESTION_KINDS)
+def test_each_question_kind_is_an_interaction_ralph_accepts(kind, spec, answer, interaction_type, response, patterns):
+    payload = _question_statement(kind, spec, answer)
+    definition = payload["object"]["definition"]
+    assert definition["type"] == "http://adlnet.gov/expapi/activities/cmi.interaction"
+    assert definition["interactionType"] == interaction_type
+    assert definition.get("correctResponsesPattern") == patterns
+    assert payload["result"].get("response") == response
+    assert payload["object"]["id"] == "https://learn.example.org/xapi/activities/exercise/9/question/31"
+    assert payload["context"]["contextActivities"]["parent"][0]["id"].endswith("/exercise/9")
+    assert payload["context"]["contextActivities"]["grouping"][0]["id"].endswith("/course/3")
+    if kind in ("single", "multiple"):
+        assert [choice["id"] for choice in definition["choices"]] == ["a", "b", "c"]
+        assert definition["choices"][1]["description"] == {"en-GB": "Neutrons"}
+    else:
+        assert "choices" not in definition
+
+
+def test_a_typed_number_is_kept_when_the_response_cannot_say_it_all():
+    converted = _question_statement("number", {"value": 1.54, "unit": "A"}, "0.154 nm")["result"]
+    assert converted["response"] == "1.54" and converted[
+        "extensions"]["https://w3id.org/xapi/panlearn/extensions/answer-text"] == "0.154 nm"  # fmt: skip
+    plain = _question_statement("number", {"value": 1.54, "unit": "A"}, "1.54")["result"]
+    assert "https://w3id.org/xapi/panlearn/extensions/answer-text" not in plain["extensions"]
+    assert plain["success"] is True and plain["score"] == {"scaled": 1.0, "raw": 2.0, "min": 0.0, "max": 2.0}
+
+
+def test_a_question_without_a_prompt_has_no_empty_description():
+    payload = _question_statement("single", {"options": CHOICES}, "b", prompt="  ")
+    assert "description" not in payload["object"]["definition"]
+    assert payload["object"]["definition"]["name"] == {"en-GB": "Scattering quiz, question 1"}
+
+
+def test_an_activity_without_a_name_leaves_the_name_out():
+    nameless = builders.activity(iri="https://learn.example.org/xapi/activities/course/99", kind="https://w3id.org/x",
+                                 name="", language="en-GB")  # fmt: skip
+    statement = builders.enrolled(builders.Frame(actor=FRAME.actor, timestamp=FRAME.timestamp, language="en-GB",
+                                                 course=nameless), event_key="enrolment:99")  # fmt: skip
+    BaseXapiStatement.model_validate(statement.as_json())
+    assert "name" not in statement.as_json()["object"]["definition"]

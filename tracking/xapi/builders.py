@@ -11,12 +11,14 @@ from decimal import Decimal
 from functools import lru_cache
 
 from . import vocabulary as v
+from .interactions import Interaction
 from .models import (
     Activity,
     ActivityDefinition,
     Agent,
     Context,
     ContextActivities,
+    InteractionComponent,
     Result,
     Score,
     Statement,
@@ -46,8 +48,27 @@ def statement_id(*, verb: str, actor: Agent, object_id: str, event_key: str) -> 
 
 @lru_cache(maxsize=4096)
 def activity(*, iri: str, kind: str, name: str, language: str, **definition) -> Activity:
-    """Built and validated once per distinct activity: the models are frozen, so events share them."""
-    return Activity(id=iri, definition=ActivityDefinition(type=kind, name={language: name}, **definition))
+    """Built and validated once per distinct activity: the models are frozen, so events share them.
+    An empty name is left out (xAPI has no empty values)."""
+    return Activity(id=iri, definition=ActivityDefinition(type=kind, name={language: name} if name else None,
+                                                          **definition))  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def question_activity(*, quiz_iri: str, quiz_title: str | None, key: str, number: int, prompt: str,
+                      interaction_type: str, choices: tuple[tuple[str, str], ...], correct: tuple[str, ...] | None,
+                      language: str) -> Activity:  # fmt: skip
+    """A quiz question: a cmi.interaction under its quiz's IRI, with its choices and (for the LRS's
+    analytics, never shown to students) its correct responses."""
+    definition = ActivityDefinition(
+        type=v.INTERACTION,
+        name={language: f"{quiz_title}, question {number}" if quiz_title else f"Question {number}"},
+        description={language: prompt} if prompt.strip() else None,
+        interactionType=interaction_type,
+        choices=[InteractionComponent(id=id_, description={language: text}) for id_, text in choices] or None,
+        correctResponsesPattern=list(correct) if correct else None,
+    )
+    return Activity(id=f"{quiz_iri}/question/{key}", definition=definition)
 
 
 def verb(iri: str) -> Verb:
@@ -131,14 +152,38 @@ def cell_executed(frame: Frame, *, cell: Activity, status: str, duration_s: floa
     return _build(frame, verb_iri=v.EXECUTED, obj=cell, event_key=event_key, result=result, **_inside_lesson(frame))
 
 
-def exercise_answered(frame: Frame, *, exercise: Activity, response: str, kind: str, attempt: int | None,
+def exercise_answered(frame: Frame, *, exercise: Activity, response: str | None, kind: str, attempt: int | None,
                       event_key: str) -> Statement:  # fmt: skip
+    """A check or a submit. `response`: the code or text; a quiz has none here (its questions' own
+    statements carry the answers), and an empty one is left out rather than sent as ""."""
     extensions = {v.SUBMISSION_KIND: kind}
     if attempt is not None:
         extensions[v.ATTEMPT] = attempt
-    result = Result(response=response, extensions=extensions)
+    result = Result(response=response or None, extensions=extensions)
     return _build(frame, verb_iri=v.ANSWERED, obj=exercise, event_key=event_key, result=result,
                   **_inside_lesson(frame))  # fmt: skip
+
+
+def question_answered(frame: Frame, *, quiz: Activity, question: Interaction, attempt: int | None,
+                      event_key: str) -> Statement:  # fmt: skip
+    """One answered question of a quiz submit: the response in its interaction's format, its score.
+    The quiz is the parent, the course the grouping."""
+    names = quiz.definition.name if quiz.definition and quiz.definition.name else {}
+    obj = question_activity(quiz_iri=quiz.id, quiz_title=names.get(frame.language), key=question.key,
+                            number=question.number, prompt=question.prompt, interaction_type=question.interaction_type,
+                            choices=question.choices, correct=question.correct_responses,
+                            language=frame.language)  # fmt: skip
+    extensions = {}
+    if question.typed is not None:
+        extensions[v.ANSWER_TEXT] = question.typed
+    if attempt is not None:
+        extensions[v.ATTEMPT] = attempt
+    score = _score(question.points, question.possible)
+    result = Result(response=question.response or None, score=score,
+                    success=question.success,
+                    extensions=extensions or None)  # fmt: skip
+    return _build(frame, verb_iri=v.ANSWERED, obj=obj, event_key=f"{event_key}:question:{question.key}",
+                  result=result, parent=quiz, grouping=frame.course)  # fmt: skip
 
 
 def exercise_graded(frame: Frame, *, exercise: Activity, points, possible, threshold: float,

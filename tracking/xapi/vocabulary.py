@@ -32,6 +32,8 @@ DISPLAY = {
 COURSE = ADL_ACTIVITIES + "course"
 LESSON = ADL_ACTIVITIES + "lesson"
 INTERACTION = ADL_ACTIVITIES + "cmi.interaction"
+# A quiz: its questions are the interactions, each its own activity.
+ASSESSMENT = ADL_ACTIVITIES + "assessment"
 CODE_CELL = PANLEARN + "activity-types/code-cell"
 
 # cmi5's progress extension: an integer percentage.
@@ -42,6 +44,8 @@ SUBMISSION_KIND = PANLEARN + "extensions/submission-kind"
 ATTEMPT = PANLEARN + "extensions/attempt"
 PREVIOUS_POINTS = PANLEARN + "extensions/previous-points"
 OVERRIDE_COMMENT = PANLEARN + "extensions/override-comment"
+# A quiz answer as the student typed it, where the response cannot say it all ("0.154 nm", "twelve").
+ANSWER_TEXT = PANLEARN + "extensions/answer-text"
 
 PLATFORM = "panlearn"
 

@@ -405,8 +405,21 @@ export class FormExercise extends Exercise {
       this.form.querySelector("[data-answer]").focus();
       return;
     }
+    // An empty quiz is not an attempt (the server refuses it too): say so before asking to spend one.
+    if (this.el.dataset.kind === "quiz" && !answeredAny(this.payload().answers)) {
+      this.setActivity("Answer at least one question before submitting: no attempt was used.", "error");
+      const first = this.form.querySelector("input");
+      if (first) first.focus();
+      return;
+    }
     super.submit();
   }
+}
+
+function answeredAny(answers) {
+  return Object.values(answers).some((answer) =>
+    Array.isArray(answer) ? answer.some((item) => item.trim()) : Boolean(answer.trim()),
+  );
 }
 
 // Mount every [data-exercise] of one [data-cells] container.
