@@ -1,5 +1,6 @@
 """Writes of the dataset registry."""
 
+import filecmp
 import os
 import shutil
 import tempfile
@@ -45,6 +46,14 @@ def dataset_sync_bundled(specs) -> list[Dataset]:
     return datasets
 
 
+def _same_install(target: Path, staging: Path) -> bool:
+    """The installed copy holds the same files, byte for byte, as the staged one."""
+    names = sorted(item.name for item in staging.iterdir())
+    if not target.is_dir() or sorted(item.name for item in target.iterdir()) != names:
+        return False
+    return all(filecmp.cmp(target / name, staging / name, shallow=False) for name in names)
+
+
 def dataset_install(dataset: Dataset, *, root: Path) -> DatasetStatus:
     """Copy a verified dataset into the runner's datasets directory, with its SHA256SUMS.
 
@@ -67,6 +76,11 @@ def dataset_install(dataset: Dataset, *, root: Path) -> DatasetStatus:
         (staging / "SHA256SUMS").write_text("".join(sums))
         os.chmod(staging, 0o755)
         target = root / dataset.slug
+        if _same_install(target, staging):
+            # Already there: a running kernel host has this directory mounted in its sandboxes, and a
+            # replaced one would leave them an empty mount point until they restart.
+            shutil.rmtree(staging)
+            return status
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

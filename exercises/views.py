@@ -197,11 +197,11 @@ async def _run_events(plan: RunPlan):
             logger.exception("cell run failed")
             await emit("failed", {"message": "Something went wrong on the server while running this cell."})
         finally:
+            # The learning record is written after the run's last event has gone out and before the stream
+            # closes: off the path the student waits for, and still written if the tab has gone.
+            if ran:
+                await sync_to_async(record)()
             await local.put(None)
-        # The learning record is written once the student's stream has ended: it is not on the path the
-        # student waits for, and the task still finishes if the tab has gone.
-        if ran:
-            await sync_to_async(record)()
 
     task = asyncio.create_task(work())
     _running.add(task)

@@ -94,3 +94,20 @@ def test_datasets_are_managed_in_the_admin(client, registry):
     response = client.get("/admin/snippets/panlearn_content/dataset/")
     assert response.status_code == 200
     assert registry[0].title in response.text
+
+
+def test_installing_again_keeps_an_unchanged_copy_and_mends_a_changed_one(registry, tmp_path):
+    """A running kernel host has the installed directory mounted: an unchanged reinstall must leave it in place."""
+    dataset = registry[0]
+    assert dataset_install(dataset, root=tmp_path).ok
+    directory = tmp_path / dataset.slug
+    inode = directory.stat().st_ino
+    assert dataset_install(dataset, root=tmp_path).ok
+    assert directory.stat().st_ino == inode
+    installed = directory / dataset.files.first().name
+    installed.chmod(0o644)
+    installed.write_bytes(b"x" * installed.stat().st_size)  # same size, other bytes
+    assert dataset_install(dataset, root=tmp_path).ok
+    assert directory.stat().st_ino != inode
+    DirectoryDatasets(tmp_path).resolve([dataset.slug])  # the checksums hold again
+    assert [path.name for path in tmp_path.iterdir()] == [dataset.slug]  # no staging left behind

@@ -22,6 +22,7 @@ from content.demo.courses import (
 from content.demo.data_course import DATA_COURSE
 from content.demo.exercises import CODE_EXERCISES
 from content.demo.figures import FIGURES
+from content.demo.masterclass import MASTERCLASS_COURSE
 from content.models import Dataset
 from content.services import dataset_sync_bundled
 from courses import services
@@ -61,6 +62,9 @@ class Command(BaseCommand):
         dataset_sync_bundled(BUNDLED_DATASETS)
         self._exercises |= {spec["title"]: self._code_exercise(spec) for spec in CODE_EXERCISES}
         self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
+        masterclass = self._course(catalogue, MASTERCLASS_COURSE, owner=accounts["trainer"])
+        self._invite_to_course(masterclass, [accounts[name] for name in MASTERCLASS_COURSE["invited"]],
+                               invited_by=accounts["trainer"])  # fmt: skip
         with suppress(AlreadyEnrolled):
             services.enrolment_create(user=accounts["student"], course=reflectometry)
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
@@ -155,6 +159,18 @@ class Command(BaseCommand):
             row.save()
         exercise_validate(quiz)
         return quiz
+
+    def _invite_to_course(self, course: CoursePage, users: list[User], *, invited_by: User) -> None:
+        """Invitations as a trainer sends them from the course's admin: made once, emailed (printed) once."""
+        from django.conf import settings
+
+        from courses.models import CourseInvitation
+
+        for user in users:
+            if CourseInvitation.objects.filter(course=course, email=user.email.lower()).exists():
+                continue
+            invitation = services.invitation_create(course=course, email=user.email, invited_by=invited_by)
+            services.invitation_send(invitation=invitation, base_url=settings.WAGTAILADMIN_BASE_URL)
 
     def _code_exercise(self, spec: dict):
         """A code exercise as a trainer makes it in the admin: fields, policy, tests, datasets, a validation run
