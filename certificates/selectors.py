@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from onboarding.selectors import scoped_to_staff, staff_facility_ids
+from onboarding.selectors import is_facility_staff, scoped_to_staff
 
 from .ids import normalise
 from .models import Certificate
@@ -73,8 +73,7 @@ def certificates_for_staff(user) -> QuerySet[Certificate]:
 
 
 def manages(user, certificate: Certificate) -> bool:
-    ids = staff_facility_ids(user)
-    return ids is None or certificate.completion.programme.facility_id in ids
+    return is_facility_staff(user, certificate.completion.programme.facility_id)
 
 
 def may_download(user, certificate: Certificate) -> bool:
