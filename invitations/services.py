@@ -384,9 +384,8 @@ def _rows_done(rows: list[InvitationRow]) -> None:
     (bulk_update's CASE over 10,000 rows takes half a minute)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for row in rows:
-        if row.status == RowStatus.VALID:
-            key = (row.status, json.dumps([row.errors, row.notes]))
-        groups.setdefault(key, []).append(row.pk)
+        status = RowStatus.IMPORTED if row.status == RowStatus.VALID else row.status
+        groups.setdefault((status, json.dumps([row.errors, row.notes])), []).append(row.pk)
     for (status, outcome), pks in groups.items():
         errors, notes = json.loads(outcome)
         for chunk in chunks(pks):
