@@ -39,9 +39,11 @@ def holder_name(user) -> str:
 
 @dataclass(frozen=True)
 class Verification:
-    """What the public page may show: the state, the holder's name and what the certificate is for."""
+    """What the public page may show: the state, the certificate's id as issued, the holder's name and
+    what the certificate is for."""
 
     state: CertificateState
+    public_id: str = ""
     holder: str = ""
     programme: str = ""
     facility: str = ""
@@ -57,9 +59,9 @@ def verification(given: str, *, now: datetime | None = None) -> Verification:
         return Verification(state)
     completion = certificate.completion
     return Verification(
-        state, holder=holder_name(completion.user), programme=completion.programme.name,
-        facility=completion.programme.facility.name, passed_at=completion.passed_at,
-        valid_until=completion.valid_until, revoked_at=certificate.revoked_at,
+        state, public_id=certificate.public_id, holder=holder_name(completion.user),
+        programme=completion.programme.name, facility=completion.programme.facility.name,
+        passed_at=completion.passed_at, valid_until=completion.valid_until, revoked_at=certificate.revoked_at,
     )  # fmt: skip
 
 
