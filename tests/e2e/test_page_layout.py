@@ -62,3 +62,26 @@ def test_the_verification_card_pads_its_content(page, certificate):  # noqa: F81
     eyebrow = page.locator(".certificate-verification p.eyebrow").bounding_box()
     assert eyebrow["y"] - card["y"] >= 12
     _screenshot(page, "verification")
+
+
+def test_no_page_asks_for_a_favicon_in_vain(page, catalogue, django_user_model):
+    """The site and the admin link the favicon, it loads, and /favicon.ico answers too."""
+    django_user_model.objects.create_superuser("root", "root@example.org", "pw-for-the-browser")
+    missing = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    page.goto("/")
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("pw-for-the-browser")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+    for path in ("/", "/admin/"):
+        page.goto(path)
+        href = page.locator("link[rel=icon]").get_attribute("href")
+        assert page.request.get(href).headers["content-type"].startswith("image/svg+xml")
+    icon = page.request.get("/favicon.ico")
+    assert icon.ok and icon.body().startswith(b"<svg")
+    assert missing == []
+    page.set_content(f'<img src="{page.url.split("/admin")[0]}{href}" width="128" height="128">')
+    page.wait_for_timeout(300)
+    _screenshot(page, "favicon")
