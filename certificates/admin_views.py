@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from onboarding.selectors import staff_facility_ids
+from onboarding.selectors import is_facility_staff
 
 from . import selectors
 from .services import certificate_revoke
@@ -23,7 +23,7 @@ class RevokeForm(forms.Form):
 
 
 def _require_staff(request: HttpRequest) -> None:
-    if staff_facility_ids(request.user) == set():
+    if not is_facility_staff(request.user):
         raise PermissionDenied
 
 

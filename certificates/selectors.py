@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from onboarding.selectors import scoped_to_staff, staff_facility_ids
+from onboarding.selectors import is_facility_staff, scoped_to_staff
 
 from .ids import normalise
 from .models import Certificate
@@ -39,9 +39,11 @@ def holder_name(user) -> str:
 
 @dataclass(frozen=True)
 class Verification:
-    """What the public page may show: the state, the holder's name and what the certificate is for."""
+    """What the public page may show: the state, the certificate's id as issued, the holder's name and
+    what the certificate is for."""
 
     state: CertificateState
+    public_id: str = ""
     holder: str = ""
     programme: str = ""
     facility: str = ""
@@ -57,9 +59,9 @@ def verification(given: str, *, now: datetime | None = None) -> Verification:
         return Verification(state)
     completion = certificate.completion
     return Verification(
-        state, holder=holder_name(completion.user), programme=completion.programme.name,
-        facility=completion.programme.facility.name, passed_at=completion.passed_at,
-        valid_until=completion.valid_until, revoked_at=certificate.revoked_at,
+        state, public_id=certificate.public_id, holder=holder_name(completion.user),
+        programme=completion.programme.name, facility=completion.programme.facility.name,
+        passed_at=completion.passed_at, valid_until=completion.valid_until, revoked_at=certificate.revoked_at,
     )  # fmt: skip
 
 
@@ -73,8 +75,7 @@ def certificates_for_staff(user) -> QuerySet[Certificate]:
 
 
 def manages(user, certificate: Certificate) -> bool:
-    ids = staff_facility_ids(user)
-    return ids is None or certificate.completion.programme.facility_id in ids
+    return is_facility_staff(user, certificate.completion.programme.facility_id)
 
 
 def may_download(user, certificate: Certificate) -> bool:

@@ -2,7 +2,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from onboarding.selectors import staff_facility_ids
+from onboarding.selectors import is_facility_staff
 
 
 @hooks.register("register_admin_urls")
@@ -17,7 +17,7 @@ def certificate_urls():
 
 class CertificatesMenuItem(MenuItem):
     def is_shown(self, request):
-        return staff_facility_ids(request.user) != set()
+        return is_facility_staff(request.user)
 
 
 @hooks.register("register_admin_menu_item")

@@ -1,6 +1,6 @@
 from django import forms
 
-from onboarding.selectors import facilities_managed_by
+from onboarding.selectors import facilities_staffed_by
 
 from .parsing import OPTIONAL, REQUIRED
 
@@ -15,4 +15,4 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = facilities_managed_by(user)
+        self.fields["facility"].queryset = facilities_staffed_by(user)

@@ -4,17 +4,15 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from onboarding.models import FacilityStaff, Programme
-from onboarding.selectors import scoped_to_staff
+from onboarding.models import Programme
+from onboarding.selectors import is_facility_staff, scoped_to_staff
 
 from .models import InvitationBatch
 
 
 def may_invite(user) -> bool:
     """Superusers, and staff of at least one facility."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or FacilityStaff.objects.filter(user=user).exists()
+    return is_facility_staff(user)
 
 
 def batches_for(user) -> QuerySet[InvitationBatch]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from courses.models import Enrolment
 from onboarding.models import Experiment, Participant
-from onboarding.selectors import staff_facility_ids
+from onboarding.selectors import is_facility_staff
 from tracking import interface as tracking
 from tracking.identity import registration_for
 
@@ -42,8 +42,7 @@ def token_hash(token: str) -> str:
 
 
 def check_may_manage(*, user, facility_id: int) -> None:
-    ids = staff_facility_ids(user)
-    if ids is not None and facility_id not in ids:
+    if not is_facility_staff(user, facility_id):
         raise PermissionDenied("You are not staff of this facility.")
 
 
@@ -385,9 +384,8 @@ def _rows_done(rows: list[InvitationRow]) -> None:
     (bulk_update's CASE over 10,000 rows takes half a minute)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for row in rows:
-        if row.status == RowStatus.VALID:
-            key = (row.status, json.dumps([row.errors, row.notes]))
-        groups.setdefault(key, []).append(row.pk)
+        status = RowStatus.IMPORTED if row.status == RowStatus.VALID else row.status
+        groups.setdefault((status, json.dumps([row.errors, row.notes])), []).append(row.pk)
     for (status, outcome), pks in groups.items():
         errors, notes = json.loads(outcome)
         for chunk in chunks(pks):

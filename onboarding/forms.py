@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from .selectors import facilities_managed_by, scoped_to_staff
+from .selectors import facilities_staffed_by, scoped_to_staff
 
 
 class FacilityScopedForm(WagtailAdminModelForm):
@@ -27,7 +27,7 @@ class FacilityScopedForm(WagtailAdminModelForm):
             if path:
                 field.queryset = scoped_to_staff(field.queryset, user, facility_path=path)
             else:
-                field.queryset = field.queryset.filter(pk__in=facilities_managed_by(user))
+                field.queryset = field.queryset.filter(pk__in=facilities_staffed_by(user))
             if field.queryset.count() == 1 and not self.instance.pk:
                 field.initial = field.queryset.get().pk
 

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import slugify
 
+from onboarding.selectors import facilities_staffed_by, is_facility_staff
+
 from . import charts, dashboard_csv, dashboards
 
 PAGE_SIZE = 50
@@ -92,14 +94,14 @@ def course_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def facility_list(request: HttpRequest) -> HttpResponse:
-    facilities = dashboards.visible_facilities(request.user)
-    if not facilities.exists() and not request.user.is_superuser:
+    if not is_facility_staff(request.user):
         raise PermissionDenied
+    facilities = facilities_staffed_by(request.user)
     return render(request, "tracking/dashboards/facility_list.html", {"facilities": facilities})
 
 
 def facility_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = get_object_or_404(dashboards.visible_facilities(request.user), pk=pk)
+    facility = get_object_or_404(facilities_staffed_by(request.user), pk=pk)
     courses, records = dashboards.facility_completions(facility=facility)
     download = _download(request, dashboard_csv.facility_tables(courses, records), f"{slugify(facility.short_name)}")
     if download:

@@ -26,7 +26,6 @@ from .xapi import vocabulary as v
 
 ACTIVE_DAYS = 7  # "active": any statement in the course in the last 7 days
 INACTIVE_DAYS = 14  # default of "no activity for N days" (the trainer may choose another N)
-FACILITY_STAFF_GROUP = "Facility staff: {short_name}"
 SCORE_BINS = ("0–19 %", "20–39 %", "40–59 %", "60–79 %", "80–100 %")
 ATTEMPT_BINS = ("1", "2", "3", "4", "5+")
 _KIND = f"payload__result__extensions__{v.SUBMISSION_KIND}"
@@ -40,18 +39,6 @@ def trainer_courses(user) -> QuerySet[CoursePage]:
     a Trainers member's own courses): the courses whose dashboards they see."""
     pages = PagePermissionPolicy().instances_user_has_any_permission_for(user, ["change", "publish"])
     return CoursePage.objects.filter(pk__in=pages.values("pk")).order_by("title", "pk")
-
-
-def visible_facilities(user) -> QuerySet[Facility]:
-    """Superusers see every facility; staff see theirs, by membership of the group
-    "Facility staff: <short name>" (there is no facility staff model yet)."""
-    if not (user.is_authenticated and user.is_active):
-        return Facility.objects.none()
-    if user.is_superuser:
-        return Facility.objects.all()
-    prefix = FACILITY_STAFF_GROUP.format(short_name="")
-    names = [name[len(prefix) :] for name in user.groups.filter(name__startswith=prefix).values_list("name", flat=True)]
-    return Facility.objects.filter(short_name__in=names)
 
 
 # Statements, per student -------------------------------------------------------------------------

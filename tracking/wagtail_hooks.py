@@ -55,9 +55,9 @@ class CourseDashboardsMenuItem(MenuItem):
 
 class FacilityDashboardsMenuItem(MenuItem):
     def is_shown(self, request):
-        from .dashboards import visible_facilities
+        from onboarding.selectors import is_facility_staff
 
-        return request.user.is_superuser or visible_facilities(request.user).exists()
+        return is_facility_staff(request.user)
 
 
 @hooks.register("register_admin_menu_item")

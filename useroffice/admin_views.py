@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from onboarding.selectors import facilities_managed_by, staff_facility_ids
+from onboarding.selectors import facilities_staffed_by, is_facility_staff, staff_facility_ids
 
 from . import services, tokens
 from .csv_export import csv_response
@@ -19,9 +19,9 @@ from .views import filters_from
 
 
 def _managed(request: HttpRequest):
-    if staff_facility_ids(request.user) == set():
+    if not is_facility_staff(request.user):
         raise PermissionDenied
-    return facilities_managed_by(request.user)
+    return facilities_staffed_by(request.user)
 
 
 class TokenForm(forms.Form):
@@ -51,9 +51,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def export_csv(request: HttpRequest) -> HttpResponse:
-    ids = staff_facility_ids(request.user)
-    if ids == set():
+    if not is_facility_staff(request.user):
         raise PermissionDenied
+    ids = staff_facility_ids(request.user)
     try:
         filters = filters_from(request.GET, facility_ids=None if ids is None else frozenset(ids))
     except FilterError as error:

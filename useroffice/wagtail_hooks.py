@@ -2,7 +2,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from onboarding.selectors import staff_facility_ids
+from onboarding.selectors import is_facility_staff
 
 
 @hooks.register("register_admin_urls")
@@ -20,7 +20,7 @@ def useroffice_urls():
 
 class UserOfficeMenuItem(MenuItem):
     def is_shown(self, request):
-        return staff_facility_ids(request.user) != set()
+        return is_facility_staff(request.user)
 
 
 @hooks.register("register_admin_menu_item")

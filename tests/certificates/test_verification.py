@@ -104,3 +104,13 @@ def test_unknown_and_known_ids_take_the_same_path(django_assert_num_queries, cer
     for given in (certificate.public_id, ids.new_public_id(), "nonsense"):
         with django_assert_num_queries(1):
             selectors.verification(given)
+
+
+def test_the_page_shows_the_canonical_id_not_the_typed_one(client, certificate):
+    """A typed id (lower case, spaces, O for 0, L for 1) finds the certificate; the card shows its id as
+    issued, never the visitor's spelling of it."""
+    real = certificate.public_id
+    typed = real.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    text = client.get(f"/verify/{typed}/").content.decode()
+    assert f"<code>{real}</code>" in text
+    assert typed not in text and real.lower() not in text

@@ -161,3 +161,35 @@ def test_staff_of_another_facility_cannot_upload_or_confirm(
         services.batch_confirm(batch=batch, user=other_staff)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PENDING
+
+
+@pytest.mark.parametrize("failing_line", [2, 3], ids=["first row fails", "second row fails"])
+def test_the_report_gives_each_row_its_own_outcome(
+    client, facility, staff, programmes, failing_line, django_capture_on_commit_callbacks
+):
+    """A row that fails at import (its account deactivated after the upload) is reported as not imported,
+    with its reason; the rows imported are reported as imported, with their own notes."""
+    gone = UserFactory(username="gone", email="gone@example.org")
+    lines = ["otto@example.org,Otto Hahn,P-100,2030-04-01,experimenter"]
+    lines.insert(failing_line - 2, "gone@example.org,Gone,P-100,2030-04-01,experimenter")
+    batch = upload(facility, staff, *lines)
+    assert batch.valid_rows == 2
+    gone.is_active = False
+    gone.save()
+    batch = confirm(batch, staff, django_capture_on_commit_callbacks)
+    good_line = 5 - failing_line
+    rows = {row.line: row for row in batch.rows.all()}
+    assert (rows[failing_line].status, rows[failing_line].errors) == (
+        RowStatus.FAILED,
+        ["the account with this email is deactivated"],
+    )
+    assert (rows[good_line].status, rows[good_line].errors) == (RowStatus.IMPORTED, [])
+    assert rows[good_line].notes[0] == "new account"  # its own notes, not the failed row's
+    assert batch.imported_rows == 1 and [m.to for m in mail.outbox] == [["otto@example.org"]]
+    client.force_login(staff)
+    report = client.get(f"/admin/invitations/{batch.pk}/").content.decode()
+    assert f"<td>{failing_line}</td><td>gone@example.org</td>" in report
+    assert "the account with this email is deactivated" in report
+    assert "Imported: new account" in report
+    imported = client.get(f"/admin/invitations/{batch.pk}/?status=imported").content.decode()
+    assert "otto@example.org" in imported and "gone@example.org" not in imported

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from courses import services as courses
 from exercises.submissions import submission_create
+from onboarding import services as onboarding
 from tests.exercises.test_quiz_exercises import make_quiz, place
 from tests.factories import CoursePageFactory, FacilityFactory, LessonPageFactory, UserFactory
 from tracking import dashboards
@@ -252,8 +253,8 @@ def test_the_facility_dashboard(client, world):
     ill, esrf = FacilityFactory(short_name="ILL"), FacilityFactory(short_name="ESRF")
     world["course"].facility = ill
     world["course"].save()
-    staff = _admin_user("office")
-    staff.groups.add(Group.objects.create(name="Facility staff: ILL"))
+    staff = UserFactory(username="office")
+    onboarding.facility_staff_add(facility=ill, user=staff)
     client.force_login(staff)
     html = client.get(f"{DASHBOARDS}/facilities/{ill.pk}/").text
     assert "<td>ada</td>" in html and "1 completion." in html and "<td>bob</td>" not in html
@@ -268,6 +269,35 @@ def test_the_facility_dashboard(client, world):
 
 
 # Who may see what ----------------------------------------------------------------------------------
+
+
+def test_facility_staff_see_their_own_facility_dashboard_only(client, world, catalogue):
+    """Staff added in onboarding (FacilityStaff) see their facility's dashboard; nobody else's."""
+    ill, esrf = FacilityFactory(short_name="ILL"), FacilityFactory(short_name="ESRF")
+    at_ill, at_esrf = UserFactory(username="at-ill"), UserFactory(username="at-esrf")
+    onboarding.facility_staff_add(facility=ill, user=at_ill)
+    onboarding.facility_staff_add(facility=esrf, user=at_esrf)
+    for staff, theirs, other in ((at_ill, ill, esrf), (at_esrf, esrf, ill)):
+        client.force_login(staff)
+        assert client.get(f"{DASHBOARDS}/facilities/{theirs.pk}/").status_code == 200
+        assert client.get(f"{DASHBOARDS}/facilities/{other.pk}/").status_code == 404
+        listing = client.get(f"{DASHBOARDS}/facilities/").text
+        assert f"/facilities/{theirs.pk}/" in listing and f"/facilities/{other.pk}/" not in listing
+    trainer = UserFactory(username="trainer")
+    trainer.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+    client.force_login(trainer)
+    for facility in (ill, esrf):
+        assert client.get(f"{DASHBOARDS}/facilities/{facility.pk}/").status_code == 404
+    assert client.get(f"{DASHBOARDS}/facilities/").status_code == 302  # Wagtail's "permission denied"
+
+
+def test_a_group_named_after_a_facility_grants_nothing(client, world):
+    """The old rule (a group "Facility staff: <short name>") is gone: FacilityStaff is the only one."""
+    ill = FacilityFactory(short_name="ILL")
+    user = _admin_user("grouped")
+    user.groups.add(Group.objects.create(name="Facility staff: ILL"))
+    client.force_login(user)
+    assert client.get(f"{DASHBOARDS}/facilities/{ill.pk}/").status_code == 404
 
 
 def test_another_trainers_course_is_a_404(client, world, catalogue):
