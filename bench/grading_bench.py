@@ -835,7 +835,8 @@ class Bench:
         import_started = time.perf_counter()
         assignment, exercises = exercises_from_notebook(source)
         import_s = time.perf_counter() - import_started
-        by_grade_id = {spec.grade_id: exercise for spec, exercise in zip(assignment.exercises, exercises, strict=True)}
+        code_exercises = [exercise for exercise in exercises if exercise.kind == "code"]  # free responses follow
+        by_grade_id = {spec.grade_id: ex for spec, ex in zip(assignment.exercises, code_exercises, strict=True)}
         cells_of = {  # a test cell with hidden lines makes two tests: count its nbgrader grade once
             spec.grade_id: list(dict.fromkeys(test.grade_id for test in spec.public_tests + spec.hidden_tests))
             for spec in assignment.exercises

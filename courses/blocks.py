@@ -9,7 +9,10 @@ from wagtail.images.blocks import ImageChooserBlock
 
 from .block_registry import lesson_blocks
 
-RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "code", "superscript", "subscript"]
+# document-link: a trainer links a handout (a notebook, a data sheet) kept in Wagtail's documents.
+RICH_TEXT_FEATURES = [
+    "h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "code", "superscript", "subscript"
+]  # fmt: skip
 
 
 class MathBlock(blocks.StructBlock):

@@ -91,11 +91,14 @@ class ExerciseBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         from .grading_policy import course_of
+        from .prompts import prompt_html
         from .selectors import exercise_state_for
 
         context = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")
         exercise = value.get("exercise")
+        if exercise is not None:
+            context["prompt_html"] = prompt_html(exercise.prompt)
         if exercise is not None and request is not None:
             course = course_of((parent_context or {}).get("page"))
             context.update(exercise_state_for(user=request.user, exercise=exercise, course=course))

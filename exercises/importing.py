@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from .models import Disclosure, Exercise, ExerciseTest
+from .models import Disclosure, Exercise, ExerciseKind, ExerciseTest
 from .nbgrader_format import ImportedAssignment, import_source_notebook
 
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
@@ -12,8 +12,10 @@ MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 
 @transaction.atomic
 def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exercise]]:
-    """One Exercise per autograded answer cell, with its public and hidden tests. Raises
-    NotebookFormatError (a ValueError naming the cell) for a notebook that cannot be imported."""
+    """One Exercise per autograded answer cell, with its public and hidden tests, and a free-response
+    exercise per manually graded cell or task (graded by a trainer in the gradebook, as in nbgrader's
+    formgrader). Raises NotebookFormatError (a ValueError naming the cell) for a notebook that cannot
+    be imported."""
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"The notebook is over {MAX_NOTEBOOK_BYTES // (1024 * 1024)} MiB.")
     assignment = import_source_notebook(data)
@@ -37,6 +39,17 @@ def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exerc
                 sort_order=order,
             )
         created.append(exercise)
+    for item in assignment.free_response:
+        created.append(
+            Exercise.objects.create(
+                title=f"{assignment.title}: {item.grade_id}" if assignment.title else item.grade_id,
+                kind=ExerciseKind.FREE_RESPONSE,
+                prompt=item.prompt_markdown or f"Answer cell {item.grade_id} of the notebook.",
+                # The model answer, released like a solution; a task's marking scheme plays that part.
+                solution_code=item.reference_answer or item.marking_scheme,
+                response_points=Decimal(str(item.points)),
+            )
+        )
     return assignment, created
 
 

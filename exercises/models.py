@@ -85,7 +85,11 @@ class Exercise(ClusterableModel):
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ExerciseKind.choices, default=ExerciseKind.CODE)
-    prompt = models.TextField(blank=True, help_text="What the student must do (shown above the editor).")
+    prompt = models.TextField(
+        blank=True,
+        help_text="What the student must do (shown above the editor): Markdown, with $…$ and $$…$$ for maths, "
+        "as in a notebook's markdown cells.",
+    )
     starter_code = models.TextField(blank=True)
     solution_code = models.TextField(
         blank=True,

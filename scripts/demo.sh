@@ -39,10 +39,11 @@ cat <<MSG
   panlearn is running at  http://$HOST:$PORT/
   authoring (Wagtail)     http://$HOST:$PORT/admin/
 
-  demo logins   student / panlearn-student
-                trainer / panlearn-trainer
-                facility / panlearn-facility
-                admin   / panlearn-admin
+  demo logins   student  / panlearn-student    enrolled in Neutron reflectometry; an invitation waits
+                trainer  / panlearn-trainer    owns the reflectometry and data courses (gradebook, regrade)
+                trainer2 / panlearn-trainer2   owns the masterclass only: another trainer's view
+                facility / panlearn-facility   the demo facility's staff: invitations, who is ready
+                admin    / panlearn-admin      superuser
   logs: var/worker.log, var/runner.log   ·   emails are printed here   ·   Ctrl+C stops
 
 MSG

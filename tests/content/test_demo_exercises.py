@@ -4,11 +4,14 @@ The exercises are validated by real sandboxed grades on the bundled data: each r
 scores full marks, each starter does not, and a half-right answer earns part of the points.
 """
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
 
 from content.bundled import BUNDLED_DATASETS
+from content.demo.assignment import NBGRADER_ASSIGNMENT
 from content.demo.exercises import CODE_EXERCISES, CRITICAL_EDGE, GUINIER
 from content.demo.masterclass import MASTERCLASS_COURSE
 from content.services import dataset_install, dataset_sync_bundled
@@ -26,7 +29,14 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def demo(runner_settings, kernel_host):  # noqa: F811
+def media_on_disk(settings, tmp_path):
+    """Files on disk, as the demo keeps them: Wagtail serves a document from its storage's path."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def demo(media_on_disk, runner_settings, kernel_host):  # noqa: F811
     needed = {slug for spec in CODE_EXERCISES for slug in spec["datasets"]}
     for dataset in dataset_sync_bundled(BUNDLED_DATASETS):
         if dataset.slug in needed:
@@ -106,3 +116,59 @@ def test_the_masterclass_is_by_invitation_with_one_waiting_for_the_demo_student(
     client.login(username="student", password="panlearn-student")
     client.post(f"/learn/invitations/{invitation.token}/")
     assert Enrolment.objects.filter(user__username="student", course=course, is_active=True).exists()
+
+
+def test_the_nbgrader_assignment_is_a_lesson_with_its_student_notebook(demo, client):
+    import nbformat
+
+    lesson = LessonPage.objects.get(slug=NBGRADER_ASSIGNMENT["lesson"]["slug"])
+    assert lesson.get_parent().slug == "neutron-reflectometry" and lesson.live
+    exercises = Exercise.objects.filter(pk__in=page_exercise_ids(lesson))
+    assert sorted(exercises.values_list("kind", flat=True)) == ["code", "code", "free_response"]
+    for exercise in exercises:
+        assert exercise.is_valid, (exercise.title, exercise.validation["message"])
+        assert exercise.max_attempts == NBGRADER_ASSIGNMENT["policy"]["max_attempts"] and exercise.deadline
+
+    client.login(username="student", password="panlearn-student")
+    html = client.get(lesson.url).text
+    assert 'data-latex="Q_z" data-display="inline"' in html  # the notebook's markdown, maths included
+    link = re.search(r'<a href="(/documents/\d+/[^"]+-student\.ipynb)">Download the student notebook</a>', html)
+    assert link, "the lesson links the student notebook"
+    response = client.get(link[1])
+    assert response.status_code == 200
+    handed_out = b"".join(response.streaming_content) if response.streaming else response.content
+    notebook = nbformat.reads(handed_out.decode(), as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "def wavelength_from_tof" in text and "NotImplementedError" in text
+    for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "1.13030", "stitched into one curve"):
+        assert secret not in text  # no solution, no hidden test, no model answer
+
+    call_command("load_demo_content", verbosity=0)  # loading again imports nothing twice
+    assert LessonPage.objects.filter(slug=lesson.slug).count() == 1
+    assert Exercise.objects.filter(title__startswith="Time of flight and momentum transfer").count() == 3
+
+
+def test_a_free_response_waits_in_the_owning_trainers_gradebook(demo, client):
+    answer = Exercise.objects.get(kind="free_response", title__endswith="why_several_angles")
+    waiting = Submission.objects.get(exercise=answer, user__username="student")
+    assert waiting.status == "awaiting" and waiting.code == NBGRADER_ASSIGNMENT["student_answer"]
+
+    client.login(username="trainer", password="panlearn-trainer")
+    html = client.get("/admin/exercises/gradebook/", {"to_grade": "1"}).text
+    assert "needs grading" in html and "Reflectivity drops very fast with Q" in html
+    call_command("load_demo_content", verbosity=0)
+    assert Submission.objects.filter(exercise=answer).count() == 1  # not submitted twice
+
+
+def test_each_trainer_owns_some_courses_and_not_others(demo, client):
+    owners = dict(CoursePage.objects.values_list("slug", "owner__username"))
+    assert owners[MASTERCLASS_COURSE["slug"]] == "trainer2"
+    assert owners["neutron-reflectometry"] == owners["facility-data-analysis"] == "trainer"
+
+    for username, own, other in (("trainer", "Analysing real facility data", "masterclass"),
+                                 ("trainer2", "masterclass", "Analysing real facility data")):  # fmt: skip
+        client.login(username=username, password=f"panlearn-{username}")
+        listed = client.get("/admin/tracking/dashboards/courses/").text
+        assert own.lower() in listed.lower() and other.lower() not in listed.lower(), username
+        course = CoursePage.objects.get(title__icontains=other)
+        assert client.get(f"/admin/pages/{course.pk}/edit/").status_code in (302, 403), username

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from exercises.models import Exercise
+from exercises.models import Exercise, ExerciseKind
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -28,13 +28,27 @@ def upload(client, name):
 
 def test_a_source_notebook_becomes_validated_exercises(trainer_client):
     response = upload(trainer_client, "momentum_transfer.ipynb")
-    exercises = list(Exercise.objects.prefetch_related("tests"))
+    exercises = list(Exercise.objects.filter(kind=ExerciseKind.CODE).prefetch_related("tests"))
     assert exercises, response.text
     for exercise in exercises:
         assert exercise.is_valid, (exercise.title, exercise.validation.get("message"))
         assert exercise.solution_code and exercise.starter_code != exercise.solution_code
     assert any(test.hidden for exercise in exercises for test in exercise.tests.all())
     assert "Validated" in response.text
+
+
+def test_manually_graded_cells_become_free_responses_for_the_gradebook(trainer_client):
+    upload(trainer_client, "momentum_transfer.ipynb")
+    responses = {e.title.rsplit(": ", 1)[-1]: e for e in Exercise.objects.filter(kind=ExerciseKind.FREE_RESPONSE)}
+    assert set(responses) == {"resolution", "probe_choice"}
+    task, answer = responses["resolution"], responses["probe_choice"]
+    assert (task.response_points, answer.response_points) == (1, 2)
+    # The student reads the question, not the marking scheme or the model answer (released only by the policy).
+    assert "large unit cells" in task.prompt and "MARK-SCHEME-SENTINEL" not in task.prompt
+    assert "MARK-SCHEME-SENTINEL" in task.solution_code
+    assert "metal hydride" in answer.prompt and "SOLUTION-SENTINEL-HYDRIDE" in answer.solution_code
+    assert "SOLUTION-SENTINEL" not in answer.prompt
+    assert task.is_valid and answer.is_valid
 
 
 @pytest.mark.parametrize("name", ["not_json.ipynb", "duplicate_grade_id.ipynb", "unbalanced_solution_markers.ipynb"])

@@ -2,8 +2,9 @@
 
 It speaks HTTP only, to the demo that scripts/demo.sh started from a fresh clone in a venv built
 from requirements.txt alone: the home page, the branded 404, a visitor's live cell, the demo
-student's graded code exercise, and the statements those left in the built-in store, each checked
-with ralph-malph's xAPI models. The tests run in file order and share one demo.
+student's graded code exercise, the nbgrader assignment's student notebook, and the statements
+those left in the built-in store, each checked with ralph-malph's xAPI models. The tests run in
+file order and share one demo.
 """
 
 import json
@@ -16,6 +17,8 @@ import httpx
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
+from content.demo.assignment import NBGRADER_ASSIGNMENT
+from content.demo.courses import REFLECTOMETRY_COURSE
 from content.demo.data_course import ANALYSES, DATA_COURSE
 from content.demo.exercises import CODE_EXERCISES
 
@@ -135,6 +138,18 @@ def test_the_student_submits_a_graded_code_exercise_and_sees_the_score(student):
     assert state["possible"] > 0 and state["points"] == state["possible"], state
     shown = student.get(_lesson_url(spec["lesson"])).text
     assert f"of {state['possible']:g} points" in shown
+
+
+def test_the_student_downloads_the_nbgrader_assignments_notebook(student):
+    lesson = student.get(f"/{REFLECTOMETRY_COURSE['slug']}/{NBGRADER_ASSIGNMENT['lesson']['slug']}/")
+    assert lesson.status_code == 200
+    link = re.search(r'<a href="(/documents/\d+/[^"]+\.ipynb)">Download the student notebook</a>', lesson.text)
+    assert link, "the assignment lesson links no student notebook"
+    notebook = student.get(link.group(1))
+    assert notebook.status_code == 200 and "attachment" in notebook.headers["content-disposition"]
+    cells = json.loads(notebook.text)["cells"]
+    sources = "\n".join("".join(cell["source"]) for cell in cells)
+    assert "def momentum_transfer" in sources and "BEGIN SOLUTION" not in sources and "HIDDEN TESTS" not in sources
 
 
 def test_the_statements_reach_the_store_and_ralph_accepts_every_one(demo_url, demo_dir):

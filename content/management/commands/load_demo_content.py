@@ -11,6 +11,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
 from content.bundled import BUNDLED_DATASETS
+from content.demo.assignment import NBGRADER_ASSIGNMENT, lesson_intro
 from content.demo.courses import (
     REFLECTOMETRY_COURSE,
     SAFETY_COURSE,
@@ -32,6 +33,8 @@ from courses.models import CatalogueIndexPage, CoursePage, Facility, FacilityCon
 DEMO_ACCOUNTS = {
     "student": {"password": "panlearn-student", "email": "student@example.org", "first_name": "Demo Student"},
     "trainer": {"password": "panlearn-trainer", "email": "trainer@example.org", "first_name": "Demo Trainer"},
+    # Owns the masterclass and nothing else: how a second trainer sees (and does not see) the others' courses.
+    "trainer2": {"password": "panlearn-trainer2", "email": "trainer2@example.org", "first_name": "Second Trainer"},
     "admin": {"password": "panlearn-admin", "email": "admin@example.org", "first_name": "Demo Admin"},
     "facility": {"password": "panlearn-facility", "email": "facility@example.org", "first_name": "Demo Facility Staff"},
 }
@@ -53,8 +56,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         accounts = self._accounts()
         catalogue = self._catalogue(owner=accounts["admin"])
-        accounts["trainer"].groups.add(Group.objects.get(name=services.TRAINERS_GROUP))
+        for trainer in (accounts["trainer"], accounts["trainer2"]):
+            trainer.groups.add(Group.objects.get(name=services.TRAINERS_GROUP))
         reflectometry = self._course(catalogue, REFLECTOMETRY_COURSE, owner=accounts["trainer"])
+        self._nbgrader_assignment(reflectometry, NBGRADER_ASSIGNMENT, owner=accounts["trainer"])
         self._exercises = {"safety-quiz": self._quiz(SAFETY_QUIZ)}
         safety = self._course(catalogue, SAFETY_COURSE, owner=accounts["admin"])
         self._onboarding(safety, staff=accounts["facility"])
@@ -62,11 +67,12 @@ class Command(BaseCommand):
         dataset_sync_bundled(BUNDLED_DATASETS)
         self._exercises |= {spec["title"]: self._code_exercise(spec) for spec in CODE_EXERCISES}
         self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
-        masterclass = self._course(catalogue, MASTERCLASS_COURSE, owner=accounts["trainer"])
+        masterclass = self._course(catalogue, MASTERCLASS_COURSE, owner=accounts["trainer2"])
         self._invite_to_course(masterclass, [accounts[name] for name in MASTERCLASS_COURSE["invited"]],
-                               invited_by=accounts["trainer"])  # fmt: skip
+                               invited_by=accounts["trainer2"])  # fmt: skip
         with suppress(AlreadyEnrolled):
             services.enrolment_create(user=accounts["student"], course=reflectometry)
+        self._free_response_waiting(reflectometry, NBGRADER_ASSIGNMENT, student=accounts["student"])
         self.stdout.write(self.style.SUCCESS("Demo content ready."))
         for username, details in DEMO_ACCOUNTS.items():
             self.stdout.write(f"  {username:8} password {details['password']}")
@@ -210,6 +216,55 @@ class Command(BaseCommand):
         if not report["ok"]:
             self.stdout.write(self.style.WARNING(f"{exercise.title}: {report['message']}"))
         return exercise
+
+    def _nbgrader_assignment(self, course: CoursePage, spec: dict, *, owner: User) -> None:
+        """The source notebook imported as a trainer imports it (each exercise validated by real runs), the
+        policy set, and a lesson with the exercises and the student notebook (nbgrader's release version)."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.core.files.base import ContentFile
+        from django.utils import timezone
+        from wagtail.documents import get_document_model
+
+        from exercises.importing import exercises_from_notebook
+        from exercises.nbgrader_format import export_student_notebook
+        from exercises.submissions import exercise_validate
+
+        if LessonPage.objects.child_of(course).filter(slug=spec["lesson"]["slug"]).exists():
+            return
+        source = spec["notebook"].read_bytes()
+        assignment, exercises = exercises_from_notebook(source)
+        policy = spec["policy"]
+        for exercise in exercises:
+            exercise.max_attempts = policy["max_attempts"]
+            exercise.decay_per_attempt = Decimal(policy["decay_per_attempt"])
+            exercise.min_factor = Decimal(policy["min_factor"])
+            exercise.deadline = timezone.now() + timedelta(days=policy["deadline_days"])
+            exercise.full_clean()
+            exercise.save()
+            report = exercise_validate(exercise)
+            if not report["ok"]:
+                self.stderr.write(f"{exercise.title}: {report['message']}")
+        document = get_document_model()(title=f"{assignment.title} (student notebook)")
+        document.file.save(f"{spec['notebook'].stem}-student.ipynb", ContentFile(export_student_notebook(source)))
+        body = [("text", lesson_intro(document_id=document.pk, notebook_title=assignment.title))]
+        body += [("exercise", {"exercise": exercise}) for exercise in exercises]
+        services.lesson_create(course=course, owner=User.objects.get(pk=owner.pk), body=body, **spec["lesson"])
+
+    def _free_response_waiting(self, course: CoursePage, spec: dict, *, student: User) -> None:
+        """The demo student's written answer, submitted as from the lesson: it waits in the gradebook."""
+        from exercises.models import Exercise, ExerciseKind, Submission, SubmissionKind
+        from exercises.submissions import submission_create
+
+        lesson = LessonPage.objects.child_of(course).get(slug=spec["lesson"]["slug"])
+        for block in lesson.body:
+            exercise = block.value["exercise"] if block.block_type == "exercise" else None
+            if not isinstance(exercise, Exercise) or exercise.kind != ExerciseKind.FREE_RESPONSE:
+                continue
+            if not Submission.objects.filter(user=student, exercise=exercise).exists():
+                submission_create(user=student, exercise=exercise, code=spec["student_answer"],
+                                  kind=SubmissionKind.SUBMIT, course=course)  # fmt: skip
 
     def _onboarding(self, course: CoursePage, *, staff: User) -> None:
         """The safety course as the demo facility's programme, required for an experiment the demo
