@@ -262,6 +262,9 @@ async def measure(args) -> dict:
         async with httpx.AsyncClient(timeout=120) as http:
             user_pk, cookie = cookies[0]
             await web_run(http, run_url, cookie, cell_id, "1+1")  # the student's session now exists
+            # Measure the steady state: the worker has started (Django's start-up takes a CPU for a second or
+            # two on this machine, and the first samples would pay for it) once it has delivered that run.
+            await asyncio.to_thread(tracking_counts, 1)
 
             # The runner hands back the session the web run made (same user, lesson and datasets).
             runner_user = f"user-{user_pk}"
