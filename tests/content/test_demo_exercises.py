@@ -172,3 +172,16 @@ def test_each_trainer_owns_some_courses_and_not_others(demo, client):
         assert own.lower() in listed.lower() and other.lower() not in listed.lower(), username
         course = CoursePage.objects.get(title__icontains=other)
         assert client.get(f"/admin/pages/{course.pk}/edit/").status_code in (302, 403), username
+
+
+def test_the_demo_facility_staff_see_their_facility_dashboard_and_not_anothers(demo, client):
+    from courses.models import Facility
+
+    own = Facility.objects.get(short_name="PDS")
+    other = Facility.objects.get(short_name="ISIS")
+    client.login(username="facility", password="panlearn-facility")
+    assert own.name in client.get("/admin/tracking/dashboards/facilities/").text
+    assert client.get(f"/admin/tracking/dashboards/facilities/{own.pk}/").status_code == 200
+    assert client.get(f"/admin/tracking/dashboards/facilities/{other.pk}/").status_code == 404
+    client.login(username="trainer", password="panlearn-trainer")  # a trainer is no facility's staff
+    assert client.get(f"/admin/tracking/dashboards/facilities/{own.pk}/").status_code in (403, 404)
