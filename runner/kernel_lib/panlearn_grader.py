@@ -601,6 +601,10 @@ def parent_main(role: str, preload: list[str]) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError:  # pragma: no cover
         libc = None
+    if libc is not None:
+        # Not dumpable: the jobs it forks run as the same uid, and could otherwise open /proc/<parent>/mem
+        # and rewrite what every later job starts from (or read the code of the jobs before them).
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     import gc
 
     gc.collect()

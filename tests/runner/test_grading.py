@@ -283,3 +283,48 @@ def test_each_message_says_who_wrote_it(runner):
 def test_limits_that_stop_every_test_are_the_runners_words(runner):
     result = runner.grade(code="while True: pass", tests=TESTS[:2])
     assert {test["raised_by"] for test in result["tests"]} == {"runner"}
+
+
+# -- the forking parent is out of its children's reach ------------------------------------------------------------
+
+TAMPER_PARENT = """
+import os, sys
+
+target = sys.argv[-1].encode()  # inherited from the forking parent: its preload list
+parent = os.getppid()
+try:
+    memory = open(f"/proc/{parent}/mem", "r+b", 0)
+except OSError as error:
+    tampered = type(error).__name__
+else:
+    tampered = 0
+    with open(f"/proc/{parent}/maps") as maps, memory:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if not perms.startswith("rw"):
+                continue
+            start, end = (int(value, 16) for value in span.split("-"))
+            try:
+                memory.seek(start)
+                data = memory.read(end - start)
+            except OSError:
+                continue
+            at = data.find(target)
+            while at >= 0:
+                memory.seek(start + at)
+                memory.write(target.upper())
+                tampered += 1
+                at = data.find(target, at + 1)
+"""
+
+
+def test_a_submission_cannot_rewrite_the_forking_parent(runner):
+    """A student's process opened its forking parent's memory and rewrote it, so the next, separate submission
+    ran with what it wrote (review of 2026-12-04). The parent is not dumpable: its memory is out of reach."""
+    first = runner.grade(
+        code=TAMPER_PARENT, tests=[make_test("refused", "assert tampered == 'PermissionError', tampered", 1)]
+    )
+    assert outcomes(first)["refused"]["status"] == "passed", outcomes(first)["refused"]["message"]
+    second = runner.grade(code="import sys\npreload = sys.argv[-1]",
+                          tests=[make_test("intact", "assert preload == preload.lower(), preload", 1)])  # fmt: skip
+    assert outcomes(second)["intact"]["status"] == "passed", outcomes(second)["intact"]
