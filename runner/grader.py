@@ -38,6 +38,8 @@ FRAME = struct.Struct(">I")
 MAX_FRAME = 256 << 20
 GRADER = f"{KERNEL_LIB}/panlearn_grader.py"
 START_TIMEOUT = 90.0
+# A fork answers in milliseconds; a parent silent this long is stopped or hung, and is replaced.
+FORK_TIMEOUT = 10.0
 
 
 class ChildGone(Exception):
@@ -85,10 +87,13 @@ class GraderParent:
         self.spawned: Spawned | None = None
         self.control: socket.socket | None = None
         self.forks = 0
+        self.unresponsive = False
 
     @property
     def alive(self) -> bool:
-        return self.spawned is not None and self.spawned.process.poll() is None
+        """Running and answering: a parent that did not fork when asked (stopped, hung) counts as dead,
+        so the next grade gets a new one instead of waiting for it again."""
+        return self.spawned is not None and self.spawned.process.poll() is None and not self.unresponsive
 
     def oom_kills(self) -> int:
         return self.cgroup.oom_kills() if self.cgroup is not None else 0
@@ -127,9 +132,10 @@ class GraderParent:
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         child = Child(self, reader, writer)
         try:
-            started = await asyncio.wait_for(child.receive(), 10)
+            started = await asyncio.wait_for(child.receive(), FORK_TIMEOUT)
         except (TimeoutError, ChildGone) as error:
             writer.close()
+            self.unresponsive = True
             raise ChildGone() from error
         child.pid = int(started["pid"])
         self.forks += 1

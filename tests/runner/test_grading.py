@@ -1,5 +1,7 @@
 """Grading mode: code and tests in a fresh sandbox, structured per-test results."""
 
+import contextlib
+
 import pytest
 
 
@@ -328,3 +330,86 @@ def test_a_submission_cannot_rewrite_the_forking_parent(runner):
     second = runner.grade(code="import sys\npreload = sys.argv[-1]",
                           tests=[make_test("intact", "assert preload == preload.lower(), preload", 1)])  # fmt: skip
     assert outcomes(second)["intact"]["status"] == "passed", outcomes(second)["intact"]
+
+
+STOP_EVERYONE = """
+import os, signal
+
+mine = os.getpid()
+refused = sent = 0
+for entry in os.listdir("/proc"):
+    if entry.isdigit() and int(entry) not in (1, mine):
+        try:
+            os.kill(int(entry), signal.SIGSTOP)
+            sent += 1
+        except PermissionError:
+            refused += 1
+        except ProcessLookupError:
+            pass
+for target in (os.getppid(), -1):
+    try:
+        os.kill(target, signal.SIGSTOP)
+        sent += 1
+    except PermissionError:
+        refused += 1
+"""
+
+
+def test_a_submission_cannot_stop_a_neighbour_or_the_parent(runner):
+    """Two grades at once: one sends SIGSTOP to every process it can see, its parent and -1; the other, a second
+    into its own run, still completes with its full score, and a grade after both takes its usual time."""
+    import concurrent.futures
+    import time
+
+    victim_code = "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b"
+    attacker_tests = [make_test("refused", "assert sent == 0 and refused > 0, (sent, refused)", 1)]
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        victim = executor.submit(runner.grade, code=victim_code, tests=TESTS[:2])
+        time.sleep(0.5)
+        attacker = executor.submit(runner.grade, code=STOP_EVERYONE, tests=attacker_tests)
+        attacked, victim_result = attacker.result(), victim.result()
+    assert outcomes(attacked)["refused"]["status"] == "passed", outcomes(attacked)["refused"]["message"]
+    assert victim_result["status"] == "completed" and victim_result["points"] == 3.0, victim_result
+    started = time.monotonic()
+    after = runner.grade(code="def add(a, b):\n    return a + b", tests=TESTS[:2])
+    assert after["points"] == 3.0 and time.monotonic() - started < 5
+
+
+def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
+    """However a parent comes to stop (the host's operator, a bug), the grade waiting on it is graded on a new
+    parent, and the grades after it do not wait for the stopped one again."""
+    import os
+    import signal
+    import time
+
+    from tests.runner.test_attacks import descendants
+
+    code = "def add(a, b):\n    return a + b"
+    assert runner.grade(code=code, tests=TESTS[:2])["points"] == 3.0  # the pair for no datasets is up
+
+    def grader_parents() -> list[int]:
+        found = []
+        for pid in descendants(kernel_host.process.pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    argv = cmdline.read().split(b"\0")
+            except OSError:
+                continue
+            if any(arg.endswith(b"panlearn_grader.py") for arg in argv) and b"student" in argv:
+                found.append(pid)
+        return found
+
+    stopped = grader_parents()
+    assert stopped, "no student grading parent found under the kernel host"
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        first = runner.grade(code=code, tests=TESTS[:2])
+        assert first["status"] == "completed" and first["points"] == 3.0, first
+        started = time.monotonic()
+        second = runner.grade(code=code, tests=TESTS[:2])
+        assert second["points"] == 3.0 and time.monotonic() - started < 5  # no second wait on the stopped one
+    finally:
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)

@@ -1,0 +1,93 @@
+"""A job's processes may signal their own job and nobody else: not the forking parent, not a neighbour.
+
+Every job of a grading parent runs under the same uid in the same pid namespace, so Linux lets one
+job stop another, or stop the parent that forks every later job. Each job therefore adds a seccomp
+filter of its own right after its fork (filters stack: the sandbox's own stays), built here for its
+pid: kill() may target the job's process group (the job called setsid, so its pgid is its pid), the
+job's leader or 0 (its own group); the thread-directed calls may target the job's leader only; and
+pidfd signals are refused. A job's own subprocesses can still be stopped through the group.
+
+Pure Python and ctypes (the sandbox has no libseccomp at this point); x86_64 and aarch64.
+"""
+
+import ctypes
+import errno
+import os
+import platform
+import struct
+
+# seccomp_data: nr at 0, arch at 4, instruction pointer at 8, args from 16 (8 bytes each, little-endian).
+_NR, _ARCH, _ARG0_LOW = 0, 4, 16
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+_RET_ALLOW = 0x7FFF0000
+_RET_EPERM = 0x00050000 | errno.EPERM
+_RET_ENOSYS = 0x00050000 | errno.ENOSYS
+_X32_BIT = 0x40000000
+
+# (audit arch, {name: number}) of the calls that send a signal to a pid chosen by the caller.
+_ARCHES = {
+    "x86_64": (0xC000003E, {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129,
+                            "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424}),
+    "aarch64": (0xC00000B7, {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
+                             "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424}),
+}  # fmt: skip
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+
+
+def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
+
+
+def job_filter(pid: int, machine: str | None = None) -> bytes | None:
+    """The BPF program for the job whose leader is `pid`; None on an architecture not listed above."""
+    arch = _ARCHES.get(machine or platform.machine())
+    if arch is None:
+        return None
+    audit_arch, numbers = arch
+    group_only = [0, pid, -pid]
+    program = [_op(_BPF_LD_W_ABS, _ARCH), _op(_BPF_JEQ_K, audit_arch, jt=1), _op(_BPF_RET_K, _RET_EPERM)]
+    program += [_op(_BPF_LD_W_ABS, _NR), _op(_BPF_JGE_K, _X32_BIT, jt=0, jf=1), _op(_BPF_RET_K, _RET_EPERM)]
+
+    def only_targets(values: list[int]) -> list[bytes]:
+        # A[0] (low 32 bits of the first argument, which the kernel reads as an int) must be one of `values`.
+        checks = [_op(_BPF_LD_W_ABS, _ARG0_LOW)]
+        for position, value in enumerate(values):
+            checks.append(_op(_BPF_JEQ_K, value, jt=len(values) - position))
+        return [*checks, _op(_BPF_RET_K, _RET_EPERM), _op(_BPF_RET_K, _RET_ALLOW)]
+
+    branches = [
+        (numbers["kill"], only_targets(group_only)),
+        (numbers["rt_sigqueueinfo"], only_targets(group_only)),
+        (numbers["tkill"], only_targets([pid])),
+        (numbers["tgkill"], only_targets([pid])),
+        (numbers["rt_tgsigqueueinfo"], only_targets([pid])),
+        (numbers["pidfd_send_signal"], [_op(_BPF_RET_K, _RET_ENOSYS)]),
+    ]
+    # Each test jumps over the tests after it, to its own block; no call matched: allow.
+    tests, blocks = [], []
+    offset = 0
+    for index, (number, block) in enumerate(branches):
+        remaining_tests = len(branches) - index - 1
+        tests.append(_op(_BPF_JEQ_K, number, jt=remaining_tests + 1 + offset))
+        offset += len(block)
+        blocks.append(block)
+    program += [*tests, _op(_BPF_RET_K, _RET_ALLOW)]
+    for block in blocks:
+        program += block
+    return b"".join(program)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def confine_signals(libc, pid: int | None = None) -> bool:
+    """Install the job's filter in this process (inherited by its children). False where it cannot be."""
+    program = job_filter(os.getpid() if pid is None else pid)
+    if program is None or libc is None:
+        return False
+    buffer = ctypes.create_string_buffer(program)
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
