@@ -18,6 +18,9 @@ from .cgroups import cgroups_usable
 from .exceptions import SandboxUnavailable
 
 SANDBOX_UID = 65534
+HOST_DETAIL_FILES = ("/proc/cmdline", "/proc/loadavg")
+# An empty regular file to bind over them (/dev/null cannot be opened there: binds are nodev).
+EMPTY_FILE = Path(__file__).resolve().parent / "masks" / "empty"
 HOME = "/home/student"
 RUN_DIR = "/run/kernel"
 CONNECTION_FILE = f"{RUN_DIR}/connection.json"
@@ -130,6 +133,9 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     # guards by uid alone: hide it under an empty read-only tmpfs. bwrap covers /proc/irq, /proc/bus
     # and /proc/sysrq-trigger read-only itself; host_protections() checks all four.
     argv += ["--size", "4096", "--tmpfs", "/proc/sys", "--remount-ro", "/proc/sys"]
+    # The host's boot command line and load tell a sandbox about the machine, nothing it needs: empty.
+    for path in HOST_DETAIL_FILES:
+        argv += ["--ro-bind", str(EMPTY_FILE), path]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]

@@ -731,6 +731,21 @@ def test_the_sandbox_init_environment_names_no_host_path(runner, session):
     assert_recovers(runner, session)
 
 
+def test_the_hosts_boot_line_load_and_boot_id_are_not_readable(runner, session):
+    shown = probe(runner, session, (
+        "result = {}\n"
+        "for path in ('/proc/cmdline', '/proc/loadavg', '/proc/sys/kernel/random/boot_id'):\n"
+        "    try:\n"
+        "        result[path] = open(path).read()\n"
+        "    except OSError as error:\n"
+        "        result[path] = type(error).__name__\n"
+    ))  # fmt: skip
+    with open("/proc/cmdline") as cmdline:
+        assert cmdline.read().strip(), "the host has a boot command line to hide"
+    assert shown == {"/proc/cmdline": "", "/proc/loadavg": "", "/proc/sys/kernel/random/boot_id": "FileNotFoundError"}
+    assert_recovers(runner, session)
+
+
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the syscall numbers below are x86_64's")
 def test_modify_ldt_and_memfd_secret_are_refused(runner, session):
     import errno
