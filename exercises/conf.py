@@ -6,6 +6,12 @@ from panlearn.settings.env import env_int
 PANLEARN_CELLS_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_RUNS_PER_MINUTE", 60)
 # Cell runs per minute for visitors without an account, per client address.
 PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE", 30)
+# Kernel restarts (each a fresh sandbox with the scientific stack) per minute: per signed-in user, and per
+# client address for visitors. Interrupts likewise.
+PANLEARN_CELLS_RESTARTS_PER_MINUTE = env_int("PANLEARN_CELLS_RESTARTS_PER_MINUTE", 10)
+PANLEARN_CELLS_VISITOR_RESTARTS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_RESTARTS_PER_MINUTE", 5)
+PANLEARN_CELLS_INTERRUPTS_PER_MINUTE = env_int("PANLEARN_CELLS_INTERRUPTS_PER_MINUTE", 30)
+PANLEARN_CELLS_VISITOR_INTERRUPTS_PER_MINUTE = env_int("PANLEARN_CELLS_VISITOR_INTERRUPTS_PER_MINUTE", 15)
 # Visitor sessions (each with a kernel until it idles out) one client address may hold at once.
 PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS = env_int("PANLEARN_CELLS_VISITOR_SESSIONS_PER_ADDRESS", 5)
 # Earlier versions kept of each student's code in each cell.

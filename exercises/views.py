@@ -24,7 +24,7 @@ from tracking import interface as tracking
 
 from . import kernels
 from .hub import hub
-from .limits import RateLimited, check_run_rate, check_visitor_sessions
+from .limits import RateLimited, check_rate, check_run_rate, check_visitor_sessions
 from .models import CellDraft, CellDraftVersion
 from .selectors import LessonRef, PageFacts, RunAccess, code_cells, lesson_for, run_access, run_plan
 from .services import DraftConflict, DraftTooLarge, draft_save, example_output_save
@@ -221,12 +221,12 @@ async def _run_events(plan: RunPlan):
 
 @require_POST
 async def interrupt(request: HttpRequest, page_id: int) -> JsonResponse:
-    return await _kernel_call(request, page_id, kernels.kernel_interrupt)
+    return await _kernel_call(request, page_id, kernels.kernel_interrupt, limit="interrupts")
 
 
 @require_POST
 async def restart(request: HttpRequest, page_id: int) -> JsonResponse:
-    return await _kernel_call(request, page_id, kernels.kernel_restart)
+    return await _kernel_call(request, page_id, kernels.kernel_restart, limit="restarts")
 
 
 @require_GET
@@ -234,10 +234,15 @@ async def status(request: HttpRequest, page_id: int) -> JsonResponse:
     return await _kernel_call(request, page_id, kernels.kernel_status, publish=False)
 
 
-async def _kernel_call(request, page_id, call, *, publish: bool = True) -> JsonResponse:
-    page, _user, who, access = await _context(request, page_id)
+async def _kernel_call(request, page_id, call, *, publish: bool = True, limit: str = "") -> JsonResponse:
+    page, user, who, access = await _context(request, page_id)
     if not access.allowed:
         return _refused(access)
+    if limit:
+        try:
+            await sync_to_async(check_rate)(limit, user=user, request=request)
+        except RateLimited as error:
+            return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
     try:
         state = await call(client=runner_client(), who=who, page=page)
     except RunnerError as error:

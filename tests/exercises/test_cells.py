@@ -156,6 +156,42 @@ async def test_runs_are_rate_limited(student, cell_lesson, settings):
     assert status == 429 and "wait" in body["message"]
 
 
+async def test_restarts_and_interrupts_are_rate_limited_per_user_and_per_visitor_address(
+    student, cell_lesson, course, settings, kernel_host
+):
+    """A visitor restarted a kernel 40 times in 63 s, each a fresh sandbox (review of 2026-12-04)."""
+    settings.PANLEARN_CELLS_RESTARTS_PER_MINUTE = settings.PANLEARN_CELLS_INTERRUPTS_PER_MINUTE = 1
+    settings.PANLEARN_CELLS_VISITOR_INTERRUPTS_PER_MINUTE = 1
+    base = f"/learn/cells/{cell_lesson.pk}"
+
+    async def post(client, action: str):
+        return await client.post(f"{base}/{action}", {}, content_type="application/json")
+
+    assert (await run(student, cell_lesson, "cell-a", "1"))[0] == 200
+    for action in ("restart", "interrupt"):
+        assert (await post(student, action)).status_code == 200
+        refused = await post(student, action)
+        assert refused.status_code == 429 and "wait" in refused.json()["message"]
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert (await run(student, cell_lesson, "cell-a", "1"))[0] == 200  # runs have a budget of their own
+
+    from courses.services import enrolment_create
+
+    other_student = await sync_to_async(UserFactory)(username="other-student")
+    await sync_to_async(enrolment_create)(user=other_student, course=course)
+    other = AsyncClient()  # another student has a budget of their own
+    await other.aforce_login(other_student)
+    assert (await post(other, "interrupt")).status_code == 200
+
+    await sync_to_async(open_to_visitors)(course)  # visitors share one budget per address
+    lesson_url = await sync_to_async(lambda: cell_lesson.url)()
+    first, second = AsyncClient(), AsyncClient()
+    for visitor in (first, second):
+        await visitor.get(lesson_url)
+    assert (await post(first, "interrupt")).status_code == 200
+    assert (await post(second, "interrupt")).status_code == 429
+
+
 async def test_drafts_keep_versions_and_refuse_a_stale_tab(student, cell_lesson, learner, settings):
     settings.PANLEARN_CELLS_DRAFT_HISTORY = 3
     url = f"/learn/cells/{cell_lesson.pk}/drafts/cell-a"
