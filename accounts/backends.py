@@ -8,6 +8,7 @@ so the session checks Django makes against it stay exact.
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 
 USER_TTL = 60
 
@@ -17,6 +18,15 @@ def user_cache_key(user_id) -> str:
 
 
 class CachedUserBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from .throttle import sign_in_wait
+
+        # While a budget of failed sign-ins is spent, no password is checked: PermissionDenied stops Django
+        # from asking the next backend too (the site's form says why; the admin's says the sign-in failed).
+        if password is not None and sign_in_wait(username=username or kwargs.get("username", ""), request=request):
+            raise PermissionDenied
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_user(self, user_id):
         key = user_cache_key(user_id)
         user = cache.get(key)

@@ -30,3 +30,12 @@ PANLEARN_OIDC_USE_PKCE = env_bool("PANLEARN_OIDC_USE_PKCE", True)
 PANLEARN_OIDC_CREATE_USERS = env_bool("PANLEARN_OIDC_CREATE_USERS", True)
 # Seconds to wait for the provider (discovery, token, keys, userinfo).
 PANLEARN_OIDC_TIMEOUT = env_int("PANLEARN_OIDC_TIMEOUT", 10)
+
+# Budgets against guessing and mail floods (accounts/throttle.py): failed sign-ins per account and per client
+# address in 15 minutes (then even the right password waits), sign-up and password-reset requests per address
+# per hour, certificate look-ups per address per minute.
+PANLEARN_SIGNIN_FAILURES_PER_ACCOUNT = env_int("PANLEARN_SIGNIN_FAILURES_PER_ACCOUNT", 5)
+PANLEARN_SIGNIN_FAILURES_PER_ADDRESS = env_int("PANLEARN_SIGNIN_FAILURES_PER_ADDRESS", 30)
+PANLEARN_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("PANLEARN_SIGNUPS_PER_ADDRESS_PER_HOUR", 20)
+PANLEARN_PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PANLEARN_PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 5)
+PANLEARN_CERTIFICATE_LOOKUPS_PER_ADDRESS_PER_MINUTE = env_int("PANLEARN_CERTIFICATE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 30)

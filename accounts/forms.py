@@ -2,11 +2,23 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
+from . import throttle
+
 
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        wait = throttle.sign_in_wait(username=self.data.get("username", ""), request=self.request)
+        if wait:
+            raise forms.ValidationError(
+                f"Too many failed sign-ins for this account or from your network. Try again in "
+                f"{throttle.in_minutes(wait)}, or reset your password.",
+                code="throttled",
+            )
+        return super().clean()
 
 
 class SignUpForm(UserCreationForm):

@@ -1,6 +1,7 @@
 """Drop a cached user row (accounts/backends.py) as soon as the user changes or goes."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -29,3 +30,11 @@ def _forget(user_id) -> None:
     key = user_cache_key(user_id)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
+
+
+@receiver(user_login_failed)
+def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
+    """Every failed password sign-in, the site's form and the admin's alike, spends the budgets."""
+    from .throttle import sign_in_failed as spend
+
+    spend(username=credentials.get("username", ""), request=request)

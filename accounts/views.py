@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from . import oidc
+from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
 from .selectors import pan_identities_for
 from .services import PanIdentityRefused, pan_identity_link, pan_identity_sign_in, pan_identity_unlink, user_sign_up
@@ -33,6 +33,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(next_url or "courses:my_courses")
     form = SignUpForm(request.POST or None)
+    wait = request.method == "POST" and throttle.take(throttle.SIGN_UPS_PER_ADDRESS, throttle.client_address(request))
+    if wait:
+        message = f"Many accounts were asked for from your network. Try again in {throttle.in_minutes(wait)}."
+        _refuse_on_form(form, message)
+        response = render(request, "accounts/sign_up.html", {"form": form, "next": next_url}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         user = user_sign_up(
             username=form.cleaned_data["username"],
@@ -48,6 +55,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _refuse_on_form(form, message: str) -> None:
+    """The form comes back with what was typed and one message instead of its own checks."""
+    form.is_valid()
+    form.errors.clear()
+    form.add_error(None, message)
+
+
 class LoginView(auth_views.LoginView):
     """Password sign-in, with the PaN identity button when a provider is configured."""
 
@@ -58,6 +72,14 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["pan_identity_name"] = oidc.display_name() if oidc.oidc_enabled() else ""
         return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="throttled"):
+            wait = throttle.sign_in_wait(username=form.data.get("username", ""), request=self.request)
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
 
 @login_required
@@ -179,3 +201,18 @@ def _finish_link(request: HttpRequest, link_user_id: int, issuer: str, claims: d
     else:
         messages.success(request, f"Your {name} identity is linked: you can now sign in with it.")
     return redirect("accounts:account")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, with a budget per client address: each request can send a mail."""
+
+    def post(self, request, *args, **kwargs):
+        wait = throttle.take(throttle.PASSWORD_RESETS_PER_ADDRESS, throttle.client_address(request))
+        if not wait:
+            return super().post(request, *args, **kwargs)
+        form = self.get_form()
+        message = f"Many resets were asked for from your network. Try again in {throttle.in_minutes(wait)}."
+        _refuse_on_form(form, message)
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(wait)
+        return response

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import throttle
+
 from . import selectors
 from .pdf import render_certificate_pdf
 from .status import CertificateState
@@ -16,6 +18,11 @@ from .status import CertificateState
 def verify(request: HttpRequest, public_id: str) -> HttpResponse:
     """Anyone may check a certificate. The page names the holder and nothing else about them; an unknown,
     forged or malformed id gets one answer (same template, same lookup), so it hints at nothing."""
+    wait = throttle.take(throttle.CERTIFICATE_LOOKUPS_PER_ADDRESS, throttle.client_address(request))
+    if wait:
+        response = render(request, "certificates/verify_throttled.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     found = selectors.verification(public_id)
     status = 404 if found.state == CertificateState.UNKNOWN else 200
     response = render(request, "certificates/verify.html", {"v": found, "given": public_id[:64]}, status=status)
