@@ -7,6 +7,7 @@ ran in; a different session or more restarts means a new kernel, a higher *gener
 cells, and the lesson's hidden setup code to run again.
 """
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -174,11 +175,34 @@ async def run_cell(
     return result
 
 
+def setup_cell(setup: str) -> str:
+    """The cell that runs a lesson's hidden setup without leaving its text in the kernel.
+
+    IPython puts every cell's source in `linecache` before running it (store_history=False only keeps it out of
+    the history), where `inspect.getsource` and tracebacks find it. The setup is compiled here under a name no
+    cache holds, and the cell, which carries it encoded, drops its own cache entry before the setup runs.
+    """
+    encoded = base64.b64encode(setup.encode()).decode()
+    return (
+        "def __panlearn_setup():\n"
+        "    import base64, linecache, sys\n"
+        "    linecache.cache.pop(sys._getframe().f_code.co_filename, None)\n"
+        f"    source = base64.b64decode('{encoded}').decode()\n"
+        "    if 'get_ipython' in globals():  # magics (%matplotlib inline) become Python, as in a cell\n"
+        "        source = get_ipython().transform_cell(source)\n"
+        "    exec(compile(source, '<lesson setup>', 'exec'), globals())\n"
+        "try:\n"
+        "    __panlearn_setup()\n"
+        "finally:\n"
+        "    del __panlearn_setup\n"
+    )
+
+
 async def _run_setup(client, who: Who, session_id: str, setup: str, state: dict, emit: Emit) -> bool:
     """Run the lesson's hidden setup once per kernel; False if the student interrupted it (the cell
     they ran then does not run either, and the setup runs again next time)."""
     await emit("status", {"state": "busy", "generation": state["generation"]})
-    reply = await client.execute(session_id, user=who.runner_user, code=setup, store_history=False)
+    reply = await client.execute(session_id, user=who.runner_user, code=setup_cell(setup), store_history=False)
     if reply.status != "ok":
         failure = next((item for item in reply.outputs if item.get("output_type") == "error"), {})
         if reply.status == "error" and failure.get("ename") == "KeyboardInterrupt":  # not a time limit

@@ -300,6 +300,32 @@ async def test_the_setup_code_is_not_in_the_kernels_history(student, cell_lesson
     assert texts(events) == "0\n"
 
 
+SETUP_WITH_A_FUNCTION = (
+    "%matplotlib inline\nSECRET_SETUP_VALUE = 'from setup'\n\ndef helper():\n    return 'HIDDEN-' + 'SENTINEL'\n"
+)
+READ_THE_SETUP_BACK = """
+import inspect, linecache
+mark = 'HIDDEN-' + "' + 'SENTINEL"
+cached = sum(mark in ''.join(entry[2] or []) for entry in list(linecache.cache.values()) if len(entry) > 2)
+try:
+    shown = mark in inspect.getsource(helper)
+except (OSError, TypeError):
+    shown = False
+history = get_ipython().history_manager
+stored = sum(mark in source for _, _, source in history.get_range(history.session_number, 0, None))
+print(cached, shown, stored, sum(mark in source for source in In), helper())
+"""
+
+
+async def test_the_setup_source_cannot_be_read_back_through_linecache_inspect_or_history(student, learner, course):
+    """IPython keeps every executed cell's source in linecache, store_history=False or not (review of 2026-12-04)."""
+    lesson = await sync_to_async(LessonPageFactory)(parent=course, title="Hidden setup", slug="hidden-setup")
+    lesson.body = cells_body(setup=SETUP_WITH_A_FUNCTION)
+    await sync_to_async(lambda: lesson.save_revision().publish())()
+    _status, events = await run(student, lesson, "cell-a", READ_THE_SETUP_BACK)
+    assert texts(events) == "0 False 0 0 HIDDEN-SENTINEL\n", events  # the setup ran; its text is nowhere
+
+
 async def test_a_lesson_of_an_unpublished_course_does_not_run(student, cell_lesson, course):
     await sync_to_async(lambda: CoursePage.objects.get(pk=course.pk).unpublish())()
     status, body = await run(student, cell_lesson, "cell-a", "1")
