@@ -1,10 +1,8 @@
 """Writes: webhooks (set up, events recorded, attempts made) — tokens are in `tokens.py`."""
 
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -16,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onboarding.models import ProgrammeCompletion
+from panlearn.outbound import PublicOnlyTransport, RefusedAddress, resolve_public
 
 from . import signing
 from .models import Event, Webhook, WebhookDelivery
@@ -81,21 +80,25 @@ def webhook_event(*, completion: ProgrammeCompletion, event: str) -> WebhookDeli
 
 
 def _refused_host(url: str) -> str:
-    """Why the URL may not be called ('' if it may): loopback, private and link-local addresses are refused
-    unless the operator allows them (staff must not aim the server at its own services)."""
+    """Why the URL may not be called ('' if it may): https to public addresses only, unless the operator
+    allows loopback and private receivers (tests, a development set-up): staff must not aim the server at
+    its own services. The transport of the request checks again, on the address it connects to."""
     if settings.PANLEARN_USEROFFICE_WEBHOOK_ALLOW_PRIVATE:
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "not an http(s) URL"
+    if parts.scheme != "https" or not parts.hostname:
+        return "not an https URL"
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as error:
-        return f"cannot resolve {parts.hostname}: {error}"
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0]).is_global:
-            return f"{parts.hostname} resolves to a non-public address ({info[4][0]})"
+        resolve_public(parts.hostname, parts.port or 443)
+    except RefusedAddress as error:
+        return str(error)
     return ""
+
+
+def _webhook_client(timeout: float) -> httpx.Client:
+    if settings.PANLEARN_USEROFFICE_WEBHOOK_ALLOW_PRIVATE:
+        return httpx.Client(timeout=timeout, follow_redirects=False)
+    return httpx.Client(timeout=timeout, follow_redirects=False, transport=PublicOnlyTransport(schemes=("https",)))
 
 
 def webhook_attempt(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery | None:
@@ -121,7 +124,8 @@ def webhook_attempt(delivery_id: int, *, now: datetime | None = None) -> Webhook
                    **signing.signed_headers(secret=webhook.secret, body=body)}  # fmt: skip
         try:
             timeout = settings.PANLEARN_USEROFFICE_WEBHOOK_TIMEOUT
-            response = httpx.post(webhook.url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
+            with _webhook_client(timeout) as client:
+                response = client.post(webhook.url, content=body, headers=headers)
             status = response.status_code
             error = "" if 200 <= status < 300 else f"HTTP {status}: {response.text[:200]}"
         except httpx.HTTPError as exc:

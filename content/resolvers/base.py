@@ -1,9 +1,7 @@
 """What every remote source resolves to, and the safe downloader they share."""
 
 import hashlib
-import ipaddress
 import os
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -11,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from panlearn.outbound import PublicOnlyTransport, RefusedAddress, resolve_public
 
 
 class ResolverError(Exception):
@@ -28,21 +28,21 @@ def refuse_local_addresses(request: httpx.Request) -> None:
     if url.scheme != "https":
         raise ResolverError(f"Refusing {url.scheme}:// addresses from a remote source ({url.host}); only https.")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)}
-    except OSError as error:
-        raise ResolverError(f"{url.host} could not be found ({error}).") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise ResolverError(f"Refusing {url.host}: it is a private or local address ({ip}).")
+        resolve_public(url.host, url.port or 443)
+    except RefusedAddress as error:
+        raise ResolverError(str(error)) from None
 
 
 def source_client(*, timeout: float, allow_local: bool = False) -> httpx.Client:
-    """The HTTP client for remote sources: a timeout, redirects followed, local addresses refused."""
+    """The HTTP client for remote sources: a timeout, redirects followed, local addresses refused.
+
+    The hook says in plain words why an address is refused; the transport is what holds: it connects to
+    the address it checked, so a name that resolves elsewhere the second time (DNS rebinding) gains nothing.
+    """
     hooks = {} if allow_local else {"request": [refuse_local_addresses]}
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "panlearn"}, event_hooks=hooks
-    )
+    transport = None if allow_local else PublicOnlyTransport(schemes=("https",))
+    return httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "panlearn"},
+                        event_hooks=hooks, transport=transport)  # fmt: skip
 
 
 @dataclass(frozen=True)
