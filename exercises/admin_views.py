@@ -5,11 +5,12 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from .access import manageable_exercise_ids, manageable_exercises
 from .gradebook import grade_rows, gradebook_csv, nbgrader_rows, override_set
 from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
 from .models import Exercise, Submission, SubmissionStatus
@@ -19,14 +20,29 @@ from .submissions import exercise_validate, regrade_changes, regrade_exercise, r
 PERMISSION = "panlearn_exercises.change_exercise"
 
 
+def may_use_gradebook(user) -> bool:
+    """Trainers (who edit exercises) and anyone who manages some exercise, such as a facility's staff for
+    their programmes' assessments; what each one then sees is narrowed to their exercises."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_perm(PERMISSION) or manageable_exercise_ids(user) != set()
+
+
 def _require(request: HttpRequest) -> None:
-    if not request.user.has_perm(PERMISSION):
+    if not may_use_gradebook(request.user):
         raise PermissionDenied
+
+
+def _exercise(request: HttpRequest, pk) -> Exercise:
+    """One of the exercises the user manages (exercises/access.py); 404 for any other."""
+    if not str(pk or "").isdigit():
+        raise Http404
+    return get_object_or_404(manageable_exercises(request.user), pk=int(pk))
 
 
 def gradebook(request: HttpRequest) -> HttpResponse:
     _require(request)
-    exercises = Exercise.objects.all()
+    exercises = manageable_exercises(request.user)
     chosen = request.GET.get("exercise", "")
     if chosen.isdigit():
         exercises = exercises.filter(pk=int(chosen))
@@ -43,7 +59,7 @@ def gradebook(request: HttpRequest) -> HttpResponse:
         name = "grades-nbgrader.csv" if nbgrader else "gradebook.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    context = {"rows": rows, "exercises": Exercise.objects.all(), "chosen": chosen, "username": username,
+    context = {"rows": rows, "exercises": manageable_exercises(request.user), "chosen": chosen, "username": username,
                "stuck": bool(request.GET.get("stuck")), "to_grade": bool(request.GET.get("to_grade")),
                "query": request.GET.urlencode()}  # fmt: skip
     return render(request, "exercises/admin/gradebook.html", context)
@@ -52,7 +68,7 @@ def gradebook(request: HttpRequest) -> HttpResponse:
 @require_POST
 def override(request: HttpRequest) -> HttpResponse:
     _require(request)
-    exercise = get_object_or_404(Exercise, pk=request.POST.get("exercise"))
+    exercise = _exercise(request, request.POST.get("exercise"))
     student = get_object_or_404(get_user_model(), pk=request.POST.get("user"))
     try:
         points = Decimal(request.POST.get("points", ""))
@@ -76,6 +92,7 @@ def grade_response(request: HttpRequest) -> HttpResponse:
     submission = get_object_or_404(
         Submission.objects.select_related("exercise", "user", "course"),
         pk=request.POST.get("submission"), status=SubmissionStatus.AWAITING,
+        exercise__in=manageable_exercises(request.user),
     )  # fmt: skip
     try:
         points = Decimal(request.POST.get("points", ""))
@@ -97,7 +114,7 @@ def grade_response(request: HttpRequest) -> HttpResponse:
 def regrade(request: HttpRequest, pk: int) -> HttpResponse:
     """Grade every submit of the exercise again (after its tests changed)."""
     _require(request)
-    exercise = get_object_or_404(Exercise, pk=pk)
+    exercise = _exercise(request, pk)
     count = regrade_exercise(exercise)
     messages.success(request, f"{count} submission(s) of “{exercise.title}” queued for grading again.")
     return redirect("panlearn_exercises_regrade_report", pk=exercise.pk)
@@ -106,7 +123,7 @@ def regrade(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_report(request: HttpRequest, pk: int) -> HttpResponse:
     """Whose score went up or down at the last regrade."""
     _require(request)
-    exercise = get_object_or_404(Exercise, pk=pk)
+    exercise = _exercise(request, pk)
     context = {"exercise": exercise, "changes": regrade_changes(exercise)}
     return render(request, "exercises/admin/regrade_report.html", context)
 
@@ -129,7 +146,7 @@ def import_notebook(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and request.FILES.get("notebook"):
         upload = request.FILES["notebook"]
         try:
-            assignment, created = exercises_from_notebook(upload.read(MAX_NOTEBOOK_BYTES + 1))
+            assignment, created = exercises_from_notebook(upload.read(MAX_NOTEBOOK_BYTES + 1), owner=request.user)
         except ValueError as error:
             messages.error(request, f"{upload.name} could not be imported: {error}")
         else:

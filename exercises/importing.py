@@ -11,7 +11,7 @@ MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 
 
 @transaction.atomic
-def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exercise]]:
+def exercises_from_notebook(data: bytes, *, owner=None) -> tuple[ImportedAssignment, list[Exercise]]:
     """One Exercise per autograded answer cell, with its public and hidden tests, and a free-response
     exercise per manually graded cell or task (graded by a trainer in the gradebook, as in nbgrader's
     formgrader). Raises NotebookFormatError (a ValueError naming the cell) for a notebook that cannot
@@ -27,6 +27,7 @@ def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exerc
             starter_code=spec.starter_code,
             solution_code=spec.reference_solution,
             setup_code=spec.setup_code,
+            owner=owner,
         )
         for order, test in enumerate([*spec.public_tests, *spec.hidden_tests]):
             ExerciseTest.objects.create(
@@ -48,6 +49,7 @@ def exercises_from_notebook(data: bytes) -> tuple[ImportedAssignment, list[Exerc
                 # The model answer, released like a solution; a task's marking scheme plays that part.
                 solution_code=item.reference_answer or item.marking_scheme,
                 response_points=Decimal(str(item.points)),
+                owner=owner,
             )
         )
     return assignment, created

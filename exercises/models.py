@@ -131,6 +131,10 @@ class Exercise(ClusterableModel):
         choices=[("", "Course default"), *Disclosure.explicit()],
         help_text="What students see of a test whose disclosure is “Course default”.",
     )  # fmt: skip
+    # Who made it: an exercise no course uses yet belongs to its author (exercises/access.py).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     graded_digest = models.CharField(max_length=64, blank=True, editable=False)
     validation = models.JSONField(default=dict, blank=True, editable=False)

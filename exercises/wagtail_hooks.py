@@ -2,15 +2,29 @@ from django.contrib import messages
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .admin_views import PERMISSION, grade_response, gradebook, import_notebook, override, regrade, regrade_report
+from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
+
+from .access import manageable_exercises
+from .admin_views import (
+    grade_response,
+    gradebook,
+    import_notebook,
+    may_use_gradebook,
+    override,
+    regrade,
+    regrade_report,
+)
 from .models import Exercise
 from .submissions import exercise_validate
 
 
-class ExerciseViewSet(SnippetViewSet):
+class ExerciseViewSet(ScopedSnippetViewSet):
+    """Only the exercises the user manages, in every view, the chooser of the lessons' exercise block
+    included (exercises/access.py)."""
+
     model = Exercise
     icon = "tick-inverse"
     menu_label = "Exercises"
@@ -18,7 +32,11 @@ class ExerciseViewSet(SnippetViewSet):
     list_filter = ["kind"]
     search_fields = ["title", "prompt"]
 
+    def scope(self, queryset, user):
+        return manageable_exercises(user, queryset)
 
+
+register_permission_policy(Exercise, ScopedPolicy(Exercise, scope=scope_of(Exercise)), exact_class=True)
 register_snippet(ExerciseViewSet)
 
 
@@ -28,6 +46,9 @@ def validate_exercise(request, instance):
     """Every save runs the reference solution and the starter through the tests; the trainer sees how."""
     if not isinstance(instance, Exercise):
         return
+    if instance.owner_id is None and request.user.is_authenticated:  # its author, until a course uses it
+        instance.owner = request.user
+        Exercise.objects.filter(pk=instance.pk, owner__isnull=True).update(owner=request.user)
     report = exercise_validate(instance)
     lines = [report["message"]]
     for label in ("solution", "starter"):
@@ -53,7 +74,7 @@ def gradebook_urls():
 
 class GradebookMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.has_perm(PERMISSION)
+        return may_use_gradebook(request.user)
 
 
 @hooks.register("register_admin_menu_item")

@@ -62,6 +62,21 @@ def scoped_to_staff(queryset: QuerySet, user, *, facility_path: str) -> QuerySet
     return queryset if ids is None else queryset.filter(**{f"{facility_path}__in": ids})
 
 
+def assessments_staffed_by(user) -> set[int]:
+    """The final and refresher assessments of the programmes of the user's facilities: their staff
+    manage them (grades, overrides) as the courses' editors do (exercises/access.py)."""
+    ids = staff_facility_ids(user)
+    if ids is None or not ids:
+        return set()  # superusers manage every exercise anyway
+    finals = ProgrammeCourse.objects.filter(programme__facility_id__in=ids).values_list(
+        "final_assessment_id", flat=True
+    )
+    refreshers = Programme.objects.filter(facility_id__in=ids, refresher_assessment__isnull=False).values_list(
+        "refresher_assessment_id", flat=True
+    )
+    return set(finals) | set(refreshers)
+
+
 # -- the facts behind a pass -----------------------------------------------------------------------
 
 
@@ -77,11 +92,13 @@ def _possible_of(exercise: Exercise) -> Decimal:
     return sum((t.points for t in exercise.tests.all()), Decimal(0))
 
 
-def pass_moments(*, user, exercise: Exercise, pass_mark: int) -> list[datetime]:
+def pass_moments(*, user, exercise: Exercise, pass_mark: int, course_id: int | None) -> list[datetime]:
     """When the user passed the exercise: each graded submit or override that reached the pass mark
-    while the counting score did (the gradebook's rule: best submit, unless the newest override)."""
+    while the counting score did (the gradebook's rule: best submit, unless the newest override).
+    Only submits made in the programme's own course count: the same exercise placed in another
+    course (whose editors may not clear anyone for this facility) passes nothing here."""
     submits = list(
-        Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT,
+        Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT, course_id=course_id,
                                   status=SubmissionStatus.GRADED, points__isnull=False)
         .values_list("submitted_at", "points", "possible")
     )  # fmt: skip
@@ -110,7 +127,12 @@ def refresher_moments(*, user, programme: Programme) -> list[datetime]:
     if programme.refresher_course_id is None:
         return []
     if programme.refresher_assessment_id is not None:
-        return pass_moments(user=user, exercise=programme.refresher_assessment, pass_mark=programme.refresher_pass_mark)
+        return pass_moments(
+            user=user,
+            exercise=programme.refresher_assessment,
+            pass_mark=programme.refresher_pass_mark,
+            course_id=programme.refresher_course_id,
+        )
     lessons = [lesson.pk for lesson in programme.refresher_course.specific.live_lessons]
     done = list(
         LessonCompletion.objects.filter(user=user, lesson_id__in=lessons).values_list("completed_at", flat=True)
@@ -139,7 +161,10 @@ def facts_for(*, user, programme: Programme, rows: list[ProgrammeCourse] | None 
     rows = programme_courses(programme) if rows is None else rows
     return rules.Facts(
         validity_months=programme.validity_months,
-        passes=[pass_moments(user=user, exercise=row.final_assessment, pass_mark=row.pass_mark) for row in rows],
+        passes=[
+            pass_moments(user=user, exercise=row.final_assessment, pass_mark=row.pass_mark, course_id=row.course_id)
+            for row in rows
+        ],
         refreshed_at=refresher_moments(user=user, programme=programme),
         started=has_started(user=user, programme=programme, rows=rows),
     )

@@ -1,84 +1,34 @@
 """Onboarding in the admin: programmes, experiments, participants, passes and staff, each narrowed to
 the facilities the signed-in staff member manages (superusers see every facility).
 
-Three locks keep a staff member inside their facilities: the listings' querysets, a check on the
-object of every edit, delete, copy, history, usage and inspect URL (404 outside), and a permission
-policy whose per-object answer the bulk actions ask. Forms offer only their facilities' choices.
+A staff member stays inside their facilities in every view of these snippets, choosers included
+(panlearn/admin_scoping.py). Forms offer only their facilities' choices.
 """
 
 from django import forms
-from django.contrib.admin.utils import unquote
 from django.db import transaction
-from django.http import Http404
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views import snippets as snippet_views
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
+
+from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
 
 from .forms import FacilityScopedForm, PersonByEmailForm
 from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
 from .selectors import scoped_to_staff
 
-READ_ONLY_ACTIONS = {"add", "change", "delete"}
+READ_ONLY_ACTIONS = frozenset({"add", "change", "delete"})
 
 
-class FacilityScopedPolicy(ModelPermissionPolicy):
-    """Model permissions as usual, and an object only within the user's facilities."""
+class FacilityScopedViewSet(ScopedSnippetViewSet):
+    """Rows of the user's own facilities (`facility_path` leads from the model to its Facility)."""
 
-    def __init__(self, model, *, facility_path: str, read_only: bool = False):
-        super().__init__(model)
-        self.facility_path, self.read_only = facility_path, read_only
-
-    def scoped(self, user):
-        return scoped_to_staff(self.model._default_manager.all(), user, facility_path=self.facility_path)
-
-    def user_has_permission(self, user, action):
-        if self.read_only and action in READ_ONLY_ACTIONS:
-            return False  # written by the services only
-        return super().user_has_permission(user, action)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        return self.user_has_permission(user, action) and self.scoped(user).filter(pk=instance.pk).exists()
-
-    def instances_user_has_permission_for(self, user, action):
-        return self.scoped(user) if self.user_has_permission(user, action) else self.model._default_manager.none()
-
-
-class ScopedObjectMixin:
-    """A URL naming an object outside the user's facilities is a 404, before the view loads it."""
-
-    facility_path = ""
-
-    def setup(self, request, *args, **kwargs):
-        pk = kwargs.get("pk")
-        if pk is not None:
-            scoped = scoped_to_staff(self.model._default_manager.all(), request.user, facility_path=self.facility_path)
-            if not scoped.filter(pk=unquote(str(pk))).exists():
-                raise Http404
-        super().setup(request, *args, **kwargs)
-
-
-def _scoped(view_class):
-    return type(f"Scoped{view_class.__name__}", (ScopedObjectMixin, view_class), {})
-
-
-class FacilityScopedViewSet(SnippetViewSet):
     facility_path = "facility"
-    edit_view_class = _scoped(snippet_views.EditView)
-    delete_view_class = _scoped(snippet_views.DeleteView)
-    copy_view_class = _scoped(snippet_views.CopyView)
-    usage_view_class = _scoped(snippet_views.UsageView)
-    history_view_class = _scoped(snippet_views.HistoryView)
-    inspect_view_class = _scoped(snippet_views.InspectView)
 
-    def get_queryset(self, request):
-        return scoped_to_staff(self.model._default_manager.all(), request.user, facility_path=self.facility_path)
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(facility_path=self.facility_path, **kwargs)
+    def scope(self, queryset, user):
+        return scoped_to_staff(queryset, user, facility_path=self.facility_path)
 
 
 class ProgrammeViewSet(FacilityScopedViewSet):
@@ -170,12 +120,12 @@ class OnboardingGroup(SnippetViewSetGroup):
 
 
 for viewset in OnboardingGroup.items:
+    read_only = READ_ONLY_ACTIONS if viewset.model is ProgrammeCompletion else frozenset()
     register_permission_policy(
         viewset.model,
-        FacilityScopedPolicy(viewset.model, facility_path=viewset.facility_path,
-                             read_only=viewset.model is ProgrammeCompletion),
+        ScopedPolicy(viewset.model, scope=scope_of(viewset.model), read_only_actions=read_only),
         exact_class=True,
-    )  # fmt: skip
+    )
 register_snippet(OnboardingGroup)
 
 

@@ -55,12 +55,12 @@ def test_a_trainer_overrides_a_grade_and_downloads_the_csv(page, live_server):
 
     from exercises.models import Submission, SubmissionKind, SubmissionStatus
 
-    exercise = Exercise.objects.create(title="Momentum transfer", solution_code=SOLUTION)
+    trainer = UserFactory(username="grace")  # its author: no course uses it yet (exercises/access.py)
+    exercise = Exercise.objects.create(title="Momentum transfer", solution_code=SOLUTION, owner=trainer)
     student = UserFactory(username="lise")
     Submission.objects.create(exercise=exercise, user=student, kind=SubmissionKind.SUBMIT, attempt=1, code="x",
                               content_hash="h", exercise_version=1, status=SubmissionStatus.GRADED, points=1,
                               possible=3, raw_points=1)  # fmt: skip
-    trainer = UserFactory(username="grace")
     trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
     client = Client()
     client.force_login(trainer)

@@ -20,7 +20,8 @@ def graded(exercise, user, attempt, points, possible=3):
 
 @pytest.fixture
 def book(client):
-    exercise = Exercise.objects.create(title="Momentum transfer", solution_code="x = 1")
+    trainer = UserFactory(username="trainer")  # its author: no course uses it yet (exercises/access.py)
+    exercise = Exercise.objects.create(title="Momentum transfer", solution_code="x = 1", owner=trainer)
     ada, eve = UserFactory(username="ada", email="ada@example.org"), UserFactory(username="=HYPERLINK(1)")
     for attempt, points in ((1, 1), (2, 3)):
         graded(exercise, ada, attempt, points)
@@ -28,7 +29,6 @@ def book(client):
         graded(exercise, eve, attempt, 1)
     ExerciseProgress.objects.create(user=ada, exercise=exercise, attempts_used=2)
     ExerciseProgress.objects.create(user=eve, exercise=exercise, attempts_used=3)
-    trainer = UserFactory(username="trainer")
     trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
     client.force_login(trainer)
     return exercise, ada, eve, trainer

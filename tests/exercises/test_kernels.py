@@ -59,7 +59,7 @@ async def test_the_queue_position_reaches_the_student_before_the_kernel():
         {"position": 2},
         {"position": 1},
     ]
-    assert client.codes == ["import math", "1+1"]  # the hidden setup first, in the new kernel
+    assert client.codes == [kernels.setup_cell("import math"), "1+1"]  # the hidden setup first, in the new kernel
     assert names[-2:] == ["result", "status"] and kept[0][0]["generation"] == 1 and kept[0][2] == "ok"
     assert kept[0][1] == [{"type": "text", "stream": "stdout", "text": "2\n"}]
 
@@ -71,7 +71,7 @@ async def test_a_culled_session_is_replaced_and_said_so():
     notice = next(data for name, data in events if name == "notice")
     assert notice["stale"] and "idle" in notice["text"]
     assert kept[0][0]["session_id"] == "s1" and kept[0][0]["generation"] == 5
-    assert client.codes == ["import math", "1+1"]  # setup again in the new kernel
+    assert client.codes == [kernels.setup_cell("import math"), "1+1"]  # setup again in the new kernel
 
 
 def test_advance_counts_generations():

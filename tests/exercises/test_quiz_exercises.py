@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from courses.services import enrolment_create
+from courses.services import course_grant_editing, enrolment_create
 from exercises.models import Exercise, ExerciseProgress, QuizQuestion, Submission, SubmissionKind, SubmissionStatus
 from exercises.submissions import (
     NothingAnswered,
@@ -316,6 +316,7 @@ def test_a_free_response_waits_for_a_trainer_who_grades_it_with_a_comment(client
 
     trainer = UserFactory(username="grace")
     trainer.user_permissions.add(*Permission.objects.filter(codename__in=["access_admin", "change_exercise"]))
+    course_grant_editing(course=course, user=trainer)  # an editor of the course whose lesson holds it
     client.force_login(trainer)
     book = client.get("/admin/exercises/gradebook/", {"to_grade": "1"}).text
     assert "needs grading" in book and "Because deuterium has a different scattering length." in book

@@ -23,7 +23,7 @@ def world(catalogue, facility, programme, quiz, safety, learner):
     their_course = make_course(catalogue, "Their induction", their_quiz)
     theirs = services.programme_create(facility=other, name="Their safety", courses=[(their_course, their_quiz, 80)])
     outsider = UserFactory(username="outsider", email="outsider@example.org")
-    answer(outsider, their_quiz, right=5)
+    answer(outsider, their_quiz, right=5, course=their_course)
     answer(learner, quiz, right=5, course=safety)
     our_experiment = services.experiment_create(facility=facility, proposal="PDS-1", title="Ours",
                                                 start_date=date(2030, 1, 1))  # fmt: skip

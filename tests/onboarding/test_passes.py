@@ -69,11 +69,11 @@ def test_every_course_must_pass_and_the_last_pass_dates_the_programme(catalogue,
     course_a, course_b = make_course(catalogue, "Course A", quiz_a), make_course(catalogue, "Course B", quiz_b)
     programme = services.programme_create(facility=facility, name="Two courses",
                                           courses=[(course_a, quiz_a, 80), (course_b, quiz_b, 75)])  # fmt: skip
-    answer(learner, quiz_a, right=5)
+    answer(learner, quiz_a, right=5, course=course_a)
     assert not ProgrammeCompletion.objects.filter(programme=programme).exists()
-    answer(learner, quiz_b, right=2)  # 50 % < 75 %
+    answer(learner, quiz_b, right=2, course=course_b)  # 50 % < 75 %
     assert not ProgrammeCompletion.objects.filter(programme=programme).exists()
-    last = answer(learner, quiz_b, right=3)  # 75 %
+    last = answer(learner, quiz_b, right=3, course=course_b)  # 75 %
     assert ProgrammeCompletion.objects.get(programme=programme).passed_at == last.submitted_at
 
 
@@ -93,10 +93,24 @@ def test_a_trainer_override_passes_and_the_newest_override_counts(programme, qui
     assert not ProgrammeCompletion.objects.filter(user=other).exists()
 
 
+def test_only_the_programmes_own_course_passes_its_assessment(catalogue, facility, learner):
+    """The same assessment placed in another course (whose editors may not clear anyone for this facility):
+    a full score there passes nothing; the same score in the programme's course does."""
+    quiz = make_quiz("Shared quiz")
+    course = make_course(catalogue, "Facility course", quiz)
+    elsewhere = make_course(catalogue, "Another course", quiz)
+    programme = services.programme_create(facility=facility, name="Own course", courses=[(course, quiz, 80)])
+    answer(learner, quiz, right=5, course=elsewhere)
+    answer(learner, quiz, right=5)  # from no course at all (an API call, a script)
+    assert not ProgrammeCompletion.objects.filter(programme=programme).exists()
+    answer(learner, quiz, right=5, course=course)
+    assert ProgrammeCompletion.objects.filter(programme=programme, user=learner).exists()
+
+
 def test_passes_earned_before_the_programme_existed_are_recorded(catalogue, facility, learner):
     quiz = make_quiz("Early quiz")
     course = make_course(catalogue, "Early course", quiz)
-    answer(learner, quiz, right=5)
+    answer(learner, quiz, right=5, course=course)
     programme = services.programme_create(facility=facility, name="Later", courses=[(course, quiz, 80)])
     assert ProgrammeCompletion.objects.filter(programme=programme, user=learner).exists()
 

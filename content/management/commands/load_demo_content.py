@@ -234,7 +234,7 @@ class Command(BaseCommand):
         if LessonPage.objects.child_of(course).filter(slug=spec["lesson"]["slug"]).exists():
             return
         source = spec["notebook"].read_bytes()
-        assignment, exercises = exercises_from_notebook(source)
+        assignment, exercises = exercises_from_notebook(source, owner=owner)
         policy = spec["policy"]
         for exercise in exercises:
             exercise.max_attempts = policy["max_attempts"]

@@ -1,0 +1,110 @@
+"""Snippets that each user sees only part of, in every admin view that names them.
+
+A viewset says what a user may see with `scope(queryset, user)`. Three locks then hold it: the
+listings' querysets; a check on the object of every edit, delete, copy, history, usage and inspect URL
+(404 outside, before the view loads it); and the chooser's list, search and "chosen" answers, which
+other models' forms and StreamField blocks open. `ScopedPolicy` gives bulk actions the same answer.
+"""
+
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.snippets.views import chooser as chooser_views
+from wagtail.snippets.views import snippets as snippet_views
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+
+def scope_of(model):
+    """The scope of the model's registered viewset, looked up when used (viewsets register after policies)."""
+
+    def scope(queryset, user):
+        return model.snippet_viewset.scope(queryset, user)
+
+    return scope
+
+
+class ScopedObjectMixin:
+    """A URL naming an object outside the user's scope is a 404."""
+
+    def setup(self, request, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if pk is not None:
+            visible = scope_of(self.model)(self.model._default_manager.all(), request.user)
+            if not visible.filter(pk=unquote(str(pk))).exists():
+                raise Http404
+        super().setup(request, *args, **kwargs)
+
+
+def scoped(view_class):
+    return type(f"Scoped{view_class.__name__}", (ScopedObjectMixin, view_class), {})
+
+
+class _ScopedChooserList:
+    def get_object_list(self):
+        return scope_of(self.model_class)(super().get_object_list(), self.request.user)
+
+
+class ScopedChooseView(_ScopedChooserList, chooser_views.ChooseView):
+    pass
+
+
+class ScopedChooseResultsView(_ScopedChooserList, chooser_views.ChooseResultsView):
+    pass
+
+
+class ScopedChosenView(chooser_views.SnippetChosenView):
+    def get_object(self, pk):
+        return scope_of(self.model_class)(self.model_class.objects.all(), self.request.user).get(pk=pk)
+
+
+class ScopedChosenMultipleView(chooser_views.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return scope_of(self.model_class)(self.model_class.objects.filter(pk__in=pks), self.request.user)
+
+
+class ScopedChooserViewSet(chooser_views.SnippetChooserViewSet):
+    choose_view_class = ScopedChooseView
+    choose_results_view_class = ScopedChooseResultsView
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
+
+
+class ScopedSnippetViewSet(SnippetViewSet):
+    edit_view_class = scoped(snippet_views.EditView)
+    delete_view_class = scoped(snippet_views.DeleteView)
+    copy_view_class = scoped(snippet_views.CopyView)
+    usage_view_class = scoped(snippet_views.UsageView)
+    history_view_class = scoped(snippet_views.HistoryView)
+    inspect_view_class = scoped(snippet_views.InspectView)
+    chooser_viewset_class = ScopedChooserViewSet
+
+    def scope(self, queryset, user):
+        """The rows of `queryset` that `user` may see. Subclasses narrow it."""
+        return queryset
+
+    def get_queryset(self, request):
+        return self.scope(self.model._default_manager.all(), request.user)
+
+
+class ScopedPolicy(ModelPermissionPolicy):
+    """Model permissions as usual, and an object only within the user's scope (for bulk actions)."""
+
+    def __init__(self, model, *, scope, read_only_actions: frozenset = frozenset()):
+        super().__init__(model)
+        self.scope, self.read_only_actions = scope, read_only_actions
+
+    def user_has_permission(self, user, action):
+        if action in self.read_only_actions:
+            return False  # written by the services only
+        return super().user_has_permission(user, action)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return (
+            self.user_has_permission(user, action)
+            and self.scope(self.model._default_manager.filter(pk=instance.pk), user).exists()
+        )
+
+    def instances_user_has_permission_for(self, user, action):
+        if not self.user_has_permission(user, action):
+            return self.model._default_manager.none()
+        return self.scope(self.model._default_manager.all(), user)
