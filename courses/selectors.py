@@ -22,6 +22,18 @@ def can_edit_course(*, course: CoursePage, user) -> bool:
     return user.is_authenticated and course.permissions_for_user(user).can_edit()
 
 
+def editable_courses(user) -> QuerySet[CoursePage]:
+    """The courses the user may change or publish (Wagtail's page permissions); every course for superusers."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return CoursePage.objects.none()
+    if user.is_superuser:
+        return CoursePage.objects.all()
+    from wagtail.permission_policies.pages import PagePermissionPolicy
+
+    pages = PagePermissionPolicy().instances_user_has_any_permission_for(user, {"change", "publish"})
+    return CoursePage.objects.filter(pk__in=pages.values("pk"))
+
+
 def active_enrolment(*, course: CoursePage, user) -> Enrolment | None:
     if not user.is_authenticated:
         return None

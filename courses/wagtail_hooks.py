@@ -1,10 +1,16 @@
 from django.http import Http404
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.models import PageViewRestriction
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
+
 from .models import CourseInvitation, CoursePage, Facility, LessonPage
+from .selectors import editable_courses
 
 
 class FacilityViewSet(SnippetViewSet):
@@ -15,16 +21,35 @@ class FacilityViewSet(SnippetViewSet):
     search_fields = ["name", "short_name"]
 
 
-class CourseInvitationViewSet(SnippetViewSet):
+class CourseInvitationForm(WagtailAdminModelForm):
+    """A trainer invites people to the courses they edit, and only to those."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.for_user is not None and "course" in self.fields:
+            self.fields["course"].queryset = editable_courses(self.for_user)
+
+
+class CourseInvitationViewSet(ScopedSnippetViewSet):
+    """The invitations of the courses the user edits, in every view, the chooser included: another
+    course's invitees' addresses are not this trainer's to read."""
+
     model = CourseInvitation
     icon = "mail"
     menu_label = "Course invitations"
     list_display = ["email", "course", "created_at", "accepted_at"]
     list_filter = ["course"]
     search_fields = ["email"]
+    edit_handler = ObjectList([FieldPanel("course"), FieldPanel("email")], base_form_class=CourseInvitationForm)
+
+    def scope(self, queryset, user):
+        return queryset.filter(course__in=editable_courses(user))
 
 
 register_snippet(FacilityViewSet)
+register_permission_policy(
+    CourseInvitation, ScopedPolicy(CourseInvitation, scope=scope_of(CourseInvitation)), exact_class=True
+)
 register_snippet(CourseInvitationViewSet)
 
 
