@@ -125,9 +125,14 @@ _html_cleaner = nh3.Cleaner(
 )
 
 
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)", re.IGNORECASE)
+
+
 def sanitize_html(markup: str) -> str:
-    """`markup` with everything outside the general HTML allowlist (module docstring) removed."""
-    return _html_cleaner.clean(markup)
+    """`markup` with everything outside the general HTML allowlist (module docstring) removed. An image
+    the output gives no text alternative gets an empty one (decorative) rather than none: screen readers
+    would otherwise read its file name."""
+    return _IMG_WITHOUT_ALT.sub('<img alt=""', _html_cleaner.clean(markup))
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,6 +34,31 @@ function absoluteBase(url) {
   return new URL(url, document.baseURI).href.replace(/\/+$/, "");
 }
 
+// H5Web 17.0.0 marks its toggle groups (Line/Matrix, Explorer/Search) as
+// tabs with `aria-checked`, and its sidebar tabs have no tablist around them:
+// screen readers then announce no selected tab. Until upstream fixes its
+// markup, the mount corrects those two attributes whenever React writes them.
+function repairTabs(root) {
+  for (const tab of root.querySelectorAll('[role="tab"]')) {
+    if (tab.hasAttribute("aria-checked")) {
+      tab.setAttribute("aria-selected", tab.getAttribute("aria-checked"));
+      tab.removeAttribute("aria-checked");
+    }
+    const parent = tab.parentElement;
+    if (parent && !tab.closest('[role="tablist"]')) parent.setAttribute("role", "tablist");
+  }
+}
+
+function watchTabs(el) {
+  repairTabs(el);
+  new MutationObserver(() => repairTabs(el)).observe(el, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["aria-checked", "role"],
+  });
+}
+
 function mount(el) {
   if (el.dataset[MOUNTED]) return;
   el.dataset[MOUNTED] = "true";
@@ -56,6 +81,7 @@ function mount(el) {
         </H5GroveProvider>
       </ErrorBoundary>,
     );
+    watchTabs(el);
   } catch (err) {
     showError(el, "The HDF5 viewer failed to load", err);
   }

@@ -159,3 +159,25 @@ def test_each_tab_shows_what_the_other_runs(student_page, asgi_server):
     expect(cell(tab_a, "second").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
     expect(output_of(tab_a, "first")).to_contain_text("x is 21")  # A's own run is still shown
     assert not errors, errors
+
+
+def test_a_lesson_with_outputs_passes_axe(student_page, asgi_server):
+    """After runs: a long text output (a scrolling region), a figure, HTML and an error, checked by axe-core."""
+    from tests.e2e.test_accessibility import blocking_violations
+
+    page, lesson = student_page
+    page.goto(f"{asgi_server}{lesson.url}")
+    editor = cell(page, "first").locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("for i in range(300):\n    print('line', i)")
+    page.keyboard.press("Shift+Enter")
+    expect(output_of(page, "first")).to_contain_text("line 299")
+    cell(page, "plot").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "plot").locator("img")).to_be_visible()
+    cell(page, "html").get_by_role("button", name=re.compile("^Run")).click()
+    expect(output_of(page, "html").locator("b")).to_have_text("bold")
+    cell(page, "second").get_by_role("button", name=re.compile("^Run")).click()  # x is gone: a NameError
+    expect(output_of(page, "second")).to_contain_text("NameError")
+    found = blocking_violations(page)
+    assert not found, "\n".join(found)

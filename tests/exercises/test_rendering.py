@@ -481,3 +481,10 @@ def test_end_to_end_cell(figure):
     html_out = render_parts_html(parts_from_outputs(outputs))
     assert html_out.count("<img ") == 1 and 'data-latex="a^2"' in html_out and "fitting..." in html_out
     assert rendering.MIME_PREFERENCE[0] == "image/png"
+
+
+def test_an_output_image_without_a_text_alternative_gets_an_empty_one():
+    from exercises.rendering import sanitize_html
+
+    assert sanitize_html('<img src="data:image/png;base64,AA">') == '<img alt="" src="data:image/png;base64,AA">'
+    assert sanitize_html('<img alt="A Guinier plot" src="data:image/png;base64,AA">').count("alt=") == 1
