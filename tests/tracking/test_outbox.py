@@ -189,7 +189,9 @@ def test_every_statement_of_a_quiz_submit_is_valid_for_ralph_and_carries_the_ans
     answers = {single: "b", multiple: ["c", "a"], number: "0.154 nm", text: "  BRAGG "}
     submission_create(user=student, exercise=quiz, kind="submit", course=course, answers=answers)
     submission_create(user=student, exercise=quiz, kind="submit", course=course, answers={number: "twelve"})
-    rows = list(OutboxStatement.objects.filter(user=student, verb__in=(v.ANSWERED, v.SCORED, v.FAILED, v.PASSED)))
+    verbs = (v.ANSWERED, v.SCORED, v.FAILED, v.PASSED)
+    # In the order written: `first` below is each question's answer of the first submit.
+    rows = list(OutboxStatement.objects.filter(user=student, verb__in=verbs).order_by("pk"))
     for row in rows:
         BaseXapiStatement.model_validate(row.payload)  # ralph refuses "" anywhere outside extensions
         Statement.model_validate(row.payload)
