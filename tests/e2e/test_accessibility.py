@@ -19,8 +19,10 @@ BLOCKING = {"serious", "critical"}
 # (rule id, CSS selector prefix, why): violations we cannot fix in our code.
 KNOWN_UPSTREAM: list[tuple[str, str, str]] = [
     ("aria-input-field-name", 'div[aria-describedby="placeholder-',
-     "Wagtail 8.0's Draftail rich-text fields: the editable div has role=textbox and no accessible name"),
-    ("scrollable-region-focusable", ".w-minimap__list", "Wagtail 8.0's page-editor minimap list"),
+     "Wagtail 8.0's Draftail rich-text fields: the editable div has role=textbox and no accessible name "
+     "(upstream: wagtail/wagtail#14205, open)"),
+    ("scrollable-region-focusable", ".w-minimap__list",
+     "Wagtail 8.0's page-editor minimap list (no upstream report found; to file)"),
 ]  # fmt: skip
 
 
