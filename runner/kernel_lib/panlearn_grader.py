@@ -570,6 +570,49 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
         os._exit(code)
 
 
+SHARED_DIRS = ("/tmp", "/dev/shm")
+
+
+def _entries(directories) -> dict[str, set[str]]:
+    found = {}
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            found[directory] = set(os.listdir(directory))
+    return found
+
+
+def _wipe_leftovers(baseline: dict[str, set[str]]) -> None:
+    """Remove what jobs left in the shared writable places (anything the parent did not have at start):
+    the next job must not read a previous job's files. Called only when no job runs."""
+    for directory, kept in baseline.items():
+        with contextlib.suppress(OSError):
+            for name in set(os.listdir(directory)) - kept:
+                path = os.path.join(directory, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+
+
+def _reap(children: set[int], *, block_for: int | None = None) -> None:
+    if block_for is not None and block_for in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(block_for, 0)
+        children.discard(block_for)
+        shutil.rmtree(workdir_of(block_for), ignore_errors=True)
+    while children:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            children.clear()
+            break
+        if pid == 0:
+            break
+        children.discard(pid)
+        shutil.rmtree(workdir_of(pid), ignore_errors=True)
+
+
 def _sweep(own_sid: int, children: set[int]) -> None:
     """Kill processes that outlived their job or left its session: only jobs' sessions may run."""
     for entry in os.listdir("/proc"):
@@ -619,19 +662,12 @@ def parent_main(role: str, preload: list[str]) -> None:
     control = socket.socket(fileno=0)
     own_sid = os.getsid(0)
     children: set[int] = set()
+    # What the shared places hold before any job: kept; anything else is a job's, wiped between jobs.
+    baseline = _entries((*SHARED_DIRS, os.environ.get("HOME", "/tmp")))
     control.sendall(b"R" + struct.pack(">i", os.getpid()))
     while True:
         readable, _, _ = select.select([control], [], [], 1.0)
-        while children:  # reap
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                children.clear()
-                break
-            if pid == 0:
-                break
-            children.discard(pid)
-            shutil.rmtree(workdir_of(pid), ignore_errors=True)
+        _reap(children)
         if not readable:
             _sweep(own_sid, children)
             continue
@@ -644,12 +680,16 @@ def parent_main(role: str, preload: list[str]) -> None:
                 fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
         command, target = message[:1], struct.unpack(">i", message[1:5])[0] if len(message) == 5 else 0
         if command == b"F" and fds:
+            _reap(children)
+            if not children:
+                _wipe_leftovers(baseline)
             children.add(_fork_child(role, control, fds[0], libc))
         elif command in (b"K", b"I") and target in children:
             with contextlib.suppress(OSError):
                 os.killpg(target, signal.SIGKILL if command == b"K" else signal.SIGINT)
             if command == b"K":
-                _sweep(own_sid, children - {target})
+                _reap(children, block_for=target)  # a killed job is gone before the next one forks
+                _sweep(own_sid, children)
         for extra in fds[1:]:
             os.close(extra)
 

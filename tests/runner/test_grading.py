@@ -413,3 +413,23 @@ def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
         for pid in stopped:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+
+
+def test_files_a_grade_leaves_are_gone_before_the_next_one(runner):
+    """What one submission wrote to /tmp, /dev/shm and the home directory was read by the next (review of
+    2026-12-04). The grading parent now removes it between jobs."""
+    leave = (
+        "import os\n"
+        "for path in ('/tmp/left.txt', '/dev/shm/left', os.path.expanduser('~/left.txt')):\n"
+        "    open(path, 'w').write('answers of the previous student')\n"
+        "os.makedirs('/tmp/left-dir/sub', exist_ok=True)\n"
+    )
+    first = runner.grade(code=leave, tests=[make_test("ran", "assert True", 1)])
+    assert first["status"] == "completed"
+    look = (
+        "import os\n"
+        "found = [p for p in ('/tmp/left.txt', '/dev/shm/left', os.path.expanduser('~/left.txt'), '/tmp/left-dir')"
+        " if os.path.exists(p)]\n"
+    )
+    second = runner.grade(code=look, tests=[make_test("clean", "assert found == [], found", 1)])
+    assert outcomes(second)["clean"]["status"] == "passed", outcomes(second)["clean"]["message"]
