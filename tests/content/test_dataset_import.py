@@ -238,31 +238,11 @@ def test_files_with_the_same_name_in_two_folders_get_distinct_names(zenodo):
 def test_a_source_name_that_rebinds_to_loopback_never_reaches_it(monkeypatch):
     """A file link whose name resolves to a public address when checked and to 127.0.0.1 when connected:
     the client connects to the checked address, so the loopback service sees nothing."""
-    import socket
-    import threading
-
     from content.resolvers.base import source_client
-    from tests.useroffice.test_webhook import Rebinding
+    from tests.rebinding import NAME, counting_listener, rebinding_resolver
 
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    connections, stop = [], threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                connections.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    Rebinding(monkeypatch)
-    try:
-        with source_client(timeout=1) as client, pytest.raises(httpx.HTTPError):
-            client.get(f"https://{Rebinding.NAME}:{listener.getsockname()[1]}/files/data.h5")
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    rebinding_resolver(monkeypatch)
+    listening = counting_listener()
+    with listening as (port, connections), source_client(timeout=1) as client, pytest.raises(httpx.HTTPError):
+        client.get(f"https://{NAME}:{port}/files/data.h5")
     assert connections == [], "the source client connected to the loopback listener"

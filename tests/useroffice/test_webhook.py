@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from onboarding import services as onboarding
 from tests.factories import UserFactory
+from tests.rebinding import NAME as REBINDING_NAME
+from tests.rebinding import counting_listener, rebinding_resolver
 from tests.useroffice.conftest import complete
 from tests.useroffice.fake_receiver import FakeReceiver
 from useroffice import services, signing
@@ -143,70 +145,16 @@ def test_loopback_urls_are_refused_unless_allowed(world, django_capture_on_commi
     assert "leads to the private or local address 10.0.0.1" in services._refused_host("https://[2002:a00:1::1]/")
 
 
-class Rebinding:
-    """A name that resolves to a public address once, then to 127.0.0.1 (what a rebinding DNS server does)."""
-
-    NAME = "rebind.example"
-
-    def __init__(self, monkeypatch):
-        import socket
-
-        self.calls = 0
-        real = socket.getaddrinfo
-
-        def getaddrinfo(host, port, *args, **kwargs):
-            if host != self.NAME:
-                return real(host, port, *args, **kwargs)
-            self.calls += 1
-            address = "93.184.215.14" if self.calls == 1 else "127.0.0.1"
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
-
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
 def test_a_name_that_rebinds_to_loopback_never_reaches_it(world, monkeypatch, settings):
     """Checked, then resolved again by the client, a rebinding name reached a loopback service and its error text
     was shown on the webhook page (review of 2026-12-04). The request now goes to the address that was checked."""
-    import socket
-    import threading
-
     settings.PANLEARN_USEROFFICE_WEBHOOK_TIMEOUT = 1
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    connections = []
-
-    def accept():
-        while not stop.is_set():
-            try:
-                connections.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    stop = threading.Event()
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    Rebinding(monkeypatch)
-    try:
-        hook(world, f"https://{Rebinding.NAME}:{listener.getsockname()[1]}/hook")
+    rebinding_resolver(monkeypatch)
+    with counting_listener() as (port, connections):
+        hook(world, f"https://{REBINDING_NAME}:{port}/hook")
         completion = complete(UserFactory(username="reb"), world["safety"], ends_in_days=365)
         delivery = services.webhook_event(completion=completion, event="completion") or WebhookDelivery.objects.get()
         services.webhook_attempt(delivery.pk)
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
     delivery.refresh_from_db()
     assert connections == [], "the webhook connected to the loopback listener"
     assert delivery.delivered_at is None and delivery.last_error
-
-
-def test_staff_set_up_their_webhook_and_see_the_secret_once(client, world):
-    staff = UserFactory(username="pds-staff")
-    onboarding.facility_staff_add(facility=world["pds"], user=staff)
-    client.force_login(staff)
-    response = client.post(f"/admin/useroffice/webhooks/{world['pds'].pk}/", {"url": "https://uo.example.org/hook",
-                                                                              "is_active": "on"})  # fmt: skip
-    webhook = Webhook.objects.get()
-    assert webhook.secret in response.content.decode()
-    assert webhook.secret not in client.get(f"/admin/useroffice/webhooks/{world['pds'].pk}/").content.decode()
-    assert client.get(f"/admin/useroffice/webhooks/{world['oth'].pk}/").status_code == 404
