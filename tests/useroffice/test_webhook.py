@@ -158,3 +158,15 @@ def test_a_name_that_rebinds_to_loopback_never_reaches_it(world, monkeypatch, se
     delivery.refresh_from_db()
     assert connections == [], "the webhook connected to the loopback listener"
     assert delivery.delivered_at is None and delivery.last_error
+
+
+def test_staff_set_up_their_webhook_and_see_the_secret_once(client, world):
+    staff = UserFactory(username="pds-staff")
+    onboarding.facility_staff_add(facility=world["pds"], user=staff)
+    client.force_login(staff)
+    response = client.post(f"/admin/useroffice/webhooks/{world['pds'].pk}/", {"url": "https://uo.example.org/hook",
+                                                                              "is_active": "on"})  # fmt: skip
+    webhook = Webhook.objects.get()
+    assert webhook.secret in response.content.decode()
+    assert webhook.secret not in client.get(f"/admin/useroffice/webhooks/{world['pds'].pk}/").content.decode()
+    assert client.get(f"/admin/useroffice/webhooks/{world['oth'].pk}/").status_code == 404
