@@ -43,40 +43,32 @@ def exercise_courses() -> dict[int, set[int]]:
         course_id = next((pk for pk, prefix in courses if path.startswith(prefix)), None)
         if course_id is None:
             continue
-        for exercise_id in _exercise_ids_in(LessonPage.body.field.to_python(body)):
+        for exercise_id in _exercise_ids_in(body):
             used.setdefault(exercise_id, set()).add(course_id)
     return used
 
 
-def editable_course_ids(user) -> set[int]:
-    from courses.models import CoursePage
-
-    from .selectors import is_course_editor
-
-    return {course.pk for course in CoursePage.objects.all() if is_course_editor(user=user, course=course)}
-
-
 def manageable_exercise_ids(user) -> set[int] | None:
-    """The ids of the exercises `user` manages; None means all of them (superusers)."""
+    """The ids of the exercises `user` manages; None means all of them (superusers). Worked out once per
+    user object, so once per request: the gradebook, its menu item and its filter all ask."""
     if not (getattr(user, "is_authenticated", False) and user.is_active):
         return set()
     if user.is_superuser:
         return None
-    used = exercise_courses()
-    mine = editable_course_ids(user)
-    ids = {exercise_id for exercise_id, courses in used.items() if courses & mine}
-    ids |= set(Exercise.objects.filter(owner=user).exclude(pk__in=list(used)).values_list("pk", flat=True))
-    for rule in _manager_rules:
-        ids |= set(rule(user))
-    return ids
+    if not hasattr(user, "_panlearn_manageable_exercise_ids"):
+        from courses.selectors import editable_courses
+
+        used = exercise_courses()
+        mine = set(editable_courses(user).values_list("pk", flat=True))
+        ids = {exercise_id for exercise_id, courses in used.items() if courses & mine}
+        ids |= set(Exercise.objects.filter(owner=user).exclude(pk__in=list(used)).values_list("pk", flat=True))
+        for rule in _manager_rules:
+            ids |= set(rule(user))
+        user._panlearn_manageable_exercise_ids = ids
+    return user._panlearn_manageable_exercise_ids
 
 
 def manageable_exercises(user, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Exercise.objects.all() if queryset is None else queryset
     ids = manageable_exercise_ids(user)
     return queryset if ids is None else queryset.filter(pk__in=ids)
-
-
-def may_manage(user, exercise: Exercise) -> bool:
-    ids = manageable_exercise_ids(user)
-    return ids is None or exercise.pk in ids

@@ -42,7 +42,8 @@ def _exercise(request: HttpRequest, pk) -> Exercise:
 
 def gradebook(request: HttpRequest) -> HttpResponse:
     _require(request)
-    exercises = manageable_exercises(request.user)
+    manageable = manageable_exercises(request.user)
+    exercises = manageable
     chosen = request.GET.get("exercise", "")
     if chosen.isdigit():
         exercises = exercises.filter(pk=int(chosen))
@@ -59,7 +60,7 @@ def gradebook(request: HttpRequest) -> HttpResponse:
         name = "grades-nbgrader.csv" if nbgrader else "gradebook.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    context = {"rows": rows, "exercises": manageable_exercises(request.user), "chosen": chosen, "username": username,
+    context = {"rows": rows, "exercises": manageable, "chosen": chosen, "username": username,
                "stuck": bool(request.GET.get("stuck")), "to_grade": bool(request.GET.get("to_grade")),
                "query": request.GET.urlencode()}  # fmt: skip
     return render(request, "exercises/admin/gradebook.html", context)

@@ -1,10 +1,12 @@
-"""Per-user and per-visitor rate limits on what cells cost the runner (runs, restarts, interrupts) and on
-visitor sessions: a fixed one-minute window in the cache."""
+"""Per-user and per-visitor budgets on what cells cost the runner (runs, restarts, interrupts; one-minute
+windows, panlearn/ratelimit.py) and the cap on visitor sessions per address."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+from panlearn.ratelimit import Budget, client_address, take
 
 
 class RateLimited(Exception):
@@ -13,41 +15,32 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def client_address(request) -> str:
-    # Behind a proxy, the operator's proxy sets REMOTE_ADDR correctly (see docs/operator.md).
-    return request.META.get("REMOTE_ADDR", "unknown")
+def _per_minute(name: str, setting: str) -> Budget:
+    return Budget(f"cells-{name}", setting, 60)
 
 
-# What each kind of request costs the runner, and so how often it may come: (setting for a signed-in user,
-# setting for a visitor's address, what to say when the budget is spent).
+# What each kind of request costs the runner, and so how often it may come: the budget of a signed-in user,
+# that of a visitor's address, and what to say when it is spent.
 KINDS = {
-    "runs": ("PANLEARN_CELLS_RUNS_PER_MINUTE", "PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE",
+    "runs": (_per_minute("runs-user", "PANLEARN_CELLS_RUNS_PER_MINUTE"),
+             _per_minute("runs-visitor", "PANLEARN_CELLS_VISITOR_RUNS_PER_MINUTE"),
              "You are running cells very fast; wait {retry_after} s and try again."),
-    "restarts": ("PANLEARN_CELLS_RESTARTS_PER_MINUTE", "PANLEARN_CELLS_VISITOR_RESTARTS_PER_MINUTE",
+    "restarts": (_per_minute("restarts-user", "PANLEARN_CELLS_RESTARTS_PER_MINUTE"),
+                 _per_minute("restarts-visitor", "PANLEARN_CELLS_VISITOR_RESTARTS_PER_MINUTE"),
                  "You have restarted the kernel many times this minute; wait {retry_after} s and try again."),
-    "interrupts": ("PANLEARN_CELLS_INTERRUPTS_PER_MINUTE", "PANLEARN_CELLS_VISITOR_INTERRUPTS_PER_MINUTE",
+    "interrupts": (_per_minute("interrupts-user", "PANLEARN_CELLS_INTERRUPTS_PER_MINUTE"),
+                   _per_minute("interrupts-visitor", "PANLEARN_CELLS_VISITOR_INTERRUPTS_PER_MINUTE"),
                    "You have interrupted the kernel many times this minute; wait {retry_after} s and try again."),
 }  # fmt: skip
 
 
 def check_rate(kind: str, *, user, request) -> None:
     """Count one request of `kind` against this minute's budget; RateLimited once it is spent."""
-    user_setting, visitor_setting, message = KINDS[kind]
-    if user.is_authenticated:
-        who, limit = f"u{user.pk}", getattr(settings, user_setting)
-    else:
-        who, limit = f"a{client_address(request)}", getattr(settings, visitor_setting)
-    window = int(time.time() // 60)
-    key = f"panlearn:cells:{kind}:{who}:{window}"
-    cache.add(key, 0, timeout=90)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=90)
-        count = 1
-    if count > limit:
-        retry_after = 60 - int(time.time()) % 60
-        raise RateLimited(retry_after=retry_after, message=message.format(retry_after=retry_after))
+    user_budget, visitor_budget, message = KINDS[kind]
+    budget, who = (user_budget, str(user.pk)) if user.is_authenticated else (visitor_budget, client_address(request))
+    wait = take(budget, who)
+    if wait:
+        raise RateLimited(retry_after=wait, message=message.format(retry_after=wait))
 
 
 def check_run_rate(*, user, request) -> None:

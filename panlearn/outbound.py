@@ -13,8 +13,7 @@ import socket
 
 import httpx
 
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # 6to4 and Teredo: ipaddress reads those itself
 
 
 class RefusedAddress(httpx.TransportError):

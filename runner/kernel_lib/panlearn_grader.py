@@ -44,7 +44,6 @@ MAX_VALUE_BYTES = 32 << 20  # larger values stay in the student's process, behin
 MAX_DEPTH = 40
 OUTPUT_LIMIT = 64 * 1024
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
-panlearn_signals = None  # runner/kernel_lib/panlearn_signals.py, imported by the parent
 
 try:
     import numpy
@@ -551,8 +550,10 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
         if libc is not None:
             libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # other jobs' processes cannot read this one's memory
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        import panlearn_signals  # imported by the parent before its first fork: no import cost here
+
         # Signals reach this job only: a job must not run if it could stop its neighbours or the parent.
-        if not panlearn_signals.confine_signals(libc) and panlearn_signals.job_filter(os.getpid()) is not None:
+        if panlearn_signals.confine_signals(libc) is False:
             raise OSError("could not confine the job's signals")
         null = os.open(os.devnull, os.O_RDWR)
         for target in (0, 1, 2):  # nothing of the parent's: its control socket is fd 0
@@ -635,8 +636,7 @@ def parent_main(role: str, preload: list[str]) -> None:
     os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:
         sys.path.insert(0, HERE)  # panlearn_check for tests, panlearn_data for student code
-    global panlearn_signals
-    import panlearn_signals  # before the first fork: each job confines its signals with it
+    import panlearn_signals  # noqa: F401  (before the first fork: each job confines its signals with it)
 
     mpl_cache = "/opt/mplcache"
     if os.path.isdir(mpl_cache):

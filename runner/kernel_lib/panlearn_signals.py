@@ -81,10 +81,13 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def confine_signals(libc, pid: int | None = None) -> bool:
-    """Install the job's filter in this process (inherited by its children). False where it cannot be."""
+def confine_signals(libc, pid: int | None = None) -> bool | None:
+    """Install the job's filter in this process (inherited by its children): True once installed, False if
+    installing failed, None on an architecture the filter does not know."""
     program = job_filter(os.getpid() if pid is None else pid)
-    if program is None or libc is None:
+    if program is None:
+        return None
+    if libc is None:
         return False
     buffer = ctypes.create_string_buffer(program)
     fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))

@@ -70,16 +70,22 @@ def blocking_violations(page) -> list[str]:
     return found
 
 
-def lesson_url(slug: str) -> str:
-    from courses.models import LessonPage
+def page_by_slug(model_name: str, slug: str):
+    from courses import models
 
-    return LessonPage.objects.get(slug=slug).url
+    return getattr(models, model_name).objects.get(slug=slug)
+
+
+def lesson_url(slug: str) -> str:
+    return page_by_slug("LessonPage", slug).url
 
 
 def course_url(slug: str) -> str:
-    from courses.models import CoursePage
+    return page_by_slug("CoursePage", slug).url
 
-    return CoursePage.objects.get(slug=slug).url
+
+def lesson_edit_url(slug: str) -> str:
+    return f"/admin/pages/{page_by_slug('LessonPage', slug).pk}/edit/"
 
 
 # (who, what, how to reach it): `how` returns the path, and may wait for the page to settle.
@@ -110,12 +116,6 @@ PAGES = {
     "facility dashboards (staff)": ("facility", lambda: "/admin/tracking/dashboards/facilities/"),
     "onboarding programmes (staff)": ("facility", lambda: "/admin/snippets/panlearn_onboarding/programme/"),
 }
-
-
-def lesson_edit_url(slug: str) -> str:
-    from courses.models import LessonPage
-
-    return f"/admin/pages/{LessonPage.objects.get(slug=slug).pk}/edit/"
 
 
 @pytest.mark.parametrize("name", list(PAGES))

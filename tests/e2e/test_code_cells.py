@@ -73,16 +73,20 @@ def output_of(page, name):
     return cell(page, name).locator(".code-cell-output")
 
 
+def type_and_run(page, name, code):
+    """Replace the cell's code as a student types it, and run it with Shift+Enter."""
+    cell(page, name).locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+
+
 def test_a_student_edits_runs_and_keeps_their_code(student_page, asgi_server):
     page, lesson = student_page
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{asgi_server}{lesson.url}")
-    editor = cell(page, "first").locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("x = 21\nprint('edited', x)")
-    page.keyboard.press("Shift+Enter")
+    type_and_run(page, "first", "x = 21\nprint('edited', x)")
     expect(output_of(page, "first")).to_contain_text("edited 21")
     expect(page.locator(".cells-bar")).to_contain_text(re.compile("idle", re.I))
 
@@ -167,11 +171,7 @@ def test_a_lesson_with_outputs_passes_axe(student_page, asgi_server):
 
     page, lesson = student_page
     page.goto(f"{asgi_server}{lesson.url}")
-    editor = cell(page, "first").locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("for i in range(300):\n    print('line', i)")
-    page.keyboard.press("Shift+Enter")
+    type_and_run(page, "first", "for i in range(300):\n    print('line', i)")
     expect(output_of(page, "first")).to_contain_text("line 299")
     cell(page, "plot").get_by_role("button", name=re.compile("^Run")).click()
     expect(output_of(page, "plot").locator("img")).to_be_visible()
