@@ -37,6 +37,8 @@ PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", "numpy,scipy,matplo
 PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", max(2, 2 * (os.cpu_count() or 1)))
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
 PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", "panlearn")
+# PANLEARN_RUNNER_SANDBOX_UID (default 65534): the host uid sandboxes run as when the host runs as
+# root. runner/sandbox.py reads it from the environment: benches start sandboxes without Django.
 # Runs kernels even when a protection (seccomp, cgroups, user namespaces) is missing. Never in production.
 PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(
     "PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS", False

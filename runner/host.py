@@ -133,7 +133,7 @@ class KernelHost:
 
     def check_protections(self) -> None:
         """Refuse to run without every protection, unless the operator opted out loudly."""
-        self.protections = host_protections(self.config.cgroup_name)
+        self.protections = host_protections(self.config.cgroup_name, self.config.datasets_dir)
         missing = [check for check in self.protections if not check.ok]
         if missing:
             summary = "; ".join(f"{check.name}: {check.detail}" for check in missing)

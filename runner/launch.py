@@ -12,9 +12,10 @@ import stat
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from .cgroups import KernelCgroup
-from .sandbox import GROUP, IPC_PREFIX, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
+from .sandbox import GROUP, IPC_PREFIX, MPL_CACHE, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
 
 # The host connects to a kernel's verified sockets once. Reconnecting would follow whatever the
 # kernel puts at that path later (a symlink to any socket on the host), so the interval outlives
@@ -55,6 +56,14 @@ class Spawned:
             return ""
 
 
+def cache_files(spec: SandboxSpec) -> dict[str, bytes]:
+    """The matplotlib cache's files, copied in as data: a bind would need the sandbox's uid to reach the
+    host's state directory (private to the host) and would show its path in mountinfo."""
+    if not spec.mpl_cache:
+        return {}
+    return {f"{MPL_CACHE}/{path.name}": path.read_bytes() for path in Path(spec.mpl_cache).glob("*.json")}
+
+
 PRLIMIT = shutil.which("prlimit")
 # Joins the cgroups, then execs prlimit, then bwrap: Python forks without a preexec_fn (so it can
 # use vfork and return at once) and the slow cgroup move happens in the child, off the event loop.
@@ -88,7 +97,7 @@ def spawn_sandbox(
 
     info_read, info_write = os.pipe()
     stderr_fd = os.memfd_create("sandbox-stderr", flags=0)
-    fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in files.items()}
+    fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in {**cache_files(spec), **files}.items()}
     fds.setdefault("/etc/passwd", memfd("passwd", PASSWD.encode()))
     fds.setdefault("/etc/group", memfd("group", GROUP.encode()))
     filter_fd = seccomp_fd() if secure else None

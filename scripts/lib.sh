@@ -21,8 +21,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
+# The system's Python first: when the runner runs as root its sandboxes run as an unprivileged uid
+# (runner/sandbox.py), which must read the interpreter; a pyenv under /root (mode 0700) it cannot.
 find_python() {
-  for candidate in python3.11 python3; do
+  for candidate in /usr/bin/python3.11 python3.11 python3; do
     if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
       echo "$candidate"; return
     fi
@@ -30,9 +32,23 @@ find_python() {
   apt_install python3.11 python3.11-venv >&2 && echo python3.11
 }
 
+# sandbox_user_can_run PYTHON: true unless we are root and the sandbox uid cannot reach the real
+# interpreter behind PYTHON (a venv's python is a symlink to its base).
+sandbox_user_can_run() {
+  [ "$(id -u)" != 0 ] && return 0
+  command -v setpriv >/dev/null || return 0  # no setpriv: `runner check` says what is missing
+  setpriv --reuid="${PANLEARN_RUNNER_SANDBOX_UID:-65534}" --regid="${PANLEARN_RUNNER_SANDBOX_UID:-65534}" \
+    --clear-groups test -x "$(readlink -f "$1")"
+}
+
 # ensure_venv REQUIREMENTS_FILE: create the venv once; reinstall only when the requirements change.
 ensure_venv() {
   local requirements="$1" stamp
+  if [ -x "$VENV/bin/python" ] && ! sandbox_user_can_run "$VENV/bin/python" \
+    && sandbox_user_can_run "$(command -v "$(find_python)")"; then
+    say "Recreating $VENV: the sandbox's unprivileged user cannot read its Python"
+    rm -rf "$VENV"
+  fi
   if [ ! -x "$VENV/bin/python" ]; then
     say "Creating the virtual environment in $VENV"
     "$(find_python)" -m venv "$VENV"

@@ -4,7 +4,9 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -51,9 +53,20 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def reachable_by_sandboxes(path: Path) -> Path:
+    """Let the sandbox's unprivileged host uid reach `path` (datasets, the matplotlib cache), as it
+    must in production: pytest makes its temporary directories private to the user running it."""
+    temp_root = Path(tempfile.gettempdir())
+    for directory in [path, *path.parents]:
+        if directory != temp_root and temp_root in directory.parents and directory.stat().st_uid == os.geteuid():
+            directory.chmod(directory.stat().st_mode | 0o011)
+    path.chmod(0o755)
+    return path
+
+
 class RunningHost:
     def __init__(self, tmp: Path, **overrides: str):
-        self.tmp = tmp
+        self.tmp = reachable_by_sandboxes(tmp)
         self.socket = str(tmp / "runner.sock")
         (tmp / "datasets").mkdir(parents=True, exist_ok=True)
         self.log = open(tmp / "runner.log", "wb")  # noqa: SIM115  closed in stop()
@@ -130,3 +143,58 @@ def text_of(reply) -> str:
         elif output["output_type"] == "error":
             parts.append(f"{output['ename']}: {output['evalue']}")
     return "".join(parts)
+
+
+# -- the host's view of its sandboxes ---------------------------------------------------------------
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` on this machine, read from the host's /proc."""
+    children = defaultdict(list)
+    for child, parent in _parents().items():
+        children[parent].append(child)
+    found, stack = set(), [pid]
+    while stack:
+        for child in children[stack.pop()]:
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def code_running_host_uids(host_pid: int) -> dict[int, set[int]]:
+    """The host uids of every process below the host that runs Python in a sandbox (kernels, grading
+    parents and their forks), read from the host's /proc: inside, uid_map cannot tell."""
+    from runner.sandbox import host_uids
+
+    found, own_namespace = {}, os.readlink("/proc/self/ns/user")
+    for pid in descendants(host_pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if os.readlink(f"/proc/{pid}/ns/user") == own_namespace:
+                continue  # not in a sandbox yet: the launcher, which drops to the sandbox's uid
+        except OSError:
+            continue
+        if b"ipykernel_launcher" in cmdline or b"panlearn_grader" in cmdline:
+            found[pid] = host_uids(pid)
+    return found
+
+
+def assert_no_sandbox_runs_as_root(kernel_host) -> None:
+    uids = code_running_host_uids(kernel_host.process.pid)
+    assert uids, "no sandboxed kernel found below the host"
+    assert all(0 not in process_uids for process_uids in uids.values()), f"sandboxed as host root: {uids}"

@@ -16,12 +16,11 @@ import textwrap
 import threading
 import time
 import uuid
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from tests.runner.conftest import ROOT, run, text_of
+from tests.runner.conftest import ROOT, assert_no_sandbox_runs_as_root, descendants, run, text_of
 
 CELL_TIMEOUT = 3.0
 GRACE = 2.0
@@ -84,34 +83,6 @@ def probe(runner, session, code: str):
         if line.startswith(RESULT_MARK):
             return json.loads(line[len(RESULT_MARK) :])
     raise AssertionError(f"the probe printed no result: {text[-3000:]}")
-
-
-def _parents() -> dict[int, int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        parents[int(entry)] = int(fields[1])
-    return parents
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid` on this machine, read from the host's /proc."""
-    children = defaultdict(list)
-    for child, parent in _parents().items():
-        children[parent].append(child)
-    found, stack = set(), [pid]
-    while stack:
-        for child in children[stack.pop()]:
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
 
 
 def wait_pool_settled(runner, timeout: float = 30.0) -> None:
@@ -430,13 +401,15 @@ def test_system_data_and_python_are_read_only(runner, session):
     assert_recovers(runner, session)
 
 
-def test_host_global_settings_in_proc_cannot_be_written(runner, session):
-    """/proc/sys (core_pattern, suid_dumpable, pid_max...), irq, bus and sysrq-trigger: none opens for writing."""
+def test_host_global_settings_in_proc_cannot_be_written(runner, session, kernel_host):
+    """/proc/sys (core_pattern, suid_dumpable, pid_max...), irq, bus and sysrq-trigger: none opens for writing,
+    and no kernel runs as host root (whose uid is all Linux checks for those settings), though the host does."""
     from runner.sandbox import WRITABLE_PROC_PROBE
 
     reply = run(runner, session, WRITABLE_PROC_PROBE)
     assert reply.status == "ok", (reply.status, reply.message, text_of(reply))
     assert text_of(reply).split()[0] == "0", f"writable in the sandbox: {text_of(reply)}"
+    assert_no_sandbox_runs_as_root(kernel_host)
     result = probe(runner, session, "import os\nresult = os.listdir('/proc/sys')")
     assert result == []  # hidden: nothing of the host's settings (nor its boot_id) to read either
     assert_recovers(runner, session)

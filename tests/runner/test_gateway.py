@@ -20,7 +20,7 @@ import pytest
 
 from runner.exceptions import CodeTooLarge, RunnerUnavailable, SessionNotFound, UnknownKernelSpec
 from runner.gateway import AsyncGatewayClient, GatewayClient, GatewaySession, InMemorySessionRegistry
-from tests.runner.conftest import run, stop_process, text_of
+from tests.runner.conftest import reachable_by_sandboxes, run, stop_process, text_of
 
 CANARY = "gateway-secret-must-not-reach-kernels"
 IGNORE_SIGINT = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)"
@@ -48,7 +48,7 @@ def _free_port() -> int:
 
 class RunningGateway:
     def __init__(self, tmp: Path):
-        self.tmp = tmp
+        self.tmp = reachable_by_sandboxes(tmp)
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{_free_port()}"
         self.log = open(tmp / "gateway.log", "wb")  # noqa: SIM115  closed in stop()

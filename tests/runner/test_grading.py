@@ -4,6 +4,8 @@ import contextlib
 
 import pytest
 
+from tests.runner.conftest import assert_no_sandbox_runs_as_root, descendants
+
 
 def make_test(name: str, body: str, points: float) -> dict:
     return {"name": name, "source": f"def test_{name}():\n    {body}", "function": f"test_{name}", "points": points}
@@ -135,26 +137,24 @@ def test_printing_a_result_forges_nothing(runner):
 
 
 def test_hidden_tests_are_never_in_the_student_process_memory(runner):
-    """The student's function, called by the test, searches its whole process memory for the test's
+    """The student's function, called by the test, searches its process memory for the test's
     source; the tests run in another process, so it never finds them. (The pattern's brackets keep
-    the marker itself out of the student's memory.)"""
+    the marker itself out of the student's memory. Grading processes are not dumpable and
+    process_vm_readv is refused, so it reads its anonymous memory, where every Python object lives,
+    in place.)"""
     code = r"""
-import re
+import ctypes, re
 def leaked():
     marker = re.compile(rb"HIDDE[N]_MARKE[R]_7f3[a]")
     found = False
-    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as memory:
+    with open("/proc/self/maps") as maps:
         for line in maps:
-            span, perms = line.split()[:2]
-            if "r" not in perms:
+            span, perms, *rest = line.split()
+            if perms != "rw-p" or rest[3:] not in ([], ["[heap]"]):
                 continue
             start, end = (int(part, 16) for part in span.split("-"))
-            try:
-                memory.seek(start)
-                if marker.search(memory.read(end - start)):
-                    found = True
-            except (OSError, ValueError, OverflowError):
-                pass
+            if marker.search(ctypes.string_at(start, end - start)):
+                found = True
     return found
 """
     body = "secret = 'HIDDEN_MARKER_7f3a'\n    assert leaked() is False, 'the student process saw the hidden test'"
@@ -233,7 +233,7 @@ def test_grades_run_side_by_side(runner):
     assert [result["points"] for result in results] == [3.0, 0.0, 3.0, 0.0]
 
 
-def test_a_submission_cannot_write_host_global_settings_in_proc(runner):
+def test_a_submission_cannot_write_host_global_settings_in_proc(runner, kernel_host):
     """The grading sandboxes hide /proc/sys as kernels do: probed from the student's code and from a test."""
     from runner.sandbox import WRITABLE_PROC_PROBE
 
@@ -248,6 +248,7 @@ def test_a_submission_cannot_write_host_global_settings_in_proc(runner):
     by_name = outcomes(result)
     assert by_name["student_side"]["status"] == "passed", by_name["student_side"]
     assert by_name["tests_side"]["status"] == "passed", by_name["tests_side"]
+    assert_no_sandbox_runs_as_root(kernel_host)  # the grading parents, whose forks run the submissions
 
 
 # -- who wrote a test's message: feedback shows a student's error a hidden test shares, never a test's own --------
@@ -382,8 +383,6 @@ def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
     import signal
     import time
 
-    from tests.runner.test_attacks import descendants
-
     code = "def add(a, b):\n    return a + b"
     assert runner.grade(code=code, tests=TESTS[:2])["points"] == 3.0  # the pair for no datasets is up
 
@@ -399,10 +398,12 @@ def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
                 found.append(pid)
         return found
 
-    stopped = grader_parents()
+    stopped = []
+    for pid in grader_parents():
+        with contextlib.suppress(ProcessLookupError):  # the last grade's fork, exiting
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
     assert stopped, "no student grading parent found under the kernel host"
-    for pid in stopped:
-        os.kill(pid, signal.SIGSTOP)
     try:
         first = runner.grade(code=code, tests=TESTS[:2])
         assert first["status"] == "completed" and first["points"] == 3.0, first

@@ -85,7 +85,7 @@ def test_results_need_the_nonce_and_are_clamped():
 
 def test_host_refuses_to_start_without_a_protection(monkeypatch):
     missing = [Protection("seccomp", False, "libseccomp not found"), Protection("cgroups", True, "cgroup v2")]
-    monkeypatch.setattr("runner.host.host_protections", lambda parent: missing)
+    monkeypatch.setattr("runner.host.host_protections", lambda parent, datasets_dir: missing)
     from runner.exceptions import SandboxUnavailable
 
     with pytest.raises(SandboxUnavailable, match="seccomp: libseccomp not found"):

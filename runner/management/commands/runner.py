@@ -22,7 +22,7 @@ class Command(BaseCommand):
         config = HostConfig.from_settings()
         if action == "check":
             failed = False
-            for check in host_protections(config.cgroup_name):
+            for check in host_protections(config.cgroup_name, config.datasets_dir):
                 failed |= not check.ok
                 mark = self.style.SUCCESS("ok     ") if check.ok else self.style.ERROR("MISSING")
                 self.stdout.write(f"{mark} {check.name:11} {check.detail}")

@@ -1,0 +1,32 @@
+"""`runner check` runs a real sandbox: it fails a host whose sandboxes would run as host root."""
+
+import os
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from runner.sandbox import host_protections
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a host running as its own user never maps to root")
+
+
+def by_name(checks):
+    return {check.name: check for check in checks}
+
+
+def test_a_root_host_drops_to_the_sandbox_uid(monkeypatch):
+    monkeypatch.setenv("PANLEARN_RUNNER_SANDBOX_UID", "64999")
+    checks = by_name(host_protections("panlearn"))
+    assert checks["user"].ok, checks["user"].detail
+    assert "host uid 64999" in checks["user"].detail
+    assert checks["proc"].ok, checks["proc"].detail
+
+
+def test_check_fails_a_host_whose_sandboxes_run_as_root(monkeypatch, capsys):
+    monkeypatch.setenv("PANLEARN_RUNNER_SANDBOX_UID", "0")
+    checks = by_name(host_protections("panlearn"))
+    assert not checks["user"].ok
+    assert "runs as host root" in checks["user"].detail
+    with pytest.raises(CommandError, match="refuse to start"):
+        call_command("runner", "check")
+    assert "runs as host root" in capsys.readouterr().out
