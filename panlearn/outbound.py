@@ -36,11 +36,12 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 def why_not_public(address: str) -> str:
     """'' for a public unicast address, else the reason."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if not ip.is_global or ip.is_multicast:
-        return f"{ip} is a private or local address"
+    # The embedded address first: Python releases disagree on whether 6to4 space is itself private.
     inner = embedded_ipv4(ip) if ip.version == 6 else None
     if inner is not None and (not inner.is_global or inner.is_multicast):
         return f"{ip} leads to the private or local address {inner}"
+    if not ip.is_global or ip.is_multicast:
+        return f"{ip} is a private or local address"
     return ""
 
 

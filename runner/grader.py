@@ -219,6 +219,7 @@ class Grader:
             limits=self.limits,
             datasets=dict(datasets),
             mpl_cache=self.mpl_cache,
+            job_namespaces=True,
         )
         return GraderParent(role=role, spec=spec, cgroup=cgroup, secure=self.secure)
 

@@ -100,7 +100,7 @@ def spawn_sandbox(
     fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in {**cache_files(spec), **files}.items()}
     fds.setdefault("/etc/passwd", memfd("passwd", PASSWD.encode()))
     fds.setdefault("/etc/group", memfd("group", GROUP.encode()))
-    filter_fd = seccomp_fd() if secure else None
+    filter_fd = seccomp_fd(job_namespaces=spec.job_namespaces) if secure else None
     argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds)
     if cgroup is not None:
         cgroup.create()

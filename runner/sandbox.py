@@ -103,6 +103,8 @@ class SandboxSpec:
     env: dict[str, str] = field(default_factory=dict)
     extra_ro_paths: tuple[str, ...] = ()
     mpl_cache: str | None = None
+    # A grading parent: its jobs make namespaces of their own (seccomp.JOB_NAMESPACE_SYSCALLS).
+    job_namespaces: bool = False
 
 
 def kernel_environment(extra: dict[str, str]) -> dict[str, str]:

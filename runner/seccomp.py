@@ -31,14 +31,22 @@ CLONE_NEWUSER = 0x10000000
 HIGHEST_SOCKET_FAMILY = 64
 
 
+# Grading parents let these through: each job makes its own user, mount and pid namespaces and
+# mounts its private tmpfs (kernel_lib/panlearn_jobns.py), then its own filter refuses them again
+# before any of its code runs (kernel_lib/panlearn_signals.py).
+JOB_NAMESPACE_SYSCALLS = ("unshare", "mount")
+
+
 @functools.cache
-def seccomp_bpf() -> bytes:
+def seccomp_bpf(*, job_namespaces: bool = False) -> bytes:
     """The compiled filter. Raises OSError/ImportError where libseccomp is missing."""
     import pyseccomp as seccomp
 
     denied = seccomp.ERRNO(errno.EPERM)
     syscall_filter = seccomp.SyscallFilter(seccomp.ALLOW)
     for name in DENIED_SYSCALLS:
+        if job_namespaces and name in JOB_NAMESPACE_SYSCALLS:
+            continue
         try:
             syscall_filter.add_rule(denied, name)
         except (ValueError, RuntimeError, OSError):
@@ -51,7 +59,8 @@ def seccomp_bpf() -> bytes:
     )
     # No user namespaces from inside: clone with CLONE_NEWUSER fails, clone3 (flags in a struct
     # seccomp cannot read) reports ENOSYS so that libc falls back to clone.
-    syscall_filter.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    if not job_namespaces:
+        syscall_filter.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
     syscall_filter.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     read_fd, write_fd = os.pipe()
     try:
@@ -64,9 +73,9 @@ def seccomp_bpf() -> bytes:
         raise
 
 
-def seccomp_fd() -> int:
+def seccomp_fd(*, job_namespaces: bool = False) -> int:
     """A fresh readable fd holding the filter, for one bwrap launch (bwrap reads it to the end)."""
     fd = os.memfd_create("panlearn-seccomp", flags=0)
-    os.write(fd, seccomp_bpf())
+    os.write(fd, seccomp_bpf(job_namespaces=job_namespaces))
     os.lseek(fd, 0, os.SEEK_SET)
     return fd

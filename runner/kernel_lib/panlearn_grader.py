@@ -522,23 +522,17 @@ def _limit_child(memory_mib: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
 
-def workdir_of(pid: int) -> str:
-    return os.path.join(os.environ.get("HOME", "/tmp"), f"job-{pid}")
-
-
 def child_main(role: str, conn: socket.socket) -> None:
-    send(conn, {"type": "started", "pid": os.getpid()})
     job = receive(conn)
     _limit_child(int(job.get("memory_mib", 512)), int(job.get("cpu_seconds", 60)))
     if role == "student":
-        os.makedirs(workdir_of(os.getpid()), mode=0o700, exist_ok=True)
-        os.chdir(workdir_of(os.getpid()))
+        os.chdir(os.environ.get("HOME", "/tmp"))  # the job's own, empty
         StudentProcess(conn).run(job)
     else:
         run_tests(conn, job)
 
 
-def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
+def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes: int) -> int:
     pid = os.fork()
     if pid:
         os.close(fd)
@@ -547,11 +541,17 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
     try:
         control.close()
         os.setsid()
-        if libc is not None:
-            libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # other jobs' processes cannot read this one's memory
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # other jobs' processes cannot read this one's memory
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        conn = socket.socket(fileno=fd)
+        send(conn, {"type": "started", "pid": os.getpid()})  # the pid the host interrupts and kills by
+        import panlearn_jobns
         import panlearn_signals  # imported by the parent before its first fork: no import cost here
 
+        # Its own pid namespace and /tmp, /dev/shm and home; this process stays behind as the keeper.
+        panlearn_jobns.enter_job_namespaces(
+            libc, size_bytes=private_bytes, home=os.environ.get("HOME", "/tmp"), close_in_keeper=(conn.fileno(),)
+        )
         # Signals reach this job only: a job must not run if it could stop its neighbours or the parent.
         if panlearn_signals.confine_signals(libc) is False:
             raise OSError("could not confine the job's signals")
@@ -563,7 +563,6 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
             os.close(null)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        conn = socket.socket(fileno=fd)
         child_main(role, conn)
     except BaseException:
         code = 1
@@ -571,37 +570,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc) -> int:
         os._exit(code)
 
 
-SHARED_DIRS = ("/tmp", "/dev/shm")
-
-
-def _entries(directories) -> dict[str, set[str]]:
-    found = {}
-    for directory in directories:
-        with contextlib.suppress(OSError):
-            found[directory] = set(os.listdir(directory))
-    return found
-
-
-def _wipe_leftovers(baseline: dict[str, set[str]]) -> None:
-    """Remove what jobs left in the shared writable places (anything the parent did not have at start):
-    the next job must not read a previous job's files. Called only when no job runs."""
-    for directory, kept in baseline.items():
-        with contextlib.suppress(OSError):
-            for name in set(os.listdir(directory)) - kept:
-                path = os.path.join(directory, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.unlink(path)
-
-
 def _reap(children: set[int], *, block_for: int | None = None) -> None:
     if block_for is not None and block_for in children:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(block_for, 0)
         children.discard(block_for)
-        shutil.rmtree(workdir_of(block_for), ignore_errors=True)
     while children:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -611,7 +584,6 @@ def _reap(children: set[int], *, block_for: int | None = None) -> None:
         if pid == 0:
             break
         children.discard(pid)
-        shutil.rmtree(workdir_of(pid), ignore_errors=True)
 
 
 def _sweep(own_sid: int, children: set[int]) -> None:
@@ -636,7 +608,11 @@ def parent_main(role: str, preload: list[str]) -> None:
     os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:
         sys.path.insert(0, HERE)  # panlearn_check for tests, panlearn_data for student code
-    import panlearn_signals  # noqa: F401  (before the first fork: each job confines its signals with it)
+    import panlearn_jobns  # before the first fork: each job isolates itself with these
+    import panlearn_signals  # noqa: F401
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    panlearn_jobns.prepare_parent(libc)  # first: one thread, dumpable, no job yet
 
     mpl_cache = "/opt/mplcache"
     if os.path.isdir(mpl_cache):
@@ -647,14 +623,9 @@ def parent_main(role: str, preload: list[str]) -> None:
     if "matplotlib" in preload:
         with contextlib.suppress(ImportError):
             import matplotlib.pyplot  # noqa: F401
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:  # pragma: no cover
-        libc = None
-    if libc is not None:
-        # Not dumpable: the jobs it forks run as the same uid, and could otherwise open /proc/<parent>/mem
-        # and rewrite what every later job starts from (or read the code of the jobs before them).
-        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # Not dumpable: the jobs it forks run as the same uid, and could otherwise open /proc/<parent>/mem
+    # and rewrite what every later job starts from (or read the code of the jobs before them).
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     import gc
 
     gc.collect()
@@ -662,8 +633,9 @@ def parent_main(role: str, preload: list[str]) -> None:
     control = socket.socket(fileno=0)
     own_sid = os.getsid(0)
     children: set[int] = set()
-    # What the shared places hold before any job: kept; anything else is a job's, wiped between jobs.
-    baseline = _entries((*SHARED_DIRS, os.environ.get("HOME", "/tmp")))
+    # Each job's private /tmp, /dev/shm and home are each as large as the sandbox's own /tmp.
+    tmp = os.statvfs("/tmp")
+    private_bytes = tmp.f_blocks * tmp.f_frsize
     control.sendall(b"R" + struct.pack(">i", os.getpid()))
     while True:
         readable, _, _ = select.select([control], [], [], 1.0)
@@ -681,9 +653,7 @@ def parent_main(role: str, preload: list[str]) -> None:
         command, target = message[:1], struct.unpack(">i", message[1:5])[0] if len(message) == 5 else 0
         if command == b"F" and fds:
             _reap(children)
-            if not children:
-                _wipe_leftovers(baseline)
-            children.add(_fork_child(role, control, fds[0], libc))
+            children.add(_fork_child(role, control, fds[0], libc, private_bytes))
         elif command in (b"K", b"I") and target in children:
             with contextlib.suppress(OSError):
                 os.killpg(target, signal.SIGKILL if command == b"K" else signal.SIGINT)

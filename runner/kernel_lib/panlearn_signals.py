@@ -1,4 +1,5 @@
-"""A job's processes may signal their own job and nobody else: not the forking parent, not a neighbour.
+"""A job's processes may signal their own job and nobody else: not the forking parent, not a neighbour;
+and they may not make namespaces or mounts (the grading sandbox allows those for panlearn_jobns).
 
 Every job of a grading parent runs under the same uid in the same pid namespace, so Linux lets one
 job stop another, or stop the parent that forks every later job. Each job therefore adds a seccomp
@@ -18,7 +19,8 @@ import struct
 
 # seccomp_data: nr at 0, arch at 4, instruction pointer at 8, args from 16 (8 bytes each, little-endian).
 _NR, _ARCH, _ARG0_LOW = 0, 4, 16
-_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K, _BPF_AND_K = 0x20, 0x15, 0x35, 0x06, 0x54
+CLONE_NEWUSER = 0x10000000
 _RET_ALLOW = 0x7FFF0000
 _RET_EPERM = 0x00050000 | errno.EPERM
 _RET_ENOSYS = 0x00050000 | errno.ENOSYS
@@ -27,9 +29,11 @@ _X32_BIT = 0x40000000
 # (audit arch, {name: number}) of the calls that send a signal to a pid chosen by the caller.
 _ARCHES = {
     "x86_64": (0xC000003E, {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129,
-                            "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424}),
+                            "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424,
+                            "unshare": 272, "mount": 165, "clone": 56}),
     "aarch64": (0xC00000B7, {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
-                             "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424}),
+                             "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424,
+                             "unshare": 97, "mount": 40, "clone": 220}),
 }  # fmt: skip
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 
@@ -62,6 +66,20 @@ def job_filter(pid: int, machine: str | None = None) -> bytes | None:
         (numbers["tgkill"], only_targets([pid])),
         (numbers["rt_tgsigqueueinfo"], only_targets([pid])),
         (numbers["pidfd_send_signal"], [_op(_BPF_RET_K, _RET_ENOSYS)]),
+        # The grading sandbox lets these through so that a job can make its own namespaces
+        # (panlearn_jobns); the job's code gets none of them.
+        (numbers["unshare"], [_op(_BPF_RET_K, _RET_EPERM)]),
+        (numbers["mount"], [_op(_BPF_RET_K, _RET_EPERM)]),
+        (
+            numbers["clone"],
+            [
+                _op(_BPF_LD_W_ABS, _ARG0_LOW),
+                _op(_BPF_AND_K, CLONE_NEWUSER),
+                _op(_BPF_JEQ_K, 0, jt=1),
+                _op(_BPF_RET_K, _RET_EPERM),
+                _op(_BPF_RET_K, _RET_ALLOW),
+            ],
+        ),
     ]
     # Each test jumps over the tests after it, to its own block; no call matched: allow.
     tests, blocks = [], []

@@ -290,18 +290,29 @@ def test_limits_that_stop_every_test_are_the_runners_words(runner):
 
 # -- the forking parent is out of its children's reach ------------------------------------------------------------
 
-TAMPER_PARENT = """
-import os, sys
+# Every other process the job can find in /proc: the forking parents, the other jobs, their keepers.
+OTHERS = """
+import os
+
+own = int(os.readlink("/proc/self"))  # the sandbox's number for this process: getpid() says 1 here
+others = [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, own)]
+"""
+
+TAMPER_PARENT = (
+    OTHERS
+    + """
+import sys
 
 target = sys.argv[-1].encode()  # inherited from the forking parent: its preload list
-parent = os.getppid()
-try:
-    memory = open(f"/proc/{parent}/mem", "r+b", 0)
-except OSError as error:
-    tampered = type(error).__name__
-else:
-    tampered = 0
-    with open(f"/proc/{parent}/maps") as maps, memory:
+opened, refused = [], 0
+for pid in others:
+    try:
+        memory = open(f"/proc/{pid}/mem", "r+b", 0)
+    except OSError:
+        refused += 1
+        continue
+    opened.append(pid)
+    with open(f"/proc/{pid}/maps") as maps, memory:
         for line in maps:
             span, perms = line.split()[:2]
             if not perms.startswith("rw"):
@@ -316,16 +327,17 @@ else:
             while at >= 0:
                 memory.seek(start + at)
                 memory.write(target.upper())
-                tampered += 1
                 at = data.find(target, at + 1)
 """
+)
 
 
 def test_a_submission_cannot_rewrite_the_forking_parent(runner):
     """A student's process opened its forking parent's memory and rewrote it, so the next, separate submission
-    ran with what it wrote (review of 2026-12-04). The parent is not dumpable: its memory is out of reach."""
+    ran with what it wrote (review of 2026-12-04). The parent is not dumpable: its memory, and every other
+    grading process's, is out of reach."""
     first = runner.grade(
-        code=TAMPER_PARENT, tests=[make_test("refused", "assert tampered == 'PermissionError', tampered", 1)]
+        code=TAMPER_PARENT, tests=[make_test("refused", "assert opened == [] and refused > 0, (opened, refused)", 1)]
     )
     assert outcomes(first)["refused"]["status"] == "passed", outcomes(first)["refused"]["message"]
     second = runner.grade(code="import sys\npreload = sys.argv[-1]",
@@ -333,47 +345,87 @@ def test_a_submission_cannot_rewrite_the_forking_parent(runner):
     assert outcomes(second)["intact"]["status"] == "passed", outcomes(second)["intact"]
 
 
-STOP_EVERYONE = """
-import os, signal
+STOP_EVERYONE = (
+    OTHERS
+    + """
+import signal
 
-mine = os.getpid()
 refused = sent = 0
-for entry in os.listdir("/proc"):
-    if entry.isdigit() and int(entry) not in (1, mine):
-        try:
-            os.kill(int(entry), signal.SIGSTOP)
-            sent += 1
-        except PermissionError:
-            refused += 1
-        except ProcessLookupError:
-            pass
-for target in (os.getppid(), -1):
+for target in (*others, os.getppid() or -1, -1):
     try:
         os.kill(target, signal.SIGSTOP)
         sent += 1
-    except PermissionError:
+    except (PermissionError, ProcessLookupError):
         refused += 1
+in_own_namespace = (os.getpid(), os.getppid())
 """
+)
 
 
 def test_a_submission_cannot_stop_a_neighbour_or_the_parent(runner):
-    """Two grades at once: one sends SIGSTOP to every process it can see, its parent and -1; the other, a second
-    into its own run, still completes with its full score, and a grade after both takes its usual time."""
+    """Two grades at once: one sends SIGSTOP to every process it can find, its parent and -1; the other, a second
+    into its own run, still completes with its full score, and a grade after both takes its usual time.
+    The attacker is pid 1 of a pid namespace of its own, where its parent does not exist."""
     import concurrent.futures
     import time
 
     victim_code = "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b"
-    attacker_tests = [make_test("refused", "assert sent == 0 and refused > 0, (sent, refused)", 1)]
+    attacker_tests = [
+        make_test("refused", "assert sent == 0 and refused > 2, (sent, refused)", 1),
+        make_test("own_namespace", "assert in_own_namespace == (1, 0), in_own_namespace", 1),
+    ]
     with concurrent.futures.ThreadPoolExecutor(2) as executor:
         victim = executor.submit(runner.grade, code=victim_code, tests=TESTS[:2])
         time.sleep(0.5)
         attacker = executor.submit(runner.grade, code=STOP_EVERYONE, tests=attacker_tests)
         attacked, victim_result = attacker.result(), victim.result()
-    assert outcomes(attacked)["refused"]["status"] == "passed", outcomes(attacked)["refused"]["message"]
+    for name in ("refused", "own_namespace"):
+        assert outcomes(attacked)[name]["status"] == "passed", outcomes(attacked)[name]["message"]
     assert victim_result["status"] == "completed" and victim_result["points"] == 3.0, victim_result
     started = time.monotonic()
     after = runner.grade(code="def add(a, b):\n    return a + b", tests=TESTS[:2])
     assert after["points"] == 3.0 and time.monotonic() - started < 5
+
+
+PLACES = "import os\nplaces = ('/tmp', '/dev/shm', os.path.expanduser('~'))\n"
+
+
+def test_concurrent_grades_have_private_tmp_shm_and_home(runner):
+    """Two grades at once (review of 2026-12-04: one read the other's /tmp, and filling the shared home made
+    the other's writes fail). The victim writes its files, waits, then writes more and reads its own back;
+    meanwhile the attacker looks for them and fills every place it can write. The victim keeps its score."""
+    import concurrent.futures
+    import time
+
+    victim_code = PLACES + (
+        "import time\n"
+        "for place in places:\n    open(os.path.join(place, 'victim.txt'), 'w').write('my answers')\n"
+        "time.sleep(2.0)\n"
+        "for place in places:\n    open(os.path.join(place, 'later.bin'), 'wb').write(bytes(1 << 20))\n"
+        "mine = [open(os.path.join(place, 'victim.txt')).read() for place in places]\n"
+    )
+    victim_tests = [make_test("kept", "assert mine == ['my answers'] * 3, mine", 2)]
+    attacker_code = PLACES + (
+        "seen = sorted(name for place in places for name in os.listdir(place))\n"
+        "filled = []\n"
+        "for place in places:\n"
+        "    try:\n"
+        "        with open(os.path.join(place, 'fill'), 'wb') as sink:\n"
+        "            while True:\n                sink.write(bytes(1 << 20))\n"
+        "    except OSError as error:\n        filled.append(error.errno)\n"
+    )
+    attacker_tests = [
+        make_test("sees_nothing", "assert seen == [], seen", 1),
+        make_test("filled_its_own", "import errno\n    assert filled == [errno.ENOSPC] * 3, filled", 1),
+    ]
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        victim = executor.submit(runner.grade, code=victim_code, tests=victim_tests)
+        time.sleep(0.7)
+        attacker = executor.submit(runner.grade, code=attacker_code, tests=attacker_tests)
+        attacked, victim_result = attacker.result(), victim.result()
+    for name in ("sees_nothing", "filled_its_own"):
+        assert outcomes(attacked)[name]["status"] == "passed", outcomes(attacked)[name]["message"]
+    assert victim_result["status"] == "completed" and victim_result["points"] == 2.0, victim_result
 
 
 def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
@@ -418,7 +470,7 @@ def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
 
 def test_files_a_grade_leaves_are_gone_before_the_next_one(runner):
     """What one submission wrote to /tmp, /dev/shm and the home directory was read by the next (review of
-    2026-12-04). The grading parent now removes it between jobs."""
+    2026-12-04). Each job now mounts its own, which vanish with it."""
     leave = (
         "import os\n"
         "for path in ('/tmp/left.txt', '/dev/shm/left', os.path.expanduser('~/left.txt')):\n"
