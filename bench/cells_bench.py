@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = Path(tempfile.mkdtemp(prefix="panlearn-cells-bench-"))
+WORK.chmod(0o755)  # its datasets directory is mounted into sandboxes, which run as an unprivileged uid
 SOCKET = str(WORK / "runner.sock")
 STUDENTS = 40
 CSRF = secrets.token_hex(16)  # 32 characters: a valid unmasked token for the cookie and the header

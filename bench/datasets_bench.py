@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 WORK = Path(tempfile.mkdtemp(prefix="panlearn-datasets-bench-"))
+WORK.chmod(0o755)  # its datasets directory is mounted into sandboxes, which run as an unprivileged uid
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panlearn.settings.test")
 os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
 os.environ["PANLEARN_CONTENT_CACHE_DIR"] = str(WORK / "cache")

@@ -103,6 +103,7 @@ def parse_args() -> argparse.Namespace:
 
 ARGS = parse_args()
 WORK = Path(tempfile.mkdtemp(prefix="panlearn-grading-bench-"))
+WORK.chmod(0o755)  # its datasets directory is mounted into sandboxes, which run as an unprivileged uid
 SOCKET = str(WORK / "runner.sock")
 CGROUP_NAME = f"panlearn-grading-bench-{os.getpid()}"
 NBGRADER_VENV = ROOT / "var" / "bench" / "nbgrader-venv"

@@ -916,6 +916,7 @@ def target_lines(results: dict) -> list[str]:
 
 async def run(plan: Plan, quick: bool) -> tuple[dict, bool]:
     workdir = Path(tempfile.mkdtemp(prefix="panlearn-bench-"))
+    workdir.chmod(0o755)  # sandboxes, which run as an unprivileged uid, mount directories below it
     bench = Bench(plan, workdir)
     facts = machine_facts()
     say(f"panlearn runner benchmark ({'quick' if quick else 'full'}), {facts['date']}")
