@@ -34,6 +34,15 @@ from .launch import (
 from .outputs import OutputBudget, output_from_message
 from .sandbox import CONNECTION_FILE, SandboxSpec
 
+# The largest ZMQ message part the host accepts from a kernel. ZMQ holds a whole part in memory before
+# anyone can look at it, so a cap on outputs applied after decoding came too late: one print of
+# 100 MB grew the host by ~270 MiB. Past this size ZMQ drops the connection before reading the rest,
+# and the kernel is replaced. Kept outputs (256 KiB of text, 4 MiB images) fit several times over.
+MAX_MESSAGE_BYTES = 16 << 20
+OUTPUT_FLOOD_MESSAGE = (
+    f"Your code sent more than {MAX_MESSAGE_BYTES >> 20} MiB of output at once, so the kernel was restarted. "
+    "Print a summary or a slice instead."
+)
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
 OnOutput = Callable[[dict], Awaitable[None]]
 OnStatus = Callable[[str], Awaitable[None]]
@@ -48,7 +57,8 @@ class ExecutionResult:
     duration_ms: float = 0.0
     message: str = ""
     # Why a cell ended abnormally: "interrupted", "stuck" (ignored the interrupt: the kernel must be
-    # replaced), or for a dead kernel "memory", "processes", "died". Callers act on this, not the message.
+    # replaced), or for a dead kernel "memory", "processes", "died", "output" (a message over the size
+    # limit cut the host's connection). Callers act on this, not the message.
     cause: str = ""
 
 
@@ -67,6 +77,7 @@ class SandboxedKernel:
         self.busy = False
         self._lock = asyncio.Lock()
         self._spawned: Spawned | None = None
+        self._iopub_monitor: zmq.Socket | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -90,8 +101,11 @@ class SandboxedKernel:
             raise KernelDied(reason)
         self.client = AsyncKernelClient()
         self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
+        self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.client.load_connection_info(host_side(connection, self.child_pid))
         self.client.start_channels(hb=False)
+        # Tells when ZMQ dropped iopub (an oversized message): no output nor "idle" would come again.
+        self._iopub_monitor = self.client.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         await self._wait_ready(timeout)
         self.ready_at = time.monotonic()
         return self
@@ -126,6 +140,10 @@ class SandboxedKernel:
             return False
         return self.cgroup.process_count() > 3
 
+    def output_connection_lost(self) -> bool:
+        monitor = self._iopub_monitor
+        return monitor is not None and bool(monitor.get(zmq.EVENTS) & zmq.POLLIN)
+
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -154,6 +172,10 @@ class SandboxedKernel:
                     await asyncio.wait_for(asyncio.to_thread(self.process.wait), 1.0)
                 except (TimeoutError, Exception):
                     pass
+            if self._iopub_monitor is not None:
+                self.client.iopub_channel.socket.disable_monitor()
+                self._iopub_monitor.close(linger=0)
+                self._iopub_monitor = None
             self.client.stop_channels()
             self.client = None
         if self.cgroup is not None:
@@ -221,6 +243,9 @@ class SandboxedKernel:
             now = time.monotonic()
             if not self.alive:
                 result.status, result.cause, result.message = "died", self.death_cause(), self.death_reason()
+                break
+            if self.output_connection_lost():
+                result.status, result.cause, result.message = "died", "output", OUTPUT_FLOOD_MESSAGE
                 break
             if interrupted_at is None and now > deadline:
                 await self.interrupt()

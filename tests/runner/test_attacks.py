@@ -840,6 +840,8 @@ def _assert_capped(reply) -> None:
 
 
 def test_print_flood_is_capped_and_other_sessions_stay_responsive(runner, session, kernel_host):
+    """Many small messages until the cell's time runs out (each flushed: unflushed, ipykernel gathers
+    them into messages over the size limit, which the next test covers)."""
     first_output = threading.Event()
     replies = []
     session_id, user = session
@@ -850,7 +852,7 @@ def test_print_flood_is_capped_and_other_sessions_stay_responsive(runner, sessio
                 client.execute(
                     session_id,
                     user=user,
-                    code="while True: print('x' * 1000)",
+                    code="while True: print('x' * 1000, flush=True)",
                     on_output=lambda output: first_output.set(),
                 )
             )
@@ -883,4 +885,30 @@ def test_single_huge_print_is_capped(runner, session):
     reply = run(runner, session, "print('y' * (4 << 20))")
     assert reply.status == "ok", (reply.status, reply.message)
     _assert_capped(reply)
+    assert_recovers(runner, session)
+
+
+def _reset_peak_memory(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from the current size
+
+
+def _peak_memory_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def test_one_huge_output_message_does_not_inflate_the_host(runner, session, kernel_host):
+    """One print of 40 MB is one iopub message: the host held and decoded it whole before capping it
+    (review of 2026-12-04: +269 MiB per flooding kernel). ZMQ now drops a connection whose message is over
+    the limit before reading it; the kernel is replaced and the student told why."""
+    from runner.kernel import MAX_MESSAGE_BYTES
+
+    host = kernel_host.process.pid
+    _reset_peak_memory(host)
+    before = _peak_memory_mib(host)
+    reply = run(runner, session, "import sys\nsys.stdout.write('w' * (40 << 20))\nsys.stdout.flush()")
+    grown = _peak_memory_mib(host) - before
+    assert reply.status == "died", (reply.status, reply.message)
+    assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
+    assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
     assert_recovers(runner, session)
