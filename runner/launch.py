@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cgroups import KernelCgroup
-from .sandbox import GROUP, IPC_PREFIX, MPL_CACHE, PASSWD, SandboxSpec, apply_rlimits, bwrap_argv, bwrap_path
+from .sandbox import (
+    GROUP,
+    IPC_PREFIX,
+    MPL_CACHE,
+    PASSWD,
+    SandboxSpec,
+    apply_rlimits,
+    bwrap_argv,
+    bwrap_path,
+    standard_files,
+)
 
 # The host connects to a kernel's verified sockets once. Reconnecting would follow whatever the
 # kernel puts at that path later (a symlink to any socket on the host), so the interval outlives
@@ -97,7 +107,8 @@ def spawn_sandbox(
 
     info_read, info_write = os.pipe()
     stderr_fd = os.memfd_create("sandbox-stderr", flags=0)
-    fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in {**cache_files(spec), **files}.items()}
+    contents = {**standard_files(), **cache_files(spec), **files}
+    fds = {path: memfd(path.rsplit("/", 1)[-1], content) for path, content in contents.items()}
     fds.setdefault("/etc/passwd", memfd("passwd", PASSWD.encode()))
     fds.setdefault("/etc/group", memfd("group", GROUP.encode()))
     filter_fd = seccomp_fd(job_namespaces=spec.job_namespaces) if secure else None

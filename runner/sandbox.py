@@ -5,6 +5,7 @@ a cleared environment, the system and Python read-only, datasets read-only under
 size-limited tmpfs for /tmp, the working directory and the kernel's ipc sockets.
 """
 
+import functools
 import json
 import os
 import resource
@@ -21,8 +22,6 @@ from .exceptions import SandboxUnavailable
 SANDBOX_UID = 65534
 SETPRIV = shutil.which("setpriv")
 HOST_DETAIL_FILES = ("/proc/cmdline", "/proc/loadavg")
-# An empty regular file to bind over them (/dev/null cannot be opened there: binds are nodev).
-EMPTY_FILE = Path(__file__).resolve().parent / "masks" / "empty"
 HOME = "/home/student"
 RUN_DIR = "/run/kernel"
 CONNECTION_FILE = f"{RUN_DIR}/connection.json"
@@ -107,6 +106,17 @@ class SandboxSpec:
     job_namespaces: bool = False
 
 
+@functools.cache
+def standard_files() -> dict[str, bytes]:
+    """Files every sandbox gets as data rather than as binds of host paths, which
+    /proc/self/mountinfo would show (the checkout's location): the kernel_lib helpers, and empty
+    files over the host's boot command line and load, which tell a sandbox about the machine and
+    nothing it needs. (Bound after /proc is mounted: bwrap applies its operations in order.)"""
+    files = {f"{KERNEL_LIB}/{path.name}": path.read_bytes() for path in sorted(KERNEL_LIB_SOURCE.glob("*.py"))}
+    files.update({path: b"" for path in HOST_DETAIL_FILES})
+    return files
+
+
 def kernel_environment(extra: dict[str, str]) -> dict[str, str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -160,9 +170,6 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     # guards by uid alone: hide it under an empty read-only tmpfs. bwrap covers /proc/irq, /proc/bus
     # and /proc/sysrq-trigger read-only itself; host_protections() checks all four.
     argv += ["--size", "4096", "--tmpfs", "/proc/sys", "--remount-ro", "/proc/sys"]
-    # The host's boot command line and load tell a sandbox about the machine, nothing it needs: empty.
-    for path in HOST_DETAIL_FILES:
-        argv += ["--ro-bind", str(EMPTY_FILE), path]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]
@@ -173,7 +180,6 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     argv += ["--dir", "/data"]
     for dataset_id, host_dir in sorted(spec.datasets.items()):
         argv += ["--ro-bind", host_dir, f"/data/{dataset_id}"]
-    argv += ["--ro-bind", str(KERNEL_LIB_SOURCE), KERNEL_LIB]
     for sandbox_path, fd in files.items():
         argv += ["--ro-bind-data", str(fd), sandbox_path]
     argv += ["--remount-ro", "/"]

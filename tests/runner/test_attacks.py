@@ -912,3 +912,16 @@ def test_one_huge_output_message_does_not_inflate_the_host(runner, session, kern
     assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
     assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
     assert_recovers(runner, session)
+
+
+def test_mountinfo_names_no_checkout_path_but_the_virtualenv(runner, session):
+    """/proc/self/mountinfo shows the host path of every bind. The kernel helpers, the matplotlib cache and
+    the masks over the host's boot line come in as data; what remains is the virtualenv (sys.prefix names
+    it anyway), the system's and the datasets'."""
+    import sys
+
+    result = probe(runner, session, "result = open('/proc/self/mountinfo').read()")
+    roots = {line.split()[3] for line in result.splitlines()}
+    in_checkout = {root for root in roots if root.startswith(str(ROOT))}
+    assert in_checkout <= {sys.prefix}, in_checkout
+    assert not any("runner" in root for root in roots), roots
