@@ -3,11 +3,17 @@
 A viewset says what a user may see with `scope(queryset, user)`. Three locks then hold it: the
 listings' querysets; a check on the object of every edit, delete, copy, history, usage and inspect URL
 (404 outside, before the view loads it); and the chooser's list, search and "chosen" answers, which
-other models' forms and StreamField blocks open. `ScopedPolicy` gives bulk actions the same answer.
+other models' forms and StreamField blocks open. `ScopedPolicy` gives bulk actions the same answer,
+and `ScopedLogEntriesView` the site history report.
 """
 
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.http import Http404
+from wagtail.admin.views.reports.audit_logging import LogEntriesView
+from wagtail.models import ModelLogEntry
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
@@ -108,3 +114,33 @@ class ScopedPolicy(ModelPermissionPolicy):
         if not self.user_has_permission(user, action):
             return self.model._default_manager.none()
         return self.scope(self.model._default_manager.all(), user)
+
+
+def scoped_snippet_models() -> list:
+    from wagtail.snippets.models import get_snippet_models
+
+    return [model for model in get_snippet_models() if isinstance(model.snippet_viewset, ScopedSnippetViewSet)]
+
+
+def scope_log_entries(queryset, user):
+    """Model log entries (a queryset or values() of ModelLogEntry) without those about objects of scoped
+    snippets that `user` does not see: a facility's experiments, another course's exercises."""
+    if user.is_superuser:
+        return queryset
+    for model in scoped_snippet_models():
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        visible = scope_of(model)(model._default_manager.all(), user)
+        visible_ids = visible.annotate(id_text=Cast("pk", CharField())).values("id_text")
+        queryset = queryset.exclude(Q(content_type=content_type) & ~Q(object_id__in=visible_ids))
+    return queryset
+
+
+class ScopedLogEntriesView(LogEntriesView):
+    """Wagtail's site history, which lists every object of a model to anyone with a permission on it,
+    narrowed to the objects the user sees elsewhere in the admin (pages are already per page)."""
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if queryset.model is ModelLogEntry:
+            queryset = scope_log_entries(queryset, self.request.user)
+        return queryset

@@ -2,12 +2,17 @@ from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
 from . import views
+from .admin_scoping import ScopedLogEntriesView
 
 urlpatterns = [
     path("favicon.ico", views.favicon),
+    # Wagtail's site history, narrowed to what each user sees (admin_scoping): matched before Wagtail's own.
+    path("admin/reports/site-history/", require_admin_access(ScopedLogEntriesView.as_view())),
+    path("admin/reports/site-history/results/", require_admin_access(ScopedLogEntriesView.as_view(results_only=True))),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),

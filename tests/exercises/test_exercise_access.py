@@ -122,3 +122,16 @@ def test_a_superuser_manages_every_exercise(client, world):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     assert gradebook_exercises(client, admin) == {"Quiz of A", "Quiz of B", "Safety quiz"}
     assert Group.objects.filter(name=courses.TRAINERS_GROUP).exists()
+
+
+def test_site_history_shows_a_trainer_only_their_own_exercises(client, world):
+    from wagtail.log_actions import log
+
+    for quiz in ("quiz_a", "quiz_b", "safety_quiz"):
+        log(world[quiz], "wagtail.edit", user=world["alice"] if quiz == "quiz_a" else world["bob"])
+    client.force_login(world["alice"])
+    history = client.get("/admin/reports/site-history/").text
+    assert "Quiz of A" in history and "Quiz of B" not in history and "Safety quiz" not in history
+    client.force_login(world["bob"])
+    history = client.get("/admin/reports/site-history/").text
+    assert "Quiz of B" in history and "Quiz of A" not in history and "Safety quiz" not in history

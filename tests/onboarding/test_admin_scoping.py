@@ -185,3 +185,24 @@ def test_administrators_give_a_facility_a_logo_and_contacts(client, facility):
     assert client.post(url, data).status_code == 302
     facility.refresh_from_db()
     assert facility.logo == logo and facility.contacts.get().email == "uo@example.org"
+
+
+def test_site_history_lists_only_the_staff_members_facility(staff_client, world):
+    """Wagtail's site history lists the log of every object of a model to anyone with a permission on it
+    (review of 2026-12-04: another facility's confidential experiment, its participants and its passes)."""
+    from wagtail.log_actions import log
+
+    ours = world["ours"]["experiment"]
+    log(ours, "wagtail.create", user=world["staff"])
+    log(world["experiment"], "wagtail.create", user=world["staff_row"].user)
+    log(world["participant"], "wagtail.create", user=world["staff_row"].user)
+    for url in ("/admin/reports/site-history/", "/admin/reports/site-history/results/"):
+        page = staff_client.get(url)
+        assert page.status_code == 200
+        assert "PDS-1" in page.text and "OTH-1" not in page.text and "outsider" not in page.text
+    export = staff_client.get("/admin/reports/site-history/", {"export": "csv"})
+    text = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
+    assert "PDS-1" in text and "OTH-1" not in text
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    staff_client.force_login(admin)
+    assert "OTH-1" in staff_client.get("/admin/reports/site-history/").text  # superusers see every facility
