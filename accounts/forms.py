@@ -22,7 +22,9 @@ class LoginForm(AuthenticationForm):
 
 
 class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="For password resets and course invitations.")
+    email = forms.EmailField(
+        required=True, help_text="For password resets and course invitations; we send a link to confirm it."
+    )
     first_name = forms.CharField(max_length=150, required=False, label="Name shown on certificates")
 
     class Meta(UserCreationForm.Meta):
@@ -34,9 +36,6 @@ class SignUpForm(UserCreationForm):
         super().__init__(*args, **kwargs)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Try signing in or resetting your password."
-            )
-        return email
+        # Not checked against other accounts: that would tell anyone which addresses are registered. An
+        # address counts only once confirmed, and one confirmed address belongs to one account.
+        return self.cleaned_data["email"].strip().lower()

@@ -1,17 +1,92 @@
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import PanIdentity
+from .models import ConfirmedEmail, PanIdentity
+from .selectors import users_with_confirmed_email
+
+CONFIRMATION_SALT = "panlearn.accounts.email-confirmation"
+CONFIRMATION_DAYS = 3
 
 
 @transaction.atomic
 def user_sign_up(*, username: str, email: str, password: str, first_name: str = "") -> User:
+    """A new account; its address counts for nothing until confirmed (`email_confirmation_send`)."""
     return User.objects.create_user(username=username, email=email, password=password, first_name=first_name)
+
+
+class EmailNotConfirmed(Exception):
+    """A confirmation link that cannot confirm: `str()` says why, for the user."""
+
+
+def email_confirm(*, user: User, how: str, email: str | None = None) -> ConfirmedEmail:
+    """Record that `user` receives mail at `email` (their current address by default). Refused when the address
+    is already confirmed for another account: one mailbox, one account that it vouches for."""
+    address = (email if email is not None else user.email).strip().lower()
+    if not address:
+        raise EmailNotConfirmed("This account has no email address to confirm.")
+    existing = ConfirmedEmail.objects.filter(email=address).first()
+    if existing is not None:
+        if existing.user_id != user.pk:
+            raise EmailNotConfirmed(
+                f"{address} is already confirmed for another panlearn account. Sign in to that one, or ask an "
+                "administrator."
+            )
+        return existing
+    try:
+        with transaction.atomic():
+            return ConfirmedEmail.objects.create(user=user, email=address, how=how)
+    except IntegrityError as error:  # the same address confirmed at the same moment elsewhere
+        raise EmailNotConfirmed(f"{address} is already confirmed for another panlearn account.") from error
+
+
+def email_confirmation_token(user: User) -> str:
+    """A signed, expiring token naming the account and the address it was sent to."""
+    return signing.dumps({"user": user.pk, "email": user.email.strip().lower()}, salt=CONFIRMATION_SALT)
+
+
+def email_confirm_by_token(token: str) -> User:
+    try:
+        data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_DAYS * 86400)
+    except signing.SignatureExpired as error:
+        raise EmailNotConfirmed("This link has expired. Sign in and ask for a new one on your account page.") from error
+    except signing.BadSignature as error:
+        raise EmailNotConfirmed("This link is not valid. Copy the whole link from the email.") from error
+    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    if user is None or user.email.strip().lower() != data.get("email"):
+        raise EmailNotConfirmed("This link was for an address the account no longer uses.")
+    email_confirm(user=user, how=ConfirmedEmail.LINK)
+    return user
+
+
+def email_confirmation_send(*, user: User, base_url: str) -> None:
+    from django.urls import reverse
+
+    link = base_url.rstrip("/") + reverse("accounts:email_confirm", args=[email_confirmation_token(user)])
+    send_mail(
+        subject="Confirm your email address for panlearn",
+        message=(
+            f"Hello {user.first_name or user.username},\n\n"
+            f"open this link to confirm that {user.email} is yours:\n\n{link}\n\n"
+            f"Until you do, course invitations and facility places sent to this address do not reach your "
+            f"account. The link works for {CONFIRMATION_DAYS} days. If you did not create a panlearn account, "
+            "ignore this message: nothing happens without the link.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def staff_like(user: User) -> bool:
+    """Staff, superusers, and trainers and facility staff, who reach the admin through their groups."""
+    return user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin")
 
 
 class PanIdentityRefused(Exception):
@@ -42,8 +117,9 @@ def _claimed_email(claims: dict) -> str:
 
 @transaction.atomic
 def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True) -> PanSignIn:
-    """The account a PaN identity signs in to: the one it is linked to, else the one whose email the provider
-    has verified (and the link is made), else a new account. An unverified email never reaches an account."""
+    """The account a PaN identity signs in to: the one it is linked to, else the one whose confirmed email the
+    provider has verified too (and the link is made), else a new account. An address that either side has not
+    confirmed never reaches an account."""
     subject = str(claims["sub"])
     email = _claimed_email(claims)
     identity = PanIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
@@ -53,7 +129,10 @@ def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True
         return PanSignIn(user=identity.user)
 
     verified = email_is_verified(claims)
-    matches = list(User.objects.filter(email__iexact=email)[:2]) if email else []
+    # Only an address the account has confirmed vouches for it: sign-up takes any address.
+    matches = list(users_with_confirmed_email([email])[:2]) if email else []
+    # An account whose address is not confirmed is not matched: the identity gets an account of its own, and
+    # whoever typed that address at sign-up gains nothing.
     if matches and not verified:
         raise PanIdentityRefused(
             "unverified_email",
@@ -67,9 +146,9 @@ def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True
             f"Several accounts use the email address {email}. Sign in to the right one with its password, "
             "then link your identity from your account page.",
         )
-    if matches and (matches[0].is_staff or matches[0].is_superuser or matches[0].last_login is None):
-        # Sign-up does not confirm addresses: an account nobody ever signed in to may have been made with
-        # someone else's address, and a staff account is worth too much to open on an address alone.
+    if matches and staff_like(matches[0]):
+        # An account that reaches the admin (staff, trainers, facility staff) is worth too much to open on an
+        # address alone.
         raise PanIdentityRefused(
             "link_required",
             f"An account with the email address {email} already exists. Sign in to it with its password, then "
@@ -95,6 +174,10 @@ def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True
         last_name=str(claims.get("family_name") or "")[:150] if claims.get("given_name") else "",
     )
     PanIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email, last_login_at=timezone.now())
+    if verified and email:
+        # Confirmed for another account that did not match above (an inactive one): stays unconfirmed here.
+        with contextlib.suppress(EmailNotConfirmed):
+            email_confirm(user=user, how=ConfirmedEmail.PROVIDER)
     return PanSignIn(user=user, created=True)
 
 

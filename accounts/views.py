@@ -17,8 +17,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
-from .selectors import pan_identities_for
-from .services import PanIdentityRefused, pan_identity_link, pan_identity_sign_in, pan_identity_unlink, user_sign_up
+from .selectors import email_is_confirmed, pan_identities_for
+from .services import (
+    EmailNotConfirmed,
+    PanIdentityRefused,
+    email_confirm_by_token,
+    email_confirmation_send,
+    pan_identity_link,
+    pan_identity_sign_in,
+    pan_identity_unlink,
+    user_sign_up,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +56,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
         )
+        email_confirmation_send(user=user, base_url=settings.WAGTAILADMIN_BASE_URL)
         login(request, user, backend=SESSION_BACKEND)
-        messages.success(request, "Welcome to panlearn! Find a course in the catalogue to start.")
+        messages.success(
+            request,
+            f"Welcome to panlearn! We sent a link to {user.email}: open it so that course invitations and "
+            "facility places sent to that address reach your account. Meanwhile, find a course in the catalogue.",
+        )
         return redirect(next_url or "/")
     return render(
         request, "accounts/sign_up.html", {"form": form, "next": next_url}, status=400 if form.errors else 200
@@ -90,8 +104,36 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "identities": pan_identities_for(request.user),
             "pan_identity_name": oidc.display_name() if oidc.oidc_enabled() else "",
+            "email_confirmed": email_is_confirmed(request.user),
         },
     )
+
+
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
+    if request.method != "POST":
+        return render(request, "accounts/email_confirm.html", {"token": token})
+    try:
+        user = email_confirm_by_token(token)
+    except EmailNotConfirmed as refused:
+        return render(request, "accounts/email_confirm.html", {"token": token, "error": str(refused)}, status=400)
+    messages.success(request, f"Thank you: {user.email} is confirmed.")
+    return redirect("accounts:account" if request.user == user else "accounts:login")
+
+
+@require_POST
+@login_required
+def email_confirmation_resend(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.email or email_is_confirmed(user):
+        return redirect("accounts:account")
+    wait = throttle.take(throttle.CONFIRMATIONS_PER_ACCOUNT, str(user.pk))
+    if wait:
+        messages.error(request, f"A link was sent a moment ago. Try again in {throttle.in_minutes(wait)}.")
+    else:
+        email_confirmation_send(user=user, base_url=settings.WAGTAILADMIN_BASE_URL)
+        messages.success(request, f"We sent a new link to {user.email}.")
+    return redirect("accounts:account")
 
 
 @require_POST

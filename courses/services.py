@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
+from accounts.selectors import confirmed_email_of
 from tracking import interface as tracking
 from tracking.identity import registration_for
 
@@ -57,8 +58,10 @@ def enrolment_create(*, user, course: CoursePage) -> Enrolment:
     """Self-enrolment on an open, published, public course."""
     _check_available(course)
     if course.enrolment_policy != "open":
-        pending = CourseInvitation.objects.filter(course=course, email__iexact=user.email, accepted_at__isnull=True)
-        if not (user.email and pending.exists()):
+        # Only a confirmed address matches an invitation: sign-up takes any address (accounts.ConfirmedEmail).
+        email = confirmed_email_of(user)
+        pending = CourseInvitation.objects.filter(course=course, email__iexact=email, accepted_at__isnull=True)
+        if not (email and pending.exists()):
             raise CourseNotAvailable("This course is by invitation only.")
         return invitation_accept(invitation=pending.first(), user=user)
     try:

@@ -19,6 +19,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ConfirmedEmail
+from accounts.selectors import users_with_confirmed_email
 from courses.models import Enrolment
 from onboarding.models import Experiment, Participant
 from onboarding.selectors import is_facility_staff
@@ -47,11 +49,11 @@ def check_may_manage(*, user, facility_id: int) -> None:
 
 
 def _users_by_email(emails_: Iterable[str]) -> dict[str, list]:
-    """Accounts by lower-cased email, compared without case (a list: several accounts may share one)."""
+    """Accounts by lower-cased confirmed email (a list, as the callers expect; one account per confirmed
+    address). An unconfirmed address may have been typed by anyone at sign-up: it matches no row."""
     found: dict[str, list] = {}
-    User = get_user_model()
     for chunk in chunks(sorted(set(emails_))):
-        for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk).order_by("pk"):
+        for user in users_with_confirmed_email(chunk).order_by("pk"):
             found.setdefault(user.email_lower, []).append(user)
     return found
 
@@ -270,7 +272,17 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
     created_ids: set[int] = set()
     if firsts:
         taken = _taken_usernames(email[:150] for email in firsts)
-        get_user_model().objects.bulk_create(_new_users(list(firsts.values()), taken), batch_size=CHUNK)
+        new_users = _new_users(list(firsts.values()), taken)
+        get_user_model().objects.bulk_create(new_users, batch_size=CHUNK)
+        # The facility vouches for the address of an account made for its invitation: confirmed, so that
+        # the next import finds it (and nobody who typed that address at sign-up can confirm it later).
+        for names in chunks(sorted(user.username for user in new_users)):
+            made = get_user_model().objects.filter(username__in=names).only("pk", "email")
+            ConfirmedEmail.objects.bulk_create(
+                [ConfirmedEmail(user=user, email=user.email.lower(), how=ConfirmedEmail.FACILITY) for user in made],
+                batch_size=CHUNK,
+                ignore_conflicts=True,
+            )
         fresh = _users_by_email(firsts)
         accounts.update(fresh)
         created_ids = {user.pk for users in fresh.values() for user in users}

@@ -6,9 +6,10 @@ account, so staff never browse the site's users.
 """
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
+
+from accounts.selectors import users_with_confirmed_email
 
 from .selectors import facilities_staffed_by, scoped_to_staff
 
@@ -44,9 +45,12 @@ class PersonByEmailForm(FacilityScopedForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
-        matches = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
+        # Only a confirmed address names a person: sign-up takes any address (accounts.ConfirmedEmail).
+        matches = list(users_with_confirmed_email([email]).filter(is_active=True)[:2])
         if not matches:
-            raise forms.ValidationError("No account has this email address: invite the person first.")
+            raise forms.ValidationError(
+                "No account has confirmed this email address: invite the person first (the invitation confirms it)."
+            )
         if len(matches) > 1:
             raise forms.ValidationError("Several accounts share this email address; ask an administrator.")
         self.instance.user = matches[0]

@@ -22,6 +22,14 @@ class UserFactory(DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def confirmed(obj, create, extracted, **kwargs):
+        """An established account: its address confirmed, unless `confirmed=False` (a fresh sign-up's)."""
+        if create and obj.email and extracted is not False:
+            from accounts.models import ConfirmedEmail
+
+            ConfirmedEmail.objects.get_or_create(user=obj, email=obj.email.lower(), defaults={"how": "administrator"})
+
 
 class FacilityFactory(DjangoModelFactory):
     short_name = factory.Sequence(lambda n: f"FAC{n}")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
+from accounts.selectors import confirmed_emails_for
 from onboarding import selectors as onboarding
 from onboarding import status as rules
 from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
@@ -131,12 +132,13 @@ def _passed_page(filters: ExportFilters, *, now: datetime, after: Cursor | None,
     found = list(grouped[:limit])
     users = _users({row["user_id"] for row in found})
     programmes = _programmes(filters).in_bulk({row["programme_id"] for row in found})
+    emails = confirmed_emails_for(users.values())  # an unconfirmed address may be anyone's: not reported
     rows = []
     for row in found:
         user, programme, state = users[row["user_id"]], programmes[row["programme_id"]], _state_at(row["until"], now)
-        rows.append(ExportRow(user.pk, user.username, _name(user), user.email, programme.pk, programme.name,
-                              programme.facility.short_name, state.value, state.is_valid, row["since"],
-                              row["until"]))  # fmt: skip
+        rows.append(ExportRow(user.pk, user.username, _name(user), emails.get(user.pk, ""), programme.pk,
+                              programme.name, programme.facility.short_name, state.value, state.is_valid,
+                              row["since"], row["until"]))  # fmt: skip
     return rows
 
 
@@ -158,6 +160,7 @@ def _proposal_rows(filters: ExportFilters, *, now: datetime) -> list[ExportRow]:
         user_id__in={p.user_id for p in participants}, programme_id__in=allowed
     )
     latest = {(row["user_id"], row["programme_id"]): row for row in _grouped(completions, now=now)}
+    emails = confirmed_emails_for({participant.user for participant in participants})
     rows = []
     for participant, programme in wanted:
         user, found = participant.user, latest.get((participant.user_id, programme.pk))
@@ -166,8 +169,8 @@ def _proposal_rows(filters: ExportFilters, *, now: datetime) -> list[ExportRow]:
         else:
             started = onboarding.has_started(user=user, programme=programme)
             state, since, until = rules.State.IN_PROGRESS if started else rules.State.NEVER_STARTED, None, None
-        rows.append(ExportRow(user.pk, user.username, _name(user), user.email, programme.pk, programme.name,
-                              programme.facility.short_name, state.value, state.is_valid, since, until,
+        rows.append(ExportRow(user.pk, user.username, _name(user), emails.get(user.pk, ""), programme.pk,
+                              programme.name, programme.facility.short_name, state.value, state.is_valid, since, until,
                               participant.experiment.proposal, participant.role))  # fmt: skip
     rows.sort(key=lambda row: (row.user_id, row.programme_id))
     return rows

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.selectors import confirmed_email_of
 from onboarding.models import ProgrammeCompletion
 from panlearn.outbound import PublicOnlyTransport, RefusedAddress, resolve_public
 
@@ -51,7 +52,7 @@ def event_body(*, completion: ProgrammeCompletion, event: str) -> dict:
             "id": user.pk,
             "username": user.get_username(),
             "name": user.get_full_name().strip(),
-            "email": user.email,
+            "email": confirmed_email_of(user),  # an unconfirmed address may be anyone's
         },
         "passed_at": completion.passed_at,
         "valid_until": completion.valid_until,

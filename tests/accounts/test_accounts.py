@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
+from accounts.selectors import email_is_confirmed
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,20 +37,24 @@ def test_sign_up_with_missing_fields_explains_and_creates_nothing(client):
     assert not User.objects.exists()
 
 
-def test_sign_up_rejects_a_used_email(client):
-    UserFactory(email="taken@example.org")
-    response = client.post(
-        SIGN_UP,
-        {
-            "username": "new",
-            "email": "TAKEN@example.org",
-            "password1": "neutron-star-42",
-            "password2": "neutron-star-42",
-        },
-    )
-    assert response.status_code == 400
-    assert "already exists" in response.text
-    assert User.objects.count() == 1
+def test_sign_up_does_not_tell_whether_an_address_is_registered(client, mailoutbox):
+    """Sign-up refused a used address, which told anyone who has an account (review of 2026-12-04). Now it
+    answers a used address as it answers a new one; the copy's address counts for nothing, and its
+    confirmation link cannot take the address from the account that confirmed it."""
+    owner = UserFactory(email="taken@example.org")
+    answers = []
+    for username, email in (("new", "TAKEN@example.org"), ("other", "free@example.org")):
+        response = client.post(SIGN_UP, {"username": username, "email": email, "password1": "neutron-star-42",
+                                          "password2": "neutron-star-42"})  # fmt: skip
+        answers.append((response.status_code, response.url))
+        client.logout()
+    assert answers[0] == answers[1] == (302, "/")
+    copy = User.objects.get(username="new")
+    assert copy.email == "taken@example.org" and not email_is_confirmed(copy) and email_is_confirmed(owner)
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/confirm-email/" in line)
+    refused = client.post(link.replace("http://testserver", ""))
+    assert refused.status_code == 400 and "already confirmed for another panlearn account" in refused.text
+    assert not email_is_confirmed(copy)
 
 
 def test_sign_up_ignores_offsite_next(client):

@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.exceptions import SuspiciousOperation
+from django.utils import timezone
 
 from accounts import oidc
 from accounts.models import PanIdentity
+from accounts.selectors import email_is_confirmed
 from accounts.services import PanIdentityRefused, email_is_verified, pan_identity_sign_in
 from tests.factories import UserFactory
 from tests.oidc_provider.server import free_port
@@ -108,15 +110,39 @@ def test_an_unreachable_provider_is_explained(client, settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("account", ["never_signed_in", "staff"])
-def test_a_verified_email_alone_does_not_open_an_unused_or_a_staff_account(account):
-    """Sign-up does not confirm addresses, so an account never used may carry someone else's; and a staff
-    account must be linked by its owner, signed in with its password."""
-    from django.utils import timezone
+def test_an_unconfirmed_address_never_opens_the_account_that_typed_it():
+    """Mallory signed up with alice@; Alice's verified identity then opened Mallory's account (review of
+    2026-12-04). An unconfirmed address now matches nothing: Alice gets an account of her own, whose address
+    her provider verified, and Mallory's keeps nothing of hers."""
+    mallory = UserFactory(username="mallory", email="alice@x.org", confirmed=False, last_login=timezone.now())
+    signed_in = pan_identity_sign_in(issuer=ISSUER, claims={"sub": "7", "email": "alice@x.org", "email_verified": True})
+    assert signed_in.created and signed_in.user != mallory and not signed_in.linked_by_email
+    assert email_is_confirmed(signed_in.user) and not email_is_confirmed(mallory)
+    assert not PanIdentity.objects.filter(user=mallory).exists()
 
-    fields = {"last_login": None} if account == "never_signed_in" else {"is_staff": True, "last_login": timezone.now()}
-    UserFactory(username="held", email="held@x.org", **fields)
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("account", ["staff", "trainer", "facility_staff"])
+def test_a_verified_email_alone_does_not_open_an_account_that_reaches_the_admin(account, catalogue):
+    """Trainers and facility staff reach the admin through their groups, without is_staff: they are staff here
+    too, and their account must be linked by its owner, signed in with its password."""
+    from courses import services as courses
+    from onboarding import services as onboarding
+    from tests.factories import FacilityFactory
+
+    held = UserFactory(username="held", email="held@x.org", is_staff=account == "staff", last_login=timezone.now())
+    if account == "trainer":
+        held.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+    elif account == "facility_staff":
+        onboarding.facility_staff_add(facility=FacilityFactory(), user=held)
     with pytest.raises(PanIdentityRefused) as refused:
         pan_identity_sign_in(issuer=ISSUER, claims={"sub": "7", "email": "held@x.org", "email_verified": True})
     assert refused.value.reason == "link_required"
     assert not PanIdentity.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_confirmed_address_verified_by_the_provider_links_a_learners_account():
+    learner = UserFactory(username="lise", email="lise@x.org", last_login=timezone.now())
+    signed_in = pan_identity_sign_in(issuer=ISSUER, claims={"sub": "8", "email": "LISE@x.org", "email_verified": True})
+    assert signed_in.user == learner and signed_in.linked_by_email

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
+from accounts.selectors import email_is_confirmed
 from courses.models import Enrolment
 from invitations import services
 from invitations.models import BatchStatus, Invitation, InvitationRow, RowStatus
@@ -132,13 +133,26 @@ def test_duplicates_and_experiment_checks(facility, staff, programmes):
 
 
 def test_accounts_that_cannot_be_matched(facility, staff, programmes):
-    UserFactory(username="twin1", email="twin@example.org")
-    UserFactory(username="twin2", email="TWIN@example.org")
     UserFactory(username="gone", email="gone@example.org", is_active=False)
-    batch = upload(facility, staff, "twin@example.org,T,P,2030-04-01,pi", "gone@example.org,G,P,2030-04-01,pi")
+    batch = upload(facility, staff, "gone@example.org,G,P,2030-04-01,pi")
     errors = dict(batch.rows.values_list("line", "errors"))
-    assert "several accounts" in errors[2][0] and "deactivated" in errors[3][0]
+    assert "deactivated" in errors[2][0]
     assert batch.valid_rows == 0 and not batch.can_confirm
+
+
+def test_only_a_confirmed_address_matches_a_row(facility, staff, programmes, django_capture_on_commit_callbacks):
+    """Mallory signed up with the invited person's address, so the invited person's place went to her
+    (review of 2026-12-04). An unconfirmed address now matches nothing: the row gets an account of its own,
+    whose address the facility vouches for."""
+    UserFactory(username="owner", email="twin@example.org")
+    squatter = UserFactory(username="mallory", email="alice@example.org", confirmed=False)
+    batch = upload(facility, staff, "TWIN@example.org,T,P,2030-04-01,pi", "alice@example.org,A,P,2030-04-01,pi")
+    assert batch.valid_rows == 2
+    confirm(batch, staff, django_capture_on_commit_callbacks)
+    places = dict(Participant.objects.values_list("user__username", "user__email"))
+    assert places["owner"] == "twin@example.org" and "mallory" not in places
+    invited = User.objects.get(email="alice@example.org", experiment_participations__isnull=False)
+    assert invited != squatter and email_is_confirmed(invited) and not email_is_confirmed(squatter)
 
 
 def test_bad_file_is_reported_and_cannot_be_confirmed(facility, staff, django_capture_on_commit_callbacks):

@@ -110,7 +110,7 @@ def test_participants_are_named_by_email(staff_client, world, learner):
     experiment = Experiment.objects.get(proposal="PDS-1")
     url = f"{BASE}/participant/add/"
     missing = staff_client.post(url, {"experiment": experiment.pk, "email": "nobody@example.org", "role": "remote"})
-    assert "No account has this email address" in missing.text
+    assert "No account has confirmed this email address" in missing.text
     duplicate = staff_client.post(url, {"experiment": experiment.pk, "email": "LISE@example.org", "role": "remote"})
     assert duplicate.status_code == 200 and Participant.objects.filter(experiment=experiment).count() == 1
     newcomer = UserFactory(username="newcomer", email="new@example.org")

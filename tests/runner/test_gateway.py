@@ -399,16 +399,19 @@ def test_async_interrupt_and_timeout(gateway):
         async with gateway.async_client(cell_timeout=1, interrupt_grace=1) as client:
             session_id = (await client.create_session(user="async-stop", context="c"))["session_id"]
 
-            async def interrupt_when_busy():
-                while (await client.status(session_id, user="async-stop"))["status"] != "busy":
-                    await asyncio.sleep(0.05)
-                await client.interrupt(session_id, user="async-stop")
+            async def interrupt_while_busy(running: asyncio.Task):
+                # Again until the cell stops: "busy" may be the kernel answering another request (a kernel_info
+                # when a client connects), and an interrupt then has no cell to stop.
+                while not running.done():
+                    if (await client.status(session_id, user="async-stop"))["status"] == "busy":
+                        await client.interrupt(session_id, user="async-stop")
+                    await asyncio.sleep(0.2)
 
             sleeping = "import time\ntime.sleep(30)"
             async with gateway.async_client() as patient:  # a cell timeout longer than the test's steps
-                reply, _ = await asyncio.gather(
-                    patient.execute(session_id, user="async-stop", code=sleeping), interrupt_when_busy()
-                )
+                running = asyncio.create_task(patient.execute(session_id, user="async-stop", code=sleeping))
+                await interrupt_while_busy(running)
+                reply = running.result()
                 assert reply.status == "error" and reply.outputs[-1]["ename"] == "KeyboardInterrupt"
                 reply = await client.execute(session_id, user="async-stop", code=IGNORE_SIGINT)
                 assert reply.status == "timeout" and "restarted" in reply.message

@@ -10,6 +10,8 @@ from django.db import transaction
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from accounts import services as accounts_services
+from accounts.models import ConfirmedEmail
 from content.bundled import BUNDLED_DATASETS
 from content.demo.assignment import NBGRADER_ASSIGNMENT, lesson_intro
 from content.demo.courses import (
@@ -89,6 +91,8 @@ class Command(BaseCommand):
                 if username == "admin":
                     user.is_staff = user.is_superuser = True
                 user.save()
+                # The demo's addresses are ours: confirmed, so that its invitations and places match them.
+                accounts_services.email_confirm(user=user, how=ConfirmedEmail.ADMINISTRATOR)
             accounts[username] = user
         return accounts
 
