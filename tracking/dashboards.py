@@ -34,6 +34,11 @@ _KIND = f"payload__result__extensions__{v.SUBMISSION_KIND}"
 # Who may see what --------------------------------------------------------------------------------
 
 
+def counted_statements() -> QuerySet[StoredStatement]:
+    """Statements panlearn stored itself: a client of the store's API is not the authority for learning."""
+    return StoredStatement.objects.filter(by_panlearn=True)
+
+
 def trainer_courses(user) -> QuerySet[CoursePage]:
     """Courses the user may edit (Wagtail's page permissions: superusers, a course's editors group,
     a Trainers member's own courses): the courses whose dashboards they see."""
@@ -79,8 +84,8 @@ def course_facts(*, course_iri: str, users, exercise_iris: Iterable[str] = ()) -
     facts = {user.pk: Facts() for user in users}
     if not keys:
         return facts
-    base = StoredStatement.objects.filter(course_iri=course_iri, voided=False, actor_key__in=list(keys))
-    graded = StoredStatement.objects.filter(
+    base = counted_statements().filter(course_iri=course_iri, voided=False, actor_key__in=list(keys))
+    graded = counted_statements().filter(
         Q(course_iri=course_iri) | Q(course_iri__in=list(exercise_iris)), voided=False, actor_key__in=list(keys)
     )
     for key, last in base.values_list("actor_key").annotate(last=Max("timestamp")).values_list("actor_key", "last"):
@@ -153,7 +158,7 @@ def course_exercises(course: CoursePage, *, course_iri: str) -> list[CourseExerc
         for pk in sorted(page_exercise_ids(lesson)):
             placed.setdefault(pk, lesson)
     prefix = identity.exercise_activity(Exercise(pk=0, title="-")).id.removesuffix("0")
-    graded = StoredStatement.objects.filter(course_iri=course_iri, verb__in=(v.ANSWERED, v.SCORED))
+    graded = counted_statements().filter(course_iri=course_iri, verb__in=(v.ANSWERED, v.SCORED))
     seen = graded.filter(object_iri__startswith=prefix).values_list("object_iri", flat=True)
     extra = {int(iri[len(prefix) :]) for iri in seen.distinct() if iri[len(prefix) :].isdigit()} - set(placed)
     exercises = Exercise.objects.in_bulk([*placed, *extra])
@@ -337,7 +342,7 @@ def course_summaries(courses, *, now: datetime) -> list[CourseSummary]:
     for course in courses:
         users = [e.user for e in Enrolment.objects.filter(course=course, is_active=True).select_related("user")]
         keys = _key_map(users)
-        base = StoredStatement.objects.filter(
+        base = counted_statements().filter(
             course_iri=identity.course_activity(course).id, voided=False, actor_key__in=list(keys)
         )
         active = {keys[key] for key in base.filter(timestamp__gte=since).values_list("actor_key", flat=True).distinct()}
@@ -445,7 +450,7 @@ def facility_completions(*, facility: Facility) -> tuple[list[FacilityCourse], l
         users = [e.user for e in Enrolment.objects.filter(course=course).select_related("user")]
         keys = _key_map(users)
         firsts: dict[int, datetime] = {}
-        done = StoredStatement.objects.filter(course_iri=course_iri, object_iri=course_iri, verb=v.COMPLETED,
+        done = counted_statements().filter(course_iri=course_iri, object_iri=course_iri, verb=v.COMPLETED,
                                               voided=False, actor_key__in=list(keys))  # fmt: skip
         for key, at in done.values_list("actor_key").annotate(at=Min("timestamp")).values_list("actor_key", "at"):
             firsts[keys[key]] = min(at, firsts.get(keys[key], at))

@@ -65,6 +65,41 @@ class Delivery(models.Model):
         return f"{self.statement.statement_id} → {self.target}: {self.status}"
 
 
+class StoreClient(models.Model):
+    """A client of the built-in statement store, with its own credential and scopes (the xAPI scopes of
+    Communication 4.2, used with HTTP basic auth: the key is the user name). The secret is kept hashed
+    (SHA-256: it is a random 256-bit token, not a password, and every request checks it). The client is
+    the authority of what it stores, so its statements never pass for panlearn's own."""
+
+    WRITE, READ, READ_MINE, ALL_READ, DEFINE = (
+        "statements/write", "statements/read", "statements/read/mine", "all/read", "define"
+    )  # fmt: skip
+    SCOPES = [
+        (WRITE, "write statements"),
+        (READ, "read every statement"),
+        (READ_MINE, "read the statements it stored"),
+        (ALL_READ, "read everything"),
+        (DEFINE, "define activities (accepted; the store has no Activities resource)"),
+    ]
+
+    name = models.CharField(max_length=100, unique=True, help_text="Who uses it, e.g. “Facility LMS”.")
+    key = models.CharField(max_length=40, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "statement store client"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
 class StoredStatement(models.Model):
     """A statement in the built-in LRS. The columns are what the Statements resource filters on
     and what the dashboards group by; `payload` is the statement as returned."""
@@ -86,6 +121,10 @@ class StoredStatement(models.Model):
     timestamp = models.DateTimeField()
     stored = models.DateTimeField()
     voided = models.BooleanField(default=False)
+    # Who stored it: panlearn itself (no client: the outbox), or a client of the store's API. Dashboards
+    # and passes count panlearn's own only: a client could otherwise forge completions.
+    client = models.ForeignKey(StoreClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    by_panlearn = models.BooleanField(default=True)
 
     class Meta:
         indexes = [

@@ -84,7 +84,7 @@ class BuiltinTarget:
         from .store.services import StatementInvalid, statements_store
 
         try:
-            statements_store(payloads, authority=None, existing_ok=True)
+            statements_store(payloads, caller=None, existing_ok=True)  # panlearn itself
         except StatementInvalid as error:
             return Outcome(Fate.REFUSED, str(error))
         return Outcome(Fate.DELIVERED)

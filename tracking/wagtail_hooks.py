@@ -95,3 +95,10 @@ class ErasureMenuItem(MenuItem):
 @hooks.register("register_settings_menu_item")
 def erasure_menu_item():
     return ErasureMenuItem("Erase learning records", reverse("panlearn_tracking_erasure"), icon_name="bin", order=910)
+
+
+@hooks.register("register_admin_viewset")
+def register_store_clients():
+    from .store.admin import store_client_viewset
+
+    return store_client_viewset

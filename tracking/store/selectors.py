@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from .. import identity
-from ..models import StoredStatement
+from ..models import StoreClient, StoredStatement
 
 FILTERS = ("agent", "verb", "activity", "registration", "since", "until", "related_activities", "related_agents")
 
@@ -27,12 +27,23 @@ def active_statements() -> QuerySet[StoredStatement]:
     return StoredStatement.objects.filter(voided=False)
 
 
-def statement_by_id(statement_id: str, *, voided: bool) -> StoredStatement | None:
+def readable_by(client: StoreClient | None) -> QuerySet[StoredStatement]:
+    """What a caller of the API may read: everything with statements/read or all/read (and the operator's
+    credential, `client` None); with statements/read/mine only what it stored; otherwise nothing."""
+    rows = StoredStatement.objects.all()
+    if client is None or client.may(StoreClient.READ) or client.may(StoreClient.ALL_READ):
+        return rows
+    if client.may(StoreClient.READ_MINE):
+        return rows.filter(client=client)
+    return rows.none()
+
+
+def statement_by_id(statement_id: str, *, voided: bool, client: StoreClient | None = None) -> StoredStatement | None:
     try:
         key = uuid.UUID(statement_id)
     except ValueError as error:
         raise QueryInvalid("not a statement id") from error
-    return StoredStatement.objects.filter(statement_id=key, voided=voided).first()
+    return readable_by(client).filter(statement_id=key, voided=voided).first()
 
 
 def _timestamp(value: str) -> datetime:
@@ -94,8 +105,8 @@ def _with_targeting(match: Q) -> Q:
     return reached
 
 
-def _filtered(params: dict) -> QuerySet[StoredStatement]:
-    rows = active_statements()
+def _filtered(params: dict, client: StoreClient | None) -> QuerySet[StoredStatement]:
+    rows = readable_by(client).filter(voided=False)
     if (match := _match(params)) is not None:
         rows = rows.filter(_with_targeting(match))
     if "since" in params:
@@ -111,8 +122,10 @@ class Page:
     after: int | None  # the row id to continue from, when there is more
 
 
-def statements_page(params: dict, *, limit: int, ascending: bool, after: int | None = None) -> Page:
-    rows = _filtered(params)
+def statements_page(
+    params: dict, *, limit: int, ascending: bool, after: int | None = None, client: StoreClient | None = None
+) -> Page:
+    rows = _filtered(params, client)
     if after is not None:
         rows = rows.filter(pk__gt=after) if ascending else rows.filter(pk__lt=after)
     rows = rows.order_by("pk" if ascending else "-pk").values_list("pk", "payload")[: limit + 1]

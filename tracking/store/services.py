@@ -1,13 +1,14 @@
 """Writes of the built-in store: validate, complete (id, stored, authority, version) and keep statements."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
 from .. import identity
-from ..models import StoredStatement
+from ..models import StoreClient, StoredStatement
 from ..xapi import vocabulary as v
 from ..xapi.models import Statement
 
@@ -22,6 +23,25 @@ class StatementConflict(Exception):
 
 def default_authority() -> dict:
     return {"objectType": "Agent", "account": {"homePage": identity.homepage(), "name": "panlearn"}}
+
+
+class StatementForbidden(Exception):
+    """Answered 403: the client's scopes do not allow it."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is writing through the API: a client of the store, or the operator's credential from the
+    settings (client None), which has every scope but is not panlearn either."""
+
+    client: StoreClient | None = None
+
+    def may(self, scope: str) -> bool:
+        return self.client is None or self.client.may(scope)
+
+    def authority(self) -> dict:
+        name = f"store-client:{self.client.key}" if self.client is not None else "store-operator"
+        return {"objectType": "Agent", "account": {"homePage": identity.homepage(), "name": name}}
 
 
 def _null_at(value, path: str = "statement") -> str | None:
@@ -92,7 +112,7 @@ def related_agent_keys(payload: dict) -> str:
     return "\n" + "\n".join(sorted(keys)) + "\n" if keys else ""
 
 
-def _row(payload: dict) -> StoredStatement:
+def _row(payload: dict, caller: Caller | None) -> StoredStatement:
     target = payload["object"]
     kind = target.get("objectType", "Activity")
     registration = (payload.get("context") or {}).get("registration")
@@ -109,17 +129,23 @@ def _row(payload: dict) -> StoredStatement:
         registration=registration,
         timestamp=payload["timestamp"],
         stored=payload["stored"],
+        client=caller.client if caller is not None else None,
+        by_panlearn=caller is None,
     )
 
 
 @transaction.atomic
-def statements_store(raws: list[dict], *, authority: dict | None, existing_ok: bool = False) -> list[str]:
+def statements_store(raws: list[dict], *, caller: Caller | None, existing_ok: bool = False) -> list[str]:
     """Keep a batch all or nothing. An id already stored is skipped when the statement is the
-    same (a resend); a different one is a conflict, unless `existing_ok` (the outbox's own resends)."""
+    same (a resend); a different one is a conflict, unless `existing_ok` (the outbox's own resends).
+    `caller` None is panlearn itself; the authority of every statement is whoever stored it."""
     if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
         raise StatementInvalid("expected a statement or a list of statements")
+    if caller is not None and not caller.may(StoreClient.WRITE):
+        raise StatementForbidden("this client may not write statements (scope statements/write)")
     stored = timezone.now().isoformat().replace("+00:00", "Z")
-    payloads = [_complete(raw, authority=authority or default_authority(), stored=stored) for raw in raws]
+    authority = caller.authority() if caller is not None else default_authority()
+    payloads = [_complete(raw, authority=authority, stored=stored) for raw in raws]
     ids = [str(uuid.UUID(payload["id"])) for payload in payloads]
     if len(set(ids)) != len(ids):
         raise StatementInvalid("a batch repeats a statement id")
@@ -131,8 +157,9 @@ def statements_store(raws: list[dict], *, authority: dict | None, existing_ok: b
             fresh.append(payload)
         elif not existing_ok and not _same(earlier, payload):
             raise StatementConflict(f"statement {payload['id']} already exists and differs")
+    _check_voiding(fresh, caller)
     _void_targets(fresh)
-    rows = [_row(payload) for payload in fresh]
+    rows = [_row(payload, caller) for payload in fresh]
     # A voiding statement may have arrived before its target, or with it.
     keys = [uuid.UUID(str(row.statement_id)) for row in rows]
     already_voided = {row.target_id for row in rows if row.verb == v.VOIDED} | set(
@@ -142,6 +169,20 @@ def statements_store(raws: list[dict], *, authority: dict | None, existing_ok: b
         row.voided = key in already_voided and row.verb != v.VOIDED
     StoredStatement.objects.bulk_create(rows, ignore_conflicts=existing_ok)
     return ids
+
+
+def _check_voiding(payloads: list[dict], caller: Caller | None) -> None:
+    """A client voids only what it stored itself: panlearn's statements are voided by panlearn."""
+    if caller is None:
+        return
+    targets = [p["object"]["id"] for p in payloads if p["verb"]["id"] == v.VOIDED]
+    others = StoredStatement.objects.filter(statement_id__in=targets)
+    if caller.client is not None:
+        others = others.exclude(by_panlearn=False, client=caller.client)
+    else:  # the operator's credential: anything but panlearn's own
+        others = others.filter(by_panlearn=True)
+    if others.exists():
+        raise StatementForbidden("a client may void only the statements it stored")
 
 
 def _void_targets(payloads: list[dict]) -> None:

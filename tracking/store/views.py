@@ -16,7 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..targets import XAPI_VERSION
-from . import alternate, formats, selectors, services
+from . import alternate, clients, formats, selectors, services
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -33,18 +33,27 @@ def _error(message: str, status: int = 400) -> HttpResponse:
     return _response({"error": message}, status=status)
 
 
-def _authenticated(request) -> bool:
-    password = settings.PANLEARN_TRACKING_STORE_PASSWORD
+def _caller(request) -> services.Caller | None:
+    """Who the basic-auth credentials name: a store client (key and secret), or the operator's credential
+    from the settings; None when neither matches."""
     kind, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if not password or kind.lower() != "basic":
-        return False
+    if kind.lower() != "basic":
+        return None
     try:
         username, _, given = base64.b64decode(encoded).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return False
-    return constant_time_compare(username, settings.PANLEARN_TRACKING_STORE_USERNAME) and constant_time_compare(
-        given, password
-    )
+        return None
+    client = clients.authenticate(username, given)
+    if client is not None:
+        return services.Caller(client=client)
+    password = settings.PANLEARN_TRACKING_STORE_PASSWORD
+    if (
+        password
+        and constant_time_compare(username, settings.PANLEARN_TRACKING_STORE_USERNAME)
+        and (constant_time_compare(given, password))
+    ):
+        return services.Caller(client=None)
+    return None
 
 
 class XapiView(View):
@@ -60,7 +69,8 @@ class XapiView(View):
                 return _error(str(error))
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
             return self.http_method_not_allowed(request, *args, **kwargs)  # 405 before 401: the method is wrong
-        if self.needs_auth and not _authenticated(request):
+        request.xapi_caller = _caller(request) if self.needs_auth else None
+        if self.needs_auth and request.xapi_caller is None:
             response = _error("authentication required", 401)
             response["WWW-Authenticate"] = 'Basic realm="xAPI"'
             return response
@@ -107,7 +117,9 @@ class StatementsView(XapiView):
     def post(self, request):
         try:
             body = _body(request)
-            ids = services.statements_store(body if isinstance(body, list) else [body], authority=None)
+            ids = services.statements_store(body if isinstance(body, list) else [body], caller=request.xapi_caller)
+        except services.StatementForbidden as error:
+            return _error(str(error), 403)
         except services.StatementInvalid as error:
             return _error(str(error))
         except services.StatementConflict as error:
@@ -124,7 +136,9 @@ class StatementsView(XapiView):
                 raise services.StatementInvalid("PUT takes one statement")
             if body.setdefault("id", statement_id).lower() != statement_id.lower():
                 raise services.StatementInvalid("the statement's id differs from statementId")
-            services.statements_store([body], authority=None)
+            services.statements_store([body], caller=request.xapi_caller)
+        except services.StatementForbidden as error:
+            return _error(str(error), 403)
         except services.StatementInvalid as error:
             return _error(str(error))
         except services.StatementConflict as error:
@@ -132,6 +146,9 @@ class StatementsView(XapiView):
         return _response(status=204)
 
     def get(self, request):
+        client = request.xapi_caller.client
+        if client is not None and not {client.READ, client.READ_MINE, client.ALL_READ} & set(client.scopes):
+            return _error("this client may not read statements (scope statements/read or statements/read/mine)", 403)
         params = request.GET.dict()
         if unknown := set(params) - GET_PARAMS - {"statementId", "voidedStatementId"}:
             return _error(f"unknown parameters: {', '.join(sorted(unknown))}")
@@ -146,25 +163,26 @@ class StatementsView(XapiView):
         shape = formats.shaper(params.get("format"), request.headers.get("Accept-Language", ""))
         try:
             if "statementId" in params or "voidedStatementId" in params:
-                return self._single(params, shape)
-            return self._page(params, shape, after)
+                return self._single(params, shape, client)
+            return self._page(params, shape, after, client)
         except selectors.QueryInvalid as error:
             return _error(str(error))
 
-    def _single(self, params: dict, shape) -> HttpResponse:
+    def _single(self, params: dict, shape, client) -> HttpResponse:
         if ("statementId" in params) == ("voidedStatementId" in params) or set(params) - {
             "statementId", "voidedStatementId", "format", "attachments"
         }:  # fmt: skip
             return _error("statementId or voidedStatementId, with format and attachments only")
         voided = "voidedStatementId" in params
-        row = selectors.statement_by_id(params["voidedStatementId" if voided else "statementId"], voided=voided)
+        wanted = params["voidedStatementId" if voided else "statementId"]
+        row = selectors.statement_by_id(wanted, voided=voided, client=client)
         if row is None:
             return _error("no such statement", 404)
         response = _response(shape(row.payload))
         response["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
         return response
 
-    def _page(self, params: dict, shape, after: int | None) -> HttpResponse:
+    def _page(self, params: dict, shape, after: int | None, client) -> HttpResponse:
         try:
             limit = int(params.get("limit") or 0)
         except ValueError:
@@ -172,7 +190,7 @@ class StatementsView(XapiView):
         page_size = settings.PANLEARN_TRACKING_STORE_PAGE_SIZE
         limit = page_size if limit <= 0 else min(limit, page_size)
         ascending = selectors.boolean_param(params.get("ascending"))
-        page = selectors.statements_page(params, limit=limit, ascending=ascending, after=after)
+        page = selectors.statements_page(params, limit=limit, ascending=ascending, after=after, client=client)
         more = ""
         if page.after is not None:
             cursor = signing.dumps([params, page.after], salt=CURSOR_SALT)
