@@ -294,7 +294,12 @@ def _sandbox_probe(datasets_dir: Path | None) -> list[Protection]:
             os.close(info_write)
         try:
             with os.fdopen(info_read, "rb") as info:
-                child_pid = json.loads(info.read().split(b"}", 1)[0] + b"}")["child-pid"]
+                started = info.read()
+            if not started:  # bwrap gave up before the sandbox existed: its own words say why
+                process.kill()
+                _, stderr = process.communicate(timeout=30)
+                raise OSError(stderr.strip()[-300:] or "bubblewrap exited")
+            child_pid = json.loads(started.split(b"}", 1)[0] + b"}")["child-pid"]
             report = process.stdout.readline()
             uids = host_uids(child_pid)
             _, stderr = process.communicate("", timeout=30)
@@ -303,6 +308,11 @@ def _sandbox_probe(datasets_dir: Path | None) -> list[Protection]:
             process.wait()
     except (SandboxUnavailable, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
         detail = f"could not start a sandbox to check it: {error}"
+        if sandbox_host_uid() is not None:
+            detail += (
+                f" (its processes run as host uid {sandbox_host_uid()}, which must be able to read Python"
+                f" at {' and '.join(python_paths())}, this checkout and the datasets directory)"
+            )
         return [Protection("user", False, detail), Protection("proc", False, detail)]
     if process.returncode != 0 or not report:
         detail = f"the probe failed in a sandbox: {stderr.strip()[-300:] or process.returncode}"

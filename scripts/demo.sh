@@ -10,6 +10,7 @@ export DJANGO_SETTINGS_MODULE=panlearn.settings.demo
 export PANLEARN_BASE_URL="http://$HOST:$PORT"
 
 ensure_venv requirements.txt
+check_sandbox_can_reach
 mkdir -p var
 say "Preparing the database (SQLite: db.sqlite3) and the datasets"
 python manage.py migrate --noinput -v 0

@@ -10,6 +10,7 @@ TEST_PYTHON="$VENV/bin/python"
 [ -x "$TEST_PYTHON" ] || die "Run scripts/test.sh first: the smoke test runs in the test venv ($VENV)."
 START_TIMEOUT="${PANLEARN_FRESH_START_TIMEOUT:-900}"
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/panlearn-fresh.XXXXXX")"
+chmod 755 "$SCRATCH"  # as a clone's folder usually is: the kernel sandboxes' unprivileged uid reads it
 DEMO_PID=""
 
 stop_demo() {

@@ -41,6 +41,15 @@ sandbox_user_can_run() {
     --clear-groups test -x "$(readlink -f "$1")"
 }
 
+# check_sandbox_can_reach: as root, the kernel sandboxes run as an unprivileged uid (runner/sandbox.py),
+# which must reach this checkout, its venv and its datasets; a checkout under /root (mode 0700) it cannot.
+check_sandbox_can_reach() {
+  sandbox_user_can_run "$VENV/bin/python" && sandbox_user_can_run "$ROOT/manage.py" && return 0
+  die "The code cells' sandboxes run as the unprivileged user ${PANLEARN_RUNNER_SANDBOX_UID:-65534}, which cannot \
+read $ROOT (a folder on the way is private, as /root is). Clone panlearn elsewhere (for example under \
+/opt or /srv), or run the demo as a normal user."
+}
+
 # ensure_venv REQUIREMENTS_FILE: create the venv once; reinstall only when the requirements change.
 ensure_venv() {
   local requirements="$1" stamp

@@ -30,3 +30,15 @@ def test_check_fails_a_host_whose_sandboxes_run_as_root(monkeypatch, capsys):
     with pytest.raises(CommandError, match="refuse to start"):
         call_command("runner", "check")
     assert "runs as host root" in capsys.readouterr().out
+
+
+def test_check_says_what_the_sandbox_uid_cannot_read(tmp_path):
+    """A datasets directory in a private folder (pytest's own, mode 0700) cannot be mounted by the unprivileged
+    uid: the check fails and names what that uid must be able to read, not a bare bubblewrap error."""
+    private = tmp_path / "private"
+    (private / "datasets").mkdir(parents=True)
+    private.chmod(0o700)
+    tmp_path.chmod(0o700)
+    checks = by_name(host_protections("panlearn", private / "datasets"))
+    assert not checks["user"].ok
+    assert "Permission denied" in checks["user"].detail and "must be able to read" in checks["user"].detail
