@@ -52,17 +52,23 @@ def email_confirmation_token(user: User) -> str:
     return signing.dumps({"user": user.pk, "email": user.email.strip().lower()}, salt=CONFIRMATION_SALT)
 
 
-def email_confirm_by_token(token: str) -> User:
+def email_confirm_by_token(token: str, *, user: User, confirm: bool = True) -> User:
+    """Check the link for the signed-in `user` and, with `confirm`, confirm their address."""
     try:
         data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_DAYS * 86400)
     except signing.SignatureExpired as error:
-        raise EmailNotConfirmed("This link has expired. Sign in and ask for a new one on your account page.") from error
+        raise EmailNotConfirmed("This link has expired. Ask for a new one on your account page.") from error
     except signing.BadSignature as error:
         raise EmailNotConfirmed("This link is not valid. Copy the whole link from the email.") from error
-    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
-    if user is None or user.email.strip().lower() != data.get("email"):
-        raise EmailNotConfirmed("This link was for an address the account no longer uses.")
-    email_confirm(user=user, how=ConfirmedEmail.LINK)
+    if data.get("user") != user.pk:
+        raise EmailNotConfirmed(
+            f"This link confirms an address for another panlearn account, not for {user.get_username()}. If you "
+            "did not create that account, ignore the message: nothing happens without the link."
+        )
+    if user.email.strip().lower() != data.get("email"):
+        raise EmailNotConfirmed("This link was for an address your account no longer uses.")
+    if confirm:
+        email_confirm(user=user, how=ConfirmedEmail.LINK)
     return user
 
 
@@ -74,7 +80,7 @@ def email_confirmation_send(*, user: User, base_url: str) -> None:
         subject="Confirm your email address for panlearn",
         message=(
             f"Hello {user.first_name or user.username},\n\n"
-            f"open this link to confirm that {user.email} is yours:\n\n{link}\n\n"
+            f"open this link, signed in as {user.get_username()}, to confirm that {user.email} is yours:\n\n{link}\n\n"
             f"Until you do, course invitations and facility places sent to this address do not reach your "
             f"account. The link works for {CONFIRMATION_DAYS} days. If you did not create a panlearn account, "
             "ignore this message: nothing happens without the link.\n"

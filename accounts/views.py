@@ -109,16 +109,19 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
-    if request.method != "POST":
-        return render(request, "accounts/email_confirm.html", {"token": token})
+    """Signed in as the account the link names (whoever holds the mailbox could otherwise confirm the
+    address for someone else's account: one made with it at sign-up). GET shows the account and a
+    button, POST confirms: mail scanners that open links confirm nothing."""
     try:
-        user = email_confirm_by_token(token)
+        user = email_confirm_by_token(token, user=request.user, confirm=request.method == "POST")
     except EmailNotConfirmed as refused:
         return render(request, "accounts/email_confirm.html", {"token": token, "error": str(refused)}, status=400)
+    if request.method != "POST":
+        return render(request, "accounts/email_confirm.html", {"token": token})
     messages.success(request, f"Thank you: {user.email} is confirmed.")
-    return redirect("accounts:account" if request.user == user else "accounts:login")
+    return redirect("accounts:account")
 
 
 @require_POST

@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import resource
+import select
 import shutil
 import subprocess
 import sys
@@ -63,15 +64,25 @@ def sandbox_host_uid() -> int | None:
     """
     if os.geteuid() != 0:
         return None
-    return int(os.environ.get("PANLEARN_RUNNER_SANDBOX_UID", "65534"))
+    text = os.environ.get("PANLEARN_RUNNER_SANDBOX_UID", "65534")
+    uid = int(text) if text.strip().isdigit() else -1
+    if not 0 <= uid < 2**32 - 1:  # -1 and 4294967295 mean "unchanged" to setuid(2): root would stay root
+        raise SandboxUnavailable(f"PANLEARN_RUNNER_SANDBOX_UID={text!r} is not a uid (0 < uid < 4294967295)")
+    return uid
 
 
 def drop_privileges_argv() -> list[str]:
     """The prefix that makes bubblewrap start as the sandbox's host uid: after the cgroup join, which
-    needs root, and before any namespace exists. Empty when there is nothing to drop, or nowhere to."""
+    needs root, and before any namespace exists. Empty when there is nothing to drop. A root host that
+    cannot drop refuses to start sandboxes at all, whatever PANLEARN_RUNNER_INSECURE_... says."""
     uid = sandbox_host_uid()
-    if not uid or not SETPRIV:  # uid 0 or no util-linux: the host check reports it
+    if uid is None:
         return []
+    if uid == 0 or not SETPRIV:
+        raise SandboxUnavailable(
+            "the host runs as root and cannot drop to an unprivileged uid for its sandboxes: "
+            + ("PANLEARN_RUNNER_SANDBOX_UID is 0" if uid == 0 else "util-linux's setpriv is missing")
+        )
     return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
 
 
@@ -278,6 +289,17 @@ def host_uids(pid: int) -> set[int]:
     return uids
 
 
+def _readable_hint() -> str:
+    try:
+        uid = sandbox_host_uid()
+    except SandboxUnavailable:
+        return ""
+    if uid is None:
+        return ""
+    return (f" (its processes run as host uid {uid}, which must be able to read Python at"
+            f" {' and '.join(python_paths())}, this checkout and the datasets directory)")  # fmt: skip
+
+
 def _sandbox_probe(datasets_dir: Path | None) -> list[Protection]:
     """Sandboxed code must not run as host root nor reach host-global settings in /proc: checked in a
     real sandbox, started as kernels are. (Inside, uid_map shows bubblewrap's intermediate namespace,
@@ -300,27 +322,18 @@ def _sandbox_probe(datasets_dir: Path | None) -> list[Protection]:
                 _, stderr = process.communicate(timeout=30)
                 raise OSError(stderr.strip()[-300:] or "bubblewrap exited")
             child_pid = json.loads(started.split(b"}", 1)[0] + b"}")["child-pid"]
-            report = process.stdout.readline()
+            ready, _, _ = select.select([process.stdout], [], [], 30)  # a sandbox that hangs must not hang us
+            report = process.stdout.readline() if ready else ""
             uids = host_uids(child_pid)
             _, stderr = process.communicate("", timeout=30)
         finally:
             process.kill()
             process.wait()
     except (SandboxUnavailable, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
-        detail = f"could not start a sandbox to check it: {error}"
-        if sandbox_host_uid() is not None:
-            detail += (
-                f" (its processes run as host uid {sandbox_host_uid()}, which must be able to read Python"
-                f" at {' and '.join(python_paths())}, this checkout and the datasets directory)"
-            )
+        detail = f"could not start a sandbox to check it: {error}{_readable_hint()}"
         return [Protection("user", False, detail), Protection("proc", False, detail)]
     if process.returncode != 0 or not report:
-        detail = f"the probe failed in a sandbox: {stderr.strip()[-300:] or process.returncode}"
-        if sandbox_host_uid() is not None:
-            detail += (
-                f" (its processes run as host uid {sandbox_host_uid()}, which must be able to read Python"
-                f" at {' and '.join(python_paths())}, this checkout and the datasets directory)"
-            )
+        detail = f"the probe failed in a sandbox: {stderr.strip()[-300:] or process.returncode}{_readable_hint()}"
         return [Protection("user", False, detail), Protection("proc", False, detail)]
     if not uids or 0 in uids:
         user = Protection(

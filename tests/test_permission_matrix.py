@@ -99,7 +99,7 @@ RULES = [
     Rule(r"^favicon\.ico$", EVERYONE),
     Rule(r"^accounts/(sign-up|login|password-reset|password-reset/sent|reset/done)/$", EVERYONE),
     Rule(r"^accounts/reset/<uidb64>/<token>/$", SAME, why="the link decides; a bad one is answered"),
-    Rule(r"^accounts/confirm-email/", SAME, why="the page asks for a POST; the token decides"),
+    Rule(r"^accounts/confirm-email/", SIGNED_IN, why="signed in as the account the token names; a bad one is answered"),
     Rule(r"^accounts/logout/$", EVERYONE, requested=False, why="signs the role out"),
     Rule(r"^accounts/account/$", SIGNED_IN),
     Rule(r"^accounts/account/confirm-email/$", SIGNED_IN, post_only=True),

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
+from accounts.selectors import confirmed_email_of
 from courses.models import CoursePage, Enrolment, Facility, LessonPage
 from exercises.gradebook import STUCK_ATTEMPTS
 from exercises.models import Exercise
@@ -54,8 +55,8 @@ def actor_keys(user) -> set[str]:
     switched PANLEARN_TRACKING_ACTOR to mbox at some point, the email address."""
     account = {"account": {"homePage": identity.homepage(), "name": identity.pseudonym(user.pk)}}
     keys = {identity.actor_key(account)}
-    if user.email:
-        keys.add(identity.actor_key({"mbox": f"mailto:{user.email}"}))
+    if email := confirmed_email_of(user):  # an unconfirmed address may be someone else's
+        keys.add(identity.actor_key({"mbox": f"mailto:{email}"}))
     return keys
 
 

@@ -35,7 +35,10 @@ def pseudonym(user_id: int) -> str:
 
 def actor_for(user) -> Agent:
     if settings.PANLEARN_TRACKING_ACTOR == "mbox" and getattr(user, "email", ""):
-        return _agent(mbox=f"mailto:{user.email}")
+        from accounts.selectors import confirmed_email_of  # mbox sites only: one query more per statement
+
+        if email := confirmed_email_of(user):  # an unconfirmed address may be someone else's mailbox
+            return _agent(mbox=f"mailto:{email}")
     return _agent(home_page=homepage(), name=pseudonym(user.pk))
 
 

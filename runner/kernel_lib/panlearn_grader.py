@@ -553,8 +553,8 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
             libc, size_bytes=private_bytes, home=os.environ.get("HOME", "/tmp"), close_in_keeper=(conn.fileno(),)
         )
         # Signals reach this job only: a job must not run if it could stop its neighbours or the parent.
-        if panlearn_signals.confine_signals(libc) is False:
-            raise OSError("could not confine the job's signals")
+        if not panlearn_signals.confine_signals(libc):  # None: an architecture the filter does not know
+            raise OSError("could not confine the job's signals and namespaces")
         null = os.open(os.devnull, os.O_RDWR)
         for target in (0, 1, 2):  # nothing of the parent's: its control socket is fd 0
             if target != null:

@@ -3,13 +3,14 @@
 Jobs of one grading parent share its sandbox. Without this, a job saw the files a concurrent job
 wrote, could fill the space that job needed, and could name (and, but for the signal filter,
 stop) the other jobs and the parent. The parent makes a user namespace of its own at start
-(`prepare_parent`); right after its fork, a job's first process unshares a mount and a pid
-namespace, mounts fresh size-limited tmpfs on the three writable places and forks the job's real
+(`prepare_parent`); right after its fork, a job's first process unshares mount, pid, IPC, network
+and UTS namespaces, mounts fresh size-limited tmpfs on the writable places and forks the job's real
 process, pid 1 of the new pid namespace. Both drop every capability before any of the job's
 code runs. The first process stays behind as the
 *keeper*: the parent knows its pid, it ignores interrupts (they reach the job through the process
-group they share) and exits with the job. When the job's pid 1 exits, Linux kills whatever else the
-job started; when the keeper dies, its pdeath signal kills the job.
+group they share: the host's kill reaches both) and exits with the job. When the job's pid 1 exits,
+Linux kills whatever else the job started. The job's signal filter does not let it signal its process
+group (which holds the keeper), only itself and its own namespace.
 
 The grading sandbox's seccomp filter lets unshare and mount through for this; each job's own filter
 (panlearn_signals) refuses them again before the job's code runs.
@@ -22,7 +23,11 @@ import ctypes
 import os
 import signal
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+# A job's own: mounts, pids, System V and POSIX message-queue IPC (a shared-memory segment would outlive
+# the job, charged to the parent's cgroup), the network (abstract unix sockets and loopback ports), the name.
+JOB_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
 MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
 PR_SET_PDEATHSIG = 1
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -48,7 +53,7 @@ def _write(path: str, text: str) -> None:
 
 
 def private_places(home: str) -> tuple[str, ...]:
-    return ("/tmp", "/dev/shm", home)
+    return ("/tmp", "/dev/shm", home, "/run/kernel")
 
 
 def prepare_parent(libc) -> None:
@@ -66,7 +71,7 @@ def prepare_parent(libc) -> None:
 def enter_job_namespaces(libc, *, size_bytes: int, home: str, close_in_keeper: tuple[int, ...] = ()) -> None:
     """Returns in the job's pid 1, inside its own namespaces, with no capabilities. The calling process
     becomes the keeper and never returns. Raises OSError if a namespace cannot be made."""
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare(mount, pid)")
+    _check(libc.unshare(JOB_NAMESPACES), "unshare(mount, pid, ipc, net, uts)")
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making mounts private")
     options = f"size={size_bytes},mode=0700".encode()
     for place in private_places(home):

@@ -1,12 +1,11 @@
 """A job's processes may signal their own job and nobody else: not the forking parent, not a neighbour;
 and they may not make namespaces or mounts (the grading sandbox allows those for panlearn_jobns).
 
-Every job of a grading parent runs under the same uid in the same pid namespace, so Linux lets one
-job stop another, or stop the parent that forks every later job. Each job therefore adds a seccomp
-filter of its own right after its fork (filters stack: the sandbox's own stays), built here for its
-pid: kill() may target the job's process group (the job called setsid, so its pgid is its pid), the
-job's leader or 0 (its own group); the thread-directed calls may target the job's leader only; and
-pidfd signals are refused. A job's own subprocesses can still be stopped through the group.
+Each job is pid 1 of a pid namespace of its own (panlearn_jobns), and adds a seccomp filter of its own
+right after its fork (filters stack: the sandbox's own stays), built here for its pid: kill() may target
+the job itself or -1 (every process of its namespace), not 0: its process group also holds its keeper,
+outside the namespace. The thread-directed calls may target the job's leader only, and pidfd signals
+are refused. A depth behind the namespace, which already leaves nothing else to name.
 
 Pure Python and ctypes (the sandbox has no libseccomp at this point); x86_64 and aarch64.
 """
@@ -48,7 +47,8 @@ def job_filter(pid: int, machine: str | None = None) -> bytes | None:
     if arch is None:
         return None
     audit_arch, numbers = arch
-    group_only = [0, pid, -pid]
+    # Not 0 (the caller's process group): a job's group also holds its keeper, outside the job's namespace.
+    group_only = [pid, -pid]
     program = [_op(_BPF_LD_W_ABS, _ARCH), _op(_BPF_JEQ_K, audit_arch, jt=1), _op(_BPF_RET_K, _RET_EPERM)]
     program += [_op(_BPF_LD_W_ABS, _NR), _op(_BPF_JGE_K, _X32_BIT, jt=0, jf=1), _op(_BPF_RET_K, _RET_EPERM)]
 

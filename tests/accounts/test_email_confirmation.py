@@ -44,6 +44,21 @@ def test_sign_up_sends_a_link_that_confirms_on_post_only(client, mailoutbox):
     assert "confirmed" in client.get(reverse("accounts:account")).text
 
 
+def test_the_mailbox_owner_cannot_confirm_the_address_for_a_squatters_account(client, mailoutbox):
+    """Mallory signs up with Alice's address; Alice gets the link. Opening it (signed out, or signed in as
+    herself) must not hand her address to Mallory's account (review of 2026-12-05)."""
+    sign_up(client, "mallory", "alice@example.org")
+    client.logout()
+    link = link_in(mailoutbox[0])
+    assert client.post(link).status_code == 302  # signed out: to the sign-in page, nothing confirmed
+    alice = UserFactory(username="alice", email="alice@example.org", confirmed=False)
+    client.force_login(alice)
+    page = client.get(link)
+    assert page.status_code == 400 and "another panlearn account" in page.text
+    assert client.post(link).status_code == 400
+    assert not ConfirmedEmail.objects.exists()
+
+
 def test_a_forged_expired_or_outdated_link_confirms_nothing(client, mailoutbox):
     sign_up(client, "ada", "ada@example.org")
     ada = services.User.objects.get(username="ada")
@@ -65,7 +80,7 @@ def test_expired_links_are_refused(client, mailoutbox, settings):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(services, "CONFIRMATION_DAYS", -1)
         with pytest.raises(services.EmailNotConfirmed, match="expired"):
-            services.email_confirm_by_token(token)
+            services.email_confirm_by_token(token, user=services.User.objects.get(username="ada"))
 
 
 def test_the_account_page_sends_the_link_again_within_a_budget(client, mailoutbox, settings):

@@ -486,3 +486,36 @@ def test_files_a_grade_leaves_are_gone_before_the_next_one(runner):
     )
     second = runner.grade(code=look, tests=[make_test("clean", "assert found == [], found", 1)])
     assert outcomes(second)["clean"]["status"] == "passed", outcomes(second)["clean"]["message"]
+
+
+def test_concurrent_grades_share_no_sockets_nor_ipc(runner):
+    """Review of 2026-12-05: jobs still shared abstract unix sockets, loopback ports and System V IPC. The
+    victim listens on an abstract socket and a loopback port and makes a shared-memory segment, then waits;
+    the attacker, meanwhile, finds none of them. The victim keeps its score."""
+    import concurrent.futures
+    import time
+
+    victim_code = (
+        "import ctypes, socket, time\n"
+        "listener = socket.socket(socket.AF_UNIX)\nlistener.bind('\\0panlearn-victim')\nlistener.listen()\n"
+        "port = socket.socket()\nport.bind(('127.0.0.1', 47999))\nport.listen()\n"
+        "segment = ctypes.CDLL(None).shmget(4242, 4096, 0o1600)\n"
+        "time.sleep(2.0)\n"
+    )
+    victim_tests = [make_test("set_up", "assert segment >= 0", 1)]
+    attacker_code = (
+        "import ctypes, socket\nfound = []\n"
+        "for address, family in (('\\0panlearn-victim', socket.AF_UNIX), (('127.0.0.1', 47999), socket.AF_INET)):\n"
+        "    probe = socket.socket(family)\n"
+        "    try:\n        probe.connect(address)\n        found.append(address)\n"
+        "    except OSError:\n        pass\n"
+        "if ctypes.CDLL(None).shmget(4242, 0, 0) >= 0:\n    found.append('shm')\n"
+    )
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        victim = executor.submit(runner.grade, code=victim_code, tests=victim_tests)
+        time.sleep(0.8)
+        attacker = executor.submit(runner.grade, code=attacker_code,
+                                   tests=[make_test("nothing", "assert found == [], found", 1)])  # fmt: skip
+        attacked, victim_result = attacker.result(), victim.result()
+    assert outcomes(attacked)["nothing"]["status"] == "passed", outcomes(attacked)["nothing"]["message"]
+    assert victim_result["points"] == 1.0, victim_result

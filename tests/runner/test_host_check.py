@@ -22,14 +22,23 @@ def test_a_root_host_drops_to_the_sandbox_uid(monkeypatch):
     assert checks["proc"].ok, checks["proc"].detail
 
 
-def test_check_fails_a_host_whose_sandboxes_run_as_root(monkeypatch, capsys):
-    monkeypatch.setenv("PANLEARN_RUNNER_SANDBOX_UID", "0")
+@pytest.mark.parametrize("uid", ["0", "-1", "4294967295", "nobody"])
+def test_check_fails_a_host_whose_sandboxes_would_run_as_root(monkeypatch, capsys, uid):
+    """0 is root; -1 and 4294967295 mean "leave the uid unchanged" to setuid(2), so setpriv kept root (review
+    of 2026-12-05). None of them starts a sandbox, insecure mode or not."""
+    from runner.exceptions import SandboxUnavailable
+    from runner.sandbox import SandboxSpec, drop_privileges_argv
+
+    monkeypatch.setenv("PANLEARN_RUNNER_SANDBOX_UID", uid)
     checks = by_name(host_protections("panlearn"))
     assert not checks["user"].ok
-    assert "runs as host root" in checks["user"].detail
+    assert "cannot drop" in checks["user"].detail or "is not a uid" in checks["user"].detail
     with pytest.raises(CommandError, match="refuse to start"):
         call_command("runner", "check")
-    assert "runs as host root" in capsys.readouterr().out
+    assert "user" in capsys.readouterr().out
+    with pytest.raises(SandboxUnavailable):
+        drop_privileges_argv()
+    assert SandboxSpec(argv=["true"])  # the spec is fine: it is the launch that refuses
 
 
 def test_check_says_what_the_sandbox_uid_cannot_read(tmp_path):
