@@ -43,6 +43,8 @@ OUTPUT_FLOOD_MESSAGE = (
     f"Your code sent more than {MAX_MESSAGE_BYTES >> 20} MiB of output at once, so the kernel was restarted. "
     "Print a summary or a slice instead."
 )
+# How long a kernel whose iopub closed may take to show that it exited rather than overflowed.
+KERNEL_EXIT_GRACE_S = 0.5
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
 OnOutput = Callable[[dict], Awaitable[None]]
 OnStatus = Callable[[str], Awaitable[None]]
@@ -143,6 +145,19 @@ class SandboxedKernel:
     def output_connection_lost(self) -> bool:
         monitor = self._iopub_monitor
         return monitor is not None and bool(monitor.get(zmq.EVENTS) & zmq.POLLIN)
+
+    async def _why_output_was_lost(self) -> str:
+        """A dying kernel closes iopub too, and may do so before its sandbox has exited: an oversized
+        message is the cause only if the kernel lives on. The cgroup counts an OOM kill before the
+        victim's sockets close, so "memory" and "processes" are known at once."""
+        deadline = time.monotonic() + KERNEL_EXIT_GRACE_S
+        while True:
+            cause = self.death_cause()
+            if cause != "died" or not self.alive:
+                return cause
+            if time.monotonic() > deadline:
+                return "output"
+            await asyncio.sleep(0.02)
 
     @property
     def alive(self) -> bool:
@@ -245,7 +260,8 @@ class SandboxedKernel:
                 result.status, result.cause, result.message = "died", self.death_cause(), self.death_reason()
                 break
             if self.output_connection_lost():
-                result.status, result.cause, result.message = "died", "output", OUTPUT_FLOOD_MESSAGE
+                result.status, result.cause = "died", await self._why_output_was_lost()
+                result.message = OUTPUT_FLOOD_MESSAGE if result.cause == "output" else self.death_reason()
                 break
             if interrupted_at is None and now > deadline:
                 await self.interrupt()

@@ -5,6 +5,7 @@ import wagtail_factories
 from django.contrib.auth.models import User
 from factory.django import DjangoModelFactory
 
+from courses import services as courses
 from courses.models import CatalogueIndexPage, CoursePage, Facility, LessonPage
 
 
@@ -67,3 +68,12 @@ class LessonPageFactory(wagtail_factories.PageFactory):
 
     class Meta:
         model = LessonPage
+
+
+def trainer_of(catalogue, username: str, *courses_edited) -> User:
+    """A member of the trainers group who edits `courses_edited` and nothing else."""
+    user = UserFactory(username=username)
+    user.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+    for course in courses_edited:
+        courses.course_grant_editing(course=course, user=user)
+    return user

@@ -27,7 +27,7 @@ from courses.models import CourseInvitation
 from exercises.models import Exercise
 from onboarding import services as onboarding
 from onboarding.models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
-from tests.factories import FacilityFactory, UserFactory
+from tests.factories import FacilityFactory, UserFactory, trainer_of
 from tests.onboarding.conftest import answer, make_course, make_quiz
 from tracking.models import StoreClient
 from tracking.store import clients
@@ -213,9 +213,7 @@ def world(catalogue):
         users[role] = UserFactory(username=role)
         courses.enrolment_create(user=users[role], course=course)
     for role, course in (("trainer_a", course_a), ("trainer_b", course_b)):
-        users[role] = UserFactory(username=role)
-        users[role].groups.add(courses.trainers_group_setup(catalogue=catalogue))
-        courses.course_grant_editing(course=course, user=users[role])
+        users[role] = trainer_of(catalogue, role, course)
     for role, facility in (("staff_x", facility_x), ("staff_y", facility_y)):
         users[role] = UserFactory(username=role)
         onboarding.facility_staff_add(facility=facility, user=users[role])

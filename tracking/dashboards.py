@@ -15,7 +15,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from accounts.selectors import confirmed_email_of
+from accounts.selectors import confirmed_email_of, confirmed_emails_for
 from courses.models import CoursePage, Enrolment, Facility, LessonPage
 from exercises.gradebook import STUCK_ATTEMPTS
 from exercises.models import Exercise
@@ -50,18 +50,23 @@ def trainer_courses(user) -> QuerySet[CoursePage]:
 # Statements, per student -------------------------------------------------------------------------
 
 
-def actor_keys(user) -> set[str]:
+def actor_keys(user, *, email: str | None = None) -> set[str]:
     """Every key the user's statements may carry: the pseudonymous account and, for sites that
-    switched PANLEARN_TRACKING_ACTOR to mbox at some point, the email address."""
+    switched PANLEARN_TRACKING_ACTOR to mbox at some point, the confirmed email address (an
+    unconfirmed one may be someone else's). `email`: that address when the caller looked it up."""
     account = {"account": {"homePage": identity.homepage(), "name": identity.pseudonym(user.pk)}}
     keys = {identity.actor_key(account)}
-    if email := confirmed_email_of(user):  # an unconfirmed address may be someone else's
+    if email := confirmed_email_of(user) if email is None else email:
         keys.add(identity.actor_key({"mbox": f"mailto:{email}"}))
     return keys
 
 
 def _key_map(users) -> dict[str, int]:
-    return {key: user.pk for user in users for key in actor_keys(user)}
+    users = list(users)
+    confirmed = confirmed_emails_for(users)  # one query for all, not one per user
+    return {
+        key: user.pk for user in users for key in actor_keys(user, email=user.email if user.pk in confirmed else "")
+    }
 
 
 @dataclass

@@ -4,9 +4,8 @@ they edit only (review of 2026-12-04: a plain trainer read every course's invite
 import pytest
 from django.urls import reverse
 
-from courses import services
 from courses.models import CourseInvitation
-from tests.factories import CoursePageFactory, UserFactory
+from tests.factories import CoursePageFactory, UserFactory, trainer_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,11 +14,8 @@ pytestmark = pytest.mark.django_db
 def two_trainers(catalogue):
     course_a = CoursePageFactory(parent=catalogue, title="Course A", slug="course-a")
     course_b = CoursePageFactory(parent=catalogue, title="Course B", slug="course-b")
-    group = services.trainers_group_setup(catalogue=catalogue)
-    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
-    for user, course in ((alice, course_a), (bob, course_b)):
-        user.groups.add(group)
-        services.course_grant_editing(course=course, user=user)
+    alice = trainer_of(catalogue, "alice", course_a)
+    trainer_of(catalogue, "bob", course_b)  # course B has its own trainer, whose invitation Alice must not see
     mine = CourseInvitation.objects.create(course=course_a, email="invitee-a@example.org")
     theirs = CourseInvitation.objects.create(course=course_b, email="invitee-b@example.org")
     return alice, course_a, course_b, mine, theirs

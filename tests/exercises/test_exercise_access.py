@@ -16,18 +16,10 @@ from courses import services as courses
 from exercises.models import Exercise, GradeOverride
 from onboarding import services as onboarding
 from onboarding.models import ProgrammeCompletion
-from tests.factories import FacilityFactory, UserFactory
+from tests.factories import FacilityFactory, UserFactory, trainer_of
 from tests.onboarding.conftest import answer, make_course, make_quiz
 
 pytestmark = pytest.mark.django_db
-
-
-def trainer(catalogue, name: str, *courses_edited):
-    user = UserFactory(username=name)
-    user.groups.add(courses.trainers_group_setup(catalogue=catalogue))
-    for course in courses_edited:
-        courses.course_grant_editing(course=course, user=user)
-    return user
 
 
 @pytest.fixture
@@ -37,7 +29,7 @@ def world(catalogue):
     safety = make_course(catalogue, "Safety induction", safety_quiz)
     pds, other = FacilityFactory(short_name="PDS"), FacilityFactory(short_name="OTH")
     programme = onboarding.programme_create(facility=pds, name="General safety", courses=[(safety, safety_quiz, 80)])
-    alice, bob = trainer(catalogue, "alice", course_a), trainer(catalogue, "bob", course_b)
+    alice, bob = trainer_of(catalogue, "alice", course_a), trainer_of(catalogue, "bob", course_b)
     draft = Exercise.objects.create(title="Draft by Alice", solution_code="x = 1", owner=alice)
     pds_staff, other_staff = UserFactory(username="pds-staff"), UserFactory(username="oth-staff")
     onboarding.facility_staff_add(facility=pds, user=pds_staff)

@@ -1,6 +1,8 @@
 """Grading mode: code and tests in a fresh sandbox, structured per-test results."""
 
+import concurrent.futures
 import contextlib
+import time
 
 import pytest
 
@@ -225,7 +227,6 @@ def test_student_output_and_errors_are_kept(runner):
 
 
 def test_grades_run_side_by_side(runner):
-    import concurrent.futures
 
     codes = [f"def add(a, b):\n    return a + b + {offset}" for offset in (0, 1, 0, 1)]
     with concurrent.futures.ThreadPoolExecutor(4) as executor:
@@ -362,23 +363,29 @@ in_own_namespace = (os.getpid(), os.getppid())
 )
 
 
+def grade_victim_then_attacker(runner, victim, attacker, *, head_start: float):
+    """Grade `victim` and, `head_start` seconds into it, `attacker`, side by side; each is (code, tests).
+    Returns (attacker's result, victim's result)."""
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        victim_run = executor.submit(runner.grade, code=victim[0], tests=victim[1])
+        time.sleep(head_start)
+        attacker_run = executor.submit(runner.grade, code=attacker[0], tests=attacker[1])
+        return attacker_run.result(), victim_run.result()
+
+
 def test_a_submission_cannot_stop_a_neighbour_or_the_parent(runner):
     """Two grades at once: one sends SIGSTOP to every process it can find, its parent and -1; the other, a second
     into its own run, still completes with its full score, and a grade after both takes its usual time.
     The attacker is pid 1 of a pid namespace of its own, where its parent does not exist."""
-    import concurrent.futures
-    import time
 
     victim_code = "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b"
     attacker_tests = [
         make_test("refused", "assert sent == 0 and refused > 2, (sent, refused)", 1),
         make_test("own_namespace", "assert in_own_namespace == (1, 0), in_own_namespace", 1),
     ]
-    with concurrent.futures.ThreadPoolExecutor(2) as executor:
-        victim = executor.submit(runner.grade, code=victim_code, tests=TESTS[:2])
-        time.sleep(0.5)
-        attacker = executor.submit(runner.grade, code=STOP_EVERYONE, tests=attacker_tests)
-        attacked, victim_result = attacker.result(), victim.result()
+    attacked, victim_result = grade_victim_then_attacker(
+        runner, (victim_code, TESTS[:2]), (STOP_EVERYONE, attacker_tests), head_start=0.5
+    )
     for name in ("refused", "own_namespace"):
         assert outcomes(attacked)[name]["status"] == "passed", outcomes(attacked)[name]["message"]
     assert victim_result["status"] == "completed" and victim_result["points"] == 3.0, victim_result
@@ -394,8 +401,6 @@ def test_concurrent_grades_have_private_tmp_shm_and_home(runner):
     """Two grades at once (review of 2026-12-04: one read the other's /tmp, and filling the shared home made
     the other's writes fail). The victim writes its files, waits, then writes more and reads its own back;
     meanwhile the attacker looks for them and fills every place it can write. The victim keeps its score."""
-    import concurrent.futures
-    import time
 
     victim_code = PLACES + (
         "import time\n"
@@ -418,11 +423,9 @@ def test_concurrent_grades_have_private_tmp_shm_and_home(runner):
         make_test("sees_nothing", "assert seen == [], seen", 1),
         make_test("filled_its_own", "import errno\n    assert filled == [errno.ENOSPC] * 3, filled", 1),
     ]
-    with concurrent.futures.ThreadPoolExecutor(2) as executor:
-        victim = executor.submit(runner.grade, code=victim_code, tests=victim_tests)
-        time.sleep(0.7)
-        attacker = executor.submit(runner.grade, code=attacker_code, tests=attacker_tests)
-        attacked, victim_result = attacker.result(), victim.result()
+    attacked, victim_result = grade_victim_then_attacker(
+        runner, (victim_code, victim_tests), (attacker_code, attacker_tests), head_start=0.7
+    )
     for name in ("sees_nothing", "filled_its_own"):
         assert outcomes(attacked)[name]["status"] == "passed", outcomes(attacked)[name]["message"]
     assert victim_result["status"] == "completed" and victim_result["points"] == 2.0, victim_result
@@ -433,7 +436,6 @@ def test_a_stopped_grading_parent_is_replaced(runner, kernel_host):
     parent, and the grades after it do not wait for the stopped one again."""
     import os
     import signal
-    import time
 
     code = "def add(a, b):\n    return a + b"
     assert runner.grade(code=code, tests=TESTS[:2])["points"] == 3.0  # the pair for no datasets is up
@@ -492,8 +494,6 @@ def test_concurrent_grades_share_no_sockets_nor_ipc(runner):
     """Review of 2026-12-05: jobs still shared abstract unix sockets, loopback ports and System V IPC. The
     victim listens on an abstract socket and a loopback port and makes a shared-memory segment, then waits;
     the attacker, meanwhile, finds none of them. The victim keeps its score."""
-    import concurrent.futures
-    import time
 
     victim_code = (
         "import ctypes, socket, time\n"
@@ -511,11 +511,11 @@ def test_concurrent_grades_share_no_sockets_nor_ipc(runner):
         "    except OSError:\n        pass\n"
         "if ctypes.CDLL(None).shmget(4242, 0, 0) >= 0:\n    found.append('shm')\n"
     )
-    with concurrent.futures.ThreadPoolExecutor(2) as executor:
-        victim = executor.submit(runner.grade, code=victim_code, tests=victim_tests)
-        time.sleep(0.8)
-        attacker = executor.submit(runner.grade, code=attacker_code,
-                                   tests=[make_test("nothing", "assert found == [], found", 1)])  # fmt: skip
-        attacked, victim_result = attacker.result(), victim.result()
+    attacked, victim_result = grade_victim_then_attacker(
+        runner,
+        (victim_code, victim_tests),
+        (attacker_code, [make_test("nothing", "assert found == [], found", 1)]),
+        head_start=0.8,
+    )
     assert outcomes(attacked)["nothing"]["status"] == "passed", outcomes(attacked)["nothing"]["message"]
     assert victim_result["points"] == 1.0, victim_result
