@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.selectors import confirmed_emails_for
 from tracking import interface as tracking
 
 from .grading_policy import policy_for
@@ -109,8 +110,17 @@ CSV_COLUMNS = ["exercise", "exercise_version", "username", "email", "attempts", 
                "override_comment", "needs_grading"]  # fmt: skip
 
 
+def reported_emails(rows: list[GradeRow]) -> dict[int, str]:
+    """{user id: address} for the students whose address is confirmed: an export names no one by an
+    address that anybody could have typed at sign-up."""
+    users = {row.user.pk: row.user for row in rows}
+    confirmed = confirmed_emails_for(users.values())
+    return {pk: user.email for pk, user in users.items() if pk in confirmed}
+
+
 def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
     """The gradebook in `nbgrader export`'s columns, one row per student and exercise."""
+    emails = reported_emails(rows)
     return [
         {
             "assignment": row.exercise.title,
@@ -119,7 +129,7 @@ def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
             "student_id": row.user.username,
             "last_name": row.user.last_name,
             "first_name": row.user.first_name,
-            "email": row.user.email,
+            "email": emails.get(row.user.pk, ""),
             "raw_score": row.best or 0.0,
             "late_submission_penalty": 0.0,
             "score": row.score or 0.0,
@@ -134,9 +144,10 @@ def gradebook_csv(rows: list[GradeRow]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    emails = reported_emails(rows)
     for row in rows:
-        values = [row.exercise.title, row.exercise.version, row.user.username, row.user.email, row.attempts,
-                  row.score, row.possible, "yes" if row.override else "no",
+        values = [row.exercise.title, row.exercise.version, row.user.username, emails.get(row.user.pk, ""),
+                  row.attempts, row.score, row.possible, "yes" if row.override else "no",
                   row.override.comment if row.override else "", "yes" if row.needs_grading else "no"]  # fmt: skip
         writer.writerow([spreadsheet_value(name, value) for name, value in zip(CSV_COLUMNS, values, strict=True)])
     return buffer.getvalue()

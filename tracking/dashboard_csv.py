@@ -6,6 +6,8 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 
+from accounts.selectors import confirmed_emails_for
+
 from .dashboards import CompletionRecord, CourseOverview, CourseProgress, CourseSummary, FacilityCourse
 
 Table = tuple[list[str], Iterable[list]]
@@ -102,6 +104,7 @@ def course_tables(overview: CourseOverview) -> dict[str, Table]:
 
 
 def facility_tables(courses: list[FacilityCourse], records: list[CompletionRecord]) -> dict[str, Table]:
+    confirmed = confirmed_emails_for({r.user for r in records})  # an unconfirmed address names no one
     return {
         "courses": (
             ["course", "enrolled", "completed"],
@@ -110,7 +113,14 @@ def facility_tables(courses: list[FacilityCourse], records: list[CompletionRecor
         "completions": (
             ["username", "first_name", "last_name", "email", "course", "completed_at"],
             (
-                [r.user.username, r.user.first_name, r.user.last_name, r.user.email, r.course.title, r.completed_at]
+                [
+                    r.user.username,
+                    r.user.first_name,
+                    r.user.last_name,
+                    r.user.email if r.user.pk in confirmed else "",
+                    r.course.title,
+                    r.completed_at,
+                ]
                 for r in records
             ),
         ),

@@ -72,3 +72,18 @@ def test_grades_in_nbgraders_layout(client, book):
     ada = next(row for row in rows if row["student_id"] == "ada")
     assert ada["score"] == "3.0" and ada["max_score"] == "3.0" and ada["email"] == "ada@example.org"
     assert any(row["student_id"] == "'=HYPERLINK(1)" for row in rows)
+
+
+def test_exports_show_only_confirmed_addresses(client, book):
+    """Review of 2026-12-05: the exports showed the address typed at sign-up, so a squatter of
+    alice@facility.example appeared under Alice's address in the CSVs a trainer hands on."""
+    exercise = book[0]
+    squatter = UserFactory(username="mallory", email="alice@facility.example", confirmed=False)
+    graded(exercise, squatter, 1, 3)
+    plain = client.get("/admin/exercises/gradebook/", {"format": "csv"}).content.decode("utf-8-sig")
+    nbgrader = client.get("/admin/exercises/gradebook/", {"format": "nbgrader"}).content.decode("utf-8-sig")
+    by_user = {row["username"]: row for row in csv.DictReader(io.StringIO(plain))}
+    by_student = {row["student_id"]: row for row in csv.DictReader(io.StringIO(nbgrader))}
+    assert by_user["mallory"]["email"] == "" and by_student["mallory"]["email"] == ""
+    assert by_user["ada"]["email"] == "ada@example.org" and by_student["ada"]["email"] == "ada@example.org"
+    assert "alice@facility.example" not in plain + nbgrader
