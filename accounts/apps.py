@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from tracking import identity
+
         from . import signals  # noqa: F401  (receivers)
+        from .selectors import confirmed_email_of
+
+        identity.use_confirmed_email_lookup(confirmed_email_of)

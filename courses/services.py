@@ -127,9 +127,10 @@ def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
         raise NotEnrolled("Enrol in the course to record your progress.")
     completion, created = LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     if created:
+        progress = course_progress_for(course=lesson.course, user=user)
         with tracking.batch():
-            tracking.lesson_progressed(user=user, lesson=lesson, completed=True)
-            if course_progress_for(course=lesson.course, user=user).is_complete:
+            tracking.lesson_progressed(user=user, lesson=lesson, completed=True, progress=progress.percent)
+            if progress.is_complete:
                 tracking.course_completed(user=user, course=lesson.course)
     return completion
 
@@ -138,7 +139,8 @@ def lesson_complete(*, user, lesson: LessonPage) -> LessonCompletion:
 def lesson_uncomplete(*, user, lesson: LessonPage) -> None:
     deleted, _ = LessonCompletion.objects.filter(user=user, lesson=lesson).delete()
     if deleted:
-        tracking.lesson_progressed(user=user, lesson=lesson, completed=False)
+        progress = course_progress_for(course=lesson.course, user=user)
+        tracking.lesson_progressed(user=user, lesson=lesson, completed=False, progress=progress.percent)
 
 
 def course_editors_group(course: CoursePage) -> Group:

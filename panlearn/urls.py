@@ -17,7 +17,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("learn/cells/", include("exercises.urls")),
-    path("learn/progress/", include("tracking.urls")),
+    path("learn/progress/", include("dashboards.urls")),
     # Before onboarding's own pages; /learn/invitations/ is the courses' invitation to one course.
     path("learn/onboarding/invitations/", include("invitations.urls")),
     path("learn/onboarding/", include("onboarding.urls")),

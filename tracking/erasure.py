@@ -34,8 +34,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.selectors import confirmed_email_of
-
 from . import identity
 from .models import BUILTIN_TARGET, Delivery, DeliveryStatus, ErasureRecord, OutboxStatement, StoredStatement
 from .xapi import vocabulary as v
@@ -60,11 +58,8 @@ class Subject:
             user_id = user_or_id
         else:
             user, user_id = user_or_id, user_or_id.pk
-        pseudonym = identity.pseudonym(user_id)
-        keys = {identity.actor_key({"account": {"homePage": identity.homepage(), "name": pseudonym}})}
-        if user is not None and (email := confirmed_email_of(user)):  # an unconfirmed one may be another's
-            keys.add(identity.actor_key({"mbox": f"mailto:{email}"}))
-        return cls(user_id=user_id, user=user, pseudonym=pseudonym, keys=frozenset(keys))
+        keys = identity.actor_keys(user_id, email=identity.confirmed_email_of(user) if user is not None else "")
+        return cls(user_id=user_id, user=user, pseudonym=identity.pseudonym(user_id), keys=frozenset(keys))
 
 
 @dataclass

@@ -7,6 +7,7 @@ never changes what earlier statements refer to.
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -33,13 +34,40 @@ def pseudonym(user_id: int) -> str:
     return hmac.new(secret, f"panlearn.tracking.actor:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def actor_for(user) -> Agent:
-    if settings.PANLEARN_TRACKING_ACTOR == "mbox" and getattr(user, "email", ""):
-        from accounts.selectors import confirmed_email_of  # mbox sites only: one query more per statement
+def _no_confirmed_email(user) -> str:
+    return ""
 
-        if email := confirmed_email_of(user):  # an unconfirmed address may be someone else's mailbox
-            return _agent(mbox=f"mailto:{email}")
+
+# Whether an address is the user's own (confirmed) is the accounts app's knowledge. It hands its lookup
+# over at start-up (AccountsConfig.ready), so that tracking imports no app above it. Without it, no
+# address counts and actors stay pseudonymous.
+_confirmed_email_of: Callable[[object], str] = _no_confirmed_email
+
+
+def use_confirmed_email_lookup(lookup: Callable[[object], str]) -> None:
+    """`lookup(user)` is the user's confirmed address, or "" (an unconfirmed one may be someone else's)."""
+    global _confirmed_email_of
+    _confirmed_email_of = lookup
+
+
+def confirmed_email_of(user) -> str:
+    return _confirmed_email_of(user) if getattr(user, "email", "") else ""
+
+
+def actor_for(user) -> Agent:
+    # mbox sites only: one query more per statement
+    if settings.PANLEARN_TRACKING_ACTOR == "mbox" and (email := confirmed_email_of(user)):
+        return _agent(mbox=f"mailto:{email}")
     return _agent(home_page=homepage(), name=pseudonym(user.pk))
+
+
+def actor_keys(user_id: int, *, email: str = "") -> set[str]:
+    """Every key a user's statements may carry: their pseudonymous account and, for sites that switched
+    PANLEARN_TRACKING_ACTOR to mbox at some point, `email`, their confirmed address if any."""
+    keys = {actor_key({"account": {"homePage": homepage(), "name": pseudonym(user_id)}})}
+    if email:
+        keys.add(actor_key({"mbox": f"mailto:{email}"}))
+    return keys
 
 
 @lru_cache(maxsize=4096)

@@ -51,11 +51,12 @@ def cell_ran(
                                                   status=status, duration_ms=duration_ms, code=code))  # fmt: skip
 
 
-def lesson_progressed(*, user, lesson, completed: bool) -> None:
-    """A student marked a lesson done (`completed`) or not done."""
+def lesson_progressed(*, user, lesson, completed: bool, progress: int) -> None:
+    """A student marked a lesson done (`completed`) or not done; `progress` is the course's percent done now."""
     from .services import record_lesson_progress
 
-    _record("lesson progress", lambda: record_lesson_progress(user=user, lesson=lesson, completed=completed))
+    _record("lesson progress", lambda: record_lesson_progress(user=user, lesson=lesson, completed=completed,
+                                                              progress=progress))  # fmt: skip
 
 
 def enrolled(*, enrolment) -> None:

@@ -150,13 +150,10 @@ def record_enrolment(*, enrolment) -> None:
     statements_record([builders.enrolled(frame, event_key=key)], user=enrolment.user)
 
 
-def record_lesson_progress(*, user, lesson, completed: bool) -> None:
-    from courses.selectors import course_progress_for
-
+def record_lesson_progress(*, user, lesson, completed: bool, progress: int) -> None:
     course = lesson.course
     frame = _frame(user=user, course=course, lesson=lesson)
     key = f"lesson:{lesson.pk}:{'done' if completed else 'undone'}:{frame.timestamp.isoformat()}"
-    progress = course_progress_for(course=course, user=user).percent
     statements = [builders.lesson_completed(frame, event_key=key)] if completed else []
     statements.append(builders.lesson_progressed(frame, progress=progress, event_key=key))
     statements_record(statements, user=user)

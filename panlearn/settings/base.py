@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "invitations",
     "certificates",
     "useroffice",
+    "dashboards",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -8,9 +8,10 @@ import json
 import pytest
 from django.utils import timezone
 
+from dashboards import selectors as dashboards
+from tests.dashboards.test_dashboards import world  # noqa: F401  (a fixture: a course with real statements)
 from tests.factories import FacilityFactory, UserFactory
-from tests.tracking.test_dashboards import world  # noqa: F401  (a fixture: a course with real statements)
-from tracking import dashboards, identity
+from tracking import identity
 from tracking.models import StoreClient, StoredStatement
 from tracking.store import clients
 

@@ -11,14 +11,15 @@ from django.utils.text import slugify
 
 from onboarding.selectors import facilities_staffed_by, is_facility_staff
 
-from . import charts, dashboard_csv, dashboards
+from . import charts, exports
+from . import selectors as dashboards
 
 PAGE_SIZE = 50
 INACTIVE_CHOICES = (7, 14, 30, 60)
 
 
-def _csv(table: dashboard_csv.Table, name: str) -> HttpResponse:
-    response = HttpResponse(dashboard_csv.render(table), content_type="text/csv; charset=utf-8")
+def _csv(table: exports.Table, name: str) -> HttpResponse:
+    response = HttpResponse(exports.render(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
@@ -43,11 +44,11 @@ def _page(request: HttpRequest, rows: list, parameter: str = "page"):
 def course_list(request: HttpRequest) -> HttpResponse:
     courses = dashboards.trainer_courses(request.user)
     if request.GET.get("csv") == "courses":
-        return _csv(dashboard_csv.courses_table(dashboards.course_summaries(courses, now=timezone.now())), "courses")
+        return _csv(exports.courses_table(dashboards.course_summaries(courses, now=timezone.now())), "courses")
     page = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
     summaries = dashboards.course_summaries(page.object_list, now=timezone.now())
     context = {"page": page, "summaries": summaries, "active_days": dashboards.ACTIVE_DAYS}
-    return render(request, "tracking/dashboards/course_list.html", context)
+    return render(request, "dashboards/course_list.html", context)
 
 
 def _inactive_days(request: HttpRequest) -> int:
@@ -59,7 +60,7 @@ def course_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(dashboards.trainer_courses(request.user), pk=pk)  # not theirs: 404
     inactive_days = _inactive_days(request)
     overview = dashboards.course_overview(course=course, now=timezone.now(), inactive_days=inactive_days)
-    download = _download(request, dashboard_csv.course_tables(overview), f"course-{course.pk}-{slugify(course.title)}")
+    download = _download(request, exports.course_tables(overview), f"course-{course.pk}-{slugify(course.title)}")
     if download:
         return download
     funnel = charts.funnel(
@@ -87,7 +88,7 @@ def course_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "inactive_query": f"inactive={inactive_days}&",
         "stuck_attempts": dashboards.STUCK_ATTEMPTS,
     }
-    return render(request, "tracking/dashboards/course.html", context)
+    return render(request, "dashboards/course.html", context)
 
 
 # Facility (admin) --------------------------------------------------------------------------------
@@ -97,17 +98,17 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     if not is_facility_staff(request.user):
         raise PermissionDenied
     facilities = facilities_staffed_by(request.user)
-    return render(request, "tracking/dashboards/facility_list.html", {"facilities": facilities})
+    return render(request, "dashboards/facility_list.html", {"facilities": facilities})
 
 
 def facility_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     facility = get_object_or_404(facilities_staffed_by(request.user), pk=pk)
     courses, records = dashboards.facility_completions(facility=facility)
-    download = _download(request, dashboard_csv.facility_tables(courses, records), f"{slugify(facility.short_name)}")
+    download = _download(request, exports.facility_tables(courses, records), f"{slugify(facility.short_name)}")
     if download:
         return download
     context = {"facility": facility, "courses": courses, "records": _page(request, records), "total": len(records)}
-    return render(request, "tracking/dashboards/facility.html", context)
+    return render(request, "dashboards/facility.html", context)
 
 
 # Student (site) ----------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def facility_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def student_progress(request: HttpRequest) -> HttpResponse:
     progress = dashboards.student_progress(user=request.user)
-    download = _download(request, dashboard_csv.student_tables(progress), "my-progress")
+    download = _download(request, exports.student_tables(progress), "my-progress")
     if download:
         return download
-    return render(request, "tracking/dashboards/student.html", {"rows": progress})
+    return render(request, "dashboards/student.html", {"rows": progress})

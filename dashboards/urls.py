@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import dashboard_views
+from . import views
 
 app_name = "dashboards"
 
 urlpatterns = [
-    path("", dashboard_views.student_progress, name="student_progress"),
+    path("", views.student_progress, name="student_progress"),
 ]

@@ -11,11 +11,11 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from courses import services as courses
+from dashboards import selectors as dashboards
 from exercises.submissions import submission_create
 from onboarding import services as onboarding
 from tests.exercises.test_quiz_exercises import make_quiz, place
 from tests.factories import CoursePageFactory, FacilityFactory, LessonPageFactory, UserFactory
-from tracking import dashboards
 from tracking.delivery import deliver_all
 from tracking.models import StoredStatement
 
@@ -210,7 +210,7 @@ def test_the_trainer_dashboard_shows_and_exports_the_numbers(client, world, trai
 
 
 def test_long_lists_are_paginated(client, world, trainer, monkeypatch):
-    monkeypatch.setattr("tracking.dashboard_views.PAGE_SIZE", 2)
+    monkeypatch.setattr("dashboards.views.PAGE_SIZE", 2)
     client.force_login(trainer)
     url = f"{DASHBOARDS}/courses/{world['course'].pk}/"
     first, second = client.get(url).text, client.get(url, {"page": 2}).text

@@ -15,15 +15,15 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from accounts.selectors import confirmed_email_of, confirmed_emails_for
+from accounts.selectors import confirmed_emails_for
 from courses.models import CoursePage, Enrolment, Facility, LessonPage
 from exercises.gradebook import STUCK_ATTEMPTS
 from exercises.models import Exercise
 from exercises.selectors import page_exercise_ids
-
-from . import identity
-from .models import StoredStatement
-from .xapi import vocabulary as v
+from tracking import identity
+from tracking.models import StoredStatement
+from tracking.selectors import counted_statements
+from tracking.xapi import vocabulary as v
 
 ACTIVE_DAYS = 7  # "active": any statement in the course in the last 7 days
 INACTIVE_DAYS = 14  # default of "no activity for N days" (the trainer may choose another N)
@@ -33,11 +33,6 @@ _KIND = f"payload__result__extensions__{v.SUBMISSION_KIND}"
 
 
 # Who may see what --------------------------------------------------------------------------------
-
-
-def counted_statements() -> QuerySet[StoredStatement]:
-    """Statements panlearn stored itself: a client of the store's API is not the authority for learning."""
-    return StoredStatement.objects.filter(by_panlearn=True)
 
 
 def trainer_courses(user) -> QuerySet[CoursePage]:
@@ -50,22 +45,13 @@ def trainer_courses(user) -> QuerySet[CoursePage]:
 # Statements, per student -------------------------------------------------------------------------
 
 
-def actor_keys(user, *, email: str | None = None) -> set[str]:
-    """Every key the user's statements may carry: the pseudonymous account and, for sites that
-    switched PANLEARN_TRACKING_ACTOR to mbox at some point, the confirmed email address (an
-    unconfirmed one may be someone else's). `email`: that address when the caller looked it up."""
-    account = {"account": {"homePage": identity.homepage(), "name": identity.pseudonym(user.pk)}}
-    keys = {identity.actor_key(account)}
-    if email := confirmed_email_of(user) if email is None else email:
-        keys.add(identity.actor_key({"mbox": f"mailto:{email}"}))
-    return keys
-
-
 def _key_map(users) -> dict[str, int]:
     users = list(users)
     confirmed = confirmed_emails_for(users)  # one query for all, not one per user
     return {
-        key: user.pk for user in users for key in actor_keys(user, email=user.email if user.pk in confirmed else "")
+        key: user.pk
+        for user in users
+        for key in identity.actor_keys(user.pk, email=user.email if user.pk in confirmed else "")
     }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from accounts.selectors import confirmed_emails_for
 
-from .dashboards import CompletionRecord, CourseOverview, CourseProgress, CourseSummary, FacilityCourse
+from .selectors import CompletionRecord, CourseOverview, CourseProgress, CourseSummary, FacilityCourse
 
 Table = tuple[list[str], Iterable[list]]
 
