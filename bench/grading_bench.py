@@ -145,6 +145,7 @@ from django.db.models import F  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
+from exercises.grading.specs import runner_tests  # noqa: E402
 from exercises.importing import exercises_from_notebook  # noqa: E402
 from exercises.models import Exercise, ExerciseTest, Submission, SubmissionKind, SubmissionStatus  # noqa: E402
 from exercises.nbgrader_format import export_student_notebook  # noqa: E402
@@ -153,7 +154,6 @@ from exercises.submissions import (  # noqa: E402
     exercise_validate,
     regrade_exercise,
     requeue_stale,
-    runner_tests,
     submission_create,
 )
 from runner.client import RunnerClient  # noqa: E402

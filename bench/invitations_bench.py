@@ -94,7 +94,7 @@ def world():
 def import_round(facility, staff, data: bytes) -> float:
     from django.core import mail
 
-    from invitations import services
+    from invitations import upload as services
     from invitations.models import BatchStatus
 
     mail.outbox = []

@@ -161,7 +161,8 @@ def drain(lrs_url: str, *, rounds: int, per_round: int, tag: str) -> dict:
 
     from tracking import delivery
     from tracking.services import statements_record
-    from tracking.targets import XAPI_VERSION, LrsTarget
+    from tracking.targets import LrsTarget
+    from tracking.xapi.vocabulary import XAPI_VERSION
 
     lrs = {"name": "bench-lrs", "endpoint": lrs_url, "username": LRS_USER, "password": LRS_PASSWORD}
     size = settings.PANLEARN_TRACKING_BATCH_SIZE

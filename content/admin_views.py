@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from courses.vocabularies import TECHNIQUE_CHOICES
 
-from .imports import import_create, unique_slug
+from .imports import unique_slug
 from .models import Dataset, DatasetImport, ImportStatus, SourceKind
 from .resolvers import SOURCES, guess_source, resolve
 from .resolvers.base import RemoteDataset, ResolverError
+from .services import import_create
 
 ADD_PERMISSION = "panlearn_content.add_dataset"
 # A download whose progress has not moved for this long has lost its worker (stopped or killed).

@@ -15,12 +15,11 @@ from pathlib import Path
 import h5py
 import httpx
 from django.conf import settings
-from django.db import transaction
 from django.utils.text import slugify
 
 from .blocks import file_kind
 from .hdf5 import outside_references
-from .models import Dataset, DatasetFile, DatasetImport, ImportStatus
+from .models import Dataset, DatasetImport, ImportStatus
 from .resolvers import http_client
 from .resolvers.base import RemoteDataset, RemoteFile, ResolverError, download
 from .sources import cache_root, dataset_cache_dir
@@ -53,67 +52,6 @@ def citation_for(remote: RemoteDataset) -> str:
     authors = "; ".join(name for name in remote.creators if name)
     parts = [part for part in (authors, remote.title, f"https://doi.org/{remote.doi}" if remote.doi else "") if part]
     return ". ".join(parts)
-
-
-@transaction.atomic
-def import_create(remote: RemoteDataset, *, chosen: list[str], user, slug: str = "", **overrides) -> DatasetImport:
-    """Register the dataset and its chosen files, then queue their download (after commit)."""
-    files = [item for item in remote.files if item.name in set(chosen)]
-    if not files:
-        raise ResolverError("Choose at least one file to download.")
-    limit = settings.PANLEARN_CONTENT_MAX_DOWNLOAD_BYTES
-    too_big = [item.name for item in files if item.size > limit]
-    if too_big:
-        raise ResolverError(f"Over the download limit of {limit} bytes: {', '.join(too_big)}.")
-    values = {
-        "title": remote.title[:250],
-        "description": plain_text(remote.description),
-        "licence": remote.licence[:60],
-        "doi": remote.doi[:200],
-        "citation": citation_for(remote),
-        "facility": remote.facility[:80],
-        "instrument": remote.instrument[:120],
-        "notes": remote.notes,
-    }
-    values.update({key: value for key, value in overrides.items() if value})
-    dataset = Dataset.objects.create(
-        slug=slug or unique_slug(values["title"]),
-        source_kind=remote.source,
-        source_reference=remote.reference[:500],
-        is_public=False,
-        **values,
-    )
-    used: set[str] = set()
-    for item in files:
-        algorithm, _, value = item.checksum.partition(":")
-        DatasetFile.objects.create(
-            dataset=dataset,
-            name=_unused_name(item.name, used),
-            path=item.url,
-            format=guess_format(item.name),
-            size=item.size,
-            sha256=value.lower() if algorithm.lower() == "sha256" else "",
-            source_checksum=item.checksum,
-        )
-    job = DatasetImport.objects.create(dataset=dataset, requested_by=user, bytes_total=sum(item.size for item in files))
-    transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
-
-
-def _unused_name(name: str, used: set[str]) -> str:
-    """Sources may list the same file name in two folders; the registry needs one name per file."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    candidate, number = name, 2
-    while candidate in used:
-        candidate, number = f"{stem}-{number}{suffix}", number + 1
-    used.add(candidate)
-    return candidate
-
-
-def _enqueue(job_id: int) -> None:
-    from .tasks import import_dataset
-
-    import_dataset.enqueue(job_id)
 
 
 def check_hdf5(path: Path) -> None:

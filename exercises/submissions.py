@@ -1,13 +1,11 @@
-"""Check and submit: the submission row first, then grading in a task, then pure scoring.
+"""Check and submit: the submission row first, then grading in a task (`exercises.grading`).
 
 1. `submission_create` commits the student's code, its hash, the exercise version and (for a
    submit) the attempt number, under a lock on the student's progress row: two submits at once
    get attempts n and n+1, never the same number, and never more than the policy allows.
 2. After the commit a task is queued (django-tasks; the database backend by default).
-3. `submission_grade` runs the code in a fresh sandbox through the runner's grading mode; the
-   tests (hidden ones only on submit) are added on the server and never leave it.
-4. `exercises.scoring` and `exercises.policies` turn the per-test outcomes into points and into
-   the feedback a student may see; the full breakdown stays on the row for trainers.
+3. The task runs `exercises.grading.pipeline.grade`: the code in a fresh sandbox, then points,
+   policy and the feedback a student may see; the full breakdown stays on the row for trainers.
 
 Grading is idempotent: a row already graded is left alone, and one whose worker died while
 grading is queued again by `requeue_stale` (its attempt is not counted twice: the number was
@@ -18,20 +16,21 @@ task is queued again for later.
 import hashlib
 import time
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from runner.exceptions import RunnerError, RunnerUnavailable
+from runner.exceptions import RunnerError
 from tracking import interface as tracking
 
 from . import policies, quiz_specs, scoring
+from .grading.pipeline import run, store
+from .grading.specs import stored_questions, test_specs
 from .grading_policy import policy_for
-from .models import Disclosure, Exercise, ExerciseKind, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
+from .models import Exercise, ExerciseKind, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
+from .tasks import enqueue_grading
 
-RETRY_AFTER = timedelta(seconds=30)
 STALE_AFTER = timedelta(minutes=5)
 
 
@@ -48,54 +47,6 @@ class NothingAnswered(SubmissionRefused):
 
 def content_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", errors="replace")).hexdigest()
-
-
-def stored_questions(exercise: Exercise) -> list[quiz_specs.StoredQuestion]:
-    return [
-        quiz_specs.StoredQuestion(
-            id=str(question.pk),
-            name=f"Question {number}",
-            kind=question.kind,
-            spec=question.spec,
-            points=question.points,
-            prompt=question.prompt,
-        )
-        for number, question in enumerate(exercise.questions.all(), 1)
-    ]
-
-
-def test_specs(exercise: Exercise) -> list[scoring.TestSpec]:
-    if exercise.kind == ExerciseKind.QUIZ:
-        return [scoring.TestSpec(name=question.name, points=question.points, disclosure="show")
-                for question in stored_questions(exercise)]  # fmt: skip
-    return [
-        scoring.TestSpec(
-            name=test.name,
-            points=test.points,
-            hidden=test.hidden,
-            disclosure=None if test.disclosure == Disclosure.INHERIT else test.disclosure,
-            source=test.source,
-        )
-        for test in exercise.tests.all()
-    ]
-
-
-def runner_tests(exercise: Exercise, kind: str) -> list[dict]:
-    """What the runner is sent: on Check the public tests only, on Submit every test. The public tests
-    come first: the student's code meets a hidden test's inputs only after every public test has
-    reported, so it cannot echo them into a public test's feedback."""
-    tests = sorted(exercise.tests.all(), key=lambda test: test.hidden)  # stable: the trainer's order otherwise
-    return [
-        {
-            "name": test.name,
-            "source": test.source,
-            "function": test.name,
-            "points": float(test.points),
-            "timeout": test.timeout,
-        }
-        for test in tests
-        if kind == SubmissionKind.SUBMIT or not test.hidden
-    ]
 
 
 def submission_create(
@@ -152,120 +103,10 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course
             questions = stored_questions(exercise)
             outcomes = quiz_specs.grade_answers(questions, answers)
             tracking.exercise_answered(submission, questions=quiz_specs.interactions(questions, answers, outcomes))
-            return _store(submission, test_specs(exercise), outcomes)
+            return store(submission, test_specs(exercise), outcomes)
         tracking.exercise_answered(submission)
     if exercise.kind == ExerciseKind.CODE:
-        transaction.on_commit(lambda: enqueue(submission.pk))
-    return submission
-
-
-def enqueue(submission_id: int, *, run_after=None) -> None:
-    from .tasks import grade_submission
-
-    if run_after is not None:
-        if not grade_submission.get_backend().supports_defer:
-            return  # e.g. the immediate backend: the row stays queued for requeue_stale
-        grade_submission.using(run_after=run_after).enqueue(submission_id)
-        return
-    grade_submission.enqueue(submission_id)
-
-
-def _claim(submission_id: int) -> Submission | None:
-    """Mark the row as being graded, unless it is graded already (a duplicate task, a requeue)."""
-    with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("exercise", "course")
-            .get(pk=submission_id)
-        )
-        if submission.status in (SubmissionStatus.GRADED, SubmissionStatus.AWAITING):
-            return None
-        submission.status, submission.grading_started_at = SubmissionStatus.GRADING, timezone.now()
-        submission.save(update_fields=["status", "grading_started_at"])
-    return submission
-
-
-def _reusable(submission: Submission) -> Submission | None:
-    """The same code, graded against the same exercise version and the same tests: its result holds."""
-    return (
-        Submission.objects.filter(
-            exercise=submission.exercise,
-            kind=submission.kind,
-            content_hash=submission.content_hash,
-            exercise_version=submission.exercise_version,
-            status=SubmissionStatus.GRADED,
-        )
-        .exclude(pk=submission.pk)
-        .order_by("-graded_at")
-        .first()
-    )
-
-
-def submission_grade(submission_id: int, *, client=None) -> Submission:
-    submission = _claim(submission_id)
-    if submission is None:
-        return Submission.objects.get(pk=submission_id)
-    exercise = submission.exercise
-    specs = test_specs(exercise)
-    if exercise.kind == ExerciseKind.QUIZ:  # a regrade: the stored answers against the questions as they are
-        return _store(submission, specs, quiz_specs.grade_answers(stored_questions(exercise), submission.answers))
-    previous = _reusable(submission)
-    if previous is not None:
-        breakdown_dict = previous.breakdown
-        outcomes = breakdown_dict.get("outcomes", [])
-    else:
-        try:
-            outcomes = _run(submission, client=client)
-        except RunnerUnavailable as error:
-            Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.QUEUED, message=error.message)
-            enqueue(submission.pk, run_after=timezone.now() + RETRY_AFTER)
-            return Submission.objects.get(pk=submission.pk)
-        except RunnerError as error:
-            Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.FAILED, message=error.message)
-            return Submission.objects.get(pk=submission.pk)
-    return _store(submission, specs, outcomes)
-
-
-def _run(submission: Submission, *, client=None) -> list[dict]:
-    from runner.client import get_client
-
-    exercise = submission.exercise
-    tests = runner_tests(exercise, submission.kind)
-    code = f"{exercise.setup_code}\n\n{submission.code}" if exercise.setup_code.strip() else submission.code
-    datasets = [dataset.slug for dataset in exercise.datasets.filter(is_public=True)]
-    own = client is None
-    client = client or get_client()
-    try:
-        result = client.grade(code=code, tests=tests, datasets=datasets)
-    finally:
-        if own:
-            client.close()
-    return list(result.get("tests", []))
-
-
-@transaction.atomic
-def _store(submission: Submission, specs, outcomes: list[dict]) -> Submission:
-    checked = [spec for spec in specs if submission.kind == SubmissionKind.SUBMIT or not spec.hidden]
-    policy = policy_for(submission.exercise, submission.course)
-    breakdown = scoring.score(outcomes, checked)
-    feedback = scoring.feedback_for(
-        breakdown, specs, mode=submission.kind, default_disclosure=policy.disclosure_default
-    )
-    points = breakdown.total
-    if submission.kind == SubmissionKind.SUBMIT:
-        adjusted = policies.final_points(breakdown.total, breakdown.possible, policy, submission.attempt,
-                                         submission.submitted_at)  # fmt: skip
-        points = adjusted.points
-    submission.status, submission.graded_at, submission.message = SubmissionStatus.GRADED, timezone.now(), ""
-    submission.exercise_version = submission.exercise.version
-    submission.raw_points, submission.points = breakdown.total, Decimal(points)
-    submission.possible = breakdown.possible
-    submission.breakdown = {**breakdown.as_dict(), "outcomes": outcomes}
-    submission.feedback = feedback
-    submission.save(update_fields=["status", "graded_at", "message", "raw_points", "points", "possible",
-                                   "breakdown", "feedback", "exercise_version"])  # fmt: skip
-    if submission.kind == SubmissionKind.SUBMIT:  # a check is practice, not a grade
-        tracking.exercise_graded(submission)
+        transaction.on_commit(lambda: enqueue_grading(submission.pk))
     return submission
 
 
@@ -283,7 +124,7 @@ def requeue_stale(*, now=None) -> int:
         Submission.objects.filter(pk=submission_id).exclude(status=SubmissionStatus.GRADED).update(
             status=SubmissionStatus.QUEUED, message="Graded again: the first try was interrupted."
         )
-        enqueue(submission_id)
+        enqueue_grading(submission_id)
     return len(stale)
 
 
@@ -321,7 +162,7 @@ def exercise_validate(exercise: Exercise, *, client=None) -> dict:
         try:
             for label, code in (("solution", exercise.solution_code), ("starter", exercise.starter_code)):
                 probe = Submission(exercise=exercise, kind=SubmissionKind.SUBMIT, code=code)
-                outcomes = _run(probe, client=client)
+                outcomes = run(probe, client=client)
                 breakdown = scoring.score(outcomes, specs)
                 report[label] = {"points": float(breakdown.total), "possible": float(breakdown.possible),
                                  "tests": outcomes}  # fmt: skip
@@ -405,7 +246,7 @@ def regrade_exercise(exercise: Exercise) -> int:
             exercise_version=exercise.version,
             message="Being graded again after the tests changed.",
         )
-        transaction.on_commit(lambda pk=submission.pk: enqueue(pk))
+        transaction.on_commit(lambda pk=submission.pk: enqueue_grading(pk))
     return len(submits)
 
 

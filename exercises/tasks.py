@@ -1,11 +1,25 @@
-"""Background work of exercises (run by `manage.py db_worker`)."""
+"""Background work of exercises (run by `manage.py db_worker` or an RQ worker)."""
 
+from django.utils import timezone
 from django_tasks import task
 
-from .submissions import submission_grade
+from .grading.pipeline import grade
 
 
 @task()
 def grade_submission(submission_id: int) -> str:
-    """Grade one submission in a fresh sandbox; the outcome is stored on its row."""
-    return submission_grade(submission_id).status
+    """Grade one submission in a fresh sandbox; the outcome is stored on its row. When the runner is
+    down the row waits in the queue and the task is queued again for later."""
+    graded = grade(submission_id)
+    if graded.retry_after is not None:
+        enqueue_grading(submission_id, run_after=timezone.now() + graded.retry_after)
+    return graded.submission.status
+
+
+def enqueue_grading(submission_id: int, *, run_after=None) -> None:
+    if run_after is not None:
+        if not grade_submission.get_backend().supports_defer:
+            return  # e.g. the immediate backend: the row stays queued for requeue_stale
+        grade_submission.using(run_after=run_after).enqueue(submission_id)
+        return
+    grade_submission.enqueue(submission_id)

@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
 from .forms import UploadForm
 from .models import BatchStatus, InvitationBatch, RowStatus
 from .parsing import OPTIONAL, REQUIRED
 from .selectors import batches_for, may_invite
+from .upload import batch_confirm, batch_create, batch_discard
 
 ROWS_PER_PAGE = 100
 
@@ -39,7 +39,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
-        batch = services.batch_create(
+        batch = batch_create(
             facility=form.cleaned_data["facility"],
             uploaded_by=request.user,
             data=upload_file.read(),
@@ -79,7 +79,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not batch.can_confirm:
         messages.error(request, "This upload cannot be confirmed (already confirmed, discarded, or no valid rows).")
         return redirect("panlearn_invitations_batch", pk=batch.pk)
-    services.batch_confirm(batch=batch, user=request.user)
+    batch_confirm(batch=batch, user=request.user)
     messages.success(request, f"Importing {batch.valid_rows} valid row(s); the invitations go out when it is done.")
     return redirect("panlearn_invitations_batch", pk=batch.pk)
 
@@ -87,6 +87,6 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    services.batch_discard(batch=batch, user=request.user)
+    batch_discard(batch=batch, user=request.user)
     messages.success(request, "Upload discarded; nothing was imported.")
     return redirect("panlearn_invitations_list")

@@ -12,7 +12,7 @@ as the email goes out; a failed email rolls it back, so the next run tries again
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -24,9 +24,9 @@ from onboarding.models import Participant, ProgrammeCompletion
 from onboarding.selectors import validity
 
 from . import emails
+from .importing import invitations_send
 from .models import Invitation, ReminderKind, ReminderSent
-from .selectors import RequirementIndex
-from .services import chunks, invitations_send, start_of
+from .selectors import RequirementIndex, chunks
 
 logger = logging.getLogger(__name__)
 RETRY_UNSENT_AFTER = timedelta(minutes=10)
@@ -172,3 +172,7 @@ def expiry_reminders_send(*, now: datetime | None = None) -> int:
             keys=[f"expiry:{completion.pk}:{days}"], record=record, message=message, connection=connection
         )
     return sent
+
+
+def start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))

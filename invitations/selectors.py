@@ -1,10 +1,11 @@
 """Reads: the batches a staff member may see, and required programmes for many participants at once."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import QuerySet
 
-from onboarding.models import Programme
+from accounts.selectors import users_with_confirmed_email
+from onboarding.models import Experiment, Programme
 from onboarding.selectors import is_facility_staff, scoped_to_staff
 
 from .models import InvitationBatch
@@ -63,3 +64,28 @@ class RequirementIndex:
                 if row.course_id not in ids:
                     ids.append(row.course_id)
         return ids
+
+
+CHUNK = 500  # ids per IN (...): well under SQLite's limit on query parameters
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def users_by_email(emails_: Iterable[str]) -> dict[str, list]:
+    """Accounts by lower-cased confirmed email (a list, as the callers expect; one account per confirmed
+    address). An unconfirmed address may have been typed by anyone at sign-up: it matches no row."""
+    found: dict[str, list] = {}
+    for chunk in chunks(sorted(set(emails_))):
+        for user in users_with_confirmed_email(chunk).order_by("pk"):
+            found.setdefault(user.email_lower, []).append(user)
+    return found
+
+
+def experiments_by_proposal(facility_id: int) -> dict[str, Experiment]:
+    experiments = Experiment.objects.filter(facility_id=facility_id).only(
+        "pk", "facility_id", "proposal", "start_date", "instrument", "experiment_type", "title"
+    )
+    return {experiment.proposal.casefold(): experiment for experiment in experiments}

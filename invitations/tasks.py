@@ -2,13 +2,13 @@
 
 from django_tasks import task
 
-from . import reminders, services
+from . import importing, reminders
 
 
 @task()
 def import_batch(batch_id: int) -> int:
     """Import a confirmed upload; its emails go out when the import has committed."""
-    batch = services.batch_import(batch_id=batch_id)
+    batch = importing.batch_import(batch_id=batch_id)
     return batch.imported_rows if batch else 0
 
 

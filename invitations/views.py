@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import links
 
 PROBLEMS = {
     "unknown": "This invitation link is not valid. Check that you copied the whole link from the email.",
@@ -24,8 +24,8 @@ PROBLEMS = {
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows what the invitation is (mail scanners that open links spend nothing); POST spends it."""
-    invitation = services.invitation_for_token(token)
-    problem = services.invitation_problem(invitation)
+    invitation = links.invitation_for_token(token)
+    problem = links.invitation_problem(invitation)
     context = {"invitation": invitation, "problem": PROBLEMS.get(problem, ""), "login_url": reverse("accounts:login")}
     if problem:
         return render(request, "invitations/accept.html", context, status=404 if problem == "unknown" else 410)
@@ -34,11 +34,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         context["problem"] = "This invitation is for another account: sign out, then open the link again."
         return render(request, "invitations/accept.html", context, status=403)
     if request.method == "GET":
-        context["signs_in"] = not signed_in and services.link_signs_in(invitation)
+        context["signs_in"] = not signed_in and links.link_signs_in(invitation)
         return render(request, "invitations/accept.html", context)
-    if not signed_in and not services.link_signs_in(invitation):
+    if not signed_in and not links.link_signs_in(invitation):
         return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
-    if not services.invitation_use(invitation=invitation, user=invitation.user):
+    if not links.invitation_use(invitation=invitation, user=invitation.user):
         context["problem"] = PROBLEMS["used"]
         return render(request, "invitations/accept.html", context, status=410)
     if not signed_in:

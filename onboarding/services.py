@@ -13,8 +13,8 @@ from tracking import interface as tracking
 
 from . import selectors
 from . import status as rules
+from .events import completion_expired
 from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion, Role
-from .signals import completion_expired
 
 logger = logging.getLogger(__name__)
 

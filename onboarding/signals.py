@@ -7,21 +7,16 @@ after a grade already sees the pass.
 
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
 from courses.models import LessonCompletion
 from exercises.models import GradeOverride, Submission, SubmissionKind, SubmissionStatus
 
 from .models import FacilityStaff, Programme
-
-# Sent once when a pass's validity ended without renewal (the sweep records it with an UPDATE, which
-# sends no post_save), with `completion`. A new pass is a post_save with created=True.
-completion_expired = Signal()
+from .services import facility_staff_group, programme_evaluate_safely
 
 
 def _evaluate(user, programmes) -> None:
-    from .services import programme_evaluate_safely
-
     for programme in programmes:
         programme_evaluate_safely(user=user, programme=programme)
 
@@ -58,14 +53,10 @@ def lesson_done(sender, instance: LessonCompletion, created: bool, raw: bool = F
 def staff_added(sender, instance: FacilityStaff, created: bool, raw: bool = False, **kwargs) -> None:
     """However the row is made (admin, shell, a later import), the user gets the staff group."""
     if created and not raw:
-        from .services import facility_staff_group
-
         instance.user.groups.add(facility_staff_group())
 
 
 @receiver(post_delete, sender=FacilityStaff)
 def staff_removed(sender, instance: FacilityStaff, **kwargs) -> None:
     if not FacilityStaff.objects.filter(user_id=instance.user_id).exists():
-        from .services import facility_staff_group
-
         instance.user.groups.remove(facility_staff_group())

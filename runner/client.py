@@ -7,11 +7,11 @@ message a student can read; a host that is down is `RunnerUnavailable`, never a 
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 
 import httpx
 
 from . import exceptions
+from .replies import ExecuteReply
 
 OutputCallback = Callable[[dict], None]
 AsyncOutputCallback = Callable[[dict], Awaitable[None]]
@@ -20,18 +20,6 @@ ERROR_TYPES = {
     for name in dir(exceptions)
     if isinstance(getattr(exceptions, name), type) and issubclass(getattr(exceptions, name), exceptions.RunnerError)
 }
-
-
-@dataclass
-class ExecuteReply:
-    status: str
-    outputs: list[dict] = field(default_factory=list)
-    execution_count: int | None = None
-    truncated: bool = False
-    duration_ms: float = 0.0
-    message: str = ""
-    cause: str = ""  # see runner.kernel.ExecutionResult
-    session: dict = field(default_factory=dict)
 
 
 def _raise_for(payload: dict) -> None:
@@ -273,7 +261,7 @@ def _settings_kwargs() -> dict:
 
 
 def get_client():
-    """The configured backend's blocking client (imports stay local: gateway.py imports this module)."""
+    """The configured backend's blocking client (the gateway's import stays local: its aiohttp is needed only there)."""
     from django.conf import settings
 
     if settings.PANLEARN_RUNNER_BACKEND == "gateway":

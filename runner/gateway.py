@@ -34,7 +34,6 @@ from typing import Any
 
 import aiohttp
 
-from . import client as runner_client
 from .exceptions import (
     CellTimeout,
     CodeTooLarge,
@@ -47,6 +46,7 @@ from .exceptions import (
 )
 from .grading import GradingResult, GradingTest, grading_tests_from, harness_cell, new_nonce, not_run, parse_results
 from .outputs import OutputBudget, output_from_message
+from .replies import ExecuteReply
 
 AsyncOutputCallback = Callable[[dict], Awaitable[None]]
 PROTOCOL_VERSION = "5.3"
@@ -463,11 +463,11 @@ class AsyncGatewayClient:
         on_output: AsyncOutputCallback | None = None,
         store_history: bool = True,
         restart_on_timeout: bool = True,
-    ) -> "runner_client.ExecuteReply":
+    ) -> ExecuteReply:
         """Run one cell; outputs go to `on_output` as they arrive. After `timeout` the kernel is
         interrupted; if the cell is still running `grace` seconds later, the kernel is restarted."""
         started = time.monotonic()
-        reply = runner_client.ExecuteReply(status="ok")
+        reply = ExecuteReply(status="ok")
         content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
         try:
             msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
@@ -616,7 +616,7 @@ class AsyncGatewayClient:
         code: str,
         on_output: AsyncOutputCallback | None = None,
         store_history: bool = True,
-    ) -> "runner_client.ExecuteReply":
+    ) -> ExecuteReply:
         session = self._owned(session_id, user)
         code = str(code)
         self._check_code(code)
@@ -785,7 +785,7 @@ class GatewayClient:
 
     def execute(
         self, session_id: str, *, user: str, code: str, on_output: Callable[[dict], None] | None = None
-    ) -> "runner_client.ExecuteReply":
+    ) -> ExecuteReply:
         relay = None
         if on_output is not None:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (venv, packages, Chromium) and runs ruff and the whole suite,
+# Installs what the tests need (venv, packages, Chromium) and runs ruff, the import contracts and the whole suite,
 # on SQLite and then on PostgreSQL, then the fresh-install stage (scripts/fresh_install.sh: the demo
 # from a clean clone with requirements.txt alone, and a smoke test against it).
 # Extra arguments go to pytest and skip the fresh-install stage, e.g. scripts/test.sh -k catalogue
@@ -17,6 +17,9 @@ export PANLEARN_CHROMIUM="${PANLEARN_CHROMIUM:-/usr/bin/chromium}"
 say "ruff check and ruff format --check"
 ruff check .
 ruff format --check .
+
+say "import contracts (lint-imports; the layers are in .importlinter and docs/architecture.md)"
+lint-imports --no-cache
 
 say "manage.py check and missing migrations"
 DJANGO_SETTINGS_MODULE=panlearn.settings.test python manage.py check

@@ -11,9 +11,9 @@ import httpx
 from django.conf import settings
 
 from .models import BUILTIN_TARGET
+from .xapi.vocabulary import XAPI_VERSION
 
 logger = logging.getLogger(__name__)
-XAPI_VERSION = "1.0.3"
 
 
 class Fate(Enum):

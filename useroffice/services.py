@@ -62,8 +62,8 @@ def event_body(*, completion: ProgrammeCompletion, event: str) -> dict:
 
 
 def webhook_event(*, completion: ProgrammeCompletion, event: str) -> WebhookDelivery | None:
-    """Record the event for the facility's active webhook (once per completion and event) and send it
-    after the transaction commits."""
+    """Record the event for the facility's active webhook (once per completion and event). The caller sends
+    it: the save signal's receiver queues it after commit, the scheduled `retry_webhooks` sends what is due."""
     webhook = Webhook.objects.filter(facility_id=completion.programme.facility_id, is_active=True).first()
     if webhook is None:
         return None
@@ -74,9 +74,6 @@ def webhook_event(*, completion: ProgrammeCompletion, event: str) -> WebhookDeli
                                                       next_attempt_at=timezone.now())  # fmt: skip
     except IntegrityError:
         return None  # already recorded: a resave or the sweep meeting the receiver
-    from .tasks import deliver_webhook
-
-    transaction.on_commit(lambda: deliver_webhook.enqueue(delivery.pk))
     return delivery
 
 

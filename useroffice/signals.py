@@ -8,10 +8,12 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from onboarding.events import completion_expired
 from onboarding.models import ProgrammeCompletion
-from onboarding.signals import completion_expired
 
 from .models import Event
+from .services import webhook_event
+from .tasks import deliver_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -23,13 +25,14 @@ def completion_saved(sender, instance: ProgrammeCompletion, created: bool, raw: 
     event = Event.COMPLETION if created else (Event.EXPIRY if instance.expiry_recorded_at else None)
     if event is None:
         return
-    from .services import webhook_event
-
     try:
         with transaction.atomic():  # never lose the pass because a webhook could not be recorded
-            webhook_event(completion=instance, event=event)
+            delivery = webhook_event(completion=instance, event=event)
     except Exception:
         logger.exception("useroffice: could not record the %s webhook of completion %s", event, instance.pk)
+        return
+    if delivery is not None:
+        transaction.on_commit(lambda: deliver_webhook.enqueue(delivery.pk))
 
 
 @receiver(completion_expired, dispatch_uid="panlearn_useroffice_expiry_webhook")

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "certificates",
     "useroffice",
     "dashboards",
+    "demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

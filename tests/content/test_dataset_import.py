@@ -11,10 +11,11 @@ import httpx
 import pytest
 from django.contrib.auth.models import Permission
 
-from content.imports import import_create, import_run
+from content.imports import import_run
 from content.models import Dataset, DatasetImport, ImportStatus
 from content.resolvers import resolve
 from content.resolvers.base import ResolverError
+from content.services import import_create
 from tests.content.loopback import NOT_FOUND, LoopbackServer, Reply
 from tests.factories import UserFactory
 

@@ -74,7 +74,7 @@ def test_the_student_version_has_no_solution_and_no_hidden_test(trainer_client):
 
 
 def _graded_points(exercise, code: str) -> float:
-    from exercises.submissions import runner_tests
+    from exercises.grading.specs import runner_tests
     from runner.client import get_client
 
     with get_client() as client:

@@ -9,7 +9,7 @@ from django.core import mail
 
 from accounts.selectors import email_is_confirmed
 from courses.models import Enrolment
-from invitations import services
+from invitations import upload as services
 from invitations.models import BatchStatus, Invitation, InvitationRow, RowStatus
 from onboarding import services as onboarding
 from onboarding.models import Experiment, Participant

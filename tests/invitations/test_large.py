@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 
 from courses.models import Enrolment
-from invitations import services
+from invitations import upload as services
 from invitations.models import Invitation
 from onboarding.models import Experiment, Participant
 from tests.factories import UserFactory

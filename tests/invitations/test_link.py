@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
-from invitations import services
+from invitations import upload as services
 from invitations.models import Invitation
 from tests.factories import UserFactory
 from tracking.models import OutboxStatement

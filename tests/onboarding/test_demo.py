@@ -75,8 +75,8 @@ def right_answers(quiz) -> dict:
 
 
 def test_every_demo_answer_is_right(db):
+    from exercises.grading.specs import stored_questions
     from exercises.quiz_specs import grade_answers
-    from exercises.submissions import stored_questions
 
     call_command("load_demo_content", verbosity=0)
     quiz = Exercise.objects.get(title="Facility safety induction: final quiz")

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
-from content.demo.assignment import NBGRADER_ASSIGNMENT
-from content.demo.courses import REFLECTOMETRY_COURSE
-from content.demo.data_course import ANALYSES, DATA_COURSE
-from content.demo.exercises import CODE_EXERCISES
+from demo.material.assignment import NBGRADER_ASSIGNMENT
+from demo.material.courses import REFLECTOMETRY_COURSE
+from demo.material.data_course import ANALYSES, DATA_COURSE
+from demo.material.exercises import CODE_EXERCISES
 
 GRADING_TIMEOUT_S = 120
 DELIVERY_TIMEOUT_S = 60

@@ -15,7 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from ..targets import XAPI_VERSION
+from ..xapi.vocabulary import XAPI_VERSION
 from . import alternate, clients, formats, selectors, services
 
 CURSOR_SALT = "panlearn.tracking.store.more"

@@ -1,5 +1,7 @@
 """The verbs, activity types and extensions panlearn uses (documented in docs/xapi-profile.md)."""
 
+XAPI_VERSION = "1.0.3"  # the version panlearn writes, and its store answers in
+
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 ADL_ACTIVITIES = "http://adlnet.gov/expapi/activities/"
 # Our own profile; the IRIs are stable names, documented in docs/xapi-profile.md.

@@ -1,18 +1,16 @@
-"""Writes: an upload becomes a batch of validated rows; a confirmed batch becomes accounts, participants,
-enrolments and emailed one-time links. Everything works on whole sets (a few queries per 500 rows), so
-10,000 rows import in seconds; importing a row again changes nothing and sends nothing."""
+"""Importing a confirmed batch: accounts, participants, enrolments and emailed one-time links, on whole sets
+(a few queries per 500 rows), so 10,000 rows import in seconds; importing a row again changes nothing and
+sends nothing."""
 
-import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -20,162 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConfirmedEmail
-from accounts.selectors import users_with_confirmed_email
 from courses.models import Enrolment
 from onboarding.models import Experiment, Participant
-from onboarding.selectors import is_facility_staff
-from tracking import interface as tracking
 from tracking.identity import registration_for
 
-from . import emails, parsing
+from . import emails
+from .links import token_hash
 from .models import BatchStatus, Invitation, InvitationBatch, InvitationRow, RowStatus
-from .selectors import RequirementIndex
-
-CHUNK = 500
-
-
-def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def check_may_manage(*, user, facility_id: int) -> None:
-    if not is_facility_staff(user, facility_id):
-        raise PermissionDenied("You are not staff of this facility.")
-
-
-def _users_by_email(emails_: Iterable[str]) -> dict[str, list]:
-    """Accounts by lower-cased confirmed email (a list, as the callers expect; one account per confirmed
-    address). An unconfirmed address may have been typed by anyone at sign-up: it matches no row."""
-    found: dict[str, list] = {}
-    for chunk in chunks(sorted(set(emails_))):
-        for user in users_with_confirmed_email(chunk).order_by("pk"):
-            found.setdefault(user.email_lower, []).append(user)
-    return found
-
-
-def _experiments_by_proposal(facility_id: int) -> dict[str, Experiment]:
-    experiments = Experiment.objects.filter(facility_id=facility_id).only(
-        "pk", "facility_id", "proposal", "start_date", "instrument", "experiment_type", "title"
-    )
-    return {experiment.proposal.casefold(): experiment for experiment in experiments}
-
-
-# -- upload and validation -----------------------------------------------------------------------
-
-
-def _validate_against_database(*, facility_id: int, rows: list[parsing.CleanRow]) -> None:
-    """Checks across the file and against the database: duplicates, experiments, accounts."""
-    experiments = _experiments_by_proposal(facility_id)
-    accounts = _users_by_email(row.email for row in rows if row.email)
-    seen: dict[tuple[str, str], int] = {}
-    new_experiments: dict[str, parsing.CleanRow] = {}
-    for row in rows:
-        if row.email and row.proposal:
-            key = (row.email, row.proposal.casefold())
-            if key in seen:
-                row.errors.append(f"duplicate of line {seen[key]} (same email and proposal)")
-            else:
-                seen[key] = row.line
-        matches = accounts.get(row.email, [])
-        if len(matches) > 1:
-            row.errors.append("several accounts use this email; ask an administrator to merge them")
-        elif matches and not matches[0].is_active:
-            row.errors.append("the account with this email is deactivated")
-        elif row.email:
-            row.notes.append("existing account" if matches else "new account")
-        if not row.proposal or row.start_date is None:
-            continue
-        experiment = experiments.get(row.proposal.casefold())
-        if experiment is not None:
-            if experiment.start_date != row.start_date:
-                row.errors.append(
-                    f"experiment {experiment.proposal} starts on {experiment.start_date:%Y-%m-%d}, "
-                    f"not {row.start_date:%Y-%m-%d}"
-                )
-            continue
-        first = new_experiments.setdefault(row.proposal.casefold(), row)
-        if first is row:
-            row.notes.append("new experiment")
-        elif first.start_date != row.start_date:
-            row.errors.append(f"start date differs from line {first.line} for the same proposal")
-
-
-@transaction.atomic
-def batch_create(
-    *, facility, uploaded_by, data: bytes, filename: str = "", now: datetime | None = None
-) -> InvitationBatch:
-    """Read and check an upload, and keep it (file problems, or every row with its errors) for the
-    report. Nothing else is written until the batch is confirmed."""
-    now = now or timezone.now()
-    check_may_manage(user=uploaded_by, facility_id=facility.pk)
-    batch = InvitationBatch(facility=facility, uploaded_by=uploaded_by, filename=filename[:255])
-    if len(data) > settings.PANLEARN_INVITATIONS_MAX_BYTES:
-        limit = settings.PANLEARN_INVITATIONS_MAX_BYTES // (1024 * 1024)
-        batch.file_errors = [f"The file is larger than {limit} MiB: split it."]
-        batch.save()
-        return batch
-    try:
-        rows = parsing.read_rows(data, today=timezone.localdate(now), max_rows=settings.PANLEARN_INVITATIONS_MAX_ROWS)
-    except parsing.FileRejected as error:
-        batch.file_errors = [str(error)]
-        batch.save()
-        return batch
-    _validate_against_database(facility_id=facility.pk, rows=rows)
-    batch.total_rows = len(rows)
-    batch.valid_rows = sum(1 for row in rows if not row.errors)
-    batch.save()
-    InvitationRow.objects.bulk_create(
-        [
-            InvitationRow(
-                batch=batch,
-                line=row.line,
-                email=row.email,
-                name=row.name,
-                proposal=row.proposal,
-                start_date=row.start_date,
-                role=row.role,
-                title=row.title,
-                instrument=row.instrument,
-                experiment_type=row.experiment_type,
-                errors=row.errors,
-                notes=[] if row.errors else row.notes,
-                status=RowStatus.INVALID if row.errors else RowStatus.VALID,
-            )
-            for row in rows
-        ],
-        batch_size=CHUNK,
-    )
-    return batch
-
-
-@transaction.atomic
-def batch_confirm(*, batch: InvitationBatch, user) -> InvitationBatch:
-    """The staff member has seen the report: import the valid rows (in the background)."""
-    from .tasks import import_batch
-
-    check_may_manage(user=user, facility_id=batch.facility_id)
-    updated = InvitationBatch.objects.filter(pk=batch.pk, status=BatchStatus.PENDING, valid_rows__gt=0).update(
-        status=BatchStatus.CONFIRMED, confirmed_by=user, confirmed_at=timezone.now()
-    )
-    batch.refresh_from_db()
-    if updated:
-        transaction.on_commit(lambda: import_batch.enqueue(batch.pk))
-    return batch
-
-
-def batch_discard(*, batch: InvitationBatch, user) -> InvitationBatch:
-    check_may_manage(user=user, facility_id=batch.facility_id)
-    InvitationBatch.objects.filter(pk=batch.pk, status=BatchStatus.PENDING).update(status=BatchStatus.DISCARDED)
-    batch.refresh_from_db()
-    return batch
-
-
-# -- import --------------------------------------------------------------------------------------
+from .selectors import CHUNK, RequirementIndex, chunks, experiments_by_proposal, users_by_email
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -241,7 +91,7 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
     rows = list(batch.rows.filter(status=RowStatus.VALID).order_by("line"))
 
     # Experiments: a proposal the facility does not have yet is created from its first row.
-    experiments = _experiments_by_proposal(batch.facility_id)
+    experiments = experiments_by_proposal(batch.facility_id)
     missing: dict[str, Experiment] = {}
     for row in rows:
         key = row.proposal.casefold()
@@ -256,10 +106,10 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
             )
     if missing:
         Experiment.objects.bulk_create(missing.values(), batch_size=CHUNK, ignore_conflicts=True)
-        experiments = _experiments_by_proposal(batch.facility_id)
+        experiments = experiments_by_proposal(batch.facility_id)
 
     # Accounts: matched by email without case, or created.
-    accounts = _users_by_email(row.email for row in rows)
+    accounts = users_by_email(row.email for row in rows)
     firsts: dict[str, InvitationRow] = {}
     for row in rows:
         matches = accounts.get(row.email, [])
@@ -283,7 +133,7 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
                 batch_size=CHUNK,
                 ignore_conflicts=True,
             )
-        fresh = _users_by_email(firsts)
+        fresh = users_by_email(firsts)
         accounts.update(fresh)
         created_ids = {user.pk for users in fresh.values() for user in users}
     ok = [row for row in rows if row.status == RowStatus.VALID]
@@ -413,9 +263,6 @@ def _forget_run_plans(users: list) -> None:
         bump_version("user", Who.of(user=user, session_key="").key)
 
 
-# -- the one-time links --------------------------------------------------------------------------
-
-
 def invitations_send(
     *, tokens: dict[int, str] | None = None, ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> int:
@@ -472,57 +319,3 @@ def _role_of(invitation: Invitation) -> str:
         return invitation.row.role
     participant = Participant.objects.filter(experiment_id=invitation.experiment_id, user_id=invitation.user_id).first()
     return participant.role if participant else ""
-
-
-def invitation_for_token(token: str) -> Invitation | None:
-    if not token or len(token) > 100:
-        return None
-    return (
-        Invitation.objects.filter(token_hash=token_hash(token)).select_related("user", "experiment__facility").first()
-    )
-
-
-def invitation_problem(invitation: Invitation | None, *, now: datetime | None = None) -> str:
-    """Why the link does not work ("" when it does)."""
-    now = now or timezone.now()
-    if invitation is None:
-        return "unknown"
-    if invitation.used_at is not None:
-        return "used"
-    if invitation.expires_at is not None and invitation.expires_at <= now:
-        return "expired"
-    return ""
-
-
-def link_signs_in(invitation: Invitation) -> bool:
-    """The link itself signs in only an account the import made and nobody has signed in to since
-    (it has no password yet); any other account signs in as usual first."""
-    user = invitation.user
-    return (
-        invitation.created_account
-        and user.last_login is None
-        and user.is_active
-        and not user.is_staff
-        and not user.is_superuser
-    )
-
-
-@transaction.atomic
-def invitation_use(*, invitation: Invitation, user, now: datetime | None = None) -> bool:
-    """Spend the link (once) for its own user; the enrolments it made are recorded as xAPI `registered`."""
-    now = now or timezone.now()
-    if user.pk != invitation.user_id:
-        raise PermissionDenied("This invitation is for another account.")
-    updated = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
-    if not updated:
-        return False
-    invitation.used_at = now
-    enrolments = Enrolment.objects.filter(user=user, course_id__in=invitation.enrolled_course_ids, is_active=True)
-    with tracking.batch():
-        for enrolment in enrolments.select_related("course"):
-            tracking.enrolled(enrolment=enrolment)
-    return True
-
-
-def start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))

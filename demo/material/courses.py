@@ -3,12 +3,12 @@
 Two courses: a three-lesson introduction to neutron reflectometry and the safety
 induction of a fictional facility, with its final quiz and training programme. Lesson
 bodies are lists of (block type, value) pairs in the shapes the lesson StreamField
-expects; a "figure" value names a key of `content.demo.figures.FIGURES`, an "exercise"
+expects; a "figure" value names a key of `demo.material.figures.FIGURES`, an "exercise"
 value the key of an exercise the loader creates (`safety-quiz`: SAFETY_QUIZ).
 Units: Q in Å⁻¹, SLD in 10⁻⁶ Å⁻², lengths in Å.
 """
 
-FIGURE_ATTRIBUTION = "panlearn demo, CC BY 4.0. Calculated with the Parratt recursion in content/demo/figures.py."
+FIGURE_ATTRIBUTION = "panlearn demo, CC BY 4.0. Calculated with the Parratt recursion in demo/material/figures.py."
 
 # --- Lesson 1 -------------------------------------------------------------------
 

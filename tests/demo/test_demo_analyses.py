@@ -1,6 +1,6 @@
 """The demo analyses run cell by cell in a real sandboxed kernel, and their numbers make physical sense.
 
-Each analysis in `content.demo.analyses` runs in one session of a real kernel host with its bundled
+Each analysis in `demo.material.analyses` runs in one session of a real kernel host with its bundled
 datasets installed and mounted read-only, as a student would run it. Every cell must succeed, the
 whole analysis must take seconds, and the JSON line printed by the last cell is checked against
 physics (ranges, uncertainties, self-consistency), never against hard-coded fitted values.
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from content.bundled import BUNDLED_DATASETS
-from content.demo.analyses import ANALYSES, CHOPPER, GUINIER, REFLECTOMETRY, SHEET, Analysis, analysis
 from content.services import dataset_install, dataset_sync_bundled
+from demo.material.analyses import ANALYSES, CHOPPER, GUINIER, REFLECTOMETRY, SHEET, Analysis, analysis
 from tests.runner.conftest import RunningHost, text_of
 
 pytestmark = pytest.mark.django_db

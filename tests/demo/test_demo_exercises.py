@@ -11,16 +11,16 @@ from django.core import mail
 from django.core.management import call_command
 
 from content.bundled import BUNDLED_DATASETS
-from content.demo.assignment import NBGRADER_ASSIGNMENT
-from content.demo.exercises import CODE_EXERCISES, CRITICAL_EDGE, GUINIER
-from content.demo.masterclass import MASTERCLASS_COURSE
 from content.services import dataset_install, dataset_sync_bundled
 from courses.models import CourseInvitation, CoursePage, Enrolment, LessonPage
+from demo.material.assignment import NBGRADER_ASSIGNMENT
+from demo.material.exercises import CODE_EXERCISES, CRITICAL_EDGE, GUINIER
+from demo.material.masterclass import MASTERCLASS_COURSE
 from exercises import scoring
+from exercises.grading.pipeline import run as _run
+from exercises.grading.specs import test_specs as exercise_test_specs
 from exercises.models import Exercise, Submission, SubmissionKind
 from exercises.selectors import page_exercise_ids
-from exercises.submissions import _run
-from exercises.submissions import test_specs as exercise_test_specs
 from tests.exercises.conftest import runner_settings  # noqa: F401  (fixture)
 from tests.factories import UserFactory
 from tests.runner.conftest import kernel_host  # noqa: F401  (a session fixture)

@@ -1,4 +1,4 @@
-"""The demo course built on real facility data: one lesson per analysis in `content.demo.analyses`.
+"""The demo course built on real facility data: one lesson per analysis in `demo.material.analyses`.
 
 Each lesson attaches its datasets with the dataset block (mounted at /data/<id>/ in code cells,
 shown with the viewer or a plot) and gives the analysis as numbered code steps. The lesson text

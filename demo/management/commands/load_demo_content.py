@@ -13,8 +13,13 @@ from wagtail.models import Page, Site
 from accounts import services as accounts_services
 from accounts.models import ConfirmedEmail
 from content.bundled import BUNDLED_DATASETS
-from content.demo.assignment import NBGRADER_ASSIGNMENT, lesson_intro
-from content.demo.courses import (
+from content.models import Dataset
+from content.services import dataset_sync_bundled
+from courses import services
+from courses.exceptions import AlreadyEnrolled
+from courses.models import CatalogueIndexPage, CoursePage, Facility, FacilityContact, LessonPage
+from demo.material.assignment import NBGRADER_ASSIGNMENT, lesson_intro
+from demo.material.courses import (
     REFLECTOMETRY_COURSE,
     SAFETY_COURSE,
     SAFETY_EXPERIMENT,
@@ -22,15 +27,10 @@ from content.demo.courses import (
     SAFETY_PROGRAMME,
     SAFETY_QUIZ,
 )
-from content.demo.data_course import DATA_COURSE
-from content.demo.exercises import CODE_EXERCISES
-from content.demo.figures import FIGURES
-from content.demo.masterclass import MASTERCLASS_COURSE
-from content.models import Dataset
-from content.services import dataset_sync_bundled
-from courses import services
-from courses.exceptions import AlreadyEnrolled
-from courses.models import CatalogueIndexPage, CoursePage, Facility, FacilityContact, LessonPage
+from demo.material.data_course import DATA_COURSE
+from demo.material.exercises import CODE_EXERCISES
+from demo.material.figures import FIGURES
+from demo.material.masterclass import MASTERCLASS_COURSE
 
 DEMO_ACCOUNTS = {
     "student": {"password": "panlearn-student", "email": "student@example.org", "first_name": "Demo Student"},
@@ -315,20 +315,21 @@ class Command(BaseCommand):
     def _invite(self, experiment, *, staff: User) -> None:
         """The facility invites its participants as staff do: a CSV upload, confirmed, imported (at once,
         since the worker starts after this command; the invitation emails print in the demo)."""
-        from invitations import services as invitations
+        from invitations.importing import batch_import
+        from invitations.upload import batch_confirm, batch_create
 
         lines = ["email,name,proposal,start_date,role"]
         for username, role in SAFETY_EXPERIMENT["participants"]:
             user = User.objects.get(username=username)
             name = user.get_full_name() or user.username
             lines.append(f"{user.email},{name},{experiment.proposal},{experiment.start_date.isoformat()},{role}")
-        batch = invitations.batch_create(facility=experiment.facility, uploaded_by=staff,
-                                         data="\n".join(lines).encode(), filename="demo-participants.csv")  # fmt: skip
+        batch = batch_create(facility=experiment.facility, uploaded_by=staff,
+                             data="\n".join(lines).encode(), filename="demo-participants.csv")  # fmt: skip
         if batch.valid_rows != len(lines) - 1:
             self.stdout.write(self.style.WARNING(f"Demo invitation rows refused: {batch.file_errors or batch.pk}"))
             return
-        invitations.batch_confirm(batch=batch, user=staff)
-        invitations.batch_import(batch_id=batch.pk)  # a second run by the worker finds it imported
+        batch_confirm(batch=batch, user=staff)
+        batch_import(batch_id=batch.pk)  # a second run by the worker finds it imported
 
     def _block(self, name: str, value, *, course: str):
         if name == "exercise":

@@ -5,7 +5,7 @@ session, with the named bundled datasets mounted (see `content.bundled` and
 `runner/kernel_lib/panlearn_data.py`). The cells go load → look → model → fit →
 report, and use only the standard library, numpy, scipy, matplotlib and h5py, which every kernel has.
 The last cell of each prints one JSON line of results, so the numbers can be
-checked (tests/content/test_demo_analyses.py runs them in a real sandboxed kernel).
+checked (tests/demo/test_demo_analyses.py runs them in a real sandboxed kernel).
 
 Units: Q in Å⁻¹, lengths in Å, SLD in 10⁻⁶ Å⁻², energies in meV, times in µs.
 

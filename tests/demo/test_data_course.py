@@ -3,10 +3,10 @@
 import pytest
 from django.core.management import call_command
 
-from content.demo.analyses import ANALYSES
 from content.models import Dataset
 from content.selectors import lesson_dataset_slugs, pages_using
 from courses.models import CoursePage, LessonPage
+from demo.material.analyses import ANALYSES
 
 pytestmark = pytest.mark.django_db
 

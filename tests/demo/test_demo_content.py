@@ -4,8 +4,8 @@ from django.core.management import call_command
 from wagtail.images import get_image_model
 from wagtail.models import Page, Revision, Site
 
-from content.demo.courses import REFLECTOMETRY_COURSE
 from courses.models import CatalogueIndexPage, CoursePage, Enrolment, LessonPage
+from demo.material.courses import REFLECTOMETRY_COURSE
 
 pytestmark = pytest.mark.django_db
 
