@@ -15,7 +15,15 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .blocks import LessonBodyBlock
-from .vocabularies import LICENCE_CHOICES, TECHNIQUE_CHOICES, TECHNIQUES_BY_KEY, EnrolmentPolicy, Level
+from .vocabularies import (
+    LICENCE_CHOICES,
+    TECHNIQUE_CHOICES,
+    TECHNIQUES_BY_KEY,
+    Disclosure,
+    EnrolmentPolicy,
+    LateMode,
+    Level,
+)
 
 
 class Facility(ClusterableModel):
@@ -85,13 +93,8 @@ class CatalogueIndexPage(Page):
 
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
-LATE_CHOICES = [("penalty", "Late penalty"), ("lock", "Locked")]
-DISCLOSURE_CHOICES = [
-    ("show", "Show result, message and output"),
-    ("pass_fail", "Passed or not only"),
-    ("hide_if_passed", "Show only when not passed"),
-    ("hide", "Hide entirely"),
-]
+LATE_CHOICES = [(value, label) for value, label in LateMode.choices if value != LateMode.INHERIT]
+DISCLOSURE_CHOICES = Disclosure.explicit()
 
 
 class CoursePage(Page):

@@ -56,3 +56,31 @@ LICENCE_CHOICES = [
     ("CC0-1.0", "Creative Commons Zero 1.0 (public domain)"),
     ("proprietary", "All rights reserved"),
 ]
+
+
+# The grading vocabulary: what an exercise and a course's grading policy may say. Here, in courses,
+# because a course's policy fields use it and courses is below exercises.
+
+
+class Disclosure(models.TextChoices):
+    SHOW = "show", "Show result, message and output"
+    PASS_FAIL = "pass_fail", "Passed or not only"
+    HIDE_IF_PASSED = "hide_if_passed", "Show only when not passed"
+    HIDE = "hide", "Hide entirely"
+    INHERIT = "inherit", "Course default"
+
+    @classmethod
+    def explicit(cls) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in cls.choices if value != cls.INHERIT]
+
+
+class LateMode(models.TextChoices):
+    INHERIT = "", "Course default"
+    PENALTY = "penalty", "Late penalty"
+    LOCK = "lock", "Locked"
+
+
+class Release(models.TextChoices):
+    INHERIT = "", "Course default"
+    YES = "yes", "Release after the deadline"
+    NO = "no", "Never release"

@@ -18,6 +18,7 @@ from tracking import interface as tracking
 from .grading_policy import policy_for
 from .models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
 from .nbgrader_format import spreadsheet_value
+from .policies import best_score
 
 STUCK_ATTEMPTS = 3
 
@@ -60,11 +61,11 @@ def grade_rows(exercises: QuerySet[Exercise], *, username: str = "") -> list[Gra
         submits = Submission.objects.filter(
             exercise=exercise, kind=SubmissionKind.SUBMIT, status=SubmissionStatus.GRADED
         ).select_related("user", "course")
-        best: dict[int, Submission] = {}
+        by_user: dict[int, list[Submission]] = {}
         for submission in submits:
-            current = best.get(submission.user_id)
-            if current is None or submission.points > current.points:
-                best[submission.user_id] = submission
+            by_user.setdefault(submission.user_id, []).append(submission)
+        best = {user_id: best_score(theirs) for user_id, theirs in by_user.items()}
+        best = {user_id: submission for user_id, submission in best.items() if submission is not None}
         attempts = dict(ExerciseProgress.objects.filter(exercise=exercise).values_list("user_id", "attempts_used"))
         overrides: dict[int, GradeOverride] = {}
         for override in GradeOverride.objects.filter(exercise=exercise).select_related("user", "set_by"):
@@ -98,7 +99,7 @@ def override_set(*, exercise: Exercise, user, points, comment: str, by) -> Grade
     with transaction.atomic():
         previous = GradeOverride.objects.filter(exercise=exercise, user=user).order_by("-set_at").first()
         submits = Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT)
-        best = None if previous else submits.filter(points__isnull=False).order_by("-points").first()
+        best = None if previous else best_score(submits)
         latest = submits.exclude(course=None).order_by("-submitted_at").first()
         override = GradeOverride.objects.create(exercise=exercise, user=user, points=points, comment=comment, set_by=by)
         tracking.grade_overridden(override, previous.points if previous else (best.points if best else None),

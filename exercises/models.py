@@ -9,6 +9,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable, Page
 
+from courses.vocabularies import Disclosure, LateMode, Release
+
 
 class CellDraft(models.Model):
     """A student's current code in one cell (`cell_id` is the StreamField block's id)."""
@@ -41,30 +43,6 @@ class CellDraftVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft} (version {self.version})"
-
-
-class Disclosure(models.TextChoices):
-    SHOW = "show", "Show result, message and output"
-    PASS_FAIL = "pass_fail", "Passed or not only"
-    HIDE_IF_PASSED = "hide_if_passed", "Show only when not passed"
-    HIDE = "hide", "Hide entirely"
-    INHERIT = "inherit", "Course default"
-
-    @classmethod
-    def explicit(cls) -> list[tuple[str, str]]:
-        return [(value, label) for value, label in cls.choices if value != cls.INHERIT]
-
-
-class LateMode(models.TextChoices):
-    INHERIT = "", "Course default"
-    PENALTY = "penalty", "Late penalty"
-    LOCK = "lock", "Locked"
-
-
-class Release(models.TextChoices):
-    INHERIT = "", "Course default"
-    YES = "yes", "Release after the deadline"
-    NO = "no", "Never release"
 
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
@@ -326,6 +304,11 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.exercise} · {self.kind} {self.attempt or ''}".strip()
+
+    @property
+    def attempt_number(self) -> int:
+        """As `policies.best_score` reads an attempt (a check has no number)."""
+        return self.attempt or 0
 
 
 class GradeOverride(models.Model):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from courses.models import CoursePage, Enrolment, Facility, LessonCompletion
 from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, SubmissionKind, SubmissionStatus
+from exercises.policies import Attempt, best_score
 
 from . import status as rules
 from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion, ProgrammeCourse
@@ -108,14 +109,16 @@ def pass_moments(*, user, exercise: Exercise, pass_mark: int, course_id: int | N
     possible = max((p for _, _, p in submits if p is not None), default=None) or _possible_of(exercise)
     events = sorted([(at, points, "submit") for at, points, _ in submits] + [(at, points, "override")
                                                                              for at, points in overrides])  # fmt: skip
-    best = override = None
+    seen: list[Attempt] = []
+    override = None
     moments = []
     for at, points, kind in events:
         if kind == "override":
             override = points
         else:
-            best = points if best is None else max(best, points)
-        counting = override if override is not None else best
+            seen.append(Attempt(attempt_number=len(seen) + 1, submitted_at=at, points=points))
+        best = best_score(seen)
+        counting = override if override is not None else (best.points if best else None)
         if reaches(points, possible, pass_mark) and reaches(counting, possible, pass_mark):
             moments.append(at)
     return moments

@@ -1,8 +1,9 @@
 """Operator settings of the kernel runner (see docs/operator.md, "Runner")."""
 
-import os
-
 from panlearn.settings.env import env_bool, env_int, env_str
+
+from .host_config import HostConfig as _HostConfig
+from .host_config import Limits as _Limits
 
 # Where the kernel host listens: a unix socket path (preferred) ...
 PANLEARN_RUNNER_SOCKET = env_str("PANLEARN_RUNNER_SOCKET", "")
@@ -11,32 +12,32 @@ PANLEARN_RUNNER_URL = env_str("PANLEARN_RUNNER_URL", "http://127.0.0.1:8787")
 # Shared secret between Django and the kernel host; required in production.
 PANLEARN_RUNNER_SECRET = env_str("PANLEARN_RUNNER_SECRET", "")
 # Kernels kept started and idle, ready to hand out.
-PANLEARN_RUNNER_POOL_SIZE = env_int("PANLEARN_RUNNER_POOL_SIZE", 2)
+PANLEARN_RUNNER_POOL_SIZE = env_int("PANLEARN_RUNNER_POOL_SIZE", _HostConfig.pool_size)
 # Hard ceiling of kernels (pooled plus in use) on this host.
-PANLEARN_RUNNER_MAX_KERNELS = env_int("PANLEARN_RUNNER_MAX_KERNELS", 40)
+PANLEARN_RUNNER_MAX_KERNELS = env_int("PANLEARN_RUNNER_MAX_KERNELS", _HostConfig.max_kernels)
 # Live sessions one user may hold at once.
-PANLEARN_RUNNER_KERNELS_PER_USER = env_int("PANLEARN_RUNNER_KERNELS_PER_USER", 3)
+PANLEARN_RUNNER_KERNELS_PER_USER = env_int("PANLEARN_RUNNER_KERNELS_PER_USER", _HostConfig.kernels_per_user)
 # A session idle this long (seconds) is shut down.
-PANLEARN_RUNNER_IDLE_SECONDS = env_int("PANLEARN_RUNNER_IDLE_SECONDS", 1800)
+PANLEARN_RUNNER_IDLE_SECONDS = env_int("PANLEARN_RUNNER_IDLE_SECONDS", _HostConfig.idle_seconds)
 # Wall-clock limit of one cell (seconds); then interrupt, then restart after the grace period.
-PANLEARN_RUNNER_CELL_TIMEOUT = env_int("PANLEARN_RUNNER_CELL_TIMEOUT", 30)
-PANLEARN_RUNNER_INTERRUPT_GRACE = env_int("PANLEARN_RUNNER_INTERRUPT_GRACE", 3)
+PANLEARN_RUNNER_CELL_TIMEOUT = env_int("PANLEARN_RUNNER_CELL_TIMEOUT", int(_HostConfig.cell_timeout))
+PANLEARN_RUNNER_INTERRUPT_GRACE = env_int("PANLEARN_RUNNER_INTERRUPT_GRACE", int(_HostConfig.interrupt_grace))
 # Memory (MiB) and process count allowed per kernel (cgroup).
-PANLEARN_RUNNER_MEMORY_MIB = env_int("PANLEARN_RUNNER_MEMORY_MIB", 512)
-PANLEARN_RUNNER_PIDS = env_int("PANLEARN_RUNNER_PIDS", 64)
+PANLEARN_RUNNER_MEMORY_MIB = env_int("PANLEARN_RUNNER_MEMORY_MIB", _Limits.memory_mib)
+PANLEARN_RUNNER_PIDS = env_int("PANLEARN_RUNNER_PIDS", _Limits.pids)
 # Size (MiB) of the kernel's writable /tmp and working directory.
-PANLEARN_RUNNER_TMP_MIB = env_int("PANLEARN_RUNNER_TMP_MIB", 64)
+PANLEARN_RUNNER_TMP_MIB = env_int("PANLEARN_RUNNER_TMP_MIB", _Limits.tmp_mib)
 # Output kept per cell: text bytes and image bytes; the rest is replaced by a notice.
-PANLEARN_RUNNER_MAX_TEXT_BYTES = env_int("PANLEARN_RUNNER_MAX_TEXT_BYTES", 256 * 1024)
-PANLEARN_RUNNER_MAX_IMAGE_BYTES = env_int("PANLEARN_RUNNER_MAX_IMAGE_BYTES", 4 * 1024 * 1024)
+PANLEARN_RUNNER_MAX_TEXT_BYTES = env_int("PANLEARN_RUNNER_MAX_TEXT_BYTES", _HostConfig.max_text_bytes)
+PANLEARN_RUNNER_MAX_IMAGE_BYTES = env_int("PANLEARN_RUNNER_MAX_IMAGE_BYTES", _HostConfig.max_image_bytes)
 # Longest code accepted in one request (bytes).
-PANLEARN_RUNNER_MAX_CODE_BYTES = env_int("PANLEARN_RUNNER_MAX_CODE_BYTES", 256 * 1024)
+PANLEARN_RUNNER_MAX_CODE_BYTES = env_int("PANLEARN_RUNNER_MAX_CODE_BYTES", _HostConfig.max_code_bytes)
 # Modules imported in pooled kernels before they are handed out.
-PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", "numpy,scipy,matplotlib,pandas,h5py")
+PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", ",".join(_HostConfig.preload))
 # Grades run at once (each a forked student process and a forked tests process); the rest queue.
-PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", max(2, 2 * (os.cpu_count() or 1)))
+PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", _HostConfig().grading_slots)
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
-PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", "panlearn")
+PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", _HostConfig.cgroup_name)
 # PANLEARN_RUNNER_SANDBOX_UID (default 65534): the host uid sandboxes run as when the host runs as
 # root. runner/sandbox.py reads it from the environment: benches start sandboxes without Django.
 # Runs kernels even when a protection (seccomp, cgroups, user namespaces) is missing. Never in production.
@@ -44,7 +45,7 @@ PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(
     "PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS", False
 )
 # Directory holding one sub-directory per dataset id (mounted read-only at /data/<id>).
-PANLEARN_RUNNER_DATASETS_DIR = env_str("PANLEARN_RUNNER_DATASETS_DIR", "var/datasets")
+PANLEARN_RUNNER_DATASETS_DIR = env_str("PANLEARN_RUNNER_DATASETS_DIR", str(_HostConfig.datasets_dir))
 # Which backend runs code: "host" (our sandboxed kernel host) or "gateway" (a Jupyter Kernel Gateway).
 PANLEARN_RUNNER_BACKEND = env_str("PANLEARN_RUNNER_BACKEND", "host")
 # The Kernel Gateway's base URL (with its --KernelGatewayApp.base_url, if any) and its auth token (KG_AUTH_TOKEN).

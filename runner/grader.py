@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .cgroups import KernelCgroup
 from .exceptions import RunnerUnavailable
-from .grading import GradingResult, GradingTest, TestOutcome, not_run, raised_by_of
+from .grading import GradingResult, GradingTest, TestOutcome, not_run, outcome_of
 from .launch import Spawned, spawn_sandbox
 from .pool import DatasetKey
 from .sandbox import KERNEL_LIB, Limits, SandboxSpec
@@ -485,17 +485,5 @@ def _outcomes(tests: list[GradingTest], reported: list[dict], ending: str) -> li
         if entry is None:
             outcomes.append(TestOutcome(test.name, unreached[0], 0.0, test.points, unreached[1], raised_by="runner"))
             continue
-        fraction = max(0.0, min(1.0, float(entry.get("fraction", 0.0))))
-        outcomes.append(
-            TestOutcome(
-                name=test.name,
-                status=str(entry.get("status", "error")),
-                points=round(test.points * fraction, 6),
-                points_possible=test.points,
-                message=str(entry.get("message", ""))[:2000],
-                output=str(entry.get("output", ""))[:4000],
-                duration_ms=float(entry.get("duration_ms", 0.0)),
-                raised_by=raised_by_of(entry),
-            )
-        )
+        outcomes.append(outcome_of(test, entry))
     return outcomes

@@ -129,22 +129,25 @@ def parse_results(outputs: list[dict], tests: list[GradingTest], nonce: str) -> 
             if entry is None:
                 outcomes.append(TestOutcome(test.name, "not_run", 0.0, test.points))
                 continue
-            fraction = float(entry.get("fraction", 0.0))
-            fraction = max(0.0, min(1.0, fraction))
-            outcomes.append(
-                TestOutcome(
-                    name=test.name,
-                    status=str(entry.get("status", "error")),
-                    points=round(test.points * fraction, 6),
-                    points_possible=test.points,
-                    message=str(entry.get("message", ""))[:2000],
-                    output=str(entry.get("output", ""))[:4000],
-                    duration_ms=float(entry.get("duration_ms", 0.0)),
-                    raised_by=raised_by_of(entry),
-                )
-            )
+            outcomes.append(outcome_of(test, entry))
         return outcomes
     return None
+
+
+def outcome_of(test: GradingTest, entry: dict) -> TestOutcome:
+    """A test's outcome as the tests process reported it (untrusted: credit capped to the test's points,
+    texts cut short)."""
+    fraction = max(0.0, min(1.0, float(entry.get("fraction", 0.0))))
+    return TestOutcome(
+        name=test.name,
+        status=str(entry.get("status", "error")),
+        points=round(test.points * fraction, 6),
+        points_possible=test.points,
+        message=str(entry.get("message", ""))[:2000],
+        output=str(entry.get("output", ""))[:4000],
+        duration_ms=float(entry.get("duration_ms", 0.0)),
+        raised_by=raised_by_of(entry),
+    )
 
 
 def raised_by_of(entry: dict) -> str:

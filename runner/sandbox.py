@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .cgroups import cgroups_usable
 from .exceptions import SandboxUnavailable
+from .host_config import Limits
 
 SANDBOX_UID = 65534
 SETPRIV = shutil.which("setpriv")
@@ -90,19 +91,6 @@ def python_paths() -> list[str]:
     """Directories the kernel's Python needs: the base installation and the virtualenv."""
     paths = {sys.base_prefix, sys.prefix, sysconfig.get_paths()["stdlib"]}
     return sorted(path for path in paths if path and os.path.isdir(path))
-
-
-@dataclass(frozen=True)
-class Limits:
-    memory_mib: int = 512
-    pids: int = 64
-    tmp_mib: int = 64
-    cpu_seconds: int = 3600
-    file_size_mib: int = 64
-    open_files: int = 1024
-    # Virtual address space: a backstop where cgroups are missing; numpy and OpenBLAS reserve
-    # far more than they use, so this is a multiple of the real memory limit.
-    address_space_mib: int = 8192
 
 
 @dataclass(frozen=True)

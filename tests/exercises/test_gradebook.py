@@ -87,3 +87,21 @@ def test_exports_show_only_confirmed_addresses(client, book):
     assert by_user["mallory"]["email"] == "" and by_student["mallory"]["email"] == ""
     assert by_user["ada"]["email"] == "ada@example.org" and by_student["ada"]["email"] == "ada@example.org"
     assert "alice@facility.example" not in plain + nbgrader
+
+
+def test_a_tie_counts_the_earliest_submit_as_policies_say(client, book):
+    """The gradebook took the newest of equal scores (the rows' order); `policies.best_score`, the rule
+    the pass uses too, takes the earliest submitted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    exercise = book[0]
+    tied = UserFactory(username="tied")
+    later = graded(exercise, tied, 2, 2, possible=4)
+    earlier = graded(exercise, tied, 1, 2, possible=3)
+    Submission.objects.filter(pk=earlier.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+    rows = list(csv.DictReader(io.StringIO(client.get("/admin/exercises/gradebook/", {"format": "csv"})
+                                           .content.decode("utf-8-sig"))))  # fmt: skip
+    row = next(row for row in rows if row["username"] == "tied")
+    assert later.pk < earlier.pk and row["possible"] == "3.0", row
