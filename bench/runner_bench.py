@@ -52,7 +52,7 @@ from jupyter_client.asynchronous import AsyncKernelClient  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
 from runner.cgroups import CGROUP_ROOT, cgroup_version  # noqa: E402
-from runner.grading import GradingTest  # noqa: E402
+from runner.grading_protocol import GradingTest  # noqa: E402
 from runner.host import HostConfig, KernelHost  # noqa: E402
 from runner.kernel import KERNEL_ARGV, SandboxedKernel  # noqa: E402
 from runner.sandbox import CONNECTION_FILE, IPC_PREFIX, bwrap_path, kernel_environment  # noqa: E402

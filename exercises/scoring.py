@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args
 Status = Literal["passed", "partial", "failed", "error", "timeout", "not_run"]
 Disclosure = Literal["show", "hide", "pass_fail", "hide_if_passed"]
 Mode = Literal["check", "submit"]
-# Who wrote a test's message (runner/grading.py): the test itself, the student's code or the runner.
+# Who wrote a test's message (runner/grading_protocol.py): the test itself, the student's code or the runner.
 RaisedBy = Literal["", "student", "runner"]
 
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -132,7 +132,7 @@ class TestSpec:
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """What the runner reported for one test (see runner/grading.py).
+    """What the runner reported for one test (see runner/grading_protocol.py).
 
     `fraction` may be left out: a passed test then earns 1 and anything else 0. Statuses in
     NO_CREDIT always carry a fraction of 0, whatever was reported.
@@ -165,7 +165,7 @@ class TestOutcome:
 
     @classmethod
     def from_runner(cls, data: Mapping[str, Any] | Any) -> "TestOutcome":
-        """An outcome from the runner's dict (the harness entry or an `asdict` of runner.grading.TestOutcome).
+        """An outcome from the runner's dict (the harness entry or an `asdict` of runner.grading_protocol.TestOutcome).
 
         Lenient where the runner may be: an unknown status becomes "error", a fraction that is
         missing is derived from points / points_possible, a garbage or NaN fraction counts as 0 and

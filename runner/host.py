@@ -24,8 +24,8 @@ from .exceptions import (
     TooManySessions,
     UnknownKernelSpec,
 )
-from .grader import Grader
-from .grading import GradingResult, GradingTest
+from .grading_parents import Grader
+from .grading_protocol import GradingResult, GradingTest
 from .host_config import HostConfig
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
@@ -295,7 +295,7 @@ class KernelHost:
     async def grade(
         self, *, code: str, tests: list[GradingTest], datasets: list[str] = (), timeout: float | None = None
     ) -> GradingResult:
-        """Run code, then tests in a process of their own (see grader.py); nothing is reused."""
+        """Run code, then tests in a process of their own (see grading_parents.py); nothing is reused."""
         self.check_code(code)
         assert self.grader is not None
         resolved = self.datasets.resolve(list(datasets))

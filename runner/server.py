@@ -14,7 +14,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from . import exceptions
-from .grading import grading_tests_from
+from .grading_protocol import grading_tests_from
 from .host import KernelHost
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from exercises.scoring import (
     score,
     to_decimal,
 )
-from runner import grading
+from runner import grading_protocol as grading
 
 D = Decimal
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from runner.grading import RESULT_MIME, GradingTest, parse_results
+from runner.grading_protocol import RESULT_MIME, GradingTest, parse_results
 from runner.host import HostConfig, KernelHost
 from runner.outputs import OutputBudget, output_from_message
 from runner.sandbox import HOME, Limits, Protection, SandboxSpec, bwrap_argv

@@ -7,9 +7,14 @@ process and its answers back, as data (see kernel_lib/panlearn_grader.py). A for
 milliseconds where a fresh kernel costs ~0.7 s of CPU, and the tests never exist in a process
 that runs student code.
 
-What the two sandboxes still share: the student processes of concurrent grades run as the same
-uid in the same sandbox, so one could signal another or see files it writes under /tmp (each job
-gets a private working directory, removed when it ends, and no job can read another's memory).
+Concurrent grades are apart: each job is pid 1 of its own pid namespace, with its own mount, IPC,
+network and UTS namespaces and private /tmp, /dev/shm, home and /run/kernel
+(kernel_lib/panlearn_jobns.py); the parents are not dumpable. What they still share: the uid (one
+uid is mapped into the sandbox), and the sandbox's /proc, which lists the parents' and other jobs'
+pids (a new procfs cannot be mounted over bubblewrap's masked one).
+
+The protocol of a grade (its tests, the results and their parser) is `grading_protocol.py`; the
+in-sandbox side of the parents is kernel_lib/panlearn_grader.py.
 """
 
 import array
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 
 from .cgroups import KernelCgroup
 from .exceptions import RunnerUnavailable
-from .grading import GradingResult, GradingTest, TestOutcome, not_run, outcome_of
+from .grading_protocol import GradingResult, GradingTest, TestOutcome, not_run, outcome_of
 from .launch import Spawned, spawn_sandbox
 from .pool import DatasetKey
 from .sandbox import KERNEL_LIB, Limits, SandboxSpec

@@ -1,7 +1,7 @@
 """Grading results, shared by both backends, and the in-kernel harness of the gateway backend.
 
 The kernel host grades with forked processes and keeps the tests apart from the student's code
-(`grader.py`). A Jupyter Kernel Gateway offers no such parent, so there the student's code runs
+(`grading_parents.py`). A Jupyter Kernel Gateway offers no such parent, so there the student's code runs
 first as its own cell and only then are the tests sent, as a second cell: nothing the student's
 code does can read a hidden test before it runs, but code that patches the interpreter can still
 interfere with the tests after it. Each test is the source of one function; it passes by

@@ -1,40 +1,18 @@
-"""Remote backend: the runner's client API served by a Jupyter Kernel Gateway.
-
-`GatewayClient` (blocking) and `AsyncGatewayClient` expose the same methods, return shapes and
-typed errors as `runner.client.RunnerClient` / `AsyncRunnerClient`, but drive a Jupyter Kernel
-Gateway (jupyter-kernel-gateway, `jupyter-websocket` personality): kernels are started, interrupted,
-restarted and deleted over REST (`/api/kernels`), and code runs over the kernel's WebSocket
-(`/api/kernels/{id}/channels`, the Jupyter message protocol as JSON, one connection per request).
-Every request carries `Authorization: token <token>`.
-
-Sessions. A session id is the gateway's kernel id (a random UUID). Which user and context own it
-lives in a session registry; the default one is shared by every client in this process. An id
-that is not in the registry, or that belongs to another user, is `SessionNotFound`, exactly like
-a missing one. The kernel is not asked who owns it: it runs the student's code, which can rewrite
-anything the kernel would answer. A multi-process deployment needs a shared registry (Django's
-cache, say): it only has to provide the methods of `InMemorySessionRegistry`.
-
-Isolation. The gateway starts kernels wherever and however its deployment says (containers,
-Enterprise Gateway, ...); panlearn cannot check that, so `health()` reports `secure: False`.
-Kernels receive only `PATH`, the gateway's `env_process_whitelist` and the `KERNEL_*` variables
-sent here, never the gateway's own environment.
-"""
+"""The gateway clients: `AsyncGatewayClient` and the blocking `GatewayClient`, with the runner client's API."""
 
 import asyncio
 import contextlib
 import json
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import aiohttp
 
-from .exceptions import (
+from ..exceptions import (
     CellTimeout,
     CodeTooLarge,
     KernelDied,
@@ -44,241 +22,32 @@ from .exceptions import (
     SessionNotFound,
     UnknownKernelSpec,
 )
-from .grading import GradingResult, GradingTest, grading_tests_from, harness_cell, new_nonce, not_run, parse_results
-from .outputs import OutputBudget, output_from_message
-from .replies import ExecuteReply
-
-AsyncOutputCallback = Callable[[dict], Awaitable[None]]
-PROTOCOL_VERSION = "5.3"
-MAX_WS_MESSAGE_BYTES = 64 << 20  # one kernel message; what reaches the student is capped by OutputBudget
-REQUEST_TIMEOUT = 5.0  # complete_request / inspect_request
-READY_TIMEOUT = 30.0  # a kernel that is (re)starting must answer on its WebSocket within this
-READY_ATTEMPT = 1.0  # ... and on one WebSocket within this, else the socket is opened again
-READY_ROUND = 0.2  # kernel_info_request is sent again this often while waiting
-DIED_MESSAGE = "Your Python session stopped unexpectedly and was restarted."
-DEAD_MESSAGE = "Your Python session stopped unexpectedly. Run the cell again to start a new one."
-CREDENTIALS_MESSAGE = "The code service rejected this server's credentials."
-PROTECTIONS = {
-    "isolation": {
-        "ok": False,
-        "detail": "Kernels run wherever the Kernel Gateway starts them: sandboxing, memory and process limits "
-        "come from the gateway's deployment, which panlearn cannot check.",
-    },
-    "environment": {
-        "ok": True,
-        "detail": "Kernels get only PATH, the gateway's env_process_whitelist and KERNEL_* variables.",
-    },
-}
-
-
-# -- settings --------------------------------------------------------------------------------------
-
-
-def _setting(name: str, default: Any) -> Any:
-    """A Django setting when Django is configured, else `default` (so the module works without Django)."""
-    try:
-        from django.conf import settings
-    except ImportError:  # pragma: no cover - Django is always installed in panlearn
-        return default
-    return getattr(settings, name, default) if settings.configured else default
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    base_url: str
-    token: str = ""
-    cell_timeout: float = 30.0
-    interrupt_grace: float = 3.0
-    max_code_bytes: int = 256 * 1024
-    max_text_bytes: int = 256 * 1024
-    max_image_bytes: int = 4 * 1024 * 1024
-    timeout: float = 120.0  # one REST call (starting a kernel included)
-
-    @classmethod
-    def resolve(
-        cls,
-        *,
-        base_url: str,
-        token: str = "",
-        timeout: float = 120.0,
-        cell_timeout: float | None = None,
-        interrupt_grace: float | None = None,
-        max_code_bytes: int | None = None,
-        max_text_bytes: int | None = None,
-        max_image_bytes: int | None = None,
-    ) -> "GatewayConfig":
-        """Explicit values win; the rest come from Django settings if configured, else the defaults above."""
-        given = {
-            "cell_timeout": (cell_timeout, "PANLEARN_RUNNER_CELL_TIMEOUT"),
-            "interrupt_grace": (interrupt_grace, "PANLEARN_RUNNER_INTERRUPT_GRACE"),
-            "max_code_bytes": (max_code_bytes, "PANLEARN_RUNNER_MAX_CODE_BYTES"),
-            "max_text_bytes": (max_text_bytes, "PANLEARN_RUNNER_MAX_TEXT_BYTES"),
-            "max_image_bytes": (max_image_bytes, "PANLEARN_RUNNER_MAX_IMAGE_BYTES"),
-        }
-        values = {
-            name: value if value is not None else _setting(setting, cls.__dataclass_fields__[name].default)
-            for name, (value, setting) in given.items()
-        }
-        return cls(base_url=base_url.rstrip("/"), token=token, timeout=timeout, **values)
-
-
-# -- session registry ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GatewaySession:
-    session_id: str  # the gateway's kernel id
-    user: str
-    context: str
-    kernel: str
-    datasets: tuple[str, ...] = ()
-    restarts: int = 0
-
-
-class InMemorySessionRegistry:
-    """Who owns which gateway kernel, for this process; thread-safe. Counters feed `metrics()`."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[str, GatewaySession] = {}
-        self._counters: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def get(self, session_id: str) -> GatewaySession | None:
-        with self._lock:
-            return self._sessions.get(session_id)
-
-    def put(self, session: GatewaySession) -> None:
-        with self._lock:
-            self._sessions[session.session_id] = session
-
-    def remove(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-
-    def find(self, *, user: str, context: str, kernel: str, datasets: tuple[str, ...]) -> GatewaySession | None:
-        wanted = (user, context, kernel, datasets)
-        with self._lock:
-            for session in self._sessions.values():
-                if (session.user, session.context, session.kernel, session.datasets) == wanted:
-                    return session
-        return None
-
-    def all(self) -> list[GatewaySession]:
-        with self._lock:
-            return list(self._sessions.values())
-
-    def count(self, name: str, amount: int = 1) -> None:
-        with self._lock:
-            self._counters[name] += amount
-
-    def counters(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counters)
-
-
-DEFAULT_REGISTRY = InMemorySessionRegistry()
-
-
-def _describe(session: GatewaySession, model: dict | None) -> dict:
-    state = (model or {}).get("execution_state")
-    status = state if state in ("busy", "dead") else "idle"  # "starting" kernels already queue requests
-    return {
-        "session_id": session.session_id,
-        "context": session.context,
-        "kernel": session.kernel,
-        "datasets": list(session.datasets),
-        "status": status,
-        "restarts": session.restarts,
-    }
-
-
-# -- the websocket ---------------------------------------------------------------------------------
-
-
-class _ChannelClosed(Exception):
-    pass
-
-
-class _Channels:
-    """One WebSocket to a kernel's channels, speaking the legacy JSON message protocol."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
-        self.ws = ws
-        self.session = uuid.uuid4().hex
-
-    async def send(self, msg_type: str, content: dict, channel: str = "shell") -> str:
-        msg_id = uuid.uuid4().hex
-        message = {
-            "header": {
-                "msg_id": msg_id,
-                "msg_type": msg_type,
-                "username": "panlearn",
-                "session": self.session,
-                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "version": PROTOCOL_VERSION,
-            },
-            "parent_header": {},
-            "metadata": {},
-            "content": content,
-            "channel": channel,
-            "buffers": [],
-        }
-        try:
-            await self.ws.send_str(json.dumps(message))
-        except (aiohttp.ClientError, ConnectionError, RuntimeError) as error:
-            raise _ChannelClosed() from error
-        return msg_id
-
-    async def receive(self, timeout: float) -> dict | None:
-        """The next message, None when `timeout` passes first; _ChannelClosed when the socket ends."""
-        try:
-            frame = await self.ws.receive(timeout=max(timeout, 0.001))  # 0 would mean "no timeout"
-        except TimeoutError:
-            return None
-        if frame.type == aiohttp.WSMsgType.TEXT:
-            try:
-                message = json.loads(frame.data)
-            except ValueError:
-                return {}
-            return message if isinstance(message, dict) else {}
-        if frame.type == aiohttp.WSMsgType.BINARY:
-            return {}  # messages with binary buffers (comms, widgets): no output of ours
-        raise _ChannelClosed()
-
-    async def ready(self, timeout: float) -> bool:
-        """Whether the kernel answers a kernel_info_request on control (answered even while a cell runs)
-        and its iopub messages reach this socket (a new subscription can miss the first ones)."""
-        sent: set[str] = set()
-        heard: set[str] = set()
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                sent.add(await self.send("kernel_info_request", {}, channel="control"))
-                round_end = min(deadline, time.monotonic() + READY_ROUND)
-                while (remaining := round_end - time.monotonic()) > 0:
-                    message = await self.receive(remaining)
-                    if message and _parent_id(message) in sent:
-                        heard.add(message.get("channel", ""))
-                    if {"control", "iopub"} <= heard:
-                        return True
-        except _ChannelClosed:
-            pass
-        return False
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.ws.close()
-
-
-def _msg_type(message: dict) -> str:
-    return message.get("msg_type") or message.get("header", {}).get("msg_type", "")
-
-
-def _parent_id(message: dict) -> str | None:
-    return (message.get("parent_header") or {}).get("msg_id")
-
-
-# -- the async client ------------------------------------------------------------------------------
+from ..grading_protocol import (
+    GradingResult,
+    GradingTest,
+    grading_tests_from,
+    harness_cell,
+    new_nonce,
+    not_run,
+    parse_results,
+)
+from ..outputs import OutputBudget, output_from_message
+from ..replies import ExecuteReply
+from .channels import ChannelClosed, Channels, message_type, parent_id
+from .config import (
+    CREDENTIALS_MESSAGE,
+    DEAD_MESSAGE,
+    DIED_MESSAGE,
+    MAX_WS_MESSAGE_BYTES,
+    PROTECTIONS,
+    READY_ATTEMPT,
+    READY_TIMEOUT,
+    REQUEST_TIMEOUT,
+    AsyncOutputCallback,
+    GatewayConfig,
+    settings_kwargs,
+)
+from .sessions import DEFAULT_REGISTRY, GatewaySession, InMemorySessionRegistry, describe_session
 
 
 class AsyncGatewayClient:
@@ -388,7 +157,7 @@ class AsyncGatewayClient:
         if kernel not in (payload.get("kernelspecs") or {}):
             raise UnknownKernelSpec(f"There is no “{kernel[:40]}” kernel on this server.")
 
-    async def _connect(self, kernel_id: str) -> _Channels:
+    async def _connect(self, kernel_id: str) -> Channels:
         url = self.config.base_url.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
         try:
             ws = await self._session().ws_connect(
@@ -403,10 +172,10 @@ class AsyncGatewayClient:
             raise RunnerUnavailable() from error
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise RunnerUnavailable() from error
-        return _Channels(ws)
+        return Channels(ws)
 
     @contextlib.asynccontextmanager
-    async def _channels(self, kernel_id: str) -> AsyncIterator[_Channels]:
+    async def _channels(self, kernel_id: str) -> AsyncIterator[Channels]:
         """A WebSocket whose kernel has answered on it. A socket opened while the gateway restarts a
         dead kernel can be wired to the old ports and never hear back: then it is opened again."""
         deadline = time.monotonic() + READY_TIMEOUT
@@ -453,7 +222,7 @@ class AsyncGatewayClient:
 
     async def _run_cell(
         self,
-        channels: _Channels,
+        channels: Channels,
         kernel_id: str,
         code: str,
         *,
@@ -471,7 +240,7 @@ class AsyncGatewayClient:
         content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
         try:
             msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
-        except _ChannelClosed:
+        except ChannelClosed:
             raise RunnerUnavailable() from None
         deadline = started + timeout
         interrupted_at: float | None = None
@@ -493,18 +262,18 @@ class AsyncGatewayClient:
                 break
             try:
                 message = await channels.receive((deadline if interrupted_at is None else interrupted_at + grace) - now)
-            except _ChannelClosed:
+            except ChannelClosed:
                 reply.status, reply.cause, reply.message = "died", "gone", DEAD_MESSAGE
                 break
             if not message:
                 continue
-            kind = _msg_type(message)
+            kind = message_type(message)
             state = message.get("content", {}).get("execution_state") if kind == "status" else None
             if state in ("restarting", "dead"):  # sent by the gateway, not the kernel: no parent
                 reply.status, reply.message = "died", DIED_MESSAGE if state == "restarting" else DEAD_MESSAGE
                 reply.cause = "died" if state == "restarting" else "gone"
                 break
-            if message.get("channel", "iopub") != "iopub" or _parent_id(message) != msg_id:
+            if message.get("channel", "iopub") != "iopub" or parent_id(message) != msg_id:
                 continue
             if state == "idle":
                 break
@@ -532,9 +301,9 @@ class AsyncGatewayClient:
                 deadline = time.monotonic() + REQUEST_TIMEOUT
                 while (remaining := deadline - time.monotonic()) > 0:
                     message = await channels.receive(remaining)
-                    if message and message.get("channel") == "shell" and _parent_id(message) == msg_id:
+                    if message and message.get("channel") == "shell" and parent_id(message) == msg_id:
                         return message.get("content", {})
-            except _ChannelClosed:
+            except ChannelClosed:
                 raise RunnerUnavailable() from None
         raise CellTimeout("The editor's request took too long.")
 
@@ -593,7 +362,7 @@ class AsyncGatewayClient:
         if existing is not None:
             model = await self._kernel_model(existing.session_id)
             if model is not None and model.get("execution_state") != "dead":
-                return _describe(existing, model)
+                return describe_session(existing, model)
             self.registry.remove(existing.session_id)
             with contextlib.suppress(RunnerError):
                 await self._delete_kernel(existing.session_id)
@@ -606,7 +375,7 @@ class AsyncGatewayClient:
             session_id=model["id"], user=user, context=context, kernel=kernel, datasets=dataset_ids
         )
         self.registry.put(session)
-        return _describe(session, model)
+        return describe_session(session, model)
 
     async def execute(
         self,
@@ -635,24 +404,24 @@ class AsyncGatewayClient:
             session = self._restarted(session, "died" if reply.status == "died" else "timeout")
         if reply.cause == "gone":  # the gateway could not bring it back: the session is over
             self.registry.remove(session.session_id)
-            reply.session = {**_describe(session, None), "status": "dead"}
+            reply.session = {**describe_session(session, None), "status": "dead"}
         else:
-            reply.session = _describe(session, {"execution_state": "idle"})
+            reply.session = describe_session(session, {"execution_state": "idle"})
         return reply
 
     async def status(self, session_id: str, *, user: str) -> dict:
         session = self._owned(session_id, user)
-        return _describe(session, await self._kernel_call("GET", session))
+        return describe_session(session, await self._kernel_call("GET", session))
 
     async def interrupt(self, session_id: str, *, user: str) -> dict:
         session = self._owned(session_id, user)
         await self._kernel_call("POST", session, "/interrupt")
-        return _describe(session, None)
+        return describe_session(session, None)
 
     async def restart(self, session_id: str, *, user: str) -> dict:
         session = self._owned(session_id, user)
         model = await self._kernel_call("POST", session, "/restart")
-        return _describe(self._restarted(session, "requested"), model)
+        return describe_session(self._restarted(session, "requested"), model)
 
     async def shutdown(self, session_id: str, *, user: str) -> dict:
         session = self._owned(session_id, user)
@@ -696,7 +465,7 @@ class AsyncGatewayClient:
         return payload
 
     async def _grade_in(
-        self, channels: _Channels, kernel_id: str, *, code: str, tests: list[GradingTest], timeout: float
+        self, channels: Channels, kernel_id: str, *, code: str, tests: list[GradingTest], timeout: float
     ) -> GradingResult:
         """As `KernelHost._grade_in`: the student's cell, then the tests as a second cell under a nonce."""
         grace = self.config.interrupt_grace
@@ -735,10 +504,7 @@ class AsyncGatewayClient:
         return result
 
 
-# -- the blocking client ---------------------------------------------------------------------------
-
-
-def _run_sync(coroutine: Awaitable) -> Any:
+def run_sync(coroutine: Awaitable) -> Any:
     """Run a coroutine to completion from sync code; from inside a running loop, on a helper thread."""
     try:
         asyncio.get_running_loop()
@@ -772,7 +538,7 @@ class GatewayClient:
             async with AsyncGatewayClient(**asdict(self.config), registry=self.registry) as client:
                 return await getattr(client, name)(*args, **kwargs)
 
-        return _run_sync(call())
+        return run_sync(call())
 
     def health(self) -> dict:
         return self._call("health")
@@ -816,18 +582,9 @@ class GatewayClient:
         return self._call("grade", code=code, tests=tests, datasets=datasets, timeout=timeout)
 
 
-# -- from settings ---------------------------------------------------------------------------------
-
-
-def _settings_kwargs() -> dict:
-    from django.conf import settings
-
-    return {"base_url": settings.PANLEARN_RUNNER_GATEWAY_URL, "token": settings.PANLEARN_RUNNER_GATEWAY_TOKEN}
-
-
 def get_gateway_client() -> GatewayClient:
-    return GatewayClient(**_settings_kwargs())
+    return GatewayClient(**settings_kwargs())
 
 
 def get_async_gateway_client() -> AsyncGatewayClient:
-    return AsyncGatewayClient(**_settings_kwargs())
+    return AsyncGatewayClient(**settings_kwargs())
