@@ -8,6 +8,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from content.models import Dataset
 from content.selectors import pages_referencing
+from courses.events import enrolments_changed
 from courses.models import CoursePage, Enrolment, LessonPage
 
 from .kernels import Who
@@ -59,3 +60,9 @@ def groups_changed(sender, instance, **kwargs) -> None:
 @receiver(post_delete, sender=Enrolment)
 def enrolment_changed(sender, instance, **kwargs) -> None:
     bump_version("user", Who.of(user=instance.user, session_key="").key)
+
+
+@receiver(enrolments_changed)
+def enrolments_changed_in_bulk(sender, users, **kwargs) -> None:
+    for user in users:
+        bump_version("user", Who.of(user=user, session_key="").key)

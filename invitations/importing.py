@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import ConfirmedEmail
 from courses.models import Enrolment
+from courses.services import enrolments_bulk_apply
 from onboarding.models import Experiment, Participant
 from tracking.identity import registration_for
 
@@ -193,10 +194,9 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
                 continue
             enrolled[key] = True
             newly[row.pk].append(course_id)
-    Enrolment.objects.bulk_create(new_enrolments, batch_size=CHUNK, ignore_conflicts=True)
-    for user_id, course_id in reactivate:
-        Enrolment.objects.filter(user_id=user_id, course_id=course_id).update(is_active=True, updated_at=now)
-    _forget_run_plans([row.account for row in ok if row.account.pk not in created_ids and newly[row.pk]])
+    # New accounts have no run plan to forget: only existing ones are named as changed.
+    changed = [row.account for row in ok if row.account.pk not in created_ids and newly[row.pk]]
+    enrolments_bulk_apply(create=new_enrolments, reactivate=reactivate, users=changed, now=now)
 
     # Invitations: one per experiment and user; an existing one means the row was imported before.
     invited: set[tuple[int, int]] = set()
@@ -252,15 +252,6 @@ def _rows_done(rows: list[InvitationRow]) -> None:
         errors, notes = json.loads(outcome)
         for chunk in chunks(pks):
             InvitationRow.objects.filter(pk__in=chunk).update(status=status, errors=errors, notes=notes)
-
-
-def _forget_run_plans(users: list) -> None:
-    """New enrolments change what an existing user may run in lessons (a post_save does this for one row)."""
-    from exercises.kernels import Who
-    from exercises.selectors import bump_version
-
-    for user in {user.pk: user for user in users}.values():
-        bump_version("user", Who.of(user=user, session_key="").key)
 
 
 def invitations_send(

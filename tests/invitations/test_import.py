@@ -207,3 +207,23 @@ def test_the_report_gives_each_row_its_own_outcome(
     assert "Imported: new account" in report
     imported = client.get(f"/admin/invitations/{batch.pk}/?status=imported").content.decode()
     assert "otto@example.org" in imported and "gone@example.org" not in imported
+
+
+def test_an_existing_account_runs_the_lessons_at_once(
+    facility, staff, programmes, safety, django_capture_on_commit_callbacks
+):
+    """A bulk import enrols without post_save, so the run-plan cache of live cells hears of it through
+    courses' enrolments_changed: a student who was refused a minute ago may run now, not in 5 minutes."""
+    from django.core.cache import cache
+
+    from exercises.kernels import Who
+    from exercises.selectors import run_plan
+
+    cache.clear()
+    otto = UserFactory(username="otto", email="otto@example.org")
+    lesson = safety[0].get_children().live().first()
+    runner_key = Who.of(user=otto, session_key="").key
+    assert run_plan(user=otto, page_id=lesson.pk, runner_key=runner_key)["allowed"] is False  # now cached
+    confirm(upload(facility, staff, GOOD[1]), staff, django_capture_on_commit_callbacks)
+    assert Enrolment.objects.filter(user=otto, course=safety[0], is_active=True).exists()
+    assert run_plan(user=otto, page_id=lesson.pk, runner_key=runner_key)["allowed"] is True
