@@ -3,15 +3,12 @@
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
-from django.middleware.csrf import get_token
-from django.urls import reverse
-from django.utils.html import format_html
 
 from content.selectors import lesson_dataset_slugs
 from courses.selectors import active_enrolment, page_is_public
 
 from .models import CellDraft
+from .plan_versions import plan_versions
 
 CELL_BLOCK = "code_cell"
 
@@ -103,35 +100,13 @@ def saved_code_for(*, request, page) -> dict[str, str]:
     return cache[page.pk]
 
 
-def lesson_context(*, page, request) -> dict:
-    """What the lesson template needs for live cells: the container's attributes and the bundles."""
-    if not code_cells(page) and not page_exercise_ids(page):
-        return {}
-    access = run_access(user=request.user, page=page)
-    if access.allowed and not request.user.is_authenticated and not request.session.session_key:
-        request.session.save()  # the visitor's kernel is keyed by this session; runs never make one
-    attrs = format_html(
-        ' data-cells data-base-url="{}" data-csrf-token="{}" data-store="{}" data-can-run="{}" data-why="{}"'
-        ' data-can-keep-examples="{}"',
-        reverse("exercises:cells_base", args=[page.pk]),
-        get_token(request),
-        "true" if access.store else "false",
-        "true" if access.allowed else "false",
-        access.why,
-        "true" if access.editor else "false",
-    )
-    return {
-        "lesson_body_attrs": attrs,
-        "lesson_assets": {"css": ["panlearn/dist/cells.css"], "js": ["panlearn/dist/cells.js"]},
-    }
-
-
 # -- what a run needs, cached ----------------------------------------------------------------------
 #
 # Every run needs the same answers: may this user run this lesson's cells, what does each cell hold,
 # which datasets and setup code go with them. They change only when the lesson is published or the
 # user's enrolment changes, so they are kept in the cache under version numbers that those events bump
-# (exercises/signals.py), and a run costs no database query beyond the session's.
+# (plan_versions.py, bumped by the receivers in signals.py), and a run costs no database query beyond
+# the session's.
 
 PLAN_TTL = 300
 
@@ -151,28 +126,9 @@ class PageFacts:
     title: str
 
 
-def _version_key(kind: str, ident) -> str:
-    return f"panlearn:cells:version:{kind}:{ident}"
-
-
-def bump_version(kind: str, ident) -> None:
-    """Now, and again once the change is committed: a plan built from the old rows in between is dropped."""
-    _bump(kind, ident)
-    transaction.on_commit(lambda: _bump(kind, ident))
-
-
-def _bump(kind: str, ident) -> None:
-    key = _version_key(kind, ident)
-    if not cache.add(key, 1, timeout=None):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
-
-
 def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
     """The lesson's run facts for this user, from the cache when nothing changed: None if no such lesson."""
-    versions = (cache.get(_version_key("page", page_id), 0), cache.get(_version_key("user", runner_key), 0))
+    versions = plan_versions(page_id=page_id, runner_key=runner_key)
     key = f"panlearn:cells:plan:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
     plan = cache.get(key)
     if plan is None:

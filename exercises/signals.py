@@ -12,7 +12,7 @@ from courses.events import enrolments_changed
 from courses.models import CoursePage, Enrolment, LessonPage
 
 from .kernels import Who
-from .selectors import bump_version
+from .plan_versions import bump_version
 
 
 def _bump_lessons_under(page) -> None:
