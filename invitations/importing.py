@@ -25,7 +25,7 @@ from tracking.identity import registration_for
 
 from . import emails
 from .links import token_hash
-from .models import BatchStatus, Invitation, InvitationBatch, InvitationRow, RowStatus
+from .models import BatchStatus, InvitationBatch, InvitationRow, ParticipantInvitation, RowStatus
 from .selectors import CHUNK, RequirementIndex, chunks, experiments_by_proposal, users_by_email
 
 
@@ -202,7 +202,7 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
     invited: set[tuple[int, int]] = set()
     for chunk in chunks(user_ids):
         invited |= set(
-            Invitation.objects.filter(experiment_id__in=experiment_ids, user_id__in=chunk).values_list(
+            ParticipantInvitation.objects.filter(experiment_id__in=experiment_ids, user_id__in=chunk).values_list(
                 "experiment_id", "user_id"
             )
         )
@@ -216,7 +216,7 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
             token = secrets.token_urlsafe(32)
             tokens[token_hash(token)] = token
             invitations.append(
-                Invitation(
+                ParticipantInvitation(
                     experiment=experiment,
                     user=row.account,
                     row=row,
@@ -227,10 +227,10 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
                     expires_at=expires,
                 )
             )
-    Invitation.objects.bulk_create(invitations, batch_size=CHUNK, ignore_conflicts=True)
+    ParticipantInvitation.objects.bulk_create(invitations, batch_size=CHUNK, ignore_conflicts=True)
     inserted: dict[int, str] = {}
     for chunk in chunks(list(tokens)):
-        for pk, hashed in Invitation.objects.filter(token_hash__in=chunk).values_list("pk", "token_hash"):
+        for pk, hashed in ParticipantInvitation.objects.filter(token_hash__in=chunk).values_list("pk", "token_hash"):
             inserted[pk] = tokens[hashed]
     _rows_done(rows)
 
@@ -273,7 +273,7 @@ def invitations_send(
     for chunk in chunks(pending_ids, 200):
         with transaction.atomic():
             invitations = list(
-                Invitation.objects.select_for_update(of=("self",))
+                ParticipantInvitation.objects.select_for_update(of=("self",))
                 .filter(pk__in=chunk, sent_at__isnull=True)
                 .select_related("user", "experiment__facility", "row")
             )
@@ -287,7 +287,7 @@ def invitations_send(
                 if token is None:  # a retry: the first token is gone with the email that failed
                     token = secrets.token_urlsafe(32)
                     invitation.token_hash, invitation.expires_at = token_hash(token), expires
-                    Invitation.objects.filter(pk=invitation.pk).update(
+                    ParticipantInvitation.objects.filter(pk=invitation.pk).update(
                         token_hash=invitation.token_hash, expires_at=expires
                     )
                 programmes = index.required(experiment=invitation.experiment, role=_role_of(invitation))
@@ -299,13 +299,15 @@ def invitations_send(
                         base_url=base_url,
                     )
                 )
-            Invitation.objects.filter(pk__in=[invitation.pk for invitation in invitations]).update(sent_at=now)
+            ParticipantInvitation.objects.filter(pk__in=[invitation.pk for invitation in invitations]).update(
+                sent_at=now
+            )
             connection.send_messages(messages)
             sent += len(messages)
     return sent
 
 
-def _role_of(invitation: Invitation) -> str:
+def _role_of(invitation: ParticipantInvitation) -> str:
     if invitation.row is not None and invitation.row.role:
         return invitation.row.role
     participant = Participant.objects.filter(experiment_id=invitation.experiment_id, user_id=invitation.user_id).first()

@@ -10,22 +10,24 @@ from django.utils import timezone
 from courses.models import Enrolment
 from tracking import interface as tracking
 
-from .models import Invitation
+from .models import ParticipantInvitation
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_for_token(token: str) -> Invitation | None:
+def invitation_for_token(token: str) -> ParticipantInvitation | None:
     if not token or len(token) > 100:
         return None
     return (
-        Invitation.objects.filter(token_hash=token_hash(token)).select_related("user", "experiment__facility").first()
+        ParticipantInvitation.objects.filter(token_hash=token_hash(token))
+        .select_related("user", "experiment__facility")
+        .first()
     )
 
 
-def invitation_problem(invitation: Invitation | None, *, now: datetime | None = None) -> str:
+def invitation_problem(invitation: ParticipantInvitation | None, *, now: datetime | None = None) -> str:
     """Why the link does not work ("" when it does)."""
     now = now or timezone.now()
     if invitation is None:
@@ -37,7 +39,7 @@ def invitation_problem(invitation: Invitation | None, *, now: datetime | None = 
     return ""
 
 
-def link_signs_in(invitation: Invitation) -> bool:
+def link_signs_in(invitation: ParticipantInvitation) -> bool:
     """The link itself signs in only an account the import made and nobody has signed in to since
     (it has no password yet); any other account signs in as usual first."""
     user = invitation.user
@@ -51,12 +53,12 @@ def link_signs_in(invitation: Invitation) -> bool:
 
 
 @transaction.atomic
-def invitation_use(*, invitation: Invitation, user, now: datetime | None = None) -> bool:
+def invitation_use(*, invitation: ParticipantInvitation, user, now: datetime | None = None) -> bool:
     """Spend the link (once) for its own user; the enrolments it made are recorded as xAPI `registered`."""
     now = now or timezone.now()
     if user.pk != invitation.user_id:
         raise PermissionDenied("This invitation is for another account.")
-    updated = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
+    updated = ParticipantInvitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
     if not updated:
         return False
     invitation.used_at = now

@@ -81,9 +81,10 @@ class InvitationRow(models.Model):
         return f"line {self.line}: {self.email}"
 
 
-class Invitation(models.Model):
-    """A participant's invitation: the emailed one-time link (only its sha256 is stored) and what the
-    import did for them. One per experiment and user, so importing a row again sends nothing new."""
+class ParticipantInvitation(models.Model):
+    """A participant's invitation to an experiment: the emailed one-time link (only its sha256 is stored)
+    and what the import did for them. One per experiment and user, so importing a row again sends
+    nothing new. Not `courses.CourseInvitation`, which admits an address to one course."""
 
     experiment = models.ForeignKey(
         "panlearn_onboarding.Experiment", on_delete=models.CASCADE, related_name="invitations"
@@ -104,6 +105,7 @@ class Invitation(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "panlearn_invitations_invitation"  # the table of the model's first name, kept
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["experiment", "user"], name="one_invitation_per_experiment_user")

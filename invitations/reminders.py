@@ -25,7 +25,7 @@ from onboarding.selectors import validity
 
 from . import emails
 from .importing import invitations_send
-from .models import Invitation, ReminderKind, ReminderSent
+from .models import ParticipantInvitation, ReminderKind, ReminderSent
 from .selectors import RequirementIndex, chunks
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ReminderReport:
 def reminders_send(*, now: datetime | None = None) -> ReminderReport:
     """Everything due at `now` (the schedule's one entry point)."""
     now = now or timezone.now()
-    stale = Invitation.objects.filter(sent_at__isnull=True, created_at__lte=now - RETRY_UNSENT_AFTER)
+    stale = ParticipantInvitation.objects.filter(sent_at__isnull=True, created_at__lte=now - RETRY_UNSENT_AFTER)
     return ReminderReport(
         start=start_reminders_send(now=now),
         expiry=expiry_reminders_send(now=now),

@@ -10,7 +10,7 @@ from django.core import mail
 from accounts.selectors import email_is_confirmed
 from courses.models import Enrolment
 from invitations import upload as services
-from invitations.models import BatchStatus, Invitation, InvitationRow, RowStatus
+from invitations.models import BatchStatus, InvitationRow, ParticipantInvitation, RowStatus
 from onboarding import services as onboarding
 from onboarding.models import Experiment, Participant
 from tests.factories import UserFactory
@@ -45,7 +45,7 @@ def test_nothing_is_imported_before_confirm(facility, staff, programmes):
     assert (batch.total_rows, batch.valid_rows, batch.status) == (3, 3, BatchStatus.PENDING)
     assert User.objects.count() == users_before
     assert not Experiment.objects.exists() and not Participant.objects.exists() and not Enrolment.objects.exists()
-    assert not Invitation.objects.exists() and mail.outbox == []
+    assert not ParticipantInvitation.objects.exists() and mail.outbox == []
     notes = dict(batch.rows.values_list("line", "notes"))
     assert notes[2] == ["new account", "new experiment"] and notes[4] == ["new account", "new experiment"]
 
@@ -75,18 +75,23 @@ def test_confirm_imports_valid_rows(facility, staff, programmes, safety, chemist
         ("lise@example.org", chemistry[0].pk),
         ("otto@example.org", safety[0].pk),
     }
-    assert Invitation.objects.get(user=otto, experiment=p100).created_account is False
+    assert ParticipantInvitation.objects.get(user=otto, experiment=p100).created_account is False
     assert sorted(m.to[0] for m in mail.outbox) == ["lise@example.org", "lise@example.org", "otto@example.org"]
     lise_p100 = next(m for m in mail.outbox if m.to == ["lise@example.org"] and "P-100" in m.subject)
     assert "General safety" in lise_p100.body and "Chemistry" in lise_p100.body
     assert re.search(r"http://testserver/learn/onboarding/invitations/[\w-]{40,}/", lise_p100.body)
     invalid = batch.rows.get(line=5)
-    assert invalid.status == RowStatus.INVALID and not Invitation.objects.filter(row=invalid).exists()
+    assert invalid.status == RowStatus.INVALID and not ParticipantInvitation.objects.filter(row=invalid).exists()
 
 
 def test_reimport_is_idempotent(facility, staff, programmes, django_capture_on_commit_callbacks):
     confirm(upload(facility, staff, *GOOD), staff, django_capture_on_commit_callbacks)
-    counts = (User.objects.count(), Participant.objects.count(), Enrolment.objects.count(), Invitation.objects.count())
+    counts = (
+        User.objects.count(),
+        Participant.objects.count(),
+        Enrolment.objects.count(),
+        ParticipantInvitation.objects.count(),
+    )
     sent = len(mail.outbox)
     again = confirm(upload(facility, staff, *GOOD), staff, django_capture_on_commit_callbacks)
     assert again.imported_rows == 3
@@ -94,7 +99,7 @@ def test_reimport_is_idempotent(facility, staff, programmes, django_capture_on_c
         User.objects.count(),
         Participant.objects.count(),
         Enrolment.objects.count(),
-        Invitation.objects.count(),
+        ParticipantInvitation.objects.count(),
     ) == counts
     assert len(mail.outbox) == sent
     assert all("already invited: no new email" in notes for notes in again.rows.values_list("notes", flat=True))

@@ -8,7 +8,7 @@ from django.core import mail
 
 from courses.models import Enrolment
 from invitations import upload as services
-from invitations.models import Invitation
+from invitations.models import ParticipantInvitation
 from onboarding.models import Experiment, Participant
 from tests.factories import UserFactory
 
@@ -44,7 +44,7 @@ def test_ten_thousand_rows(
     assert batch.imported_rows == ROWS
     assert User.objects.filter(email__istartswith="user").count() == ROWS
     assert Experiment.objects.filter(facility=facility).count() == 50
-    assert Participant.objects.count() == ROWS and Invitation.objects.count() == ROWS
+    assert Participant.objects.count() == ROWS and ParticipantInvitation.objects.count() == ROWS
     # Everyone needs general safety; the 2,500 principal investigators chemistry too.
     assert Enrolment.objects.count() == ROWS + ROWS // 4
     assert len(mail.outbox) == ROWS

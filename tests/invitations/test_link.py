@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from invitations import upload as services
-from invitations.models import Invitation
+from invitations.models import ParticipantInvitation
 from tests.factories import UserFactory
 from tracking.models import OutboxStatement
 
@@ -50,7 +50,7 @@ def test_link_signs_in_new_account_once(client, facility, staff, programmes, dja
 
 def test_expired_link(client, facility, staff, programmes, django_capture_on_commit_callbacks):
     path = invite(facility, staff, "new@example.org,New Person,P-1,2099-01-01,pi", django_capture_on_commit_callbacks)
-    Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    ParticipantInvitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.post(path).status_code == 410
     assert "_auth_user_id" not in client.session
 
@@ -60,11 +60,11 @@ def test_existing_account_signs_in_first(client, facility, staff, programmes, dj
     path = invite(facility, staff, "LISE@example.org,Lise,P-1,2099-01-01,pi", django_capture_on_commit_callbacks)
     response = client.post(path)
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
-    assert Invitation.objects.get().used_at is None
+    assert ParticipantInvitation.objects.get().used_at is None
     other = UserFactory(username="someone")
     client.force_login(other)
     assert client.post(path).status_code == 403
     client.force_login(lise)
     response = client.post(path)
     assert response.status_code == 302 and response.url == "/learn/onboarding/ready/"
-    assert Invitation.objects.get().used_at is not None
+    assert ParticipantInvitation.objects.get().used_at is not None

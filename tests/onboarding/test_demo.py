@@ -29,11 +29,11 @@ def test_the_demo_programme_loads_once_and_the_student_can_pass_it(client):
     assert row.course_id == course.pk and len(course.live_lessons) == 5
     assert row.final_assessment.is_valid and row.final_assessment.questions.count() == 5
 
-    from invitations.models import Invitation
+    from invitations.models import ParticipantInvitation
 
     participant = Participant.objects.get(experiment__proposal="PDS-DEMO-0001")  # invited by the facility:
     assert participant.user.username == "student"
-    assert Invitation.objects.filter(user=participant.user, experiment=participant.experiment).exists()
+    assert ParticipantInvitation.objects.filter(user=participant.user, experiment=participant.experiment).exists()
 
     client.login(username="student", password="panlearn-student")
     html = client.get("/learn/onboarding/ready/").text
