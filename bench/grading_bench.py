@@ -8,8 +8,9 @@ Set-up, all in a temporary directory: a throwaway SQLite database (migrated), a 
 scripts/demo.sh starts it). Submissions are made with `exercises.submissions.submission_create`, which commits
 the row and queues the task; a worker runs `exercises.tasks.grade_submission`, which grades through the runner
 and stores the result. The benchmark polls the row until it is graded or failed. Every answer differs by a
-comment, so no result is reused from an identical earlier submission (`_reusable`). A row whose grading task
-raised (django-tasks-db marks the task FAILED; nothing queues the row again until `requeue_stale`) is *lost*.
+comment, so no result is reused from an identical earlier submission (the pipeline's `reuse` step). A row
+whose grading task raised (django-tasks-db marks the task FAILED; nothing queues the row again until
+`requeue_stale`) is *lost*.
 
 - submit_to_feedback_p50_ms / _p95_ms: one Submit at a time of a small exercise with 5 tests (2 hidden), from
   the `submission_create` call until a poll (every 5 ms) sees the row graded. Before each sample the runner's

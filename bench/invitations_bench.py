@@ -6,8 +6,8 @@ Set-up, in a temporary directory: a throwaway SQLite database (or --database-url
 an empty database the script may migrate and fill), migrated; a facility with two programmes (general
 safety for everyone, chemistry for principal investigators), each with a one-course quiz; a staff member.
 
-- csv_import_10k_s: `services.batch_create` (decode, parse, validate every row, look up accounts and
-  experiments, store the rows for the report) then `services.batch_confirm` (the import task runs at
+- csv_import_10k_s: `upload.batch_create` (decode, parse, validate every row, look up accounts and
+  experiments, store the rows for the report) then `upload.batch_confirm` (the import task runs at
   once: 50 new experiments, 10,000 new accounts, participants, 12,500 enrolments, invitations) and the
   10,000 invitation emails (locmem backend: building and handing over the messages, no SMTP). Each
   round uses fresh emails and proposals. Median of the rounds.

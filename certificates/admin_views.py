@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.selectors import confirmed_emails_for
 from onboarding.selectors import is_facility_staff
 
 from . import selectors
@@ -34,10 +35,19 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
     if query:
         certificates = certificates.filter(
             Q(public_id__icontains=query) | Q(completion__user__username__icontains=query)
-            | Q(completion__user__email__icontains=query) | Q(completion__programme__name__icontains=query)
-        )  # fmt: skip
+            | Q(completion__user__confirmed_emails__email__icontains=query)
+            | Q(completion__programme__name__icontains=query)
+        ).distinct()  # fmt: skip
     page = Paginator(certificates, 50).get_page(request.GET.get("p"))
-    rows = [(certificate, selectors.state_of(certificate)) for certificate in page]
+    confirmed = confirmed_emails_for([certificate.completion.user for certificate in page])
+    rows = [
+        (
+            certificate,
+            selectors.state_of(certificate),
+            certificate.completion.user.email if certificate.completion.user_id in confirmed else "",
+        )
+        for certificate in page
+    ]
     return render(request, "certificates/admin/list.html", {"page": page, "rows": rows, "query": query})
 
 

@@ -8,7 +8,7 @@ so nothing here needs names in the statements. Definitions are in docs/trainer.m
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet
@@ -424,6 +424,7 @@ class CompletionRecord:
     user: object
     course: CoursePage
     completed_at: datetime
+    email: str = ""  # the user's confirmed address; one typed at sign-up names no one
 
 
 @dataclass(frozen=True)
@@ -449,5 +450,7 @@ def facility_completions(*, facility: Facility) -> tuple[list[FacilityCourse], l
         by_id = {user.pk: user for user in users}
         records += [CompletionRecord(by_id[user_id], course, at) for user_id, at in firsts.items()]
         courses.append(FacilityCourse(course, len(users), len(firsts)))
+    confirmed = confirmed_emails_for({record.user for record in records})
+    records = [replace(record, email=record.user.email if record.user.pk in confirmed else "") for record in records]
     records.sort(key=lambda record: (-record.completed_at.timestamp(), record.user.username, record.course.title))
     return courses, records

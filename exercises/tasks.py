@@ -1,4 +1,4 @@
-"""Background work of exercises (run by `manage.py db_worker` or an RQ worker)."""
+"""Background work of exercises (run by `manage.py db_worker`)."""
 
 from django.utils import timezone
 from django_tasks import task

@@ -11,6 +11,7 @@ our own mime type, tagged with a nonce the student never sees.
 """
 
 import json
+import math
 import secrets
 from dataclasses import dataclass, field
 
@@ -137,7 +138,7 @@ def parse_results(outputs: list[dict], tests: list[GradingTest], nonce: str) -> 
 def outcome_of(test: GradingTest, entry: dict) -> TestOutcome:
     """A test's outcome as the tests process reported it (untrusted: credit capped to the test's points,
     texts cut short)."""
-    fraction = max(0.0, min(1.0, float(entry.get("fraction", 0.0))))
+    fraction = _fraction(entry.get("fraction", 0.0))
     return TestOutcome(
         name=test.name,
         status=str(entry.get("status", "error")),
@@ -148,6 +149,15 @@ def outcome_of(test: GradingTest, entry: dict) -> TestOutcome:
         duration_ms=float(entry.get("duration_ms", 0.0)),
         raised_by=raised_by_of(entry),
     )
+
+
+def _fraction(value) -> float:
+    """The share of a test's points a report claims, in [0, 1]; anything else (NaN, inf, text) earns none."""
+    try:
+        fraction = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, min(1.0, fraction)) if math.isfinite(fraction) else 0.0
 
 
 def raised_by_of(entry: dict) -> str:

@@ -148,16 +148,14 @@ class SandboxedKernel:
 
     async def _why_output_was_lost(self) -> str:
         """A dying kernel closes iopub too, and may do so before its sandbox has exited: an oversized
-        message is the cause only if the kernel lives on. The cgroup counts an OOM kill before the
-        victim's sockets close, so "memory" and "processes" are known at once."""
+        message is the cause only if the kernel lives on. (The cgroup's counters are not asked first:
+        they count for the kernel's whole life, so a child OOM-killed earlier would name a flood "memory".)"""
         deadline = time.monotonic() + KERNEL_EXIT_GRACE_S
-        while True:
-            cause = self.death_cause()
-            if cause != "died" or not self.alive:
-                return cause
+        while self.alive:
             if time.monotonic() > deadline:
                 return "output"
             await asyncio.sleep(0.02)
+        return self.death_cause()
 
     @property
     def alive(self) -> bool:

@@ -28,12 +28,15 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_demo_data_survives_the_renames_back_and_forth():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the migrations' data (Wagtail's root)
+def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
     call_command("load_demo_content", verbosity=0)
     assert ParticipantInvitation.objects.exists(), "the demo invites participants: the test needs those rows"
     filled = row_counts()
     assert sum(1 for count in filled.values() if count) > 40, "the demo content should fill most tables"
+    # post_migrate would make content types and permissions for today's models at the old schema, which
+    # the code of that time never had; the back-and-forth is the migrations alone.
+    monkeypatch.setattr("django.core.management.commands.migrate.emit_post_migrate_signal", lambda *a, **k: None)
     try:
         for app, migration in BEFORE_THE_RENAMES:
             call_command("migrate", app, migration, verbosity=0)

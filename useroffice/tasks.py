@@ -10,6 +10,10 @@ from . import services
 def deliver_webhook(delivery_id: int) -> int | None:
     """One attempt; after a failure, the next one is deferred to its backoff time where the backend can
     defer (the database backend), else left to `retry_webhooks` on the schedule. Returns the HTTP status."""
+    return _attempt_and_defer(delivery_id)
+
+
+def _attempt_and_defer(delivery_id: int) -> int | None:
     delivery = services.webhook_attempt(delivery_id)
     if delivery is None or delivery.next_attempt_at is None:
         return delivery.last_status if delivery else None
@@ -23,6 +27,6 @@ def retry_webhooks() -> int:
     """The scheduled catch-up: announce expiries recorded without a save signal, then send whatever is due."""
     services.expiries_unannounced()
     due = services.webhook_due(now=timezone.now())
-    for delivery_id in due:
-        services.webhook_attempt(delivery_id)
+    for delivery_id in due:  # a failed one is deferred to its backoff time, as a queued delivery is
+        _attempt_and_defer(delivery_id)
     return len(due)

@@ -64,3 +64,15 @@ def test_admin_users_who_are_not_facility_staff_are_refused(client, certificate)
     assert client.post(f"/admin/certificates/{certificate.pk}/revoke/", {"reason": "x"}).status_code in (302, 403)
     certificate.refresh_from_db()
     assert certificate.revoked_at is None
+
+
+def test_the_list_names_a_holder_by_a_confirmed_address_only(client, certificate, staff):
+    """Review of 2026-12-05: the list showed (and searched) the address typed at sign-up, so a squatter's
+    certificate appeared under someone else's address."""
+    holder = certificate.completion.user
+    client.force_login(staff)
+    assert "lise@example.org" in client.get("/admin/certificates/").content.decode()
+    assert certificate.public_id in client.get("/admin/certificates/", {"q": "lise@example"}).content.decode()
+    holder.confirmed_emails.all().delete()
+    assert "lise@example.org" not in client.get("/admin/certificates/").content.decode()
+    assert certificate.public_id not in client.get("/admin/certificates/", {"q": "lise@example"}).content.decode()

@@ -266,9 +266,11 @@ def test_the_facility_dashboard(client, world):
     assert rows[1][5].startswith(str(timezone.now().year))
     assert client.get(f"{DASHBOARDS}/facilities/{esrf.pk}/").status_code == 404  # not their facility
     assert "ESRF" not in client.get(f"{DASHBOARDS}/facilities/").text
-    world["ada"].confirmed_emails.all().delete()  # an address no one confirmed names no one in the export
+    world["ada"].confirmed_emails.all().delete()  # an address no one confirmed names no one, here or in the export
     rows = _csv(client.get(f"{DASHBOARDS}/facilities/{ill.pk}/", {"csv": "completions"}))
     assert rows[1][:5] == ["ada", "", "", "", "Neutron diffraction basics"]
+    html = client.get(f"{DASHBOARDS}/facilities/{ill.pk}/").text
+    assert "<td>ada</td>" in html and "ada@example.org" not in html
 
 
 # Who may see what ----------------------------------------------------------------------------------

@@ -83,6 +83,18 @@ def test_results_need_the_nonce_and_are_clamped():
     assert (outcomes[0].points, outcomes[1].status) == (2.0, "not_run")
 
 
+@pytest.mark.parametrize("claimed", [float("nan"), "nan", float("inf"), "1e999", "all of it", None, -3])
+def test_a_report_that_is_not_a_fraction_earns_nothing(claimed):
+    """Review of 2026-12-05: max(0, min(1, nan)) is 1.0, so a report of NaN earned the test's full points. On the
+    gateway backend the student's code runs in the kernel before the tests and can tamper with their report."""
+    tests = [GradingTest("a", "", "t", points=2)]
+    report = {
+        "output_type": "display_data",
+        "data": {RESULT_MIME: {"nonce": "n", "results": [{"name": "a", "status": "passed", "fraction": claimed}]}},
+    }
+    assert parse_results([report], tests, "n")[0].points == 0.0
+
+
 def test_host_refuses_to_start_without_a_protection(monkeypatch):
     missing = [Protection("seccomp", False, "libseccomp not found"), Protection("cgroups", True, "cgroup v2")]
     monkeypatch.setattr("runner.host.host_protections", lambda parent, datasets_dir: missing)
