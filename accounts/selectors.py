@@ -34,3 +34,10 @@ def confirmed_emails_for(users) -> dict[int, str]:
     by_id = {user.pk: user.email.strip().lower() for user in users if user.email}
     confirmed = ConfirmedEmail.objects.filter(user_id__in=list(by_id)).values_list("user_id", "email")
     return {user_id: email for user_id, email in confirmed if by_id.get(user_id) == email}
+
+
+def reportable_emails(users) -> dict[int, str]:
+    """{user id: their address as they wrote it} for those of `users` whose address is confirmed: what a
+    page or an export may show. One typed at sign-up, unconfirmed, may be anyone's and names no one."""
+    users = {user.pk: user for user in users}
+    return {pk: users[pk].email for pk in confirmed_emails_for(users.values())}

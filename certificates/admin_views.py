@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.selectors import confirmed_emails_for
+from accounts.selectors import reportable_emails
 from onboarding.selectors import is_facility_staff
 
 from . import selectors
@@ -39,13 +39,9 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
             | Q(completion__programme__name__icontains=query)
         ).distinct()  # fmt: skip
     page = Paginator(certificates, 50).get_page(request.GET.get("p"))
-    confirmed = confirmed_emails_for([certificate.completion.user for certificate in page])
+    emails = reportable_emails(certificate.completion.user for certificate in page)
     rows = [
-        (
-            certificate,
-            selectors.state_of(certificate),
-            certificate.completion.user.email if certificate.completion.user_id in confirmed else "",
-        )
+        (certificate, selectors.state_of(certificate), emails.get(certificate.completion.user_id, ""))
         for certificate in page
     ]
     return render(request, "certificates/admin/list.html", {"page": page, "rows": rows, "query": query})

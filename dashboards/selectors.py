@@ -15,7 +15,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from accounts.selectors import confirmed_emails_for
+from accounts.selectors import reportable_emails
 from courses.models import CoursePage, Enrolment, Facility, LessonPage
 from exercises.gradebook import STUCK_ATTEMPTS
 from exercises.models import Exercise
@@ -47,12 +47,8 @@ def trainer_courses(user) -> QuerySet[CoursePage]:
 
 def _key_map(users) -> dict[str, int]:
     users = list(users)
-    confirmed = confirmed_emails_for(users)  # one query for all, not one per user
-    return {
-        key: user.pk
-        for user in users
-        for key in identity.actor_keys(user.pk, email=user.email if user.pk in confirmed else "")
-    }
+    emails = reportable_emails(users)  # one query for all, not one per user
+    return {key: user.pk for user in users for key in identity.actor_keys(user.pk, email=emails.get(user.pk, ""))}
 
 
 @dataclass
@@ -450,7 +446,7 @@ def facility_completions(*, facility: Facility) -> tuple[list[FacilityCourse], l
         by_id = {user.pk: user for user in users}
         records += [CompletionRecord(by_id[user_id], course, at) for user_id, at in firsts.items()]
         courses.append(FacilityCourse(course, len(users), len(firsts)))
-    confirmed = confirmed_emails_for({record.user for record in records})
-    records = [replace(record, email=record.user.email if record.user.pk in confirmed else "") for record in records]
+    emails = reportable_emails(record.user for record in records)
+    records = [replace(record, email=emails.get(record.user.pk, "")) for record in records]
     records.sort(key=lambda record: (-record.completed_at.timestamp(), record.user.username, record.course.title))
     return courses, records

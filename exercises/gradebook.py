@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import QuerySet
 
-from accounts.selectors import confirmed_emails_for
+from accounts.selectors import reportable_emails
 from tracking import interface as tracking
 
 from .grading_policy import policy_for
@@ -111,17 +111,9 @@ CSV_COLUMNS = ["exercise", "exercise_version", "username", "email", "attempts", 
                "override_comment", "needs_grading"]  # fmt: skip
 
 
-def reported_emails(rows: list[GradeRow]) -> dict[int, str]:
-    """{user id: address} for the students whose address is confirmed: an export names no one by an
-    address that anybody could have typed at sign-up."""
-    users = {row.user.pk: row.user for row in rows}
-    confirmed = confirmed_emails_for(users.values())
-    return {pk: user.email for pk, user in users.items() if pk in confirmed}
-
-
 def nbgrader_rows(rows: list[GradeRow]) -> list[dict]:
     """The gradebook in `nbgrader export`'s columns, one row per student and exercise."""
-    emails = reported_emails(rows)
+    emails = reportable_emails(row.user for row in rows)
     return [
         {
             "assignment": row.exercise.title,
@@ -145,7 +137,7 @@ def gradebook_csv(rows: list[GradeRow]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    emails = reported_emails(rows)
+    emails = reportable_emails(row.user for row in rows)
     for row in rows:
         values = [row.exercise.title, row.exercise.version, row.user.username, emails.get(row.user.pk, ""),
                   row.attempts, row.score, row.possible, "yes" if row.override else "no",
