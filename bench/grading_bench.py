@@ -149,7 +149,7 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 from exercises.grading.specs import runner_tests  # noqa: E402
 from exercises.importing import exercises_from_notebook  # noqa: E402
 from exercises.models import Exercise, ExerciseTest, Submission, SubmissionKind, SubmissionStatus  # noqa: E402
-from exercises.nbgrader_format import export_student_notebook  # noqa: E402
+from exercises.nbgrader import export_student_notebook  # noqa: E402
 from exercises.submissions import (  # noqa: E402
     STALE_AFTER,
     exercise_validate,

@@ -14,7 +14,7 @@ from .access import manageable_exercise_ids, manageable_exercises
 from .gradebook import grade_rows, gradebook_csv, nbgrader_rows, override_set
 from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
 from .models import Exercise, Submission, SubmissionStatus
-from .nbgrader_format import NotebookFormatError, export_student_notebook, grades_csv
+from .nbgrader import NotebookFormatError, export_student_notebook, grades_csv
 from .submissions import exercise_validate, regrade_changes, regrade_exercise, response_grade
 
 PERMISSION = "panlearn_exercises.change_exercise"

@@ -17,7 +17,7 @@ from tracking import interface as tracking
 
 from .grading_policy import policy_for
 from .models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
-from .nbgrader_format import spreadsheet_value
+from .nbgrader import spreadsheet_value
 from .policies import best_score
 
 STUCK_ATTEMPTS = 3

@@ -1,11 +1,11 @@
-"""Exercises from an nbgrader source notebook (see exercises/nbgrader_format.py for the mapping)."""
+"""Exercises from an nbgrader source notebook (see exercises/nbgrader/ for the mapping)."""
 
 from decimal import Decimal
 
 from django.db import transaction
 
 from .models import Disclosure, Exercise, ExerciseKind, ExerciseTest
-from .nbgrader_format import ImportedAssignment, import_source_notebook
+from .nbgrader import ImportedAssignment, import_source_notebook
 
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from exercises.nbgrader_format import (
+from exercises.nbgrader import (
     CODE_STUB,
     GRADES_CSV_COLUMNS,
     TEXT_STUB,

@@ -232,7 +232,7 @@ class Command(BaseCommand):
         from wagtail.documents import get_document_model
 
         from exercises.importing import exercises_from_notebook
-        from exercises.nbgrader_format import export_student_notebook
+        from exercises.nbgrader import export_student_notebook
         from exercises.submissions import exercise_validate
 
         if LessonPage.objects.child_of(course).filter(slug=spec["lesson"]["slug"]).exists():
