@@ -90,8 +90,23 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
     if batch is None or batch.status != BatchStatus.CONFIRMED:
         return batch
     rows = list(batch.rows.filter(status=RowStatus.VALID).order_by("line"))
+    experiments = _add_missing_experiments(batch, rows)
+    created_ids = _match_or_create_accounts(rows)
+    ok = [row for row in rows if row.status == RowStatus.VALID]
+    _add_or_update_participants(ok, experiments)
+    newly_enrolled = _enrol_in_required_courses(batch, ok, experiments, created_ids, now)
+    tokens = _create_invitations(batch, ok, experiments, created_ids, newly_enrolled, now)
+    _rows_done(rows)
+    batch.status, batch.imported_at = BatchStatus.IMPORTED, now
+    batch.imported_rows = len(ok)
+    batch.save(update_fields=["status", "imported_at", "imported_rows"])
+    transaction.on_commit(lambda: invitations_send(tokens=tokens, now=now))
+    return batch
 
-    # Experiments: a proposal the facility does not have yet is created from its first row.
+
+def _add_missing_experiments(batch: InvitationBatch, rows: list[InvitationRow]) -> dict[str, Experiment]:
+    """The facility's experiments by proposal (casefolded); a proposal it does not have yet is created from
+    its first row."""
     experiments = experiments_by_proposal(batch.facility_id)
     missing: dict[str, Experiment] = {}
     for row in rows:
@@ -105,11 +120,15 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
                 instrument=row.instrument,
                 experiment_type=row.experiment_type,
             )
-    if missing:
-        Experiment.objects.bulk_create(missing.values(), batch_size=CHUNK, ignore_conflicts=True)
-        experiments = experiments_by_proposal(batch.facility_id)
+    if not missing:
+        return experiments
+    Experiment.objects.bulk_create(missing.values(), batch_size=CHUNK, ignore_conflicts=True)
+    return experiments_by_proposal(batch.facility_id)
 
-    # Accounts: matched by email without case, or created.
+
+def _match_or_create_accounts(rows: list[InvitationRow]) -> set[int]:
+    """Set each row's account, matched by email without case or created; a row whose email several
+    accounts or a deactivated one use fails. Returns the ids of the accounts created."""
     accounts = users_by_email(row.email for row in rows)
     firsts: dict[str, InvitationRow] = {}
     for row in rows:
@@ -137,19 +156,21 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
         fresh = users_by_email(firsts)
         accounts.update(fresh)
         created_ids = {user.pk for users in fresh.values() for user in users}
-    ok = [row for row in rows if row.status == RowStatus.VALID]
-    for row in ok:
-        row.account = accounts[row.email][0]
-    user_ids = sorted({row.account.pk for row in ok})
+    for row in rows:
+        if row.status == RowStatus.VALID:
+            row.account = accounts[row.email][0]
+    return created_ids
 
-    # Participants: added, or their role updated.
-    experiment_ids = sorted({experiments[row.proposal.casefold()].pk for row in ok})
+
+def _add_or_update_participants(rows: list[InvitationRow], experiments: dict[str, Experiment]) -> None:
+    """Each row's account joins its experiment with its role, or has its role updated."""
+    experiment_ids = sorted({experiments[row.proposal.casefold()].pk for row in rows})
     existing: dict[tuple[int, int], Participant] = {}
-    for chunk in chunks(user_ids):
+    for chunk in chunks(sorted({row.account.pk for row in rows})):
         for participant in Participant.objects.filter(experiment_id__in=experiment_ids, user_id__in=chunk):
             existing[(participant.experiment_id, participant.user_id)] = participant
     new_participants, changed = [], []
-    for row in ok:
+    for row in rows:
         experiment = experiments[row.proposal.casefold()]
         participant = existing.get((experiment.pk, row.account.pk))
         if participant is None:
@@ -161,22 +182,31 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
     Participant.objects.bulk_create(new_participants, batch_size=CHUNK, ignore_conflicts=True)
     Participant.objects.bulk_update(changed, ["role"], batch_size=CHUNK)
 
-    # Enrolments in the courses of every programme each participant needs.
+
+def _enrol_in_required_courses(
+    batch: InvitationBatch,
+    rows: list[InvitationRow],
+    experiments: dict[str, Experiment],
+    created_ids: set[int],
+    now: datetime,
+) -> dict[int, list[int]]:
+    """Enrol each row's account in the courses of every programme its role in its experiment needs, through
+    the courses service (which tells the run-plan cache). Returns the course ids newly enrolled, by row id."""
     index = RequirementIndex([batch.facility_id])
     wanted = {
         row.pk: index.course_ids(index.required(experiment=experiments[row.proposal.casefold()], role=row.role))
-        for row in ok
+        for row in rows
     }
     course_ids = sorted({course_id for ids in wanted.values() for course_id in ids})
     enrolled: dict[tuple[int, int], bool] = {}
     if course_ids:
-        for chunk in chunks(user_ids):
+        for chunk in chunks(sorted({row.account.pk for row in rows})):
             for user_id, course_id, active in Enrolment.objects.filter(
                 user_id__in=chunk, course_id__in=course_ids
             ).values_list("user_id", "course_id", "is_active"):
                 enrolled[(user_id, course_id)] = active
     new_enrolments, reactivate, newly = [], [], {}
-    for row in ok:
+    for row in rows:
         newly[row.pk] = []
         for course_id in wanted[row.pk]:
             key = (row.account.pk, course_id)
@@ -195,12 +225,25 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
             enrolled[key] = True
             newly[row.pk].append(course_id)
     # New accounts have no run plan to forget: only existing ones are named as changed.
-    changed = [row.account for row in ok if row.account.pk not in created_ids and newly[row.pk]]
+    changed = [row.account for row in rows if row.account.pk not in created_ids and newly[row.pk]]
     enrolments_bulk_apply(create=new_enrolments, reactivate=reactivate, users=changed, now=now)
+    return newly
 
-    # Invitations: one per experiment and user; an existing one means the row was imported before.
+
+def _create_invitations(
+    batch: InvitationBatch,
+    rows: list[InvitationRow],
+    experiments: dict[str, Experiment],
+    created_ids: set[int],
+    newly_enrolled: dict[int, list[int]],
+    now: datetime,
+) -> dict[int, str]:
+    """One invitation per experiment and account, with a one-time link; an existing one means the row was
+    imported before and sends nothing. Returns the raw token of each invitation created, by its id (only
+    the hash is stored)."""
+    experiment_ids = sorted({experiments[row.proposal.casefold()].pk for row in rows})
     invited: set[tuple[int, int]] = set()
-    for chunk in chunks(user_ids):
+    for chunk in chunks(sorted({row.account.pk for row in rows})):
         invited |= set(
             ParticipantInvitation.objects.filter(experiment_id__in=experiment_ids, user_id__in=chunk).values_list(
                 "experiment_id", "user_id"
@@ -208,37 +251,31 @@ def batch_import(*, batch_id: int, now: datetime | None = None) -> InvitationBat
         )
     invitations, tokens = [], {}
     expires = now + timedelta(days=settings.PANLEARN_INVITATIONS_LINK_DAYS)
-    for row in ok:
+    for row in rows:
         experiment = experiments[row.proposal.casefold()]
         if (experiment.pk, row.account.pk) in invited:
             row.notes = [*row.notes, "already invited: no new email"]
-        else:
-            token = secrets.token_urlsafe(32)
-            tokens[token_hash(token)] = token
-            invitations.append(
-                ParticipantInvitation(
-                    experiment=experiment,
-                    user=row.account,
-                    row=row,
-                    invited_by=batch.confirmed_by,
-                    created_account=row.account.pk in created_ids,
-                    enrolled_course_ids=newly[row.pk],
-                    token_hash=token_hash(token),
-                    expires_at=expires,
-                )
+            continue
+        token = secrets.token_urlsafe(32)
+        tokens[token_hash(token)] = token
+        invitations.append(
+            ParticipantInvitation(
+                experiment=experiment,
+                user=row.account,
+                row=row,
+                invited_by=batch.confirmed_by,
+                created_account=row.account.pk in created_ids,
+                enrolled_course_ids=newly_enrolled[row.pk],
+                token_hash=token_hash(token),
+                expires_at=expires,
             )
+        )
     ParticipantInvitation.objects.bulk_create(invitations, batch_size=CHUNK, ignore_conflicts=True)
     inserted: dict[int, str] = {}
     for chunk in chunks(list(tokens)):
         for pk, hashed in ParticipantInvitation.objects.filter(token_hash__in=chunk).values_list("pk", "token_hash"):
             inserted[pk] = tokens[hashed]
-    _rows_done(rows)
-
-    batch.status, batch.imported_at = BatchStatus.IMPORTED, now
-    batch.imported_rows = len(ok)
-    batch.save(update_fields=["status", "imported_at", "imported_rows"])
-    transaction.on_commit(lambda: invitations_send(tokens=inserted, now=now))
-    return batch
+    return inserted
 
 
 def _rows_done(rows: list[InvitationRow]) -> None:
