@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 
 from .cgroups import KernelCgroup
 from .exceptions import CellTimeout, KernelDied
+from .iopub import CellRun, OnOutput, OnStatus
 from .launch import (
     NEVER_RECONNECT_MS,
     Spawned,
@@ -31,7 +31,7 @@ from .launch import (
     spawn_sandbox,
     wait_for_sockets,
 )
-from .outputs import OutputBudget, output_from_message
+from .outputs import OutputBudget
 from .sandbox import CONNECTION_FILE, SandboxSpec
 
 # The largest ZMQ message part the host accepts from a kernel. ZMQ holds a whole part in memory before
@@ -46,8 +46,6 @@ OUTPUT_FLOOD_MESSAGE = (
 # How long a kernel whose iopub closed may take to show that it exited rather than overflowed.
 KERNEL_EXIT_GRACE_S = 0.5
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
-OnOutput = Callable[[dict], Awaitable[None]]
-OnStatus = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -248,58 +246,39 @@ class SandboxedKernel:
     async def _execute(self, code, *, timeout, grace, budget, on_output, on_status, store_history) -> ExecutionResult:
         assert self.client is not None
         started = time.monotonic()
-        result = ExecutionResult(status="ok")
         msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False)
-        deadline = started + timeout
-        interrupted_at: float | None = None
+        run = CellRun(
+            ExecutionResult(status="ok"),
+            msg_id=msg_id,
+            timeout=timeout,
+            grace=grace,
+            budget=budget,
+            started=started,
+            on_output=on_output,
+            on_status=on_status,
+        )
         while True:
             now = time.monotonic()
             if not self.alive:
-                result.status, result.cause, result.message = "died", self.death_cause(), self.death_reason()
+                run.died(self.death_cause(), self.death_reason())
                 break
             if self.output_connection_lost():
-                result.status, result.cause = "died", await self._why_output_was_lost()
-                result.message = OUTPUT_FLOOD_MESSAGE if result.cause == "output" else self.death_reason()
+                cause = await self._why_output_was_lost()
+                run.died(cause, OUTPUT_FLOOD_MESSAGE if cause == "output" else self.death_reason())
                 break
-            if interrupted_at is None and now > deadline:
+            if run.interrupt_due(now):
                 await self.interrupt()
-                interrupted_at = now
-            if interrupted_at is not None and now > interrupted_at + grace:
-                result.status, result.cause = "timeout", "stuck"
-                result.message = (
-                    f"Your code ran for more than {timeout:g} s and did not stop when interrupted, "
-                    "so the kernel was restarted."
-                )
+                run.interrupted(now)
+            if run.stuck(now):
+                run.gave_up(restarted=True)  # the host replaces a kernel whose cell is stuck
                 break
             try:
                 message = await self.client.get_iopub_msg(timeout=0.05)
             except Exception:  # queue.Empty
                 continue
-            if message["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind = message["msg_type"]
-            if kind == "status":
-                state = message["content"]["execution_state"]
-                if on_status is not None:
-                    await on_status(state)
-                if state == "idle":
-                    break
-                continue
-            if kind == "execute_input":
-                result.execution_count = message["content"].get("execution_count")
-                continue
-            if kind == "error":
-                result.status = "error"
-            for output in output_from_message(message, budget):
-                result.outputs.append(output)
-                if on_output is not None:
-                    await on_output(output)
-        if interrupted_at is not None and result.status in ("ok", "error"):
-            result.status, result.cause = "timeout", "interrupted"
-            result.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
-        result.truncated = bool(budget.truncated)
-        result.duration_ms = (time.monotonic() - started) * 1000
-        return result
+            if run.is_ours(message) and await run.take(message):
+                break
+        return run.finish()
 
     async def request(self, kind: str, content: dict, *, timeout: float = 5.0) -> dict:
         """A shell request with a reply (complete_request, inspect_request)."""

@@ -7,6 +7,7 @@ import uuid
 
 import aiohttp
 
+from ..iopub import parent_id
 from .config import PROTOCOL_VERSION, READY_ROUND
 
 
@@ -83,11 +84,3 @@ class Channels:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.ws.close()
-
-
-def message_type(message: dict) -> str:
-    return message.get("msg_type") or message.get("header", {}).get("msg_type", "")
-
-
-def parent_id(message: dict) -> str | None:
-    return (message.get("parent_header") or {}).get("msg_id")

@@ -31,9 +31,10 @@ from ..grading_protocol import (
     not_run,
     parse_results,
 )
-from ..outputs import OutputBudget, output_from_message
+from ..iopub import CellRun, message_type, parent_id
+from ..outputs import OutputBudget
 from ..replies import ExecuteReply
-from .channels import ChannelClosed, Channels, message_type, parent_id
+from .channels import ChannelClosed, Channels
 from .config import (
     CREDENTIALS_MESSAGE,
     DEAD_MESSAGE,
@@ -54,28 +55,10 @@ class AsyncGatewayClient:
     """Non-blocking client of a Jupyter Kernel Gateway, with `AsyncRunnerClient`'s API."""
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        token: str = "",
-        timeout: float = 120.0,
-        cell_timeout: float | None = None,
-        interrupt_grace: float | None = None,
-        max_code_bytes: int | None = None,
-        max_text_bytes: int | None = None,
-        max_image_bytes: int | None = None,
-        registry: InMemorySessionRegistry | None = None,
+        self, *, config: GatewayConfig | None = None, registry: InMemorySessionRegistry | None = None, **settings
     ):
-        self.config = GatewayConfig.resolve(
-            base_url=base_url,
-            token=token,
-            timeout=timeout,
-            cell_timeout=cell_timeout,
-            interrupt_grace=interrupt_grace,
-            max_code_bytes=max_code_bytes,
-            max_text_bytes=max_text_bytes,
-            max_image_bytes=max_image_bytes,
-        )
+        """`config`, or `settings` for `GatewayConfig.resolve` (base_url, token, timeout and the limits)."""
+        self.config = config if config is not None else GatewayConfig.resolve(**settings)
         self.registry = registry if registry is not None else DEFAULT_REGISTRY
         self._http: aiohttp.ClientSession | None = None
 
@@ -236,62 +219,44 @@ class AsyncGatewayClient:
         """Run one cell; outputs go to `on_output` as they arrive. After `timeout` the kernel is
         interrupted; if the cell is still running `grace` seconds later, the kernel is restarted."""
         started = time.monotonic()
-        reply = ExecuteReply(status="ok")
         content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
         try:
             msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
         except ChannelClosed:
             raise RunnerUnavailable() from None
-        deadline = started + timeout
-        interrupted_at: float | None = None
+        run = CellRun(
+            ExecuteReply(status="ok"),
+            msg_id=msg_id,
+            timeout=timeout,
+            grace=grace,
+            budget=budget,
+            started=started,
+            on_output=on_output,
+        )
         while True:
             now = time.monotonic()
-            if interrupted_at is None and now >= deadline:
+            if run.interrupt_due(now):
                 await self._request("POST", f"/api/kernels/{kernel_id}/interrupt")
-                interrupted_at = now = time.monotonic()
-            if interrupted_at is not None and now >= interrupted_at + grace:
-                reply.status, reply.cause = "timeout", "stuck"
+                run.interrupted(now := time.monotonic())
+            if run.stuck(now):
                 if restart_on_timeout:
                     await self._request("POST", f"/api/kernels/{kernel_id}/restart")
-                    reply.message = (
-                        f"Your code ran for more than {timeout:g} s and did not stop when interrupted, "
-                        "so the kernel was restarted."
-                    )
-                else:
-                    reply.message = f"Your code ran for more than {timeout:g} s and did not stop when interrupted."
+                run.gave_up(restarted=restart_on_timeout)
                 break
             try:
-                message = await channels.receive((deadline if interrupted_at is None else interrupted_at + grace) - now)
+                message = await channels.receive(run.seconds_left(now))
             except ChannelClosed:
-                reply.status, reply.cause, reply.message = "died", "gone", DEAD_MESSAGE
+                run.died("gone", DEAD_MESSAGE)
                 break
             if not message:
                 continue
-            kind = message_type(message)
-            state = message.get("content", {}).get("execution_state") if kind == "status" else None
+            state = message.get("content", {}).get("execution_state") if message_type(message) == "status" else None
             if state in ("restarting", "dead"):  # sent by the gateway, not the kernel: no parent
-                reply.status, reply.message = "died", DIED_MESSAGE if state == "restarting" else DEAD_MESSAGE
-                reply.cause = "died" if state == "restarting" else "gone"
+                run.died(*(("died", DIED_MESSAGE) if state == "restarting" else ("gone", DEAD_MESSAGE)))
                 break
-            if message.get("channel", "iopub") != "iopub" or parent_id(message) != msg_id:
-                continue
-            if state == "idle":
+            if message.get("channel", "iopub") == "iopub" and run.is_ours(message) and await run.take(message):
                 break
-            if kind == "execute_input":
-                reply.execution_count = message["content"].get("execution_count")
-                continue
-            if kind == "error":
-                reply.status = "error"
-            for output in output_from_message(message, budget):
-                reply.outputs.append(output)
-                if on_output is not None:
-                    await on_output(output)
-        if interrupted_at is not None and reply.status in ("ok", "error"):
-            reply.status, reply.cause = "timeout", "interrupted"
-            reply.message = f"Your code ran for more than {timeout:g} s, so it was interrupted."
-        reply.truncated = bool(budget.truncated)
-        reply.duration_ms = (time.monotonic() - started) * 1000
-        return reply
+        return run.finish()
 
     async def _shell_request(self, kernel_id: str, msg_type: str, content: dict) -> dict:
         """A shell request with a reply (complete_request, inspect_request): the reply's content."""
@@ -518,10 +483,8 @@ class GatewayClient:
     """Blocking client, for tasks and management commands: each call runs the async client on a
     short-lived event loop in the calling thread, so callbacks run in the caller's thread too."""
 
-    def __init__(self, *, base_url: str, token: str = "", timeout: float = 120.0, registry=None, **limits):
-        self.config = GatewayConfig.resolve(
-            base_url=base_url, token=token, timeout=timeout, **limits
-        )  # settings are read once
+    def __init__(self, *, registry: InMemorySessionRegistry | None = None, **settings):
+        self.config = GatewayConfig.resolve(**settings)  # settings are read once, as the async client's
         self.registry = registry if registry is not None else DEFAULT_REGISTRY
 
     def close(self) -> None:
@@ -535,7 +498,7 @@ class GatewayClient:
 
     def _call(self, name: str, *args, **kwargs) -> Any:
         async def call():
-            async with AsyncGatewayClient(**asdict(self.config), registry=self.registry) as client:
+            async with AsyncGatewayClient(config=self.config, registry=self.registry) as client:
                 return await getattr(client, name)(*args, **kwargs)
 
         return run_sync(call())
