@@ -74,7 +74,7 @@ def populate() -> dict:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from courses.models import Facility
+    from facilities.models import Facility
     from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion, ProgrammeRequirement
     from useroffice.tokens import token_create
 

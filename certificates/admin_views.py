@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.selectors import reportable_emails
-from onboarding.selectors import is_facility_staff
+from facilities.selectors import is_facility_staff
 
 from . import selectors
 from .services import certificate_revoke

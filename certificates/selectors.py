@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from onboarding.selectors import is_facility_staff, scoped_to_staff
+from facilities.selectors import is_facility_staff, scoped_to_staff
 
 from .ids import normalise
 from .models import Certificate

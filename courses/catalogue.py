@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.http import urlencode
 
-from .models import Facility
+from facilities.models import Facility
+
 from .selectors import visible_courses
 from .vocabularies import TECHNIQUE_CHOICES, Level
 

@@ -1,4 +1,4 @@
-"""Course pages (catalogue → course → lesson), facilities, enrolment and progress."""
+"""Course pages (catalogue → course → lesson), enrolment and progress."""
 
 import uuid
 
@@ -7,12 +7,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
-from modelcluster.models import ClusterableModel
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from facilities.models import Facility
 
 from .blocks import LessonBodyBlock
 from .vocabularies import (
@@ -24,50 +25,6 @@ from .vocabularies import (
     LateMode,
     Level,
 )
-
-
-class Facility(ClusterableModel):
-    """A photon or neutron source offering training. The onboarding app extends this (staff, programmes)."""
-
-    name = models.CharField(max_length=200, unique=True)
-    short_name = models.CharField(max_length=40, unique=True, help_text="As users say it, e.g. ESRF, ISIS, ANSTO.")
-    ror_id = models.URLField(blank=True, help_text="Research Organization Registry id, e.g. https://ror.org/02550n020")
-    website = models.URLField(blank=True)
-    logo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Shown on the facility's training pages (and, later, its certificates).",
-    )  # fmt: skip
-
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("short_name"),
-        FieldPanel("ror_id"),
-        FieldPanel("website"),
-        FieldPanel("logo"),
-        InlinePanel("contacts", label="Contacts", help_text="Whom users ask about training and access."),
-    ]
-
-    class Meta:
-        ordering = ["short_name"]
-        verbose_name_plural = "facilities"
-
-    def __str__(self) -> str:
-        return self.short_name
-
-
-class FacilityContact(Orderable):
-    """A named contact of a facility (user office, safety officer…), listed to its users."""
-
-    facility = ParentalKey(Facility, on_delete=models.CASCADE, related_name="contacts")
-    role = models.CharField(max_length=100, help_text="e.g. User office, Radiation protection officer.")
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-
-    panels = [FieldPanel("role"), FieldPanel("name"), FieldPanel("email"), FieldPanel("phone")]
-
-    def __str__(self) -> str:
-        return f"{self.role}: {self.name or self.email or self.phone}"
 
 
 class CatalogueIndexPage(Page):

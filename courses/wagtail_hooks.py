@@ -5,20 +5,11 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.models import PageViewRestriction
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
 from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
 
-from .models import CourseInvitation, CoursePage, Facility, LessonPage
+from .models import CourseInvitation, CoursePage, LessonPage
 from .selectors import editable_courses
-
-
-class FacilityViewSet(SnippetViewSet):
-    model = Facility
-    icon = "site"
-    menu_label = "Facilities"
-    list_display = ["short_name", "name", "ror_id"]
-    search_fields = ["name", "short_name"]
 
 
 class CourseInvitationForm(WagtailAdminModelForm):
@@ -46,7 +37,6 @@ class CourseInvitationViewSet(ScopedSnippetViewSet):
         return queryset.filter(course__in=editable_courses(user))
 
 
-register_snippet(FacilityViewSet)
 register_permission_policy(
     CourseInvitation, ScopedPolicy(CourseInvitation, scope=scope_of(CourseInvitation)), exact_class=True
 )

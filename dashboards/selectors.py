@@ -16,10 +16,11 @@ from django.db.models.fields.json import KT
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from accounts.selectors import reportable_emails
-from courses.models import CoursePage, Enrolment, Facility, LessonPage
+from courses.models import CoursePage, Enrolment, LessonPage
 from exercises.gradebook import STUCK_ATTEMPTS
 from exercises.models import Exercise
 from exercises.selectors import page_exercise_ids
+from facilities.models import Facility
 from tracking import identity
 from tracking.models import StoredStatement
 from tracking.selectors import counted_statements

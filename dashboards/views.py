@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import slugify
 
-from onboarding.selectors import facilities_staffed_by, is_facility_staff
+from facilities.selectors import facilities_staffed_by, is_facility_staff
 
 from . import charts, exports
 from . import selectors as dashboards

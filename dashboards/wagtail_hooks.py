@@ -33,7 +33,7 @@ class CourseDashboardsMenuItem(MenuItem):
 
 class FacilityDashboardsMenuItem(MenuItem):
     def is_shown(self, request):
-        from onboarding.selectors import is_facility_staff
+        from facilities.selectors import is_facility_staff
 
         return is_facility_staff(request.user)
 

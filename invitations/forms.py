@@ -1,6 +1,6 @@
 from django import forms
 
-from onboarding.selectors import facilities_staffed_by
+from facilities.selectors import facilities_staffed_by
 
 from .parsing import OPTIONAL, REQUIRED
 

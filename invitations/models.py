@@ -4,7 +4,7 @@ invitation links it emails, and the reminders already sent (so each goes out onc
 from django.conf import settings
 from django.db import models
 
-from courses.models import Facility
+from facilities.models import Facility
 
 
 class BatchStatus(models.TextChoices):

@@ -5,8 +5,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from django.db.models import QuerySet
 
 from accounts.selectors import users_with_confirmed_email
+from facilities.selectors import is_facility_staff, scoped_to_staff
 from onboarding.models import Experiment, Programme
-from onboarding.selectors import is_facility_staff, scoped_to_staff
 
 from .models import InvitationBatch
 

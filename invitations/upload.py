@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from onboarding.selectors import is_facility_staff
+from facilities.selectors import is_facility_staff
 
 from . import parsing
 from .models import BatchStatus, InvitationBatch, InvitationRow, RowStatus

@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.selectors import users_with_confirmed_email
-
-from .selectors import facilities_staffed_by, scoped_to_staff
+from facilities.selectors import facilities_staffed_by, scoped_to_staff
 
 
 class FacilityScopedForm(WagtailAdminModelForm):

@@ -1,4 +1,4 @@
-"""Facility onboarding: staff, training programmes and what requires them, experiments and their
+"""Facility onboarding: training programmes and what requires them, experiments and their
 participants, and the recorded passes (ProgrammeCompletion) that status reads come from."""
 
 import uuid
@@ -13,7 +13,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Orderable
 
-from courses.models import CoursePage, Facility
+from courses.models import CoursePage
+from facilities.models import Facility
 
 PERCENT = [MinValueValidator(1), MaxValueValidator(100)]
 
@@ -26,22 +27,6 @@ class Role(models.TextChoices):
     EXPERIMENTER = "experimenter", "Experimenter on site"
     REMOTE = "remote", "Remote participant"
     LOCAL_CONTACT = "local_contact", "Local contact"
-
-
-class FacilityStaff(models.Model):
-    """A user who manages a facility's onboarding in the admin; they see that facility only."""
-
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="staff")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="facility_staff")
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "facility staff member"
-        verbose_name_plural = "facility staff"
-        constraints = [models.UniqueConstraint(fields=["facility", "user"], name="one_staff_row_per_facility_user")]
-
-    def __str__(self) -> str:
-        return f"{self.user} at {self.facility}"
 
 
 class Programme(ClusterableModel):

@@ -9,12 +9,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from facilities.models import FacilityStaff
 from tracking import interface as tracking
 
 from . import selectors
 from . import status as rules
 from .events import completion_expired
-from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion, Role
+from .models import Experiment, Participant, Programme, ProgrammeCompletion, Role
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ STAFF_PERMISSIONS = (
     *(("panlearn_onboarding", f"{action}_{model}") for model in ("programme", "experiment", "participant")
       for action in ("add", "change", "delete", "view")),
     ("panlearn_onboarding", "view_programmecompletion"),
-    ("panlearn_onboarding", "view_facilitystaff"),
+    ("panlearn_facilities", "view_facilitystaff"),
 )  # fmt: skip
 
 

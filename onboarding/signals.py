@@ -11,8 +11,9 @@ from django.dispatch import receiver
 
 from courses.models import LessonCompletion
 from exercises.models import GradeOverride, Submission, SubmissionKind, SubmissionStatus
+from facilities.models import FacilityStaff
 
-from .models import FacilityStaff, Programme
+from .models import Programme
 from .services import facility_staff_group, programme_evaluate_safely
 
 

@@ -13,11 +13,12 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
+from facilities.models import FacilityStaff
+from facilities.selectors import scoped_to_staff
 from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
 
 from .forms import FacilityScopedForm, PersonByEmailForm
-from .models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
-from .selectors import scoped_to_staff
+from .models import Experiment, Participant, Programme, ProgrammeCompletion
 
 READ_ONLY_ACTIONS = frozenset({"add", "change", "delete"})
 

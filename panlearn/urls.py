@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
@@ -13,6 +14,14 @@ urlpatterns = [
     # Wagtail's site history, narrowed to what each user sees (admin_scoping): matched before Wagtail's own.
     path("admin/reports/site-history/", require_admin_access(ScopedLogEntriesView.as_view())),
     path("admin/reports/site-history/results/", require_admin_access(ScopedLogEntriesView.as_view(results_only=True))),
+    # Facility and facility staff moved to the facilities app (issue 17); their old admin URLs lead there.
+    *(
+        re_path(
+            rf"^admin/snippets/{old}/(?P<rest>{model}/.*)$",
+            RedirectView.as_view(url="/admin/snippets/panlearn_facilities/%(rest)s", permanent=True, query_string=True),
+        )
+        for old, model in (("panlearn_courses", "facility"), ("panlearn_onboarding", "facilitystaff"))
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),

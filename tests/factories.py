@@ -6,7 +6,8 @@ from django.contrib.auth.models import User
 from factory.django import DjangoModelFactory
 
 from courses import services as courses
-from courses.models import CatalogueIndexPage, CoursePage, Facility, LessonPage
+from courses.models import CatalogueIndexPage, CoursePage, LessonPage
+from facilities.models import Facility
 
 
 class UserFactory(DjangoModelFactory):

@@ -34,7 +34,7 @@ def test_admin_screens_render(demo):
         f"/admin/pages/{lesson.pk}/edit/",
         f"/admin/pages/{course.pk}/history/",
         f"/admin/pages/add/panlearn_courses/lessonpage/{course.pk}/",
-        "/admin/snippets/panlearn_courses/facility/",
+        "/admin/snippets/panlearn_facilities/facility/",
         "/admin/snippets/panlearn_courses/courseinvitation/",
         "/admin/snippets/panlearn_courses/courseinvitation/add/",
         "/admin/snippets/panlearn_content/dataset/",

@@ -1,19 +1,29 @@
 """Models that moved or were renamed keep their rows (issue 17: structure changes, data stays).
 
-The demo content fills every app's tables; then the renames of the architecture work are migrated
-back to the schema before them and forward again, and every table must hold the rows it held.
+The demo content fills every app's tables; then the renames and moves of the architecture work are
+migrated back to the schema before them and forward again, and every table must hold the rows it held,
+and every group the permissions it held.
 """
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 
+from facilities.models import FacilityStaff
 from invitations.models import ParticipantInvitation
+from onboarding.services import FACILITY_STAFF_GROUP
 
-# (app label, the last migration before the architecture work's renames)
-BEFORE_THE_RENAMES = [("panlearn_invitations", "0001_initial")]
-AFTER = [("panlearn_invitations", "0002_participantinvitation")]
+# (app label, the last migration before the architecture work's renames and moves), in an order that
+# unapplies the later migrations first: the invitation rename, then the facilities app (Facility and
+# FacilityContact from courses, FacilityStaff from onboarding).
+BEFORE_THE_RENAMES = [("panlearn_invitations", "0001_initial"), ("panlearn_facilities", "zero")]
+MOVED_TO_FACILITIES = {
+    "facility": "panlearn_courses",
+    "facilitycontact": "panlearn_courses",
+    "facilitystaff": "panlearn_onboarding",
+}
 
 
 def row_counts() -> dict[str, int]:
@@ -32,6 +42,8 @@ def row_counts() -> dict[str, int]:
 def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
     call_command("load_demo_content", verbosity=0)
     assert ParticipantInvitation.objects.exists(), "the demo invites participants: the test needs those rows"
+    assert FacilityStaff.objects.exists(), "the demo has facility staff: the test needs those rows"
+    staff_permissions = set(Group.objects.get(name=FACILITY_STAFF_GROUP).permissions.values_list("pk", flat=True))
     filled = row_counts()
     assert sum(1 for count in filled.values() if count) > 40, "the demo content should fill most tables"
     # post_migrate would make content types and permissions for today's models at the old schema, which
@@ -41,10 +53,25 @@ def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
         for app, migration in BEFORE_THE_RENAMES:
             call_command("migrate", app, migration, verbosity=0)
         assert row_counts() == filled
+        assert {
+            model: app
+            for app, model in ContentType.objects.filter(model__in=MOVED_TO_FACILITIES).values_list(
+                "app_label", "model"
+            )
+        } == MOVED_TO_FACILITIES, "the content types go back with the models"
     finally:
-        for app, migration in AFTER:
-            call_command("migrate", app, migration, verbosity=0)
+        call_command("migrate", verbosity=0)
     assert row_counts() == filled
+    assert set(ContentType.objects.filter(model__in=MOVED_TO_FACILITIES).values_list("app_label", flat=True)) == {
+        "panlearn_facilities"
+    }
+    # The same permission rows (their content type moved, not copied): the staff group keeps them.
+    assert set(Group.objects.get(name=FACILITY_STAFF_GROUP).permissions.values_list("pk", flat=True)) == (
+        staff_permissions
+    )
+    assert Permission.objects.filter(
+        content_type__app_label="panlearn_facilities", codename="view_facilitystaff"
+    ).exists()
     assert ParticipantInvitation.objects.count() == filled["panlearn_invitations_invitation"]
     codenames = set(
         Permission.objects.filter(content_type__app_label="panlearn_invitations").values_list("codename", flat=True)

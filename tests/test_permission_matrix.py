@@ -25,8 +25,9 @@ from certificates.models import Certificate
 from courses import services as courses
 from courses.models import CourseInvitation
 from exercises.models import Exercise
+from facilities.models import FacilityStaff
 from onboarding import services as onboarding
-from onboarding.models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
+from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
 from tests.factories import FacilityFactory, UserFactory, trainer_of
 from tests.onboarding.conftest import answer, make_course, make_quiz
 from tracking.models import StoreClient
@@ -112,6 +113,8 @@ RULES = [
     Rule(r"^xapi/about$", EVERYONE),
     Rule(r"^xapi/", frozenset(), why="basic auth with a store credential only, never a session"),
     Rule(r"^api/useroffice/", frozenset(), why="a facility's API token only, never a session"),
+    Rule(r"^\^admin/snippets/panlearn_(courses|onboarding)/\(\?P<rest>", SAME,
+         why="the URLs facilities and their staff had before the facilities app: a redirect for everyone"),
     Rule(r"^\^\(\(\?:", EVERYONE, url=lambda w, r: w["course_a"].url, why="Wagtail serves the public pages"),
     # -- a learner's own pages ---------------------------------------------------------------------
     Rule(r"^learn/(my-courses|progress|certificates|onboarding/ready|onboarding/programmes)/$", SIGNED_IN),
@@ -144,9 +147,9 @@ RULES = [
          url=on("completion_x")),
     Rule(SNIPPET_OBJECT.format(app="onboarding", model="programmecompletion"), frozenset(), url=on("completion_x")),
     # Who is staff of a facility is the administrators' decision; staff see their colleagues.
-    Rule(SNIPPET_ACTION.format(app="onboarding", model="facilitystaff", action="inspect"), STAFF_X,
+    Rule(SNIPPET_ACTION.format(app="facilities", model="facilitystaff", action="inspect"), STAFF_X,
          url=on("staff_row_x")),
-    Rule(SNIPPET_OBJECT.format(app="onboarding", model="facilitystaff"), SUPERUSER, url=on("staff_row_x")),
+    Rule(SNIPPET_OBJECT.format(app="facilities", model="facilitystaff"), SUPERUSER, url=on("staff_row_x")),
     Rule(SNIPPET_ACTION.format(app="exercises", model="exercise", action="delete"), SUPERUSER, url=on("quiz_a")),
     Rule(SNIPPET_OBJECT.format(app="exercises", model="exercise"), TRAINER_A, url=on("quiz_a")),
     # A course invitation is sent, then seen; changing one is the administrators' job.
@@ -162,7 +165,7 @@ RULES = [
     Rule(CHOSEN.format(app="onboarding", model="participant"), STAFF_X, url=on("participant_x")),
     Rule(CHOSEN.format(app="onboarding", model="programme"), STAFF_X, url=on("programme_x")),
     Rule(CHOSEN.format(app="onboarding", model="programmecompletion"), STAFF_X, url=on("completion_x")),
-    Rule(CHOSEN.format(app="onboarding", model="facilitystaff"), STAFF_X, url=on("staff_row_x")),
+    Rule(CHOSEN.format(app="facilities", model="facilitystaff"), STAFF_X, url=on("staff_row_x")),
     Rule(r"^admin/exercises/gradebook/<int:exercise_id>/", TRAINER_A, url=on("quiz_a")),
     # -- panlearn's admin pages ----------------------------------------------------------------------
     Rule(r"^admin/reports/site-history/", ADMIN_USERS, why="each sees its own objects' entries (test_admin_scoping)"),

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from onboarding.selectors import facilities_staffed_by, is_facility_staff, staff_facility_ids
+from facilities.selectors import facilities_staffed_by, is_facility_staff, staff_facility_ids
 
 from . import services, tokens
 from .csv_export import csv_response

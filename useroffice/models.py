@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from courses.models import Facility
+from facilities.models import Facility
 from onboarding.models import ProgrammeCompletion
 
 

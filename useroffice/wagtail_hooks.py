@@ -2,7 +2,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from onboarding.selectors import is_facility_staff
+from facilities.selectors import is_facility_staff
 
 
 @hooks.register("register_admin_urls")

@@ -18,6 +18,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "accounts",
+    "facilities",
     "courses",
     "exercises",
     "runner",

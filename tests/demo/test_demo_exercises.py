@@ -175,7 +175,7 @@ def test_each_trainer_owns_some_courses_and_not_others(demo, client):
 
 
 def test_the_demo_facility_staff_see_their_facility_dashboard_and_not_anothers(demo, client):
-    from courses.models import Facility
+    from facilities.models import Facility
 
     own = Facility.objects.get(short_name="PDS")
     other = Facility.objects.get(short_name="ISIS")

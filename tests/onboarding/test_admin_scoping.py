@@ -5,13 +5,18 @@ from datetime import date
 import pytest
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
+from facilities.models import FacilityStaff
 from onboarding import services
-from onboarding.models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
+from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
 from tests.factories import FacilityFactory, UserFactory
 from tests.onboarding.conftest import answer, make_course, make_quiz
 
 pytestmark = pytest.mark.django_db
 BASE = "/admin/snippets/panlearn_onboarding"
+
+
+def base_of(model: str) -> str:
+    return "/admin/snippets/panlearn_facilities" if model == "facilitystaff" else BASE
 
 
 @pytest.fixture
@@ -58,10 +63,10 @@ LISTS = [
 
 @pytest.mark.parametrize(("model", "ours", "theirs"), LISTS)
 def test_listings_show_only_the_staff_members_facility(staff_client, model, ours, theirs):
-    response = staff_client.get(f"{BASE}/{model}/")
+    response = staff_client.get(f"{base_of(model)}/{model}/")
     assert response.status_code == 200
     assert ours in response.text and theirs not in response.text
-    search = staff_client.get(f"{BASE}/{model}/results/", {"q": theirs})
+    search = staff_client.get(f"{base_of(model)}/{model}/results/", {"q": theirs})
     assert theirs not in search.text
 
 
@@ -69,7 +74,7 @@ def test_listings_show_only_the_staff_members_facility(staff_client, model, ours
 @pytest.mark.parametrize("view", ["edit", "delete", "history", "usage", "inspect"])
 def test_another_facilitys_objects_are_not_found(staff_client, world, model, view):
     key = {"programmecompletion": "completion", "facilitystaff": "staff_row"}.get(model, model)
-    response = staff_client.get(f"{BASE}/{model}/{view}/{world[key].pk}/")
+    response = staff_client.get(f"{base_of(model)}/{model}/{view}/{world[key].pk}/")
     assert response.status_code == 404
 
 
@@ -175,7 +180,7 @@ def test_administrators_give_a_facility_a_logo_and_contacts(client, facility):
 
     logo = get_image_model().objects.create(title="PDS logo", file=get_test_image_file())
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    url = f"/admin/snippets/panlearn_courses/facility/edit/{facility.pk}/"
+    url = f"/admin/snippets/panlearn_facilities/facility/edit/{facility.pk}/"
     assert client.get(url).status_code == 200
     data = nested_form_data({
         "name": facility.name, "short_name": facility.short_name, "ror_id": facility.ror_id, "website": "",
@@ -206,3 +211,18 @@ def test_site_history_lists_only_the_staff_members_facility(staff_client, world)
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     staff_client.force_login(admin)
     assert "OTH-1" in staff_client.get("/admin/reports/site-history/").text  # superusers see every facility
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "/admin/snippets/panlearn_courses/facility/edit/7/?q=x",
+            "/admin/snippets/panlearn_facilities/facility/edit/7/?q=x",
+        ),
+        ("/admin/snippets/panlearn_onboarding/facilitystaff/", "/admin/snippets/panlearn_facilities/facilitystaff/"),
+    ],
+)
+def test_the_admin_urls_of_facilities_before_their_app_lead_to_the_new_ones(client, old, new):
+    response = client.get(old)
+    assert response.status_code == 301 and response["Location"] == new

@@ -5,7 +5,8 @@ from django.core.management import call_command
 
 from courses.models import CoursePage
 from exercises.models import Exercise, QuizQuestion
-from onboarding.models import Experiment, FacilityStaff, Participant, Programme, ProgrammeCompletion
+from facilities.models import FacilityStaff
+from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
 
 pytestmark = pytest.mark.django_db
 

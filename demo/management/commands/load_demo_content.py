@@ -17,7 +17,7 @@ from content.models import Dataset
 from content.services import dataset_sync_bundled
 from courses import services
 from courses.exceptions import AlreadyEnrolled
-from courses.models import CatalogueIndexPage, CoursePage, Facility, FacilityContact, LessonPage
+from courses.models import CatalogueIndexPage, CoursePage, LessonPage
 from demo.material.assignment import NBGRADER_ASSIGNMENT, lesson_intro
 from demo.material.courses import (
     REFLECTOMETRY_COURSE,
@@ -31,6 +31,7 @@ from demo.material.data_course import DATA_COURSE
 from demo.material.exercises import CODE_EXERCISES
 from demo.material.figures import FIGURES
 from demo.material.masterclass import MASTERCLASS_COURSE
+from facilities.models import Facility, FacilityContact
 
 DEMO_ACCOUNTS = {
     "student": {"password": "panlearn-student", "email": "student@example.org", "first_name": "Demo Student"},
