@@ -42,7 +42,8 @@ def lesson_context(*, page, request) -> dict:
     """Extra lesson-template context from apps declaring `lesson_context = "dotted.path"` on their AppConfig.
 
     Apps that add blocks needing page-level set-up (live code cells: the container's attributes and
-    their scripts) provide it here; `lesson_assets` lists are merged, other keys are set as given.
+    their scripts) provide it here; `lesson_assets` lists are merged (each
+    bundle once), other keys are set as given.
     """
     context: dict = {"lesson_assets": {"css": [], "js": []}}
     for config in apps.get_app_configs():
@@ -51,6 +52,7 @@ def lesson_context(*, page, request) -> dict:
             continue
         extra = dict(import_string(provider_path)(page=page, request=request))
         for kind, paths in extra.pop("lesson_assets", {}).items():
-            context["lesson_assets"].setdefault(kind, []).extend(paths)
+            listed = context["lesson_assets"].setdefault(kind, [])
+            listed.extend(path for path in paths if path not in listed)  # two apps may need one bundle
         context.update(extra)
     return context

@@ -61,7 +61,7 @@ class CodeListingBlock(blocks.StructBlock):
         icon = "code"
         template = "courses/blocks/code.html"
         label = "Code listing"
-        help_text = "Code shown for reading. Runnable cells come from the exercises app."
+        help_text = "Code shown for reading. Runnable cells are the “Code cell” block."
         preview_value = {"language": "python", "code": "print('hello, neutrons')", "caption": ""}
 
 

@@ -7,6 +7,3 @@ class ExercisesConfig(AppConfig):
     verbose_name = "Exercises"
     lesson_blocks = "exercises.blocks.lesson_blocks"
     lesson_context = "exercises.page_context.lesson_context"
-
-    def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (a deploy check; receivers)

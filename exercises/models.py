@@ -1,4 +1,4 @@
-"""Code cells (a student's saved code, with versions) and exercises (tests, submissions, results)."""
+"""Exercises: their tests and quiz questions, submissions, results and grade overrides."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,43 +7,9 @@ from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable
 
 from courses.vocabularies import Disclosure, LateMode, Release
-
-
-class CellDraft(models.Model):
-    """A student's current code in one cell (`cell_id` is the StreamField block's id)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cell_drafts")
-    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
-    cell_id = models.CharField(max_length=64)
-    code = models.TextField()
-    version = models.PositiveIntegerField(default=1)
-    saved_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "page", "cell_id"], name="one_draft_per_cell")]
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.page_id} · {self.cell_id} v{self.version}"
-
-
-class CellDraftVersion(models.Model):
-    """An earlier version of a draft, kept so a student can go back."""
-
-    draft = models.ForeignKey(CellDraft, on_delete=models.CASCADE, related_name="versions")
-    version = models.PositiveIntegerField()
-    code = models.TextField()
-    saved_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["draft", "version"], name="one_row_per_draft_version")]
-
-    def __str__(self) -> str:
-        return f"{self.draft} (version {self.version})"
-
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
 

@@ -5,17 +5,8 @@ from . import views
 app_name = "exercises"
 
 urlpatterns = [
-    path("<int:page_id>/", views.cells_base, name="cells_base"),
-    path("<int:page_id>/run", views.run, name="run"),
-    path("<int:page_id>/interrupt", views.interrupt, name="interrupt"),
-    path("<int:page_id>/restart", views.restart, name="restart"),
-    path("<int:page_id>/status", views.status, name="status"),
-    path("<int:page_id>/events", views.events, name="events"),
-    path("<int:page_id>/drafts", views.drafts, name="drafts"),
-    path("<int:page_id>/drafts/<str:cell_id>", views.draft_save_view, name="draft_save"),
-    path("<int:page_id>/drafts/<str:cell_id>/history", views.draft_history, name="draft_history"),
-    path("<int:page_id>/examples/<str:cell_id>", views.keep_example, name="keep_example"),
-    path("<int:page_id>/exercises/<int:exercise_id>/check", views.exercise_submit, {"kind": "check"}, name="check"),
-    path("<int:page_id>/exercises/<int:exercise_id>/submit", views.exercise_submit, {"kind": "submit"}, name="submit"),
-    path("<int:page_id>/exercises/submissions/<int:submission_id>", views.submission_status, name="submission"),
+    path("<int:page_id>/", views.exercises_base, name="exercises_base"),
+    path("<int:page_id>/<int:exercise_id>/check", views.exercise_submit, {"kind": "check"}, name="check"),
+    path("<int:page_id>/<int:exercise_id>/submit", views.exercise_submit, {"kind": "submit"}, name="submit"),
+    path("<int:page_id>/submissions/<int:submission_id>", views.submission_status, name="submission"),
 ]

@@ -25,7 +25,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
-    path("learn/cells/", include("exercises.urls")),
+    path("learn/cells/", include("cells.urls")),
+    path("learn/exercises/", include("exercises.urls")),
     path("learn/progress/", include("dashboards.urls")),
     # Before onboarding's own pages; /learn/invitations/ is the courses' invitation to one course.
     path("learn/onboarding/invitations/", include("invitations.urls")),

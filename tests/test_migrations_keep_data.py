@@ -11,19 +11,34 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 
+from cells.models import CellDraftVersion
+from cells.services import draft_save
+from courses.models import LessonPage
 from facilities.models import FacilityStaff
 from invitations.models import ParticipantInvitation
 from onboarding.services import FACILITY_STAFF_GROUP
 
 # (app label, the last migration before the architecture work's renames and moves), in an order that
 # unapplies the later migrations first: the invitation rename, then the facilities app (Facility and
-# FacilityContact from courses, FacilityStaff from onboarding).
-BEFORE_THE_RENAMES = [("panlearn_invitations", "0001_initial"), ("panlearn_facilities", "zero")]
-MOVED_TO_FACILITIES = {
-    "facility": "panlearn_courses",
-    "facilitycontact": "panlearn_courses",
-    "facilitystaff": "panlearn_onboarding",
+# FacilityContact from courses, FacilityStaff from onboarding), then the cells app (the drafts from
+# exercises).
+BEFORE_THE_RENAMES = [
+    ("panlearn_invitations", "0001_initial"),
+    ("panlearn_facilities", "zero"),
+    ("panlearn_cells", "zero"),
+]
+# model -> (its app label now, before the move)
+MOVED = {
+    "facility": ("panlearn_facilities", "panlearn_courses"),
+    "facilitycontact": ("panlearn_facilities", "panlearn_courses"),
+    "facilitystaff": ("panlearn_facilities", "panlearn_onboarding"),
+    "celldraft": ("panlearn_cells", "panlearn_exercises"),
+    "celldraftversion": ("panlearn_cells", "panlearn_exercises"),
 }
+
+
+def content_type_apps() -> dict[str, str]:
+    return dict(ContentType.objects.filter(model__in=MOVED).values_list("model", "app_label"))
 
 
 def row_counts() -> dict[str, int]:
@@ -43,6 +58,9 @@ def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
     call_command("load_demo_content", verbosity=0)
     assert ParticipantInvitation.objects.exists(), "the demo invites participants: the test needs those rows"
     assert FacilityStaff.objects.exists(), "the demo has facility staff: the test needs those rows"
+    lesson = LessonPage.objects.live().first()
+    draft = draft_save(user=FacilityStaff.objects.first().user, page=lesson, cell_id="c1", code="1", base_version=0)
+    draft_save(user=draft.user, page=lesson, cell_id="c1", code="2", base_version=draft.version)  # keeps version 1
     staff_permissions = set(Group.objects.get(name=FACILITY_STAFF_GROUP).permissions.values_list("pk", flat=True))
     filled = row_counts()
     assert sum(1 for count in filled.values() if count) > 40, "the demo content should fill most tables"
@@ -53,18 +71,17 @@ def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
         for app, migration in BEFORE_THE_RENAMES:
             call_command("migrate", app, migration, verbosity=0)
         assert row_counts() == filled
-        assert {
-            model: app
-            for app, model in ContentType.objects.filter(model__in=MOVED_TO_FACILITIES).values_list(
-                "app_label", "model"
-            )
-        } == MOVED_TO_FACILITIES, "the content types go back with the models"
+        assert content_type_apps() == {model: before for model, (_, before) in MOVED.items()}, (
+            "the content types go back with the models"
+        )
     finally:
         call_command("migrate", verbosity=0)
     assert row_counts() == filled
-    assert set(ContentType.objects.filter(model__in=MOVED_TO_FACILITIES).values_list("app_label", flat=True)) == {
-        "panlearn_facilities"
-    }
+    assert content_type_apps() == {model: now for model, (now, _) in MOVED.items()}
+    assert (
+        filled["panlearn_exercises_celldraftversion"]
+        and CellDraftVersion.objects.count() == (filled["panlearn_exercises_celldraftversion"])
+    )
     # The same permission rows (their content type moved, not copied): the staff group keeps them.
     assert set(Group.objects.get(name=FACILITY_STAFF_GROUP).permissions.values_list("pk", flat=True)) == (
         staff_permissions

@@ -8,7 +8,6 @@
 // (src/cells/exercise.js). Without JavaScript the server markup stays as it
 // is, and a cell or exercise that fails to mount keeps it too.
 import "./cells.css";
-import { Api } from "./cells/api.js";
 import { mountExercises } from "./cells/exercise.js";
 import { Lesson } from "./cells/lesson.js";
 
@@ -22,7 +21,7 @@ function mountAll() {
       if (window.console) console.warn("panlearn code cells failed to mount", container, err);
     }
     try {
-      mountExercises(container, new Api(container));
+      mountExercises(container);
     } catch (err) {
       if (window.console) console.warn("panlearn exercises failed to mount", container, err);
     }

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "accounts",
     "facilities",
     "courses",
+    "cells",
     "exercises",
     "runner",
     "content",
@@ -190,9 +191,9 @@ LOGGING = {
 }
 
 from accounts.conf import *  # app defaults, one prefixed module per app (accounts: PaN identity sign-in)
+from cells.conf import *
 from content.conf import *
 from courses.conf import *
-from exercises.conf import *
 from invitations.conf import *
 from onboarding.conf import *
 from runner.conf import *

@@ -59,8 +59,8 @@ def end_sessions(runner_settings, kernel_host, db):  # noqa: F811
 def end_lesson_sessions(kernel_host) -> None:  # noqa: F811  (a host, not the fixture)
     from django.contrib.auth.models import User
 
+    from cells.sessions import Who, state_of
     from courses.models import LessonPage
-    from exercises.kernels import Who, state_of
 
     with kernel_host.client() as client:
         for user in User.objects.all():

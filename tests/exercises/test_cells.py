@@ -7,8 +7,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
+from cells.models import CellDraft, CellDraftVersion
 from courses.models import CoursePage, LessonPage
-from exercises.models import CellDraft, CellDraftVersion
 from tests.exercises.conftest import cells_body
 from tests.factories import LessonPageFactory, UserFactory
 
@@ -99,7 +99,7 @@ async def test_restart_and_an_idle_cull_start_a_new_generation(student, cell_les
     _status, events = await run(student, cell_lesson, "cell-b", "print(x)")
     assert "NameError" in json.dumps(events)  # a new kernel: x is gone
     # The runner culls idle sessions; here we end it as the culler would.
-    from exercises.kernels import Who, load_state
+    from cells.sessions import Who, load_state
 
     user = await student.session.aget("_auth_user_id")
     who = Who(runner_user=f"user-{user}", key=f"user-{user}")
@@ -259,7 +259,7 @@ async def test_an_editor_keeps_a_run_as_the_example_output(cell_lesson, course, 
 async def end_visitor_session(kernel_host, visitor: AsyncClient, page) -> None:
     from django.contrib.auth.models import AnonymousUser
 
-    from exercises.kernels import Who, load_state
+    from cells.sessions import Who, load_state
 
     who = Who.of(user=AnonymousUser(), session_key=visitor.cookies["sessionid"].value)
     state = await load_state(who, page)

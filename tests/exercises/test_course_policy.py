@@ -100,10 +100,10 @@ def test_one_exercise_in_two_courses_follows_the_lesson_it_is_submitted_from(cli
         enrolment_create(user=student, course=each)
     client.force_login(student)
     body = {"code": SOLUTION}
-    refused = client.post(f"/learn/cells/{strict_lesson.pk}/exercises/{exercise.pk}/submit", body,
+    refused = client.post(f"/learn/exercises/{strict_lesson.pk}/{exercise.pk}/submit", body,
                           content_type="application/json")  # fmt: skip
     assert refused.status_code == 409 and "deadline has passed" in refused.json()["message"]
-    accepted = client.post(f"/learn/cells/{open_lesson.pk}/exercises/{exercise.pk}/submit", body,
+    accepted = client.post(f"/learn/exercises/{open_lesson.pk}/{exercise.pk}/submit", body,
                            content_type="application/json")  # fmt: skip
     assert accepted.status_code == 202
     assert Submission.objects.get().course_id == course.pk  # grading and regrades use this course's policy
@@ -215,10 +215,10 @@ def solution_lesson(course, student):
 def _api_and_html(client, lesson, exercise, student):
     client.force_login(student)
     html = client.get(lesson.url).text
-    check = client.post(f"/learn/cells/{lesson.pk}/exercises/{exercise.pk}/check", {"code": STARTER},
+    check = client.post(f"/learn/exercises/{lesson.pk}/{exercise.pk}/check", {"code": STARTER},
                         content_type="application/json")  # fmt: skip
     assert check.status_code == 202, check.content
-    status = client.get(f"/learn/cells/{lesson.pk}/exercises/submissions/{check.json()['submission']}")
+    status = client.get(f"/learn/exercises/{lesson.pk}/submissions/{check.json()['submission']}")
     return html, check.text + status.text, status.json()
 
 

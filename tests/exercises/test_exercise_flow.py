@@ -53,7 +53,7 @@ def test_a_student_checks_then_submits_and_never_sees_a_hidden_test(client, cour
     student = UserFactory(username="lise")
     enrolment_create(user=student, course=course)
     client.force_login(student)
-    base = f"/learn/cells/{lesson.pk}/exercises/"
+    base = f"/learn/exercises/{lesson.pk}/"
     checked = client.post(f"{base}{exercise.pk}/check", {"code": STARTER}, content_type="application/json")
     assert checked.status_code == 202 and checked.json()["attempt"] is None
     status = client.get(f"{base}submissions/{checked.json()['submission']}").json()
@@ -74,7 +74,7 @@ def test_others_cannot_read_a_submission_or_submit_elsewhere(client, course, les
     owner, other = UserFactory(username="owner"), UserFactory(username="other")
     enrolment_create(user=owner, course=course)
     client.force_login(owner)
-    base = f"/learn/cells/{lesson.pk}/exercises/"
+    base = f"/learn/exercises/{lesson.pk}/"
     submission = client.post(f"{base}{exercise.pk}/check", {"code": STARTER}, content_type="application/json")
     client.force_login(other)
     assert client.get(f"{base}submissions/{submission.json()['submission']}").status_code == 404

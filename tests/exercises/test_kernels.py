@@ -1,14 +1,14 @@
-"""How a run is told to the browser: the pure parts of exercises.kernels, with a stand-in runner.
+"""How a run is told to the browser: the pure parts of cells.sessions, with a stand-in runner.
 
 The runner's own queue and sessions are tested against a real kernel host in tests/runner; here a
 stand-in answers in the runner client's shapes so that every branch of the forwarding is reached.
 """
 
-from exercises import kernels
+from cells import sessions
 from runner.client import ExecuteReply
 from runner.exceptions import SessionNotFound
 
-WHO = kernels.Who(runner_user="user-1", key="user-1")
+WHO = sessions.Who(runner_user="user-1", key="user-1")
 PAGE = type("Page", (), {"pk": 7})()
 
 
@@ -46,7 +46,7 @@ async def run(client, state=None):
         kept.append((state, shown, status))
 
     state = state or {"session_id": "", "restarts": 0, "generation": 0}
-    await kernels.run_cell(client=client, who=WHO, page=PAGE, cell_id="c", code="1+1", setup="import math",
+    await sessions.run_cell(client=client, who=WHO, page=PAGE, cell_id="c", code="1+1", setup="import math",
                            datasets=[], emit=emit, state=state, persist=persist)  # fmt: skip
     return events, kept
 
@@ -59,7 +59,7 @@ async def test_the_queue_position_reaches_the_student_before_the_kernel():
         {"position": 2},
         {"position": 1},
     ]
-    assert client.codes == [kernels.setup_cell("import math"), "1+1"]  # the hidden setup first, in the new kernel
+    assert client.codes == [sessions.setup_cell("import math"), "1+1"]  # the hidden setup first, in the new kernel
     assert names[-2:] == ["result", "status"] and kept[0][0]["generation"] == 1 and kept[0][2] == "ok"
     assert kept[0][1] == [{"type": "text", "stream": "stdout", "text": "2\n"}]
 
@@ -71,13 +71,13 @@ async def test_a_culled_session_is_replaced_and_said_so():
     notice = next(data for name, data in events if name == "notice")
     assert notice["stale"] and "idle" in notice["text"]
     assert kept[0][0]["session_id"] == "s1" and kept[0][0]["generation"] == 5
-    assert client.codes == [kernels.setup_cell("import math"), "1+1"]  # setup again in the new kernel
+    assert client.codes == [sessions.setup_cell("import math"), "1+1"]  # setup again in the new kernel
 
 
 def test_advance_counts_generations():
     state = {"session_id": "a", "restarts": 0, "generation": 1}
-    assert kernels.advance(state, {"session_id": "a", "restarts": 0}) == (state, "")
-    restarted, notice = kernels.advance(state, {"session_id": "a", "restarts": 1})
+    assert sessions.advance(state, {"session_id": "a", "restarts": 0}) == (state, "")
+    restarted, notice = sessions.advance(state, {"session_id": "a", "restarts": 1})
     assert restarted["generation"] == 2 and "restarted" in notice
-    replaced, notice = kernels.advance(state, {"session_id": "b", "restarts": 0})
+    replaced, notice = sessions.advance(state, {"session_id": "b", "restarts": 0})
     assert replaced["generation"] == 2 and "idle" in notice

@@ -5,7 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from exercises.models import CellDraft
+from cells.models import CellDraft
 from panlearn.asgi import CELLS_PREFIX, application
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

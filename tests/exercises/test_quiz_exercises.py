@@ -88,12 +88,12 @@ def ids(quiz) -> list[str]:
 
 
 def submit(client, lesson, exercise, body):
-    return client.post(f"/learn/cells/{lesson.pk}/exercises/{exercise.pk}/submit", body,
+    return client.post(f"/learn/exercises/{lesson.pk}/{exercise.pk}/submit", body,
                        content_type="application/json")  # fmt: skip
 
 
 def status_of(client, lesson, response):
-    return client.get(f"/learn/cells/{lesson.pk}/exercises/submissions/{response.json()['submission']}")
+    return client.get(f"/learn/exercises/{lesson.pk}/submissions/{response.json()['submission']}")
 
 
 # Authoring -------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_odd_answers_get_feedback_not_errors(client, lesson, quiz, student):
     assert messages[0] == "No answer was given." and "No option was selected" in messages[1]
     assert "Expected a length" in messages[2] and messages[3] == "No answer was given."
     assert submit(client, lesson, quiz, {"answers": "b"}).status_code == 400
-    check = f"/learn/cells/{lesson.pk}/exercises/{quiz.pk}/check"  # quizzes have no check
+    check = f"/learn/exercises/{lesson.pk}/{quiz.pk}/check"  # quizzes have no check
     assert client.post(check, {"answers": {}}, content_type="application/json").status_code == 409
 
 

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from exercises import rendering
-from exercises.rendering import (
+from cells import rendering
+from cells.rendering import (
     ansi_to_html,
     parts_from_output,
     parts_from_outputs,
@@ -484,7 +484,7 @@ def test_end_to_end_cell(figure):
 
 
 def test_an_output_image_without_a_text_alternative_gets_an_empty_one():
-    from exercises.rendering import sanitize_html
+    from cells.rendering import sanitize_html
 
     assert sanitize_html('<img src="data:image/png;base64,AA">') == '<img alt="" src="data:image/png;base64,AA">'
     assert sanitize_html('<img alt="A Guinier plot" src="data:image/png;base64,AA">').count("alt=") == 1

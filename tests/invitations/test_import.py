@@ -221,8 +221,8 @@ def test_an_existing_account_runs_the_lessons_at_once(
     courses' enrolments_changed: a student who was refused a minute ago may run now, not in 5 minutes."""
     from django.core.cache import cache
 
-    from exercises.kernels import Who
-    from exercises.selectors import run_plan
+    from cells.selectors import run_plan
+    from cells.sessions import Who
 
     cache.clear()
     otto = UserFactory(username="otto", email="otto@example.org")

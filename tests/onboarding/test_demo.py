@@ -46,7 +46,7 @@ def test_the_demo_programme_loads_once_and_the_student_can_pass_it(client):
     assert "Facility safety induction: final quiz" in page
     answers = right_answers(row.final_assessment)
     answers.pop(next(iter(answers)))  # one wrong (missing): 4 of 5 is the 80 % pass mark
-    response = client.post(f"/learn/cells/{quiz_lesson.pk}/exercises/{row.final_assessment.pk}/submit",
+    response = client.post(f"/learn/exercises/{quiz_lesson.pk}/{row.final_assessment.pk}/submit",
                            {"answers": answers}, content_type="application/json")  # fmt: skip
     assert response.status_code == 202 and response.json()["status"] == "graded"
     assert ProgrammeCompletion.objects.filter(user__username="student", programme=programme).exists()

@@ -1,5 +1,5 @@
 // JSON over fetch() for the lesson's endpoints (docs/code-cells.md).
-// Every path is relative to the container's data-base-url.
+// Every path is relative to a base URL: the container's data-base-url, or an exercise block's.
 
 export class HttpError extends Error {
   constructor(status, message, data) {
@@ -27,8 +27,10 @@ export async function messageOf(response) {
 }
 
 export class Api {
-  constructor(container) {
-    let base = container.dataset.baseUrl || "./";
+  // `base` defaults to the container's data-base-url (the cells' endpoints); exercise blocks carry
+  // their own (the exercises' endpoints) and share the container's CSRF token.
+  constructor(container, base = container.dataset.baseUrl) {
+    base = base || "./";
     if (!base.endsWith("/")) base += "/";
     this.base = new URL(base, document.baseURI);
     this.csrf = container.dataset.csrfToken || "";

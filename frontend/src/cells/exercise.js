@@ -3,7 +3,7 @@
 // attempt used) and Submit (uses an attempt), then polling of the
 // submission until it is graded. Everything the server sends is shown with
 // textContent only. The editor does not autosave: submissions are the record.
-import { HttpError, NetworkError } from "./api.js";
+import { Api, HttpError, NetworkError } from "./api.js";
 import { button, h, restoreMarkup, uniqueId } from "./dom.js";
 import { createEditor, getCode } from "./editor.js";
 
@@ -197,7 +197,7 @@ export class Exercise {
     try {
       let answer;
       try {
-        answer = await this.api.post(`exercises/${encodeURIComponent(this.id)}/${kind}`, this.payload());
+        answer = await this.api.post(`${encodeURIComponent(this.id)}/${kind}`, this.payload());
       } catch (err) {
         if (err instanceof HttpError) this.updateAttempts(err.data);
         throw err;
@@ -238,7 +238,7 @@ export class Exercise {
   async poll(sid) {
     const started = Date.now();
     let errors = 0;
-    const path = `exercises/submissions/${encodeURIComponent(sid)}`;
+    const path = `submissions/${encodeURIComponent(sid)}`;
     while (Date.now() - started < POLL_LIMIT_MS) {
       let data;
       try {
@@ -423,7 +423,7 @@ function answeredAny(answers) {
 }
 
 // Mount every [data-exercise] of one [data-cells] container.
-export function mountExercises(container, api) {
+export function mountExercises(container) {
   const canRun = container.dataset.canRun !== "false";
   const why = container.dataset.why || "";
   const mounted = [];
@@ -431,7 +431,7 @@ export function mountExercises(container, api) {
     if (el.dataset.exerciseMounted) continue;
     el.dataset.exerciseMounted = "true";
     const Kind = el.dataset.kind === "quiz" || el.dataset.kind === "free_response" ? FormExercise : Exercise;
-    const exercise = new Kind(el, { api, canRun, why });
+    const exercise = new Kind(el, { api: new Api(container, el.dataset.baseUrl), canRun, why });
     try {
       exercise.mount();
       mounted.push(exercise);

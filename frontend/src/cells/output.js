@@ -2,7 +2,7 @@
 // The server has already made every part safe; the browser never interprets
 // anything but these five kinds, and text is only ever set as text. The
 // class names are those of the server's example output
-// (exercises/rendering.py, render_parts_html), so both look the same.
+// (cells/rendering/, render_parts_html), so both look the same.
 
 const IMAGE_MIME = /^image\/(png|jpeg|svg\+xml)$/;
 

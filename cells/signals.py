@@ -11,8 +11,8 @@ from content.selectors import pages_referencing
 from courses.events import enrolments_changed
 from courses.models import CoursePage, Enrolment, LessonPage
 
-from .kernels import Who
 from .plan_versions import bump_version
+from .sessions import Who
 
 
 def _bump_lessons_under(page) -> None:
