@@ -30,12 +30,11 @@ class CellRun:
     def __init__(
         self,
         result,
-        *,
         msg_id: str,
+        *,
         timeout: float,
         grace: float,
         budget: OutputBudget,
-        started: float,
         on_output: OnOutput | None = None,
         on_status: OnStatus | None = None,
     ):
@@ -44,8 +43,8 @@ class CellRun:
         self.timeout = timeout
         self.grace = grace
         self.budget = budget
-        self.started = started
-        self.deadline = started + timeout
+        self.started = time.monotonic()  # the request was just sent: its time counts from here
+        self.deadline = self.started + timeout
         self.interrupted_at: float | None = None
         self.on_output = on_output
         self.on_status = on_status

@@ -245,18 +245,9 @@ class SandboxedKernel:
 
     async def _execute(self, code, *, timeout, grace, budget, on_output, on_status, store_history) -> ExecutionResult:
         assert self.client is not None
-        started = time.monotonic()
         msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False)
-        run = CellRun(
-            ExecutionResult(status="ok"),
-            msg_id=msg_id,
-            timeout=timeout,
-            grace=grace,
-            budget=budget,
-            started=started,
-            on_output=on_output,
-            on_status=on_status,
-        )
+        run = CellRun(ExecutionResult(status="ok"), msg_id, timeout=timeout, grace=grace, budget=budget,
+                      on_output=on_output, on_status=on_status)  # fmt: skip
         while True:
             now = time.monotonic()
             if not self.alive:

@@ -218,20 +218,13 @@ class AsyncGatewayClient:
     ) -> ExecuteReply:
         """Run one cell; outputs go to `on_output` as they arrive. After `timeout` the kernel is
         interrupted; if the cell is still running `grace` seconds later, the kernel is restarted."""
-        started = time.monotonic()
         content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
         try:
             msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
         except ChannelClosed:
             raise RunnerUnavailable() from None
         run = CellRun(
-            ExecuteReply(status="ok"),
-            msg_id=msg_id,
-            timeout=timeout,
-            grace=grace,
-            budget=budget,
-            started=started,
-            on_output=on_output,
+            ExecuteReply(status="ok"), msg_id, timeout=timeout, grace=grace, budget=budget, on_output=on_output
         )
         while True:
             now = time.monotonic()
