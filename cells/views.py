@@ -24,7 +24,7 @@ from tracking import interface as tracking
 
 from . import sessions
 from .hub import hub
-from .limits import RateLimited, check_rate, check_run_rate, check_visitor_sessions
+from .rate_limits import RateLimited, check_rate, check_run_rate, check_visitor_sessions
 from .selectors import (
     LessonRef,
     PageFacts,

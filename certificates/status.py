@@ -4,7 +4,7 @@ by moving `now` (no clock, no database)."""
 import enum
 from datetime import datetime
 
-from exercises.policies import require_aware
+from exercises.policy_rules import require_aware
 
 
 class CertificateState(enum.StrEnum):

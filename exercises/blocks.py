@@ -30,7 +30,7 @@ class ExerciseBlock(blocks.StructBlock):
         return value
 
     def get_context(self, value, parent_context=None):
-        from .grading_policy import course_of
+        from .policy_lookup import course_of
         from .prompts import prompt_html
         from .selectors import exercise_state_for
 

@@ -1,7 +1,7 @@
 """The gradebook: each student's counting score per exercise, overrides, "who is stuck", CSV.
 
 A student's score on an exercise is the best of their graded submits under the exercise's policy
-(`policies.best_score`), unless a trainer overrode it: the newest override counts.
+(`policy_rules.best_score`), unless a trainer overrode it: the newest override counts.
 """
 
 import csv
@@ -15,10 +15,10 @@ from django.db.models import QuerySet
 from accounts.selectors import reportable_emails
 from tracking import interface as tracking
 
-from .grading_policy import policy_for
 from .models import Exercise, ExerciseProgress, GradeOverride, Submission, SubmissionKind, SubmissionStatus
 from .nbgrader import spreadsheet_value
-from .policies import best_score
+from .policy_lookup import policy_for
+from .policy_rules import best_score
 
 STUCK_ATTEMPTS = 3
 

@@ -47,7 +47,7 @@ class Exercise(ClusterableModel):
     setup_code = models.TextField(blank=True, help_text="Runs before the student's code when grading.")
     datasets = models.ManyToManyField("panlearn_content.Dataset", blank=True, related_name="exercises")
     # The policy: every field left empty (or "Course default") takes the value of the course whose
-    # lesson the student submits from (CoursePage's "Grading policy"); see exercises/grading_policy.py.
+    # lesson the student submits from (CoursePage's "Grading policy"); see exercises/policy_lookup.py.
     max_attempts = models.PositiveIntegerField(
         null=True, blank=True, help_text="Empty: the course's default. 0: unlimited, whatever the course says."
     )
@@ -273,7 +273,7 @@ class Submission(models.Model):
 
     @property
     def attempt_number(self) -> int:
-        """As `policies.best_score` reads an attempt (a check has no number)."""
+        """As `policy_rules.best_score` reads an attempt (a check has no number)."""
         return self.attempt or 0
 
 

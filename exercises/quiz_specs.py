@@ -3,7 +3,7 @@ what a student may see: the question without its answers, or (once the solution 
 
 Pure (no Django). `build_question` is the admin's check: a malformed spec raises QuestionSpecError
 with a message a trainer can act on. `grade_answers` gives runner-style outcomes, so a quiz is scored
-by exercises.scoring and adjusted by exercises.policies like a code exercise.
+by exercises.scoring and adjusted by exercises.policy_rules like a code exercise.
 """
 
 from collections.abc import Mapping, Sequence

@@ -9,8 +9,8 @@ def released_solution(*, exercise, course, now=None) -> dict | None:
     """
     from django.utils import timezone
 
-    from .grading_policy import policy_for
-    from .policies import solution_visible
+    from .policy_lookup import policy_for
+    from .policy_rules import solution_visible
     from .quiz_specs import answer_text
 
     if not solution_visible(policy_for(exercise, course), now or timezone.now()):
@@ -48,9 +48,9 @@ def exercise_state_for(*, user, exercise, course=None, now=None) -> dict:
     code, their attempts, and the reference solution once released."""
     from django.utils import timezone
 
-    from .grading_policy import policy_for
     from .models import ExerciseProgress, Submission, SubmissionStatus
-    from .policies import is_late
+    from .policy_lookup import policy_for
+    from .policy_rules import is_late
 
     now = now or timezone.now()
     policy = policy_for(exercise, course)

@@ -24,11 +24,11 @@ from django.utils import timezone
 from runner.exceptions import RunnerError
 from tracking import interface as tracking
 
-from . import policies, quiz_specs, scoring
+from . import policy_rules, quiz_specs, scoring
 from .grading.pipeline import run, store
 from .grading.specs import stored_questions, test_specs
-from .grading_policy import policy_for
 from .models import Exercise, ExerciseKind, ExerciseProgress, Submission, SubmissionKind, SubmissionStatus
+from .policy_lookup import policy_for
 from .tasks import enqueue_grading
 
 STALE_AFTER = timedelta(minutes=5)
@@ -81,7 +81,7 @@ def _submission_create(*, user, exercise: Exercise, code: str, kind: str, course
         # alike), so two submits at once get n and n+1. A refused submit rolls the number back.
         ExerciseProgress.objects.filter(pk=progress.pk).update(attempts_used=F("attempts_used") + 1)
         attempt = ExerciseProgress.objects.values_list("attempts_used", flat=True).get(pk=progress.pk)
-        allowed, reason = policies.can_submit(policy_for(exercise, course), attempt - 1, timezone.now())
+        allowed, reason = policy_rules.can_submit(policy_for(exercise, course), attempt - 1, timezone.now())
         if not allowed:
             raise SubmissionRefused(reason)
     submission = Submission.objects.create(
@@ -213,7 +213,7 @@ def response_grade(*, submission: Submission, points, comment: str, by) -> Submi
     if not 0 <= raw <= possible:
         raise ValueError(f"The points must be between 0 and {possible}.")
     policy = policy_for(submission.exercise, submission.course)
-    adjusted = policies.final_points(raw, possible, policy, submission.attempt or 1, submission.submitted_at)
+    adjusted = policy_rules.final_points(raw, possible, policy, submission.attempt or 1, submission.submitted_at)
     submission.status, submission.graded_at, submission.graded_by = SubmissionStatus.GRADED, timezone.now(), by
     submission.raw_points, submission.points, submission.possible = adjusted.raw_points, adjusted.points, possible
     submission.message = comment.strip()

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from cells.limits import RateLimited, check_run_rate
+from cells.rate_limits import RateLimited, check_run_rate
 from cells.selectors import lesson_for, run_access
 from panlearn.http import json_body
 
-from .grading_policy import course_of, policy_for
+from .policy_lookup import course_of, policy_for
 from .selectors import attempts_used, exercise_on, own_submission, queue_position, released_solution
 from .submissions import NothingAnswered, SubmissionRefused, submission_create
 

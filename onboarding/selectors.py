@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from courses.models import CoursePage, Enrolment, LessonCompletion
 from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, SubmissionKind, SubmissionStatus
-from exercises.policies import Attempt, best_score
+from exercises.policy_rules import Attempt, best_score
 from facilities.selectors import staff_facility_ids
 
 from . import status as rules

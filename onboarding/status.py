@@ -1,6 +1,6 @@
 """A user's standing in a training programme, from plain facts and a given `now`.
 
-Pure (no Django, no database, no clock), like `exercises.policies`: the services gather the facts,
+Pure (no Django, no database, no clock), like `exercises.policy_rules`: the services gather the facts,
 these functions decide, and every transition can be tested by moving `now`.
 
 The rules:
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from exercises.policies import require_aware
+from exercises.policy_rules import require_aware
 
 
 class State(enum.StrEnum):

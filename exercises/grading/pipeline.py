@@ -23,9 +23,9 @@ from django.utils import timezone
 from runner.exceptions import RunnerError, RunnerUnavailable
 from tracking import interface as tracking
 
-from .. import policies, quiz_specs, scoring
-from ..grading_policy import policy_for
+from .. import policy_rules, quiz_specs, scoring
 from ..models import ExerciseKind, Submission, SubmissionKind, SubmissionStatus
+from ..policy_lookup import policy_for
 from .specs import runner_tests, stored_questions, test_specs
 
 RETRY_AFTER = timedelta(seconds=30)
@@ -119,7 +119,7 @@ def apply_policy(submission: Submission, breakdown: scoring.ScoreBreakdown, poli
     """A submit's points after the course's attempt decay and late penalty; a check keeps its raw points."""
     if submission.kind != SubmissionKind.SUBMIT:
         return Decimal(breakdown.total)
-    adjusted = policies.final_points(breakdown.total, breakdown.possible, policy, submission.attempt,
+    adjusted = policy_rules.final_points(breakdown.total, breakdown.possible, policy, submission.attempt,
                                      submission.submitted_at)  # fmt: skip
     return Decimal(adjusted.points)
 

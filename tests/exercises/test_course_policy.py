@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from courses.services import enrolment_create
-from exercises.grading_policy import policy_for
 from exercises.models import Exercise, ExerciseTest, Submission, SubmissionKind
+from exercises.policy_lookup import policy_for
 from exercises.submissions import SubmissionRefused, regrade_exercise, submission_create
 from tests.exercises.test_submissions import HIDDEN, PUBLIC, SOLUTION, STARTER
 from tests.factories import CoursePageFactory, LessonPageFactory, UserFactory

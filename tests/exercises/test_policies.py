@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from exercises.policies import (
+from exercises.policy_rules import (
     CLEAR,
     Attempt,
     Policy,

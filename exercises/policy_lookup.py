@@ -8,7 +8,7 @@ gradebook apply the same policy later. Without a course (an old submission) the 
 
 from decimal import Decimal
 
-from . import policies
+from . import policy_rules
 
 RELEASE = {"yes": True, "no": False}
 
@@ -17,11 +17,11 @@ def _fraction(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def course_policy(course) -> policies.Policy:
+def course_policy(course) -> policy_rules.Policy:
     """A course's "Grading policy" panel as a Policy (None: no course, no limits)."""
     if course is None:
-        return policies.Policy()
-    return policies.Policy(
+        return policy_rules.Policy()
+    return policy_rules.Policy(
         max_attempts=course.grading_max_attempts or None,
         decay_per_attempt=_fraction(course.grading_decay_per_attempt) or 0.0,
         min_factor=_fraction(course.grading_min_factor) or 0.0,
@@ -33,13 +33,13 @@ def course_policy(course) -> policies.Policy:
     )
 
 
-def exercise_override(exercise) -> policies.PolicyOverride:
+def exercise_override(exercise) -> policy_rules.PolicyOverride:
     """What the exercise sets itself: empty fields inherit; 0 attempts and "No deadline" remove the course's."""
-    return policies.PolicyOverride(
-        max_attempts=policies.CLEAR if exercise.max_attempts == 0 else exercise.max_attempts,
+    return policy_rules.PolicyOverride(
+        max_attempts=policy_rules.CLEAR if exercise.max_attempts == 0 else exercise.max_attempts,
         decay_per_attempt=_fraction(exercise.decay_per_attempt),
         min_factor=_fraction(exercise.min_factor),
-        deadline=policies.CLEAR if exercise.no_deadline else exercise.deadline,
+        deadline=policy_rules.CLEAR if exercise.no_deadline else exercise.deadline,
         late=exercise.late or None,
         late_penalty_per_day=_fraction(exercise.late_penalty_per_day),
         release_solution_after_deadline=RELEASE.get(exercise.release_solution),
@@ -47,8 +47,8 @@ def exercise_override(exercise) -> policies.PolicyOverride:
     )
 
 
-def policy_for(exercise, course=None) -> policies.Policy:
-    return policies.Policy.merge(course_policy(course), exercise_override(exercise))
+def policy_for(exercise, course=None) -> policy_rules.Policy:
+    return policy_rules.Policy.merge(course_policy(course), exercise_override(exercise))
 
 
 def course_of(page):
