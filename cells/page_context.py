@@ -11,7 +11,15 @@ from .selectors import code_cells, run_access
 
 def cells_runtime(*, page, request) -> dict:
     """The lesson container's attributes and the bundles that run the page's cells and exercises (the
-    exercises app asks for it too: its blocks run on the same page script)."""
+    exercises app asks for it too: its blocks run on the same page script). Made once per request and
+    page, however many apps ask."""
+    made = request.__dict__.setdefault("_panlearn_cells_runtime", {})
+    if page.pk not in made:
+        made[page.pk] = _runtime(page=page, request=request)
+    return made[page.pk]
+
+
+def _runtime(*, page, request) -> dict:
     access = run_access(user=request.user, page=page)
     if access.allowed and not request.user.is_authenticated and not request.session.session_key:
         request.session.save()  # the visitor's kernel is keyed by this session; runs never make one

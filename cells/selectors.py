@@ -130,7 +130,9 @@ class PageFacts:
 def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
     """The lesson's run facts for this user, from the cache when nothing changed: None if no such lesson."""
     versions = plan_versions(page_id=page_id, runner_key=runner_key)
-    key = f"panlearn:cells:plan:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
+    # "plan2": plans cached before the cells app hold PageFacts pickled under exercises.selectors, which
+    # no longer exists; a shared cache would fail to load them for PLAN_TTL after an upgrade.
+    key = f"panlearn:cells:plan2:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
     plan = cache.get(key)
     if plan is None:
         page = lesson_for(user=user, page_id=page_id)

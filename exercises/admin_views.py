@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from .access import manageable_exercise_ids, manageable_exercises
 from .gradebook import grade_rows, gradebook_csv, nbgrader_rows, override_set
 from .importing import MAX_NOTEBOOK_BYTES, exercises_from_notebook
-from .models import Exercise, Submission, SubmissionStatus
+from .models import Exercise
 from .nbgrader import NotebookFormatError, export_student_notebook, grades_csv
+from .selectors import awaiting_response
 from .submissions import exercise_validate, regrade_changes, regrade_exercise, response_grade
 
 PERMISSION = "panlearn_exercises.change_exercise"
@@ -90,11 +91,9 @@ def override(request: HttpRequest) -> HttpResponse:
 def grade_response(request: HttpRequest) -> HttpResponse:
     """A trainer grades a free response: points and a comment, which the student then sees."""
     _require(request)
-    submission = get_object_or_404(
-        Submission.objects.select_related("exercise", "user", "course"),
-        pk=request.POST.get("submission"), status=SubmissionStatus.AWAITING,
-        exercise__in=manageable_exercises(request.user),
-    )  # fmt: skip
+    submission = awaiting_response(user=request.user, submission_id=request.POST.get("submission"))
+    if submission is None:
+        raise Http404("No such response waiting for a grade.")
     try:
         points = Decimal(request.POST.get("points", ""))
         if not points.is_finite():

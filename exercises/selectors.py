@@ -119,3 +119,17 @@ def queue_position(submission) -> int | None:
         return None
     waiting = Submission.objects.filter(status=SubmissionStatus.QUEUED, submitted_at__lt=submission.submitted_at)
     return waiting.count() + 1
+
+
+def awaiting_response(*, user, submission_id):
+    """A free response waiting for a grade, on an exercise the user manages; None otherwise (or for an id
+    that is not a number)."""
+    from .access import manageable_exercises
+    from .models import Submission, SubmissionStatus
+
+    try:
+        pk = int(submission_id)
+    except (TypeError, ValueError):
+        return None
+    awaiting = Submission.objects.filter(status=SubmissionStatus.AWAITING, exercise__in=manageable_exercises(user))
+    return awaiting.select_related("exercise", "user", "course").filter(pk=pk).first()

@@ -6,6 +6,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.documents import urls as wagtaildocs_urls
 
+from exercises import views as exercise_views
+
 from . import views
 from .admin_scoping import ScopedLogEntriesView
 
@@ -18,7 +20,9 @@ urlpatterns = [
     *(
         re_path(
             rf"^admin/snippets/{old}/(?P<rest>{model}/.*)$",
-            RedirectView.as_view(url="/admin/snippets/panlearn_facilities/%(rest)s", permanent=True, query_string=True),
+            RedirectView.as_view(
+                url="/admin/snippets/panlearn_facilities/%(rest)s", permanent=False, query_string=True
+            ),
         )
         for old, model in (("panlearn_courses", "facility"), ("panlearn_onboarding", "facilitystaff"))
     ),
@@ -26,6 +30,17 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("learn/cells/", include("cells.urls")),
+    # Exercises' endpoints before they had their own URLs (issue 17): a lesson page opened before the upgrade
+    # still posts here until it is reloaded.
+    path(
+        "learn/cells/<int:page_id>/exercises/<int:exercise_id>/check", exercise_views.exercise_submit, {"kind": "check"}
+    ),
+    path(
+        "learn/cells/<int:page_id>/exercises/<int:exercise_id>/submit",
+        exercise_views.exercise_submit,
+        {"kind": "submit"},
+    ),
+    path("learn/cells/<int:page_id>/exercises/submissions/<int:submission_id>", exercise_views.submission_status),
     path("learn/exercises/", include("exercises.urls")),
     path("learn/progress/", include("dashboards.urls")),
     # Before onboarding's own pages; /learn/invitations/ is the courses' invitation to one course.

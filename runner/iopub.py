@@ -37,13 +37,15 @@ class CellRun:
         budget: OutputBudget,
         on_output: OnOutput | None = None,
         on_status: OnStatus | None = None,
+        started: float | None = None,
     ):
+        """`started`: when the request went out (time.monotonic()); now, if it was sent just before."""
         self.result = result
         self.msg_id = msg_id
         self.timeout = timeout
         self.grace = grace
         self.budget = budget
-        self.started = time.monotonic()  # the request was just sent: its time counts from here
+        self.started = time.monotonic() if started is None else started
         self.deadline = self.started + timeout
         self.interrupted_at: float | None = None
         self.on_output = on_output
@@ -58,8 +60,9 @@ class CellRun:
         self.interrupted_at = now
 
     def stuck(self, now: float) -> bool:
-        """Still running `grace` seconds after the interrupt: the kernel must be replaced."""
-        return self.interrupted_at is not None and now >= self.interrupted_at + self.grace
+        """Still running `grace` seconds after the interrupt: the kernel must be replaced. Strictly after,
+        so that even with no grace the kernel is heard once after the interrupt."""
+        return self.interrupted_at is not None and now > self.interrupted_at + self.grace
 
     def seconds_left(self, now: float) -> float:
         """Until the next step: the interrupt, or giving up on it."""

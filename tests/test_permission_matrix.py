@@ -137,6 +137,12 @@ RULES = [
          post_only=True),
     Rule(r"^learn/exercises/<int:page_id>/submissions/", frozenset({"student_a"}), why="one's own",
          url=lambda w, r: f"/learn/exercises/{w['lesson_a'].pk}/submissions/{w['submission_a'].pk}"),
+    # The same views at their URLs before the exercises had their own (panlearn/urls.py).
+    Rule(r"^learn/cells/<int:page_id>/exercises/<int:exercise_id>/(check|submit)$", CELLS_A,
+         url=lambda w, r: f"/learn/cells/{w['lesson_a'].pk}/exercises/{w['quiz_a'].pk}/" + r.rsplit("/", 1)[1],
+         post_only=True),
+    Rule(r"^learn/cells/<int:page_id>/exercises/submissions/", frozenset({"student_a"}), why="one's own",
+         url=lambda w, r: f"/learn/cells/{w['lesson_a'].pk}/exercises/submissions/{w['submission_a'].pk}"),
     Rule(r"^learn/cells/<int:page_id>/$", frozenset(), why="the base of the cells' URLs: nothing is served"),
     Rule(r"^learn/exercises/<int:page_id>/$", frozenset(), why="the base of the exercises' URLs: nothing is served"),
     # -- panlearn's admin: object by object ------------------------------------------------------------

@@ -13,8 +13,7 @@ from facilities.selectors import facilities_staffed_by, is_facility_staff, staff
 
 from . import services, tokens
 from .csv_export import csv_response
-from .models import ApiToken, Webhook
-from .selectors import FilterError, export_all
+from .selectors import FilterError, export_all, token_of, tokens_of, webhook_of, webhooks_by_facility
 from .views import filters_from
 
 
@@ -40,10 +39,10 @@ class WebhookForm(forms.Form):
 
 def index(request: HttpRequest) -> HttpResponse:
     facilities = _managed(request)
-    hooks = {hook.facility_id: hook for hook in Webhook.objects.filter(facility__in=facilities)}
+    hooks = webhooks_by_facility(facilities)
     context = {
         "facilities": facilities,
-        "tokens": ApiToken.objects.filter(facility__in=facilities).select_related("facility", "created_by"),
+        "tokens": tokens_of(facilities),
         "webhook_rows": [(facility, hooks.get(facility.pk)) for facility in facilities],
         "token_form": TokenForm(facilities=facilities),
     }
@@ -79,7 +78,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(pk=pk, facility__in=_managed(request)).first()
+    token = token_of(pk, _managed(request))
     if token is None:
         raise Http404
     tokens.token_revoke(token=token)
@@ -91,7 +90,7 @@ def webhook_edit(request: HttpRequest, facility_id: int) -> HttpResponse:
     facility = _managed(request).filter(pk=facility_id).first()
     if facility is None:
         raise Http404
-    webhook = Webhook.objects.filter(facility=facility).first()
+    webhook = webhook_of(facility)
     initial = {"url": webhook.url, "is_active": webhook.is_active} if webhook else None
     form = WebhookForm(request.POST or None, initial=initial)
     if request.method == "POST" and request.POST.get("rotate") and webhook is not None:

@@ -20,6 +20,8 @@ from onboarding import selectors as onboarding
 from onboarding import status as rules
 from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
 
+from .models import ApiToken, Webhook
+
 PASSED_STATES = (rules.State.VALID, rules.State.EXPIRING_SOON, rules.State.EXPIRED)
 ALL_STATES = tuple(rules.State)
 
@@ -199,3 +201,23 @@ def export_all(filters: ExportFilters, *, now: datetime, chunk: int = 2000) -> I
         yield from rows
         if after is None:
             return
+
+
+# -- the admin's reads: tokens and webhooks of the facilities a user manages ---------------------------
+
+
+def tokens_of(facilities: QuerySet) -> QuerySet:
+    return ApiToken.objects.filter(facility__in=facilities).select_related("facility", "created_by")
+
+
+def token_of(pk: int, facilities: QuerySet):
+    """The token if it belongs to one of `facilities`, else None."""
+    return ApiToken.objects.filter(pk=pk, facility__in=facilities).first()
+
+
+def webhooks_by_facility(facilities: QuerySet) -> dict:
+    return {hook.facility_id: hook for hook in Webhook.objects.filter(facility__in=facilities)}
+
+
+def webhook_of(facility):
+    return Webhook.objects.filter(facility=facility).first()

@@ -9,17 +9,15 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from panlearn.migration_helpers import move_content_type
+
 MOVED = ("celldraft", "celldraftversion")
 BEFORE, HERE = "panlearn_exercises", "panlearn_cells"
 
 
 def _move_content_types(apps, source: str, target: str) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
     for model in MOVED:
-        # A target row can only be a fresh one made by post_migrate: the source row is the one that
-        # permissions and log entries point at.
-        ContentType.objects.filter(app_label=target, model=model).delete()
-        ContentType.objects.filter(app_label=source, model=model).update(app_label=target)
+        move_content_type(apps, model=model, source=source, target=target)
 
 
 def forwards(apps, schema_editor):
@@ -34,6 +32,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("panlearn_exercises", "0010_exercise_owner"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -12,19 +12,17 @@ import modelcluster.fields
 from django.conf import settings
 from django.db import migrations, models
 
+from panlearn.migration_helpers import move_content_type
+
 # (model, the app label it had before)
 MOVED = (("facility", "panlearn_courses"), ("facilitycontact", "panlearn_courses"), ("facilitystaff", "panlearn_onboarding"))
 HERE = "panlearn_facilities"
 
 
 def _move_content_types(apps, *, to_here: bool) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
     for model, before in MOVED:
         source, target = (before, HERE) if to_here else (HERE, before)
-        # A target row can only be a fresh one made by post_migrate, holding no group's permission: the
-        # source row is the one that groups and log entries point at.
-        ContentType.objects.filter(app_label=target, model=model).delete()
-        ContentType.objects.filter(app_label=source, model=model).update(app_label=target)
+        move_content_type(apps, model=model, source=source, target=target)
 
 
 def forwards(apps, schema_editor):
@@ -39,6 +37,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("panlearn_courses", "0007_lesson_text_links_documents"),
         ("panlearn_onboarding", "0001_initial"),
         ("wagtailimages", "0027_image_description"),

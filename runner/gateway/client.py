@@ -218,14 +218,14 @@ class AsyncGatewayClient:
     ) -> ExecuteReply:
         """Run one cell; outputs go to `on_output` as they arrive. After `timeout` the kernel is
         interrupted; if the cell is still running `grace` seconds later, the kernel is restarted."""
+        started = time.monotonic()  # the send counts, as on the kernel host
         content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {}}
         try:
             msg_id = await channels.send("execute_request", {**content, "allow_stdin": False, "stop_on_error": True})
         except ChannelClosed:
             raise RunnerUnavailable() from None
-        run = CellRun(
-            ExecuteReply(status="ok"), msg_id, timeout=timeout, grace=grace, budget=budget, on_output=on_output
-        )
+        run = CellRun(ExecuteReply(status="ok"), msg_id, timeout=timeout, grace=grace, budget=budget,
+                      on_output=on_output, started=started)  # fmt: skip
         while True:
             now = time.monotonic()
             if run.interrupt_due(now):

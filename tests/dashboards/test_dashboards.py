@@ -333,3 +333,13 @@ def test_superusers_see_every_course_and_facility(client, world):
     assert client.get(f"{DASHBOARDS}/courses/{world['course'].pk}/").status_code == 200
     assert "ISIS" in client.get(f"{DASHBOARDS}/facilities/").text
     assert "Nobody has completed a course" in client.get(f"{DASHBOARDS}/facilities/{facility.pk}/").text
+
+
+@pytest.mark.django_db
+def test_the_facility_records_without_a_facility_point_to_where_one_is_added(client):
+    """A fresh install: no facility yet. The page links to the facilities' admin listing (it named a URL
+    that a move of the model had taken away)."""
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.get("/admin/tracking/dashboards/facilities/")
+    assert response.status_code == 200
+    assert 'href="/admin/snippets/panlearn_facilities/facility/"' in response.text

@@ -225,4 +225,4 @@ def test_site_history_lists_only_the_staff_members_facility(staff_client, world)
 )
 def test_the_admin_urls_of_facilities_before_their_app_lead_to_the_new_ones(client, old, new):
     response = client.get(old)
-    assert response.status_code == 301 and response["Location"] == new
+    assert response.status_code == 302 and response["Location"] == new
