@@ -72,3 +72,10 @@ def email_new_invitation(request, instance):
         instance.invited_by = request.user
         instance.save(update_fields=["invited_by"])
         invitation_send(invitation=instance, base_url=settings.WAGTAILADMIN_BASE_URL)
+
+
+@hooks.register("construct_reports_menu")
+def page_types_usage_for_superusers(request, menu_items):
+    """The page types usage report is for superusers (panlearn/admin_scoping.py): others are not shown it."""
+    if not request.user.is_superuser:
+        menu_items[:] = [item for item in menu_items if item.name != "page-types-usage"]

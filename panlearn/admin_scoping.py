@@ -5,16 +5,28 @@ listings' querysets; a check on the object of every edit, delete, copy, history,
 (404 outside, before the view loads it); and the chooser's list, search and "chosen" answers, which
 other models' forms and StreamField blocks open. `ScopedPolicy` gives bulk actions the same answer,
 and `ScopedLogEntriesView` the site history report.
+
+Wagtail's reports name users and pages across the site too: the site history's and the locked pages'
+user filters list only users of entries and pages the user sees, and the page types usage report (the
+last edited page of every type, whoever's course it is in) is for superusers.
 """
 
+import django_filters
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.http import Http404
-from wagtail.admin.views.reports.audit_logging import LogEntriesView
-from wagtail.models import ModelLogEntry
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistoryReportFilterSet
+from wagtail.admin.views.reports.locked_pages import LockedPagesReportFilterSet, LockedPagesView
+from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
+from wagtail.log_actions import registry as log_action_registry
+from wagtail.models import ModelLogEntry, Page
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -135,12 +147,63 @@ def scope_log_entries(queryset, user):
     return queryset
 
 
+def _users(ids):
+    User = get_user_model()
+    return User.objects.filter(pk__in=ids).order_by(User.USERNAME_FIELD)
+
+
+class ScopedSiteHistoryFilterSet(SiteHistoryReportFilterSet):
+    def get_users_queryset(self):
+        """Who made the entries this user sees. Wagtail's filter lists whoever made any page's entry."""
+        user, ids = self.request.user, set()
+        for log_model in log_action_registry.get_log_entry_models():
+            entries = log_model.objects.viewable_by_user(user)
+            if log_model is ModelLogEntry:
+                entries = scope_log_entries(entries, user)
+            ids.update(entries.get_user_ids())
+        return _users(ids)
+
+
 class ScopedLogEntriesView(LogEntriesView):
     """Wagtail's site history, which lists every object of a model to anyone with a permission on it,
     narrowed to the objects the user sees elsewhere in the admin (pages are already per page)."""
+
+    filterset_class = ScopedSiteHistoryFilterSet
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if queryset.model is ModelLogEntry:
             queryset = scope_log_entries(queryset, self.request.user)
         return queryset
+
+
+def _lockers_seen_by(user):
+    """Who locked a page that the locked pages report shows this user: those they may change, or
+    locked themselves (as Wagtail's `LockedPagesView.get_queryset`)."""
+    listed = PagePermissionPolicy().instances_user_has_permission_for(user, "change") | Page.objects.filter(
+        locked_by=user
+    )
+    return _users(listed.filter(locked=True).values("locked_by"))
+
+
+class ScopedLockedPagesFilterSet(LockedPagesReportFilterSet):
+    # Wagtail lists everyone who locked any page.
+    locked_by = django_filters.ModelChoiceFilter(
+        label=_("Locked by"),
+        empty_label=_("Anyone"),
+        field_name="locked_by",
+        queryset=lambda request: _lockers_seen_by(request.user),
+    )
+
+
+class ScopedLockedPagesView(LockedPagesView):
+    filterset_class = ScopedLockedPagesFilterSet
+
+
+class SuperusersPageTypesUsageView(PageTypesUsageReportView):
+    """Page types usage names the last edited page of every type, in any course: superusers only."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

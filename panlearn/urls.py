@@ -9,13 +9,21 @@ from wagtail.documents import urls as wagtaildocs_urls
 from exercises import views as exercise_views
 
 from . import views
-from .admin_scoping import ScopedLogEntriesView
+from .admin_scoping import ScopedLockedPagesView, ScopedLogEntriesView, SuperusersPageTypesUsageView
 
 urlpatterns = [
     path("favicon.ico", views.favicon),
     # Wagtail's site history, narrowed to what each user sees (admin_scoping): matched before Wagtail's own.
     path("admin/reports/site-history/", require_admin_access(ScopedLogEntriesView.as_view())),
     path("admin/reports/site-history/results/", require_admin_access(ScopedLogEntriesView.as_view(results_only=True))),
+    # Wagtail's reports that name users or pages across the site: narrowed (admin_scoping), before Wagtail's own.
+    path("admin/reports/locked/", require_admin_access(ScopedLockedPagesView.as_view())),
+    path("admin/reports/locked/results/", require_admin_access(ScopedLockedPagesView.as_view(results_only=True))),
+    path("admin/reports/page-types-usage/", require_admin_access(SuperusersPageTypesUsageView.as_view())),
+    path(
+        "admin/reports/page-types-usage/results/",
+        require_admin_access(SuperusersPageTypesUsageView.as_view(results_only=True)),
+    ),
     # Facility and facility staff moved to the facilities app (issue 17); their old admin URLs lead there.
     *(
         re_path(

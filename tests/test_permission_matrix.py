@@ -176,6 +176,9 @@ RULES = [
     Rule(r"^admin/exercises/gradebook/<int:exercise_id>/", TRAINER_A, url=on("quiz_a")),
     # -- panlearn's admin pages ----------------------------------------------------------------------
     Rule(r"^admin/reports/site-history/", ADMIN_USERS, why="each sees its own objects' entries (test_admin_scoping)"),
+    Rule(r"^admin/reports/locked/", SUPERUSER,
+         why="Wagtail's: those who may unlock a page; its filter narrowed (tests/courses/test_admin_reports.py)"),
+    Rule(r"^admin/reports/page-types-usage/", SUPERUSER, why="it names the last edited page of every course"),
     Rule(r"^admin/exercises/gradebook/$", frozenset({"trainer_a", "trainer_b", "staff_x", "superuser"}),
          why="staff of a facility without a final assessment have no gradebook"),
     Rule(r"^admin/exercises/gradebook/(override|grade)$", ADMIN_USERS, post_only=True,
