@@ -399,18 +399,27 @@ def test_async_interrupt_and_timeout(gateway):
         async with gateway.async_client(cell_timeout=1, interrupt_grace=1) as client:
             session_id = (await client.create_session(user="async-stop", context="c"))["session_id"]
 
-            async def interrupt_while_busy(running: asyncio.Task):
-                # Again until the cell stops: "busy" may be the kernel answering another request (a kernel_info
-                # when a client connects), and an interrupt then has no cell to stop.
+            started = asyncio.Event()
+
+            async def seen(output: dict) -> None:
+                if "sleeping" in output.get("text", ""):
+                    started.set()
+
+            async def interrupt_while_running(running: asyncio.Task):
+                # Only once the cell's own code runs (it said so): "busy" alone may be the kernel answering
+                # another request, or starting the cell, and an interrupt then stops no code of the cell.
+                # Again until the cell stops, in case one lands between two of its instructions.
+                await asyncio.wait_for(started.wait(), timeout=30)
                 while not running.done():
-                    if (await client.status(session_id, user="async-stop"))["status"] == "busy":
-                        await client.interrupt(session_id, user="async-stop")
+                    await client.interrupt(session_id, user="async-stop")
                     await asyncio.sleep(0.2)
 
-            sleeping = "import time\ntime.sleep(30)"
+            sleeping = "import time\nprint('sleeping', flush=True)\ntime.sleep(30)"
             async with gateway.async_client() as patient:  # a cell timeout longer than the test's steps
-                running = asyncio.create_task(patient.execute(session_id, user="async-stop", code=sleeping))
-                await interrupt_while_busy(running)
+                running = asyncio.create_task(
+                    patient.execute(session_id, user="async-stop", code=sleeping, on_output=seen)
+                )
+                await interrupt_while_running(running)
                 reply = running.result()
                 assert reply.status == "error" and reply.outputs[-1]["ename"] == "KeyboardInterrupt"
                 reply = await client.execute(session_id, user="async-stop", code=IGNORE_SIGINT)
