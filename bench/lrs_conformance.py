@@ -1,6 +1,6 @@
 """Runs the ADL LRS conformance test suite (xAPI 1.0.3) against the built-in statement store.
 
-    .venv/bin/python bench/lrs_conformance.py --suite /path/to/lrs-conformance-test-suite [--json]
+    .venv/bin/python bench/lrs_conformance.py --suite /path/to/lrs-conformance-test-suite [--version 2.0.0] [--json]
 
 The suite (github.com/adlnet/lrs-conformance-test-suite) is not published on the npm registry, so it
 is not installed by the project: give the folder of a copy with its `npm install` done. The store runs
@@ -125,9 +125,10 @@ def run_suite(suite: Path, *, version: str = "1.0.3") -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", type=Path, required=True, help="folder of the suite, npm install done")
+    parser.add_argument("--version", choices=["1.0.3", "2.0.0"], default="1.0.3", help="the xAPI version tested")
     parser.add_argument("--json", action="store_true", help="end with the whole result as one JSON line")
     args = parser.parse_args()
-    result = run_suite(args.suite.resolve())
+    result = run_suite(args.suite.resolve(), version=args.version)
     print(f"xAPI {result['version']}: {result['passed']} passed of {result['total']} ({result['failed']} failed), "
           f"{result['seconds']} s; log {result['log']}")  # fmt: skip
     by_suite: dict[str, int] = {}

@@ -23,6 +23,8 @@ PANLEARN_TRACKING_STORE_USERNAME = env_str("PANLEARN_TRACKING_STORE_USERNAME", "
 PANLEARN_TRACKING_STORE_PASSWORD = env_str("PANLEARN_TRACKING_STORE_PASSWORD")
 # Most statements one GET of the store returns (the rest through the `more` link).
 PANLEARN_TRACKING_STORE_PAGE_SIZE = env_int("PANLEARN_TRACKING_STORE_PAGE_SIZE", 100)
+# The largest document (State, Activity Profile, Agent Profile) a client may store, in bytes.
+PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES", 1024 * 1024)
 # Statements sent in one POST.
 PANLEARN_TRACKING_BATCH_SIZE = env_int("PANLEARN_TRACKING_BATCH_SIZE", 100)
 # Seconds a worker holds the rows it is sending; a worker killed mid-batch frees them after this.

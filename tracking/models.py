@@ -71,8 +71,8 @@ class StoreClient(models.Model):
     (SHA-256: it is a random 256-bit token, not a password, and every request checks it). The client is
     the authority of what it stores, so its statements never pass for panlearn's own."""
 
-    WRITE, READ, READ_MINE, ALL_READ, DEFINE = (
-        "statements/write", "statements/read", "statements/read/mine", "all/read", "define"
+    WRITE, READ, READ_MINE, ALL_READ, DEFINE, STATE, PROFILE = (
+        "statements/write", "statements/read", "statements/read/mine", "all/read", "define", "state", "profile"
     )  # fmt: skip
     SCOPES = [
         (WRITE, "write statements"),
@@ -80,6 +80,8 @@ class StoreClient(models.Model):
         (READ_MINE, "read the statements it stored"),
         (ALL_READ, "read everything"),
         (DEFINE, "define activities (accepted; the store has no Activities resource)"),
+        (STATE, "read and write State documents"),
+        (PROFILE, "read and write Activity and Agent Profile documents"),
     ]
 
     name = models.CharField(max_length=100, unique=True, help_text="Who uses it, e.g. “Facility LMS”.")
@@ -161,3 +163,36 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"erasure of {self.actor_pseudonym} on {self.performed_at:%Y-%m-%d %H:%M}"
+
+
+class XapiDocument(models.Model):
+    """A document of xAPI's State, Activity Profile or Agent Profile resource (Communication 2.3, 2.6,
+    2.7): whatever bytes the client stored, kept in Django's storage, with their content type and ETag.
+    The key columns a resource does not use are empty."""
+
+    STATE, ACTIVITY_PROFILE, AGENT_PROFILE = "state", "activity_profile", "agent_profile"
+    KINDS = [(STATE, "State"), (ACTIVITY_PROFILE, "Activity Profile"), (AGENT_PROFILE, "Agent Profile")]
+
+    kind = models.CharField(max_length=20, choices=KINDS)
+    activity_id = models.TextField(blank=True)
+    agent_key = models.CharField(max_length=500, blank=True)
+    registration = models.CharField(max_length=36, blank=True)
+    document_id = models.TextField()
+    content = models.FileField(upload_to="xapi-documents/", max_length=200)
+    content_type = models.CharField(max_length=255)
+    etag = models.CharField(max_length=42)
+    size = models.PositiveIntegerField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "xAPI document"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "activity_id", "agent_key", "registration", "document_id"],
+                name="one_xapi_document_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "activity_id", "agent_key", "registration", "updated"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.document_id}"

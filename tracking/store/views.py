@@ -1,4 +1,4 @@
-"""HTTP of the built-in store: the xAPI Statements and About resources, behind HTTP basic auth."""
+"""HTTP of the built-in store: the xAPI Statements, About and document resources, behind HTTP basic auth."""
 
 import base64
 import binascii
@@ -15,8 +15,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from ..models import StoreClient
 from ..xapi.vocabulary import XAPI_VERSION
-from . import alternate, clients, formats, selectors, services
+from . import alternate, clients, definitions, documents, formats, selectors, services
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -96,10 +97,10 @@ class AboutView(XapiView):
 
 
 class NotProvidedView(XapiView):
-    """The xAPI resources the built-in store does not provide (documents, agents, activities)."""
+    """Any path that is no xAPI resource."""
 
     def _not_provided(self, request, *args, **kwargs):
-        return _error("the built-in store provides the Statements and About resources only", 404)
+        return _error("no such xAPI resource", 404)
 
     get = put = post = delete = _not_provided
 
@@ -196,3 +197,110 @@ class StatementsView(XapiView):
             cursor = signing.dumps([params, page.after], salt=CURSOR_SALT)
             more = reverse("tracking:statements") + "?" + urlencode({"cursor": cursor})
         return _response({"statements": [shape(payload) for payload in page.statements], "more": more})
+
+
+class DocumentView(XapiView):
+    """State, Activity Profile or Agent Profile (documents.py): `resource` says which."""
+
+    resource: documents.Resource | None = None
+    http_method_names = ["get", "head", "put", "post", "delete"]
+
+    def _scope(self) -> str:
+        return StoreClient.STATE if self.resource.kind == documents.STATE else StoreClient.PROFILE
+
+    def _parsed(self, request):
+        if not request.xapi_caller.may(self._scope()):
+            raise PermissionError(f"this client may not use this resource (scope {self._scope()})")
+        return documents.parse(self.resource, request.GET.dict(), method=request.method)
+
+    def _answer(self, request, work) -> HttpResponse:
+        try:
+            return work()
+        except PermissionError as error:
+            return _error(str(error), 403)
+        except documents.DocumentRequestInvalid as error:
+            return _error(str(error))
+        except documents.DocumentConflict as error:
+            return _error(str(error), 409)
+        except documents.PreconditionFailed as error:
+            return _error(str(error), 412)
+        except documents.DocumentTooLarge as error:
+            return _error(str(error), 413)
+
+    def get(self, request):
+        def work():
+            owner, document_id, since = self._parsed(request)
+            if not document_id:
+                return _response(documents.document_ids(owner, since=since))
+            document = documents.document_get(owner, document_id)
+            if document is None:
+                return _error("no such document", 404)
+            response = HttpResponse(documents.document_content(document), content_type=document.content_type)
+            response["X-Experience-API-Version"] = XAPI_VERSION
+            response["ETag"] = document.etag
+            response["Last-Modified"] = document.updated.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            return response
+
+        return self._answer(request, work)
+
+    def head(self, request):
+        response = self.get(request)
+        response.content = b""
+        return response
+
+    def _store(self, request, *, merge: bool) -> HttpResponse:
+        def work():
+            owner, document_id, _since = self._parsed(request)
+            documents.document_store(
+                self.resource, owner, document_id, content=request.body, content_type=request.content_type,
+                merge=merge, if_match=request.headers.get("If-Match", ""),
+                if_none_match=request.headers.get("If-None-Match", ""),
+            )  # fmt: skip
+            return _response(status=204)
+
+        return self._answer(request, work)
+
+    def put(self, request):
+        return self._store(request, merge=False)
+
+    def post(self, request):
+        return self._store(request, merge=True)
+
+    def delete(self, request):
+        def work():
+            owner, document_id, _since = self._parsed(request)
+            documents.documents_delete(owner, document_id, if_match=request.headers.get("If-Match", ""),
+                                       if_none_match=request.headers.get("If-None-Match", ""))  # fmt: skip
+            return _response(status=204)
+
+        return self._answer(request, work)
+
+
+class DefinitionView(XapiView):
+    """Agents or Activities: one GET (and HEAD) that answers a JSON object."""
+
+    http_method_names = ["get", "head"]
+
+    def answer(self, request) -> dict:
+        raise NotImplementedError
+
+    def get(self, request):
+        try:
+            return _response(self.answer(request))
+        except definitions.DefinitionRequestInvalid as error:
+            return _error(str(error))
+
+    def head(self, request):
+        response = self.get(request)
+        response.content = b""
+        return response
+
+
+class AgentsView(DefinitionView):
+    def answer(self, request) -> dict:
+        return definitions.person_of(request.GET.dict())
+
+
+class ActivitiesView(DefinitionView):
+    def answer(self, request) -> dict:
+        return definitions.activity_of(request.GET.dict(), client=request.xapi_caller.client)

@@ -166,8 +166,6 @@ class ActivityDefinition(XapiModel):
 
     @model_validator(mode="after")
     def _complete_interaction(self):
-        if not self.model_fields_set or all(getattr(self, name) is None for name in self.model_fields_set):
-            raise ValueError("an Activity definition needs at least one property")
         lists = ("correctResponsesPattern", *INTERACTION_COMPONENT_LISTS)
         if self.interactionType is None and any(getattr(self, name) is not None for name in lists):
             raise ValueError("interaction properties need an interactionType")
