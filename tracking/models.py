@@ -165,6 +165,13 @@ class ErasureRecord(models.Model):
         return f"erasure of {self.actor_pseudonym} on {self.performed_at:%Y-%m-%d %H:%M}"
 
 
+def xapi_document_storage():
+    """The private storage of the LRS's documents (settings: STORAGES["xapi_documents"]), never MEDIA_ROOT."""
+    from django.core.files.storage import storages
+
+    return storages["xapi_documents"]
+
+
 class XapiDocument(models.Model):
     """A document of xAPI's State, Activity Profile or Agent Profile resource (Communication 2.3, 2.6,
     2.7): whatever bytes the client stored, kept in Django's storage, with their content type and ETag.
@@ -178,7 +185,7 @@ class XapiDocument(models.Model):
     agent_key = models.CharField(max_length=500, blank=True)
     registration = models.CharField(max_length=36, blank=True)
     document_id = models.TextField()
-    content = models.FileField(upload_to="xapi-documents/", max_length=200)
+    content = models.FileField(storage=xapi_document_storage, max_length=200)
     content_type = models.CharField(max_length=255)
     etag = models.CharField(max_length=42)
     size = models.PositiveIntegerField()

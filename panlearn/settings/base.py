@@ -156,6 +156,12 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # The built-in LRS's documents (learners' State, profiles): private, outside MEDIA_ROOT, which a web
+    # server serves to anyone.
+    "xapi_documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("PANLEARN_XAPI_DOCUMENTS_ROOT", str(VAR_DIR / "private" / "xapi-documents"))},
+    },
 }
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -139,3 +139,15 @@ def test_a_client_needs_the_scope_of_the_resource(client):
                          HTTP_X_EXPERIENCE_API_VERSION="1.0.3")  # fmt: skip
     assert allowed.status_code == 204
     assert client.get(state(stateId="s")).status_code == 401
+
+
+def test_documents_live_in_their_own_private_storage():
+    """Not MEDIA_ROOT, which a web server serves to anyone (docs/operator.md)."""
+    from django.core.files.storage import default_storage, storages
+
+    from panlearn.settings import base
+
+    storage = XapiDocument._meta.get_field("content").storage
+    assert storage is storages["xapi_documents"] and storage is not default_storage
+    location = base.STORAGES["xapi_documents"]["OPTIONS"]["location"]
+    assert not location.startswith(str(base.MEDIA_ROOT))
