@@ -35,7 +35,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import identity
-from .models import BUILTIN_TARGET, Delivery, DeliveryStatus, ErasureRecord, OutboxStatement, StoredStatement
+from .models import (
+    BUILTIN_TARGET,
+    Delivery,
+    DeliveryStatus,
+    ErasureRecord,
+    OutboxStatement,
+    StoredStatement,
+    XapiDocument,
+)
+from .store.documents import digest
 from .xapi import vocabulary as v
 
 CHUNK = 500  # ids per IN (...): well under SQLite's limit on query parameters
@@ -69,6 +78,7 @@ class ErasurePlan:
     subject: Subject
     outbox_ids: list[int] = field(default_factory=list)
     stored_ids: list[int] = field(default_factory=list)
+    document_ids: list[int] = field(default_factory=list)  # State and Agent Profile documents of the agent
     deliveries: Counter = field(default_factory=Counter)  # (target, "sent" | "unsent" | "in_flight") -> rows
 
     @property
@@ -79,6 +89,7 @@ class ErasurePlan:
             "deliveries_sent": sent,
             "deliveries_unsent": sum(self.deliveries.values()) - sent,
             "stored_statements": len(self.stored_ids),
+            "documents": len(self.document_ids),
         }
 
     @property
@@ -119,6 +130,8 @@ def erasure_plan(user_or_id) -> ErasurePlan:
         voids = OutboxStatement.objects.filter(verb=v.VOIDED, object_iri__in=chunk)
         rows.update(voids.values_list("pk", "statement_id"))
     plan.outbox_ids = sorted(rows)
+    agent_digests = [digest(key) for key in keys]
+    plan.document_ids = sorted(XapiDocument.objects.filter(agent_digest__in=agent_digests).values_list("pk", flat=True))
 
     now = timezone.now()
     for chunk in _chunks(plan.outbox_ids):
@@ -184,6 +197,12 @@ def erase_statements(user, *, requested_by: str, reason: str, performed_by=None,
         for chunk in _chunks(plan.outbox_ids):
             Delivery.objects.filter(statement_id__in=chunk).delete()
             OutboxStatement.objects.filter(pk__in=chunk).delete()
+        storage = XapiDocument._meta.get_field("content").storage
+        for chunk in _chunks(plan.document_ids):
+            documents = XapiDocument.objects.filter(pk__in=chunk)
+            files = list(documents.values_list("content", flat=True))
+            documents.delete()
+            transaction.on_commit(lambda files=files: [storage.delete(name) for name in files])
         operator = getattr(performed_by, "get_username", lambda: "")() if performed_by is not None else ""
         if performed_by is not None and performed_by.pk == subject.user_id:
             performed_by, operator = None, REDACTED  # someone erasing their own records

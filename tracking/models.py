@@ -79,7 +79,7 @@ class StoreClient(models.Model):
         (READ, "read every statement"),
         (READ_MINE, "read the statements it stored"),
         (ALL_READ, "read everything"),
-        (DEFINE, "define activities (accepted; the store has no Activities resource)"),
+        (DEFINE, "define activities (the Activities resource shows only definitions from such clients)"),
         (STATE, "read and write State documents"),
         (PROFILE, "read and write Activity and Agent Profile documents"),
     ]
@@ -174,17 +174,21 @@ def xapi_document_storage():
 
 class XapiDocument(models.Model):
     """A document of xAPI's State, Activity Profile or Agent Profile resource (Communication 2.3, 2.6,
-    2.7): whatever bytes the client stored, kept in Django's storage, with their content type and ETag.
-    The key columns a resource does not use are empty."""
+    2.7): whatever bytes the client stored, kept in a private storage, with their content type and ETag.
+    The key columns a resource does not use are empty. Lookups go through digests of the key, so that
+    an IRI or id of any length never meets an index's size limit."""
 
     STATE, ACTIVITY_PROFILE, AGENT_PROFILE = "state", "activity_profile", "agent_profile"
     KINDS = [(STATE, "State"), (ACTIVITY_PROFILE, "Activity Profile"), (AGENT_PROFILE, "Agent Profile")]
 
     kind = models.CharField(max_length=20, choices=KINDS)
     activity_id = models.TextField(blank=True)
-    agent_key = models.CharField(max_length=500, blank=True)
+    agent_key = models.TextField(blank=True)
     registration = models.CharField(max_length=36, blank=True)
     document_id = models.TextField()
+    agent_digest = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the agent key (erasure).")
+    owner_digest = models.CharField(max_length=64, help_text="SHA-256 of the kind, activity and agent.")
+    key_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the whole key.")
     content = models.FileField(storage=xapi_document_storage, max_length=200)
     content_type = models.CharField(max_length=255)
     etag = models.CharField(max_length=42)
@@ -193,13 +197,7 @@ class XapiDocument(models.Model):
 
     class Meta:
         verbose_name = "xAPI document"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "activity_id", "agent_key", "registration", "document_id"],
-                name="one_xapi_document_per_key",
-            )
-        ]
-        indexes = [models.Index(fields=["kind", "activity_id", "agent_key", "registration", "updated"])]
+        indexes = [models.Index(fields=["owner_digest", "updated"]), models.Index(fields=["agent_digest"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.document_id}"

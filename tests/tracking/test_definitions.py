@@ -57,8 +57,19 @@ def test_the_activities_resource_gathers_the_definition_from_the_statements(clie
 
 def test_a_client_that_reads_its_own_statements_sees_only_their_definitions(client):
     store(client, {"name": {"en": "From the operator"}})
-    mine, secret = clients.client_create(name="lms", scopes=[StoreClient.WRITE, StoreClient.READ_MINE])
+    mine, secret = clients.client_create(
+        name="lms", scopes=[StoreClient.WRITE, StoreClient.READ_MINE, StoreClient.DEFINE]
+    )
     auth = "Basic " + base64.b64encode(f"{mine.key}:{secret}".encode()).decode()
     store(client, {"description": {"en": "From the LMS"}}, auth=auth)
     answer = client.get("/xapi/activities", {"activityId": ACTIVITY}, **{**HEADERS, "HTTP_AUTHORIZATION": auth})
     assert json.loads(answer.content)["definition"] == {"description": {"en": "From the LMS"}}
+
+
+def test_only_panlearn_and_clients_that_may_define_shape_a_definition(client):
+    store(client, {"name": {"en": "Lattice spacing"}})
+    writer, secret = clients.client_create(name="writer", scopes=[StoreClient.WRITE])
+    store(client, {"name": {"en": "Renamed by a client"}},
+          auth="Basic " + base64.b64encode(f"{writer.key}:{secret}".encode()).decode())  # fmt: skip
+    answer = json.loads(client.get("/xapi/activities", {"activityId": ACTIVITY}, **HEADERS).content)
+    assert answer["definition"] == {"name": {"en": "Lattice spacing"}}

@@ -67,7 +67,11 @@ def test_a_registration_keeps_states_apart(client):
     client.put(state(stateId="s", registration=one), b'"one"', content_type="application/json", **HEADERS)
     client.put(state(stateId="s", registration=two), b'"two"', content_type="application/json", **HEADERS)
     assert client.get(state(stateId="s", registration=one), **HEADERS).content == b'"one"'
-    assert client.get(state(stateId="s"), **HEADERS).status_code == 404
+    assert client.get(state(stateId="s"), **HEADERS).status_code == 404, "one document: the one without registration"
+    assert json.loads(client.get(state(registration=one), **HEADERS).content) == ["s"]
+    assert json.loads(client.get(state(), **HEADERS).content) == ["s", "s"], "ids: of every registration"
+    assert client.delete(state(), **HEADERS).status_code == 204, "a clear: every registration (2.3.s5)"
+    assert not XapiDocument.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -151,3 +155,52 @@ def test_documents_live_in_their_own_private_storage():
     assert storage is storages["xapi_documents"] and storage is not default_storage
     location = base.STORAGES["xapi_documents"]["OPTIONS"]["location"]
     assert not location.startswith(str(base.MEDIA_ROOT))
+
+
+def test_a_document_is_never_rendered_on_the_site(client):
+    """Stored XSS: a client's text/html would otherwise run on panlearn's origin, opened by a victim's
+    browser through the alternate request syntax."""
+    page = b"<script>fetch('/admin/')</script>"
+    client.put(state(stateId="page"), page, content_type="text/html", **HEADERS)
+    got = client.get(state(stateId="page"), **HEADERS)
+    assert got.content == page, "kept as sent"
+    assert got["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert got["X-Content-Type-Options"] == "nosniff" and got["Content-Disposition"] == "attachment"
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ({"since": "2020-13-01T00:00:00Z"}, {}),
+        ({"since": "2020-01-01T00:00:00+25:00"}, {}),
+        ({"agent": "[" * 5000 + "]" * 5000}, {}),
+    ],
+)
+def test_impossible_input_is_a_400_not_a_500(client, params, headers):
+    query = {"activityId": ACTIVITY, "agent": ADA, **params}
+    assert client.get(url(STATE, **query), **HEADERS, **headers).status_code == 400
+
+
+def test_a_malformed_content_type_is_refused_and_long_keys_are_fine(client):
+    bad = client.put(state(stateId="x"), b"{}", content_type="text/plain\r\nSet-Cookie: a=b", **HEADERS)
+    assert bad.status_code == 400 and not XapiDocument.objects.exists()
+    long_activity, long_id = ACTIVITY + "/" + "a" * 5000, "s" * 5000
+    stored = client.put(url(STATE, activityId=long_activity, agent=ADA, stateId=long_id), b"{}",
+                        content_type="application/json", **HEADERS)  # fmt: skip
+    assert stored.status_code == 204
+    assert client.get(url(STATE, activityId=long_activity, agent=ADA, stateId=long_id), **HEADERS).content == b"{}"
+
+
+def test_erasing_a_learner_removes_their_documents(client):
+    from tests.factories import UserFactory
+    from tracking import identity
+    from tracking.erasure import erase_statements
+
+    ada = UserFactory()
+    agent = json.dumps({"account": {"homePage": identity.homepage(), "name": identity.pseudonym(ada.pk)}})
+    client.put(url(STATE, activityId=ACTIVITY, agent=agent, stateId="s"), b"{}", content_type="application/json",
+               **HEADERS)  # fmt: skip
+    client.put(state(stateId="someone else"), b"{}", content_type="application/json", **HEADERS)
+    record = erase_statements(ada, requested_by="the learner", reason="GDPR article 17")
+    assert record.counts["documents"] == 1
+    assert list(XapiDocument.objects.values_list("document_id", flat=True)) == ["someone else"]

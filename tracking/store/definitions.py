@@ -3,9 +3,10 @@ an agent (as a Person) and of an activity (its definition, gathered from the sta
 
 import json
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from pydantic import TypeAdapter, ValidationError
 
+from ..models import StoreClient
 from ..xapi.models import IRI, Agent
 from .selectors import readable_by
 
@@ -29,7 +30,7 @@ def person_of(params: dict) -> dict:
     store keeps no links between identifiers, so the Person holds the agent's own."""
     try:
         agent = Agent.model_validate(json.loads(_only(params, "agent"))).as_json()
-    except (ValueError, ValidationError) as error:
+    except (ValueError, ValidationError, RecursionError) as error:
         raise DefinitionRequestInvalid("agent must be an Agent object in JSON, with exactly one identifier") from error
     person = {"objectType": "Person"}
     for key in ("name", "mbox", "mbox_sha1sum", "openid", "account"):
@@ -39,15 +40,16 @@ def person_of(params: dict) -> dict:
 
 
 def activity_of(params: dict, *, client) -> dict:
-    """The Activity object with everything the statements the caller may read say of its definition:
-    language maps merged, the other properties as the latest statement gives them."""
+    """The Activity object with everything the statements the caller may read say of its definition
+    (voided ones aside, and only from those who may define activities): language maps merged, the other
+    properties as the latest statement gives them."""
     activity_id = _only(params, "activityId")
     try:
         _IRI.validate_python(activity_id)
     except ValidationError as error:
         raise DefinitionRequestInvalid("activityId must be an IRI") from error
     definition: dict = {}
-    for payload in _statements_about(activity_id, client).values_list("payload", flat=True):
+    for payload in _statements_about(activity_id, client).values_list("payload", flat=True).iterator(chunk_size=500):
         target = payload.get("object", {})
         if target.get("objectType", "Activity") != "Activity" or target.get("id") != activity_id:
             continue
@@ -63,4 +65,8 @@ def activity_of(params: dict, *, client) -> dict:
 
 
 def _statements_about(activity_id: str, client) -> QuerySet:
-    return readable_by(client).filter(object_iri=activity_id).order_by("stored", "pk")
+    """The live statements about the activity that may define it: panlearn's own, and those of clients
+    with the `define` scope (Communication 4.2); read in chunks, however many there are."""
+    definers = [row.pk for row in StoreClient.objects.all() if row.may(StoreClient.DEFINE)]
+    statements = readable_by(client).filter(object_iri=activity_id, voided=False)
+    return statements.filter(Q(client__isnull=True) | Q(client_id__in=definers)).order_by("stored", "pk")

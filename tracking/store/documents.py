@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import TypeAdapter, ValidationError
@@ -62,19 +62,34 @@ class DocumentTooLarge(Exception):
     """Answered 413."""
 
 
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Owner:
-    """The key columns of the documents a request is about, and the document's id if it names one."""
+    """Whose documents a request is about. `registration` None (a State request that gives none) means
+    every registration for a list or a clear, and no registration for one document."""
 
     kind: str
     activity_id: str = ""
     agent_key: str = ""
-    registration: str = ""
+    registration: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return digest(self.kind, self.activity_id, self.agent_key)
+
+    def key_digest(self, document_id: str) -> str:
+        return digest(self.kind, self.activity_id, self.agent_key, self.registration or "", document_id)
 
     def documents(self):
-        return XapiDocument.objects.filter(
-            kind=self.kind, activity_id=self.activity_id, agent_key=self.agent_key, registration=self.registration
-        )
+        """Every document of the owner (of the registration, when one is given)."""
+        documents = XapiDocument.objects.filter(owner_digest=self.digest)
+        return documents if self.registration is None else documents.filter(registration=self.registration)
+
+    def document(self, document_id: str):
+        return XapiDocument.objects.filter(key_digest=self.key_digest(document_id))
 
 
 _IRI = TypeAdapter(IRI)
@@ -83,7 +98,7 @@ _IRI = TypeAdapter(IRI)
 def _agent_key(raw: str) -> str:
     try:
         agent = Agent.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as error:
+    except (ValueError, ValidationError, RecursionError) as error:
         raise DocumentRequestInvalid("agent must be an Agent object in JSON, with exactly one identifier") from error
     return identity.actor_key(agent.as_json())
 
@@ -116,14 +131,17 @@ def parse(resource: Resource, params: dict, *, method: str) -> tuple[Owner, str,
             raise DocumentRequestInvalid("registration must be a UUID") from error
     since = None
     if "since" in params:
-        since = parse_datetime(params["since"])
+        try:
+            since = parse_datetime(params["since"])
+        except ValueError:  # well-formed but impossible: month 13, offset +25:00
+            since = None
         if since is None or since.tzinfo is None:
             raise DocumentRequestInvalid("since must be an ISO 8601 timestamp with a time zone")
     owner = Owner(
         kind=resource.kind,
         activity_id=activity_id,
         agent_key=_agent_key(params["agent"]) if "agent" in resource.key_params else "",
-        registration=registration,
+        registration=registration or None,
     )
     return owner, document_id, since
 
@@ -133,7 +151,8 @@ def etag_of(content: bytes) -> str:
 
 
 def _tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
+    """The entity tags of an If-Match or If-None-Match header; a weak tag compares as its strong form."""
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
 def check_preconditions(existing: XapiDocument | None, *, if_match: str, if_none_match: str) -> None:
@@ -157,6 +176,13 @@ def _json_object(content: bytes, what: str) -> dict:
     return value
 
 
+def _checked_content_type(content_type: str) -> str:
+    content_type = content_type.strip() or "application/octet-stream"
+    if len(content_type) > 255 or any(char in content_type for char in "\r\n\x00"):
+        raise DocumentRequestInvalid("the Content-Type header is malformed")
+    return content_type
+
+
 def _is_json(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/json"
 
@@ -178,7 +204,8 @@ def document_store(
         raise DocumentTooLarge(
             f"a document may hold {settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES} bytes at the most"
         )
-    existing = owner.documents().select_for_update().filter(document_id=document_id).first()
+    content_type = _checked_content_type(content_type)
+    existing = owner.document(document_id).select_for_update().first()
     check_preconditions(existing, if_match=if_match, if_none_match=if_none_match)
     if not merge and resource.concurrency_required and not (if_match or if_none_match):
         if existing is not None:
@@ -192,34 +219,58 @@ def document_store(
         if existing is not None:
             if not _is_json(existing.content_type):
                 raise DocumentRequestInvalid("the stored document is not JSON: a POST cannot merge into it")
-            with existing.content.open("rb") as stored:
-                merged = {**_json_object(stored.read(), "the stored document"), **merged}
+            merged = {**_json_object(document_content(existing), "the stored document"), **merged}
         content, content_type = json.dumps(merged).encode(), "application/json"
     old_file = existing.content.name if existing is not None else ""
     document = existing or XapiDocument(
         kind=owner.kind,
         activity_id=owner.activity_id,
         agent_key=owner.agent_key,
-        registration=owner.registration,
+        agent_digest=digest(owner.agent_key) if owner.agent_key else "",
+        registration=owner.registration or "",
         document_id=document_id,
+        owner_digest=owner.digest,
+        key_digest=owner.key_digest(document_id),
     )
-    document.content_type = content_type or "application/octet-stream"
+    document.content_type = content_type
     document.etag, document.size, document.updated = etag_of(content), len(content), timezone.now()
-    document.content.save(f"{uuid.uuid4().hex}", ContentFile(content), save=False)
-    document.save()
+    storage = document.content.storage
+    document.content.save(uuid.uuid4().hex, ContentFile(content), save=False)
+    new_file = document.content.name
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError as error:  # another request created the same document meanwhile
+        storage.delete(new_file)
+        raise DocumentConflict("another request stored this document at the same moment: try again") from error
+    except Exception:
+        storage.delete(new_file)
+        raise
     if old_file:
-        storage = document.content.storage
         transaction.on_commit(lambda: storage.delete(old_file))
     return document
 
 
 def document_get(owner: Owner, document_id: str) -> XapiDocument | None:
-    return owner.documents().filter(document_id=document_id).first()
+    return owner.document(document_id).first()
 
 
 def document_content(document: XapiDocument) -> bytes:
     with document.content.open("rb") as stored:
         return stored.read()
+
+
+def document_read(owner: Owner, document_id: str) -> tuple[XapiDocument, bytes] | None:
+    """The document and its bytes; read again if a write replaced its file in between."""
+    for _attempt in range(3):
+        document = document_get(owner, document_id)
+        if document is None:
+            return None
+        try:
+            return document, document_content(document)
+        except FileNotFoundError:
+            continue
+    return None
 
 
 def document_ids(owner: Owner, *, since: datetime | None) -> list[str]:
@@ -232,9 +283,8 @@ def document_ids(owner: Owner, *, since: datetime | None) -> list[str]:
 @transaction.atomic
 def documents_delete(owner: Owner, document_id: str, *, if_match: str = "", if_none_match: str = "") -> None:
     """Delete one document, or with no id (State only) every document of the owner."""
-    documents = owner.documents().select_for_update()
+    documents = (owner.document(document_id) if document_id else owner.documents()).select_for_update()
     if document_id:
-        documents = documents.filter(document_id=document_id)
         check_preconditions(documents.first(), if_match=if_match, if_none_match=if_none_match)
     files = list(documents.values_list("content", flat=True))
     documents.delete()

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
+from django.utils.http import http_date
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -232,13 +233,18 @@ class DocumentView(XapiView):
             owner, document_id, since = self._parsed(request)
             if not document_id:
                 return _response(documents.document_ids(owner, since=since))
-            document = documents.document_get(owner, document_id)
-            if document is None:
+            found = documents.document_read(owner, document_id)
+            if found is None:
                 return _error("no such document", 404)
-            response = HttpResponse(documents.document_content(document), content_type=document.content_type)
+            document, content = found
+            response = HttpResponse(content, content_type=document.content_type)
             response["X-Experience-API-Version"] = XAPI_VERSION
             response["ETag"] = document.etag
-            response["Last-Modified"] = document.updated.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            response["Last-Modified"] = http_date(document.updated.timestamp())
+            # A client's bytes, served from panlearn's origin: never rendered nor run here, whatever their type.
+            response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+            response["X-Content-Type-Options"] = "nosniff"
+            response["Content-Disposition"] = "attachment"
             return response
 
         return self._answer(request, work)
@@ -252,7 +258,8 @@ class DocumentView(XapiView):
         def work():
             owner, document_id, _since = self._parsed(request)
             documents.document_store(
-                self.resource, owner, document_id, content=request.body, content_type=request.content_type,
+                self.resource, owner, document_id, content=request.body,
+                content_type=request.META.get("CONTENT_TYPE", ""),
                 merge=merge, if_match=request.headers.get("If-Match", ""),
                 if_none_match=request.headers.get("If-None-Match", ""),
             )  # fmt: skip
