@@ -81,6 +81,12 @@ class XapiView(View):
             return _error("X-Experience-API-Version 1.0.x is required")
         return super().dispatch(request, *args, **kwargs)
 
+    def head(self, request):
+        """A GET's status and headers, without the body (Communication 1.1)."""
+        response = self.get(request)
+        response.content = b""
+        return response
+
     def http_method_not_allowed(self, request, *args, **kwargs):
         response = super().http_method_not_allowed(request, *args, **kwargs)
         response["X-Experience-API-Version"] = XAPI_VERSION
@@ -249,11 +255,6 @@ class DocumentView(XapiView):
 
         return self._answer(request, work)
 
-    def head(self, request):
-        response = self.get(request)
-        response.content = b""
-        return response
-
     def _store(self, request, *, merge: bool) -> HttpResponse:
         def work():
             owner, document_id, _since = self._parsed(request)
@@ -296,11 +297,6 @@ class DefinitionView(XapiView):
             return _response(self.answer(request))
         except definitions.DefinitionRequestInvalid as error:
             return _error(str(error))
-
-    def head(self, request):
-        response = self.get(request)
-        response.content = b""
-        return response
 
 
 class AgentsView(DefinitionView):
