@@ -41,6 +41,11 @@ class CatalogueIndexPage(Page):
     class Meta:
         verbose_name = "course catalogue"
 
+    def permissions_for_user(self, user):
+        from .permissions import CataloguePermissionTester
+
+        return CataloguePermissionTester(user, self)
+
     def get_context(self, request, *args, **kwargs):
         from .catalogue import catalogue_context
 

@@ -27,6 +27,7 @@ TRAINER_COLLECTION_PERMISSIONS = (
 )
 # Trainers manage the dataset registry (content app): add, edit and see unpublished datasets.
 TRAINER_MODEL_PERMISSIONS = (
+    ("panlearn_courses", "add_coursepage"),  # honoured by the catalogue alone (courses.permissions)
     ("panlearn_content", "add_dataset"),
     ("panlearn_content", "change_dataset"),
     ("panlearn_content", "view_dataset"),
@@ -159,19 +160,15 @@ def course_grant_editing(*, course: CoursePage, user) -> None:
 
 
 @transaction.atomic
-def trainers_group_setup(*, catalogue: CatalogueIndexPage) -> Group:
+def trainers_group_setup() -> Group:
     """Trainers reach the admin, create courses in the catalogue and edit the ones they own.
 
-    Wagtail's "add" permission covers pages the user owns; publishing and editing a
-    whole course (lessons included) comes from that course's editors group.
+    They hold no page permission on the catalogue: Wagtail would extend it to every course below.
+    Creating a course is a model permission the catalogue honours (courses.permissions); editing
+    and publishing a whole course (lessons included) comes from that course's editors group.
     """
     group, _ = Group.objects.get_or_create(name=TRAINERS_GROUP)
     group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    GroupPagePermission.objects.get_or_create(
-        group=group,
-        page=catalogue,
-        permission=Permission.objects.get(content_type__app_label="wagtailcore", codename="add_page"),
-    )
     for app_label, codename in TRAINER_MODEL_PERMISSIONS:
         permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
         if permission is not None:  # the content app is optional

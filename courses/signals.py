@@ -11,7 +11,7 @@ def catalogue_saved(sender, instance: CatalogueIndexPage, created: bool, raw: bo
     if created and not raw:
         from .services import trainers_group_setup
 
-        trainers_group_setup(catalogue=instance)
+        trainers_group_setup()
 
 
 @receiver(post_save, sender=CoursePage)

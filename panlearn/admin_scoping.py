@@ -11,6 +11,8 @@ user filters list only users of entries and pages the user sees, and the page ty
 last edited page of every type, whoever's course it is in) is for superusers.
 """
 
+import functools
+
 import django_filters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -27,6 +29,7 @@ from wagtail.log_actions import registry as log_action_registry
 from wagtail.models import ModelLogEntry, Page
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import page_permission_policy
 from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -207,3 +210,28 @@ class SuperusersPageTypesUsageView(PageTypesUsageReportView):
         if not request.user.is_superuser:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+def explorable_pages_only(view):
+    """Wagtail opens the explorer of any page below the user's explorable root, with its title and
+    status, even one the user holds no permission on (another trainer's draft course). Such a page is
+    not found; the root's ancestors still lead to the root, as in Wagtail."""
+
+    @functools.wraps(view)
+    def explore(request, parent_page_id, **kwargs):
+        user = request.user
+        page = Page.objects.filter(pk=parent_page_id).first()
+        root = page_permission_policy.explorable_root_instance(user) if not user.is_superuser else None
+        if (
+            page is not None
+            and root is not None
+            and not (
+                page.pk == root.pk
+                or root.is_descendant_of(page)
+                or page_permission_policy.explorable_instances(user).filter(pk=page.pk).exists()
+            )
+        ):
+            raise Http404
+        return view(request, parent_page_id=parent_page_id, **kwargs)
+
+    return explore

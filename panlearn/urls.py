@@ -4,12 +4,18 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
+from wagtail.admin.viewsets.pages import page_viewset_registry
 from wagtail.documents import urls as wagtaildocs_urls
 
 from exercises import views as exercise_views
 
 from . import views
-from .admin_scoping import ScopedLockedPagesView, ScopedLogEntriesView, SuperusersPageTypesUsageView
+from .admin_scoping import (
+    ScopedLockedPagesView,
+    ScopedLogEntriesView,
+    SuperusersPageTypesUsageView,
+    explorable_pages_only,
+)
 
 urlpatterns = [
     path("favicon.ico", views.favicon),
@@ -23,6 +29,19 @@ urlpatterns = [
     path(
         "admin/reports/page-types-usage/results/",
         require_admin_access(SuperusersPageTypesUsageView.as_view(results_only=True)),
+    ),
+    # The page explorer, for pages the user may explore only (admin_scoping), before Wagtail's own.
+    path(
+        "admin/pages/<int:parent_page_id>/",
+        require_admin_access(
+            explorable_pages_only(page_viewset_registry.as_view("index", parent_page_id_kwarg="parent_page_id"))
+        ),
+    ),
+    path(
+        "admin/pages/<int:parent_page_id>/results/",
+        require_admin_access(
+            explorable_pages_only(page_viewset_registry.as_view("index_results", parent_page_id_kwarg="parent_page_id"))
+        ),
     ),
     # Facility and facility staff moved to the facilities app (issue 17); their old admin URLs lead there.
     *(

@@ -74,7 +74,7 @@ class LessonPageFactory(wagtail_factories.PageFactory):
 def trainer_of(catalogue, username: str, *courses_edited) -> User:
     """A member of the trainers group who edits `courses_edited` and nothing else."""
     user = UserFactory(username=username)
-    user.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+    user.groups.add(courses.trainers_group_setup())
     for course in courses_edited:
         courses.course_grant_editing(course=course, user=user)
     return user

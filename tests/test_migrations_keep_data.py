@@ -27,6 +27,9 @@ BEFORE_THE_RENAMES = [
     ("panlearn_facilities", "zero"),
     ("panlearn_cells", "zero"),
 ]
+# courses 0009 follows the facilities move and goes back with it: the Trainers group gives back its model
+# permission to create courses and gets "add" on the catalogue page again.
+UNDONE_BY_COURSES_0009 = {"auth_group_permissions": -1, "wagtailcore_grouppagepermission": +1}
 # model -> (its app label now, before the move)
 MOVED = {
     "facility": ("panlearn_facilities", "panlearn_courses"),
@@ -70,7 +73,7 @@ def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
     try:
         for app, migration in BEFORE_THE_RENAMES:
             call_command("migrate", app, migration, verbosity=0)
-        assert row_counts() == filled
+        assert row_counts() == {table: count + UNDONE_BY_COURSES_0009.get(table, 0) for table, count in filled.items()}
         assert content_type_apps() == {model: before for model, (_, before) in MOVED.items()}, (
             "the content types go back with the models"
         )

@@ -203,6 +203,16 @@ RULES = [
     Rule(r"^admin/useroffice/webhooks/<int:facility_id>/$", STAFF_X, url=on("facility_x")),
     Rule(r"^admin/store_clients/(edit|delete|inspect)/", SUPERUSER, url=on("store_client")),
     Rule(r"^admin/store_clients/", SUPERUSER),
+    # -- Wagtail's page admin on course A's pages: its editors, not another course's trainers --------------
+    # (tests/courses/test_trainer_page_scope.py: explorer, search, chooser, add, copy, move)
+    Rule(r"^admin/courses/new/$", TRAINERS, why="any trainer starts a course; the catalogue's tester decides"),
+    Rule(r"^admin/pages/<int:parent_page_id>/(results/|add_subpage/)?$", TRAINER_A, url=on("course_a")),
+    Rule(r"^admin/pages/<int:page_id>/(edit|view_draft|history|history/results|workflow_history|usage|copy|privacy)/$",
+         TRAINER_A, url=on("course_a")),
+    Rule(r"^admin/pages/<int:page_id>/revisions/$", ADMIN_USERS, url=on("course_a"),
+         why="a redirect to history/, which decides"),
+    Rule(r"^admin/pages/<int:page_to_move_id>/move/<int:destination_id>/confirm/$", frozenset(), url=on("course_a"),
+         why="a course under the tree's root: the move is impossible, for superusers too"),
     # -- the rest of the admin: no admin access, no entry ----------------------------------------------
     Rule(r"^admin/test404/$", NOT_ASSERTED, why="Django's 404 page under the admin"),
     Rule(r"^admin/failwhale/$", EVERYONE, requested=False, why="Wagtail's deliberate error, for everyone"),

@@ -132,7 +132,7 @@ def test_a_verified_email_alone_does_not_open_an_account_that_reaches_the_admin(
 
     held = UserFactory(username="held", email="held@x.org", is_staff=account == "staff", last_login=timezone.now())
     if account == "trainer":
-        held.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+        held.groups.add(courses.trainers_group_setup())
     elif account == "facility_staff":
         onboarding.facility_staff_add(facility=FacilityFactory(), user=held)
     with pytest.raises(PanIdentityRefused) as refused:

@@ -289,7 +289,7 @@ def test_facility_staff_see_their_own_facility_dashboard_only(client, world, cat
         listing = client.get(f"{DASHBOARDS}/facilities/").text
         assert f"/facilities/{theirs.pk}/" in listing and f"/facilities/{other.pk}/" not in listing
     trainer = UserFactory(username="trainer")
-    trainer.groups.add(courses.trainers_group_setup(catalogue=catalogue))
+    trainer.groups.add(courses.trainers_group_setup())
     client.force_login(trainer)
     for facility in (ill, esrf):
         assert client.get(f"{DASHBOARDS}/facilities/{facility.pk}/").status_code == 404

@@ -1,0 +1,134 @@
+"""A trainer's admin shows the courses they edit and nothing of another trainer's.
+
+Wagtail lets anyone with "add" on a page explore, search and add below it. Trainers used to hold
+"add" on the catalogue, so trainer B's explorer listed trainer A's drafts and lessons, its search
+found them, and B could add lessons into A's course. Creating courses is now a trainer's model
+permission that only the catalogue honours (courses.permissions).
+"""
+
+from django.contrib.auth.models import Group
+from django.test import TestCase
+from wagtail.models import GroupPagePermission, Page, Site
+
+from courses.models import LessonPage
+from courses.services import TRAINERS_GROUP
+from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
+
+
+class TrainerPageScopeTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        root = Page.get_first_root_node()
+        cls.catalogue = CatalogueIndexPageFactory(parent=root)
+        site = Site.objects.get(is_default_site=True)
+        site.root_page = cls.catalogue
+        site.save()
+        trainers = Group.objects.get(name=TRAINERS_GROUP)
+        cls.alice = UserFactory(username="alice")
+        cls.bob = UserFactory(username="bob")
+        cls.newcomer = UserFactory(username="newcomer")
+        for user in (cls.alice, cls.bob, cls.newcomer):
+            user.groups.add(trainers)
+        # Created by their owners, as the admin would: the owner becomes the course's editor.
+        cls.alices = CoursePageFactory(parent=cls.catalogue, owner=cls.alice, title="Alice's tomography")
+        cls.alices_draft = CoursePageFactory(
+            parent=cls.catalogue, owner=cls.alice, title="Alice's secret draft", live=False
+        )
+        cls.alices_lesson = LessonPageFactory(
+            parent=cls.alices, owner=cls.alice, title="Alice's filtered back-projection"
+        )
+        cls.bobs = CoursePageFactory(parent=cls.catalogue, owner=cls.bob, title="Bob's diffraction")
+        cls.bobs_second = CoursePageFactory(parent=cls.catalogue, owner=cls.bob, title="Bob's spectroscopy")
+
+    def test_the_explorer_lists_only_the_trainers_own_courses(self):
+        self.client.force_login(self.bob)
+        response = self.client.get(f"/admin/pages/{self.catalogue.pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Bob&#x27;s diffraction")
+        self.assertContains(response, "Bob&#x27;s spectroscopy")
+        self.assertNotContains(response, "Alice")
+        # With a single course, Wagtail opens it instead: still nothing of Alice's on the way.
+        self.client.force_login(self.newcomer)
+        mine = CoursePageFactory(parent=self.catalogue, owner=self.newcomer, title="Newcomer's course")
+        response = self.client.get(f"/admin/pages/{self.catalogue.pk}/", follow=True)
+        self.assertEqual(response.redirect_chain[-1][0], f"/admin/pages/{mine.pk}/")
+        self.assertNotContains(response, "Alice")
+
+    def test_another_trainers_course_cannot_be_explored(self):
+        self.client.force_login(self.bob)
+        for page in (self.alices, self.alices_draft):
+            for path in (f"/admin/pages/{page.pk}/", f"/admin/pages/{page.pk}/results/"):
+                self.assertEqual(self.client.get(path).status_code, 404, path)
+        # Above the trainer's own pages, Wagtail's way stays: the tree's root leads to them.
+        root = Page.get_first_root_node()
+        response = self.client.get(f"/admin/pages/{root.pk}/")
+        self.assertRedirects(response, f"/admin/pages/{self.catalogue.pk}/", fetch_redirect_response=False)
+
+    def test_admin_search_and_chooser_find_only_own_pages(self):
+        self.client.force_login(self.bob)
+        response = self.client.get("/admin/pages/search/?q=Alice")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, "Alice&#x27;s")
+        # The chooser still offers what the public sees (a link to another course's live lesson is fine),
+        # never another trainer's draft.
+        response = self.client.get("/admin/choose-page/search/?q=Alice")
+        self.assertNotContains(response, "secret draft")
+        response = self.client.get(f"/admin/choose-page/{self.catalogue.pk}/")
+        self.assertContains(response, "Bob&#x27;s spectroscopy")
+        self.assertNotContains(response, "secret draft")
+
+    def test_no_lesson_can_be_added_to_another_trainers_course(self):
+        self.client.force_login(self.bob)
+        self.assertFalse(self.alices.permissions_for_user(self.bob).can_add_subpage())
+        response = self.client.get(f"/admin/pages/add/panlearn_courses/lessonpage/{self.alices.pk}/")
+        self.assertNotEqual(response.status_code, 200)
+        response = self.client.post(
+            f"/admin/pages/add/panlearn_courses/lessonpage/{self.alices.pk}/", {"title": "Planted", "slug": "planted"}
+        )
+        self.assertNotEqual(response.status_code, 200)
+        self.assertFalse(LessonPage.objects.filter(slug="planted").exists())
+
+    def test_another_trainers_pages_cannot_be_copied_or_moved(self):
+        self.client.force_login(self.bob)
+        self.assertNotEqual(self.client.get(f"/admin/pages/{self.alices_lesson.pk}/copy/").status_code, 200)
+        self.assertNotEqual(self.client.get(f"/admin/pages/{self.alices_lesson.pk}/move/").status_code, 200)
+        # Wagtail's confirmation step names both pages before it checks anything.
+        for page in (self.alices_draft, self.alices_lesson):
+            response = self.client.get(f"/admin/pages/{page.pk}/move/{self.bobs.pk}/confirm/")
+            self.assertRedirects(response, "/admin/", fetch_redirect_response=False)  # Wagtail's refusal
+        response = self.client.post(f"/admin/pages/{self.alices_lesson.pk}/move/{self.bobs.pk}/confirm/")
+        self.assertRedirects(response, "/admin/", fetch_redirect_response=False)
+        self.alices_lesson.refresh_from_db()
+        self.assertTrue(self.alices_lesson.is_child_of(self.alices))
+
+    def test_every_trainer_can_still_create_a_course(self):
+        self.client.force_login(self.newcomer)
+        self.assertTrue(self.catalogue.permissions_for_user(self.newcomer).can_add_subpage())
+        self.assertFalse(self.catalogue.permissions_for_user(self.newcomer).can_publish_subpage())
+        response = self.client.get(f"/admin/pages/add/panlearn_courses/coursepage/{self.catalogue.pk}/")
+        self.assertEqual(response.status_code, 200)
+        # The way in, for a trainer who has no course yet and so no page to explore.
+        response = self.client.get("/admin/courses/new/")
+        self.assertRedirects(
+            response,
+            f"/admin/pages/add/panlearn_courses/coursepage/{self.catalogue.pk}/",
+            fetch_redirect_response=False,
+        )
+        self.assertContains(self.client.get("/admin/"), "/admin/courses/new/")
+
+    def test_a_trainer_can_add_nothing_else_to_the_catalogue(self):
+        self.client.force_login(self.bob)
+        response = self.client.get(f"/admin/pages/add/panlearn_courses/catalogueindexpage/{self.catalogue.pk}/")
+        self.assertNotEqual(response.status_code, 200)
+
+    def test_students_and_visitors_cannot_create_courses(self):
+        student = UserFactory(username="student")
+        self.assertFalse(self.catalogue.permissions_for_user(student).can_add_subpage())
+        self.client.force_login(student)
+        self.assertNotEqual(self.client.get("/admin/courses/new/").status_code, 200)
+        self.client.logout()
+        self.assertEqual(self.client.get("/admin/courses/new/").status_code, 302)
+
+    def test_trainers_hold_no_page_permission_on_the_catalogue(self):
+        trainers = Group.objects.get(name=TRAINERS_GROUP)
+        self.assertFalse(GroupPagePermission.objects.filter(group=trainers).exists())
