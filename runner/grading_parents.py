@@ -8,10 +8,9 @@ milliseconds where a fresh kernel costs ~0.7 s of CPU, and the tests never exist
 that runs student code.
 
 Concurrent grades are apart: each job is pid 1 of its own pid namespace, with its own mount, IPC,
-network and UTS namespaces and private /tmp, /dev/shm, home and /run/kernel
-(kernel_lib/panlearn_jobns.py); the parents are not dumpable. What they still share: the uid (one
-uid is mapped into the sandbox), and the sandbox's /proc, which lists the parents' and other jobs'
-pids (a new procfs cannot be mounted over bubblewrap's masked one).
+network and UTS namespaces, private /tmp, /dev/shm, home and /run/kernel, and a read-only procfs
+that lists that namespace alone (kernel_lib/panlearn_jobns.py); the parents are not dumpable. What
+they still share is the host uid (one uid is mapped into the sandbox).
 
 The protocol of a grade (its tests, the results and their parser) is `grading_protocol.py`; the
 in-sandbox side of the parents is kernel_lib/panlearn_grader.py.

@@ -1,8 +1,9 @@
 """The bubblewrap command around a kernel, its rlimits, and the host check.
 
-Inside: uid/gid 65534, every namespace unshared (so no network but a private loopback),
-a cleared environment, the system and Python read-only, datasets read-only under /data,
-size-limited tmpfs for /tmp, the working directory and the kernel's ipc sockets.
+Inside: uid/gid 65534 (a grading parent: the sandbox's root, see _grading_parent_identity), every
+namespace unshared (so no network but a private loopback), a cleared environment, the system and
+Python read-only, datasets read-only under /data, size-limited tmpfs for /tmp, the working directory
+and the kernel's ipc sockets.
 """
 
 import functools
@@ -150,8 +151,7 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         "--die-with-parent",
         "--new-session",
         "--cap-drop", "ALL",
-        "--uid", str(SANDBOX_UID),
-        "--gid", str(SANDBOX_UID),
+        *_grading_parent_identity(spec),
         "--hostname", "sandbox",
         "--clearenv",
         "--info-fd", str(info_fd),
@@ -188,6 +188,19 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         argv += ["--setenv", name, value]
     argv += ["--chdir", HOME, "--", *spec.argv]
     return argv
+
+
+def _grading_parent_identity(spec: SandboxSpec) -> list[str]:
+    """Kernels run as uid 65534 with no capability. A grading parent runs as the sandbox's root with
+    CAP_SYS_ADMIN alone, so that each job it forks can mount a procfs of its own pid namespace, which
+    lists that job's processes and no other (kernel_lib/panlearn_jobns.py). Any other uid makes
+    bubblewrap nest a second user namespace, in which the sandbox's mounts are locked and Linux refuses
+    a new procfs. The jobs drop every capability before any of their code runs; the grading filter
+    refuses remounts, moves and new user namespaces (seccomp.py); and outside, the sandbox's root is
+    the same unprivileged host uid as a kernel's."""
+    uid = "0" if spec.job_namespaces else str(SANDBOX_UID)
+    extra = ["--cap-add", "CAP_SYS_ADMIN"] if spec.job_namespaces else []
+    return [*extra, "--uid", uid, "--gid", uid]
 
 
 def apply_rlimits(limits: Limits) -> None:

@@ -31,10 +31,13 @@ CLONE_NEWUSER = 0x10000000
 HIGHEST_SOCKET_FAMILY = 64
 
 
-# Grading parents let these through: each job makes its own user, mount and pid namespaces and
-# mounts its private tmpfs (kernel_lib/panlearn_jobns.py), then its own filter refuses them again
-# before any of its code runs (kernel_lib/panlearn_signals.py).
+# Grading parents let these through: each job makes its own mount and pid namespaces and mounts its
+# private tmpfs and procfs (kernel_lib/panlearn_jobns.py), then its own filter refuses them again
+# before any of its code runs (kernel_lib/panlearn_signals.py). Not a new user namespace, and no
+# remount or move: the parent holds CAP_SYS_ADMIN over the sandbox's mounts (sandbox.py), and a
+# remount could make a read-only bind of the host writable.
 JOB_NAMESPACE_SYSCALLS = ("unshare", "mount")
+MS_REMOUNT, MS_MOVE = 0x20, 0x2000
 
 
 @functools.cache
@@ -59,8 +62,11 @@ def seccomp_bpf(*, job_namespaces: bool = False) -> bytes:
     )
     # No user namespaces from inside: clone with CLONE_NEWUSER fails, clone3 (flags in a struct
     # seccomp cannot read) reports ENOSYS so that libc falls back to clone.
-    if not job_namespaces:
-        syscall_filter.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    syscall_filter.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    if job_namespaces:
+        syscall_filter.add_rule(denied, "unshare", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+        for flag in (MS_REMOUNT, MS_MOVE):
+            syscall_filter.add_rule(denied, "mount", seccomp.Arg(3, seccomp.MASKED_EQ, flag, flag))
     syscall_filter.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     read_fd, write_fd = os.pipe()
     try:

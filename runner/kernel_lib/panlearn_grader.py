@@ -608,11 +608,10 @@ def parent_main(role: str, preload: list[str]) -> None:
     os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:
         sys.path.insert(0, HERE)  # panlearn_check for tests, panlearn_data for student code
-    import panlearn_jobns  # before the first fork: each job isolates itself with these
+    import panlearn_jobns  # noqa: F401  before the first fork: each job isolates itself with these
     import panlearn_signals  # noqa: F401
 
     libc = ctypes.CDLL(None, use_errno=True)
-    panlearn_jobns.prepare_parent(libc)  # first: one thread, dumpable, no job yet
 
     mpl_cache = "/opt/mplcache"
     if os.path.isdir(mpl_cache):

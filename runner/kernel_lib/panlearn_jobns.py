@@ -1,22 +1,24 @@
-"""Each grading job in namespaces of its own: a pid namespace, and private /tmp, /dev/shm and home.
+"""Each grading job in namespaces of its own: a pid namespace with its own /proc, and private /tmp,
+/dev/shm and home.
 
 Jobs of one grading parent share its sandbox. Without this, a job saw the files a concurrent job
-wrote, could fill the space that job needed, and could name (and, but for the signal filter,
-stop) the other jobs and the parent. The parent makes a user namespace of its own at start
-(`prepare_parent`); right after its fork, a job's first process unshares mount, pid, IPC, network
-and UTS namespaces, mounts fresh size-limited tmpfs on the writable places and forks the job's real
-process, pid 1 of the new pid namespace. Both drop every capability before any of the job's
-code runs. The first process stays behind as the
-*keeper*: the parent knows its pid, it ignores interrupts (they reach the job through the process
-group they share: the host's kill reaches both) and exits with the job. When the job's pid 1 exits,
-Linux kills whatever else the job started. The job's signal filter does not let it signal its process
-group (which holds the keeper), only itself and its own namespace.
+wrote, could fill the space that job needed, and could list (and, but for the signal filter, stop)
+the other jobs and the parent. The parent is the sandbox's root with CAP_SYS_ADMIN in the sandbox's
+user namespace (runner/sandbox.py). Right after its fork, a job's first process unshares mount, pid,
+IPC, network and UTS namespaces, mounts fresh size-limited tmpfs on the writable places and forks the
+job's real process, pid 1 of the new pid namespace. That one mounts a read-only procfs of its own
+namespace over /proc, with the same covers as the sandbox's (/proc/sys hidden; the boot line and the
+load empty). Both drop every capability before any of the job's code runs. The first process stays
+behind as the *keeper*: the parent knows its pid, it ignores interrupts (they reach the job through
+the process group they share: the host's kill reaches both) and exits with the job. When the job's
+pid 1 exits, Linux kills whatever else the job started. The job's signal filter does not let it
+signal its process group (which holds the keeper), only itself and its own namespace.
 
-The grading sandbox's seccomp filter lets unshare and mount through for this; each job's own filter
-(panlearn_signals) refuses them again before the job's code runs.
+The grading sandbox's seccomp filter lets unshare and mount through for this (no new user namespace,
+no remount, no move); each job's own filter (panlearn_signals) refuses them again before the job's
+code runs.
 
-What stays shared: the sandbox's /proc, which still lists the parent and the other jobs (their
-pids and command lines; nothing else: every grading process is not dumpable), and the host uid.
+What stays shared: the host uid (one uid is mapped into the sandbox).
 """
 
 import ctypes
@@ -24,11 +26,16 @@ import os
 import signal
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 # A job's own: mounts, pids, System V and POSIX message-queue IPC (a shared-memory segment would outlive
 # the job, charged to the parent's cgroup), the network (abstract unix sockets and loopback ports), the name.
 JOB_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+# What the sandbox's /proc covers (runner/sandbox.py), covered again in each job's own procfs: host-global
+# settings and the boot id under a read-only empty tmpfs, the boot line and load as /dev/null.
+HIDDEN_PROC_DIRECTORIES = ("/proc/sys",)
+EMPTIED_PROC_FILES = ("/proc/cmdline", "/proc/loadavg")
 PR_SET_PDEATHSIG = 1
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -47,25 +54,8 @@ def _check(result: int, what: str) -> None:
         raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as stream:
-        stream.write(text)
-
-
 def private_places(home: str) -> tuple[str, ...]:
     return ("/tmp", "/dev/shm", home, "/run/kernel")
-
-
-def prepare_parent(libc) -> None:
-    """Once, in the grading parent before any job exists: a user namespace of its own (the same ids),
-    so that every job can make its mount and pid namespaces without writing an id map. Writing
-    one needs the writer's /proc files open to it: possible only while the process is dumpable,
-    which a job's process must never be while other jobs run (they could open its memory)."""
-    uid, gid = os.getuid(), os.getgid()
-    _check(libc.unshare(CLONE_NEWUSER), "unshare(user)")
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
 
 
 def enter_job_namespaces(libc, *, size_bytes: int, home: str, close_in_keeper: tuple[int, ...] = ()) -> None:
@@ -77,11 +67,24 @@ def enter_job_namespaces(libc, *, size_bytes: int, home: str, close_in_keeper: t
     for place in private_places(home):
         _check(libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options), f"tmpfs on {place}")
     job = os.fork()
-    _drop_capabilities(libc)
     if job == 0:
+        _mount_own_proc(libc)
+        _drop_capabilities(libc)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the keeper gone: the job goes
         return
+    _drop_capabilities(libc)
     _keep(job, close_in_keeper)
+
+
+def _mount_own_proc(libc) -> None:
+    """In the job's pid 1: a procfs of this namespace alone, read-only, so that no file of it can be
+    written (its sysrq-trigger and irq settings included), covered as the sandbox's own /proc is."""
+    flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(libc.mount(b"proc", b"/proc", b"proc", flags, None), "procfs of the job")
+    for directory in HIDDEN_PROC_DIRECTORIES:
+        _check(libc.mount(b"tmpfs", directory.encode(), b"tmpfs", flags, b"size=4096"), f"cover of {directory}")
+    for path in EMPTIED_PROC_FILES:  # reads as empty; what is written there goes nowhere
+        _check(libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"cover of {path}")
 
 
 def _drop_capabilities(libc) -> None:

@@ -335,10 +335,11 @@ for pid in others:
 
 def test_a_submission_cannot_rewrite_the_forking_parent(runner):
     """A student's process opened its forking parent's memory and rewrote it, so the next, separate submission
-    ran with what it wrote (review of 2026-12-04). The parent is not dumpable: its memory, and every other
-    grading process's, is out of reach."""
+    ran with what it wrote (review of 2026-12-04). The job's /proc is its own namespace's, where the parent does
+    not exist, and the parent is not dumpable besides: its memory, and every other grading process's, is out of
+    reach."""
     first = runner.grade(
-        code=TAMPER_PARENT, tests=[make_test("refused", "assert opened == [] and refused > 0, (opened, refused)", 1)]
+        code=TAMPER_PARENT, tests=[make_test("refused", "assert opened == others == [], (opened, others)", 1)]
     )
     assert outcomes(first)["refused"]["status"] == "passed", outcomes(first)["refused"]["message"]
     second = runner.grade(code="import sys\npreload = sys.argv[-1]",
@@ -380,7 +381,7 @@ def test_a_submission_cannot_stop_a_neighbour_or_the_parent(runner):
 
     victim_code = "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b"
     attacker_tests = [
-        make_test("refused", "assert sent == 0 and refused > 2, (sent, refused)", 1),
+        make_test("refused", "assert others == [] and sent == 0 and refused == 2, (others, sent, refused)", 1),
         make_test("own_namespace", "assert in_own_namespace == (1, 0), in_own_namespace", 1),
     ]
     attacked, victim_result = grade_victim_then_attacker(
@@ -392,6 +393,43 @@ def test_a_submission_cannot_stop_a_neighbour_or_the_parent(runner):
     started = time.monotonic()
     after = runner.grade(code="def add(a, b):\n    return a + b", tests=TESTS[:2])
     assert after["points"] == 3.0 and time.monotonic() - started < 5
+
+
+LIST_PROCESSES = (
+    OTHERS
+    + """
+import time
+
+seen = set()
+for _ in range(20):  # over a second, while the neighbour runs
+    seen.update(int(entry) for entry in os.listdir("/proc") if entry.isdigit())
+    time.sleep(0.05)
+host_details = {}
+for path in ("/proc/cmdline", "/proc/loadavg", "/proc/sys/kernel/random/boot_id"):
+    try:
+        host_details[path] = open(path).read()
+    except OSError as error:
+        host_details[path] = type(error).__name__
+"""
+)
+
+
+def test_a_grade_sees_only_its_own_processes(runner):
+    """A submission listed a neighbour's pid and the parents' through the sandbox's /proc (review of
+    2026-12-04). Each job has a procfs of its own pid namespace: while a neighbour runs, /proc lists the job's
+    own process alone, and the host's boot line, load and boot id stay hidden as in every sandbox."""
+    victim_code = "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b"
+    attacker_tests = [
+        make_test("alone", "assert seen == {1} and own == 1, (seen, own)", 1),
+        make_test("hidden", "assert host_details == {'/proc/cmdline': '', '/proc/loadavg': '', "
+                            "'/proc/sys/kernel/random/boot_id': 'FileNotFoundError'}, host_details", 1),
+    ]  # fmt: skip
+    attacked, victim_result = grade_victim_then_attacker(
+        runner, (victim_code, TESTS[:2]), (LIST_PROCESSES, attacker_tests), head_start=0.3
+    )
+    for name in ("alone", "hidden"):
+        assert outcomes(attacked)[name]["status"] == "passed", outcomes(attacked)[name]["message"]
+    assert victim_result["status"] == "completed" and victim_result["points"] == 3.0, victim_result
 
 
 PLACES = "import os\nplaces = ('/tmp', '/dev/shm', os.path.expanduser('~'))\n"
