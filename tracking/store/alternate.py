@@ -47,7 +47,9 @@ def rewrite(request: HttpRequest) -> None:
         request.META["CONTENT_TYPE"] = "application/json"  # what xAPI content is, unless the form says otherwise
     request.META["CONTENT_LENGTH"] = str(len(body))
     request.method = method
-    request.GET = params
     request._body = body
+    # Before GET is set: a charset in the content type (old clients send "...; charset=utf-8") sets
+    # request.encoding, and Django's encoding setter drops GET, which then reads the query string again.
     request._set_content_type_params(request.META)
+    request.GET = params
     request.__dict__.pop("headers", None)  # a cached_property: read the new headers
