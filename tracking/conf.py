@@ -25,6 +25,10 @@ PANLEARN_TRACKING_STORE_PASSWORD = env_str("PANLEARN_TRACKING_STORE_PASSWORD")
 PANLEARN_TRACKING_STORE_PAGE_SIZE = env_int("PANLEARN_TRACKING_STORE_PAGE_SIZE", 100)
 # The largest document (State, Activity Profile, Agent Profile) a client may store, in bytes.
 PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES", 1024 * 1024)
+# The largest attachment a statement may bring with it, and the largest Statements request (statements and
+# attachments together), in bytes: above them the store answers 413.
+PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES", 8 << 20)
+PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES", 16 << 20)
 # Statements sent in one POST.
 PANLEARN_TRACKING_BATCH_SIZE = env_int("PANLEARN_TRACKING_BATCH_SIZE", 100)
 # Seconds a worker holds the rows it is sending; a worker killed mid-batch frees them after this.

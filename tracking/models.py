@@ -201,3 +201,22 @@ class XapiDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.document_id}"
+
+
+class StatementAttachment(models.Model):
+    """The data of a statement's attachment that came in a part of its request (Communication 1.5.2),
+    in the store's private storage under its SHA-2: the same data sent with several statements is one
+    file. Returned with the statement when a client asks for attachments."""
+
+    statement = models.ForeignKey(StoredStatement, on_delete=models.CASCADE, related_name="attachment_data")
+    sha2 = models.CharField(max_length=128)
+    content_type = models.CharField(max_length=255)
+    content = models.FileField(storage=xapi_document_storage, max_length=200)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["statement", "sha2"], name="one_attachment_data_per_hash")]
+        indexes = [models.Index(fields=["sha2"])]
+
+    def __str__(self) -> str:
+        return f"{self.sha2[:12]} ({self.content_type}, {self.size} bytes)"

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from .. import identity
-from ..models import StoreClient, StoredStatement
+from ..models import StatementAttachment, StoreClient, StoredStatement
 
 FILTERS = ("agent", "verb", "activity", "registration", "since", "until", "related_activities", "related_agents")
 
@@ -133,3 +133,21 @@ def statements_page(
     more = len(found) > limit
     found = found[:limit]
     return Page(statements=[payload for _, payload in found], after=found[-1][0] if more else None)
+
+
+def attachment_data(payloads: list[dict]) -> list[tuple[str, str, bytes]]:
+    """(sha2, content type, data) of every attachment of these statements whose data the store keeps, each
+    distinct data once: what a GET with attachments=true sends after the statements."""
+    ids = [payload["id"] for payload in payloads if payload.get("attachments")]
+    if not ids:
+        return []
+    wanted = {str(item["sha2"]).lower() for payload in payloads for item in payload.get("attachments") or ()}
+    found, seen = [], set()
+    rows = StatementAttachment.objects.filter(statement__statement_id__in=ids, sha2__in=wanted).order_by("pk")
+    for row in rows:
+        if row.sha2 in seen:
+            continue
+        seen.add(row.sha2)
+        with row.content.open("rb") as stream:
+            found.append((row.sha2, row.content_type, stream.read()))
+    return found

@@ -3,14 +3,17 @@
 import uuid
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
 from .. import identity
-from ..models import StoreClient, StoredStatement
+from ..models import StatementAttachment, StoreClient, StoredStatement
 from ..xapi import vocabulary as v
 from ..xapi.models import Statement
+from .attachments import AttachmentsInvalid, Part, matched_parts
+from .signatures import check_signature
 
 
 class StatementInvalid(Exception):
@@ -135,10 +138,14 @@ def _row(payload: dict, caller: Caller | None) -> StoredStatement:
 
 
 @transaction.atomic
-def statements_store(raws: list[dict], *, caller: Caller | None, existing_ok: bool = False) -> list[str]:
+def statements_store(
+    raws: list[dict], *, caller: Caller | None, existing_ok: bool = False, parts: list[Part] = ()
+) -> list[str]:
     """Keep a batch all or nothing. An id already stored is skipped when the statement is the
     same (a resend); a different one is a conflict, unless `existing_ok` (the outbox's own resends).
-    `caller` None is panlearn itself; the authority of every statement is whoever stored it."""
+    `caller` None is panlearn itself; the authority of every statement is whoever stored it. `parts`
+    are the data of the statements' attachments that came with the request (attachments.py); a
+    signed statement's signature is checked against it (signatures.py)."""
     if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
         raise StatementInvalid("expected a statement or a list of statements")
     if caller is not None and not caller.may(StoreClient.WRITE):
@@ -146,6 +153,12 @@ def statements_store(raws: list[dict], *, caller: Caller | None, existing_ok: bo
     stored = timezone.now().isoformat().replace("+00:00", "Z")
     authority = caller.authority() if caller is not None else default_authority()
     payloads = [_complete(raw, authority=authority, stored=stored) for raw in raws]
+    try:
+        by_hash = matched_parts(payloads, list(parts))
+        for raw in raws:
+            check_signature(raw, by_hash)
+    except AttachmentsInvalid as error:
+        raise StatementInvalid(str(error)) from error
     ids = [str(uuid.UUID(payload["id"])) for payload in payloads]
     if len(set(ids)) != len(ids):
         raise StatementInvalid("a batch repeats a statement id")
@@ -168,7 +181,39 @@ def statements_store(raws: list[dict], *, caller: Caller | None, existing_ok: bo
     for row, key in zip(rows, keys, strict=True):
         row.voided = key in already_voided and row.verb != v.VOIDED
     StoredStatement.objects.bulk_create(rows, ignore_conflicts=existing_ok)
+    if by_hash:
+        _keep_attachment_data(fresh, by_hash)
     return ids
+
+
+def _keep_attachment_data(payloads: list[dict], by_hash: dict[str, Part]) -> None:
+    """A row per statement and attachment sent with data; one file per distinct data (its SHA-2 names it).
+    The rows are the last write of the batch: if they fail, the files this call wrote are deleted again.
+    (A failed commit after that leaves a file no row names; the next upload of the same data reuses it.)"""
+    storage = StatementAttachment._meta.get_field("content").storage
+    names, written = {}, []
+    for sha2, part in by_hash.items():
+        name = f"attachments/{sha2}"
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(part.data))
+            written.append(name)
+        names[sha2] = name
+    try:
+        ids = [p["id"] for p in payloads]
+        statements = dict(StoredStatement.objects.filter(statement_id__in=ids).values_list("statement_id", "pk"))
+        rows = []
+        for payload in payloads:
+            for sha2 in {str(item["sha2"]).lower() for item in payload.get("attachments") or ()} & set(by_hash):
+                part = by_hash[sha2]
+                content_type = " ".join(part.content_type.split())[:255]  # a header's value, kept on one line
+                rows.append(StatementAttachment(statement_id=statements[uuid.UUID(payload["id"])], sha2=sha2,
+                                                content_type=content_type, content=names[sha2],
+                                                size=len(part.data)))  # fmt: skip
+        StatementAttachment.objects.bulk_create(rows)
+    except BaseException:
+        for name in written:
+            storage.delete(name)
+        raise
 
 
 def _check_voiding(payloads: list[dict], caller: Caller | None) -> None:

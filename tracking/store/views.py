@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..models import StoreClient
 from ..xapi.vocabulary import XAPI_VERSION
-from . import alternate, clients, definitions, documents, formats, selectors, services
+from . import alternate, attachments, clients, definitions, documents, formats, selectors, services
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -112,46 +111,75 @@ class NotProvidedView(XapiView):
     get = put = post = delete = _not_provided
 
 
-def _body(request):
-    if request.content_type != "application/json":
-        raise services.StatementInvalid("send application/json (attachments are not supported)")
+class RequestTooLarge(Exception):
+    pass
+
+
+def read_body(request, limit: int) -> bytes:
+    """The request's body, up to `limit` bytes (RequestTooLarge beyond): read from the stream, so that
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE, meant for forms, is not what limits the store."""
+    if request.__dict__.get("_body") is not None:  # already read (the alternate syntax's content)
+        body = request._body
+    else:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise RequestTooLarge(f"a request holds at most {limit} bytes")
+        body = request.read(limit + 1)
+        request._body = body
+    if len(body) > limit:
+        raise RequestTooLarge(f"a request holds at most {limit} bytes")
+    return body
+
+
+def _statements_in(request) -> tuple[object, list]:
+    """The statements and the attachments' data of a POST or PUT (attachments.py)."""
+    body = read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES)
     try:
-        return json.loads(request.body)
-    except ValueError as error:
-        raise services.StatementInvalid("the body is not JSON") from error
+        return attachments.read_request(request.META.get("CONTENT_TYPE", ""), body)
+    except attachments.AttachmentsInvalid as error:
+        raise services.StatementInvalid(str(error)) from error
+
+
+def _stored(work) -> HttpResponse:
+    try:
+        return work()
+    except services.StatementForbidden as error:
+        return _error(str(error), 403)
+    except services.StatementInvalid as error:
+        return _error(str(error))
+    except services.StatementConflict as error:
+        return _error(str(error), 409)
+    except (RequestTooLarge, attachments.AttachmentTooLarge) as error:
+        return _error(str(error), 413)
 
 
 class StatementsView(XapiView):
     def post(self, request):
-        try:
-            body = _body(request)
-            ids = services.statements_store(body if isinstance(body, list) else [body], caller=request.xapi_caller)
-        except services.StatementForbidden as error:
-            return _error(str(error), 403)
-        except services.StatementInvalid as error:
-            return _error(str(error))
-        except services.StatementConflict as error:
-            return _error(str(error), 409)
-        return _response(ids)
+        def work():
+            body, parts = _statements_in(request)
+            batch = body if isinstance(body, list) else [body]
+            return _response(services.statements_store(batch, caller=request.xapi_caller, parts=parts))
+
+        return _stored(work)
 
     def put(self, request):
         statement_id = request.GET.get("statementId")
         if not statement_id or set(request.GET) - {"statementId"}:
             return _error("PUT needs statementId, and nothing else")
-        try:
-            body = _body(request)
+
+        def work():
+            body, parts = _statements_in(request)
             if not isinstance(body, dict):
                 raise services.StatementInvalid("PUT takes one statement")
-            if body.setdefault("id", statement_id).lower() != statement_id.lower():
+            if str(body.setdefault("id", statement_id)).lower() != statement_id.lower():
                 raise services.StatementInvalid("the statement's id differs from statementId")
-            services.statements_store([body], caller=request.xapi_caller)
-        except services.StatementForbidden as error:
-            return _error(str(error), 403)
-        except services.StatementInvalid as error:
-            return _error(str(error))
-        except services.StatementConflict as error:
-            return _error(str(error), 409)
-        return _response(status=204)
+            services.statements_store([body], caller=request.xapi_caller, parts=parts)
+            return _response(status=204)
+
+        return _stored(work)
 
     def get(self, request):
         client = request.xapi_caller.client
@@ -186,8 +214,20 @@ class StatementsView(XapiView):
         row = selectors.statement_by_id(wanted, voided=voided, client=client)
         if row is None:
             return _error("no such statement", 404)
-        response = _response(shape(row.payload))
+        document = shape(row.payload)
+        response = self._answer(document, [row.payload], params)
         response["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return response
+
+    def _answer(self, document, payloads: list[dict], params: dict) -> HttpResponse:
+        """JSON, or with attachments=true the multipart answer: the JSON, then the data of the statements'
+        attachments the store keeps (those that came with their statements)."""
+        if not selectors.boolean_param(params.get("attachments")):
+            return _response(document)
+        body, content_type = attachments.multipart_body(document, selectors.attachment_data(payloads))
+        response = HttpResponse(body, content_type=content_type)
+        response["X-Experience-API-Version"] = XAPI_VERSION
+        response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
         return response
 
     def _page(self, params: dict, shape, after: int | None, client) -> HttpResponse:
@@ -203,7 +243,8 @@ class StatementsView(XapiView):
         if page.after is not None:
             cursor = signing.dumps([params, page.after], salt=CURSOR_SALT)
             more = reverse("tracking:statements") + "?" + urlencode({"cursor": cursor})
-        return _response({"statements": [shape(payload) for payload in page.statements], "more": more})
+        document = {"statements": [shape(payload) for payload in page.statements], "more": more}
+        return self._answer(document, page.statements, params)
 
 
 class DocumentView(XapiView):

@@ -273,6 +273,22 @@ def _context_fits(context: Context | None, target) -> None:
         raise ValueError("context platform and revision are only for Activities")
 
 
+# A SHA-2 digest in hex: SHA-224, -256, -384 or -512 (Data 2.4.11).
+SHA2 = Annotated[str, Field(pattern=r"^(?:[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")]
+
+
+class Attachment(XapiModel):
+    """Data 2.4.11: the data itself comes in a part of a multipart request (matched by sha2) or at fileUrl."""
+
+    usageType: IRI
+    display: LanguageMap
+    description: LanguageMap | None = None
+    contentType: Annotated[str, Strict(), Field(min_length=1)]
+    length: Annotated[int, Strict(), Field(ge=0)]
+    sha2: Annotated[SHA2, Strict()]
+    fileUrl: IRI | None = None
+
+
 class SubStatement(XapiModel):
     objectType: Literal["SubStatement"]
     actor: Actor
@@ -306,6 +322,7 @@ class Statement(XapiModel):
     stored: Timestamp | None = None
     authority: Actor | None = None
     version: str | None = Field(default=None, pattern=_VERSION.pattern)
+    attachments: list[Attachment] | None = None
 
     @model_validator(mode="after")
     def _context_fits_object(self):
