@@ -1,6 +1,10 @@
-"""Runs the ADL LRS conformance test suite (xAPI 1.0.3) against the built-in statement store.
+"""Runs the ADL LRS conformance test suite (xAPI 1.0.3 or 2.0.0) against the built-in statement store.
 
     .venv/bin/python bench/lrs_conformance.py --suite /path/to/lrs-conformance-test-suite [--version 2.0.0] [--json]
+        [--allowlist bench/lrs_conformance_allowlist.json]
+
+With --allowlist it is CI's check (scripts/lrs_conformance.sh): exit 1 on any failure the list does not
+name, on an entry that no longer fails, or on tests that did not run.
 
 The suite (github.com/adlnet/lrs-conformance-test-suite) is not published on the npm registry, so it
 is not installed by the project: give the folder of a copy with its `npm install` done. The store runs
@@ -127,6 +131,8 @@ def main() -> int:
     parser.add_argument("--suite", type=Path, required=True, help="folder of the suite, npm install done")
     parser.add_argument("--version", choices=["1.0.3", "2.0.0"], default="1.0.3", help="the xAPI version tested")
     parser.add_argument("--json", action="store_true", help="end with the whole result as one JSON line")
+    parser.add_argument("--allowlist", type=Path, help="fail (exit 1) on any failure this list does not name, "
+                        "and on an entry that no longer fails: the CI check (scripts/lrs_conformance.sh)")  # fmt: skip
     args = parser.parse_args()
     result = run_suite(args.suite.resolve(), version=args.version)
     print(f"xAPI {result['version']}: {result['passed']} passed of {result['total']} ({result['failed']} failed), "
@@ -136,9 +142,29 @@ def main() -> int:
         by_suite[test["suite"]] = by_suite.get(test["suite"], 0) + 1
     for name, count in sorted(by_suite.items(), key=lambda item: -item[1]):
         print(f"  {count:4}  {name}")
+    status = 0
+    if args.allowlist:
+        unexpected, stale = judge(result, json.loads(args.allowlist.read_text())["entries"])
+        for test in unexpected:
+            print(f"FAILED, not allowed: {test['suite']} | {test['title']} | {test['error']}")
+        for entry in stale:
+            print(f"passes now, take it off {args.allowlist}: {entry['title']}")
+        status = 1 if unexpected or stale or result["passed"] + len(result["failing"]) < result["total"] else 0
+        verdict = "conformant" if status == 0 else "NOT conformant"
+        allowed = len(result["failing"]) - len(unexpected)
+        print(f"xAPI {result['version']}: {verdict}: {len(result['failing'])} failing, {allowed} allowed by the list")
     if args.json:
         print(json.dumps(result))
-    return 0
+    return status
+
+
+def judge(result: dict, entries: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(failures no entry allows, entries of this version whose test no longer fails)."""
+    allowed = {entry["title"] for entry in entries if entry["version"] == result["version"]}
+    failing = {test["title"] for test in result["failing"]}
+    unexpected = [test for test in result["failing"] if test["title"] not in allowed]
+    stale = [entry for entry in entries if entry["version"] == result["version"] and entry["title"] not in failing]
+    return unexpected, stale
 
 
 if __name__ == "__main__":

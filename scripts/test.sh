@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (venv, packages, Chromium) and runs ruff, the import contracts and the whole suite,
-# on SQLite and then on PostgreSQL, then the fresh-install stage (scripts/fresh_install.sh: the demo
-# from a clean clone with requirements.txt alone, and a smoke test against it).
+# on SQLite and then on PostgreSQL, then the ADL LRS conformance suite (scripts/lrs_conformance.sh) and the
+# fresh-install stage (scripts/fresh_install.sh: the demo from a clean clone with requirements.txt alone, and
+# a smoke test against it).
 # Extra arguments go to pytest and skip the fresh-install stage, e.g. scripts/test.sh -k catalogue
 source "$(dirname "$0")/lib.sh"
 
@@ -48,6 +49,8 @@ else
 fi
 
 if [ "$#" = 0 ]; then
+  say "The ADL LRS conformance suite against the built-in store (xAPI 1.0.3 and 2.0.0)"
+  "$ROOT/scripts/lrs_conformance.sh"
   say "Fresh-install stage: the demo from a clean clone, its venv from requirements.txt alone"
   "$ROOT/scripts/fresh_install.sh"
 else

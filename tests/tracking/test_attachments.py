@@ -284,3 +284,14 @@ def test_what_the_store_sets_does_not_break_a_signature(client, signer):
     sent = {**payload, "timestamp": "2026-12-05T10:00:00Z", "id": str(uuid.uuid4())}
     response = post_multipart(client, signed_request(payload, jwt.encode(payload, key, algorithm="RS256"), sent=sent))
     assert response.status_code == 200, response.content
+
+
+def test_durations_compare_to_the_hundredth_of_a_second(client, signer):
+    key, _x5c = signer
+    payload = statement(id=str(uuid.uuid4()), result={"duration": "PT1.2345S"})
+    token = jwt.encode(payload, key, algorithm="RS256")
+    close = {**payload, "result": {"duration": "PT1.23S"}}
+    assert post_multipart(client, signed_request(payload, token, sent=close)).status_code == 200
+    other = {**payload, "id": str(uuid.uuid4()), "result": {"duration": "PT1.3S"}}
+    token = jwt.encode({**payload, "id": other["id"]}, key, algorithm="RS256")
+    assert post_multipart(client, signed_request(payload, token, sent=other)).status_code == 400

@@ -39,8 +39,10 @@ def get(client, **params):
 
 def test_about_lists_versions(client):
     response = client.get("/xapi/about", HTTP_AUTHORIZATION=AUTH)
-    assert response.status_code == 200 and "1.0.3" in response.json()["version"]
-    assert response["X-Experience-API-Version"] == "1.0.3"
+    assert response.status_code == 200 and {"1.0.3", "2.0.0"} <= set(response.json()["version"])
+    assert response["X-Experience-API-Version"] == "2.0.0"  # no version asked: the latest
+    asked = client.get("/xapi/about", HTTP_X_EXPERIENCE_API_VERSION="1.0.1")
+    assert asked["X-Experience-API-Version"] == "1.0.3"  # a 1.0.x request: the 1.0 the store speaks
 
 
 @pytest.mark.parametrize("auth", ["", "Basic " + base64.b64encode(b"panlearn:wrong").decode(), "Bearer x"])

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 from .. import identity
 from ..models import XapiDocument
 from ..xapi.models import IRI, Agent
+from . import versions
 
 STATE, ACTIVITY_PROFILE, AGENT_PROFILE = XapiDocument.STATE, XapiDocument.ACTIVITY_PROFILE, XapiDocument.AGENT_PROFILE
 
@@ -198,8 +199,10 @@ def document_store(
     merge: bool,
     if_match: str = "",
     if_none_match: str = "",
+    xapi_version: str = versions.V1,
 ) -> XapiDocument:
-    """PUT (`merge` False) or POST (`merge` True) one document."""
+    """PUT (`merge` False) or POST (`merge` True) one document. Under xAPI 2.0.0 a PUT over any existing
+    document, a State's too, needs If-Match or If-None-Match (2.0.0 Communication 4.1.4)."""
     if len(content) > settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(
             f"a document may hold {settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES} bytes at the most"
@@ -207,7 +210,8 @@ def document_store(
     content_type = _checked_content_type(content_type)
     existing = owner.document(document_id).select_for_update().first()
     check_preconditions(existing, if_match=if_match, if_none_match=if_none_match)
-    if not merge and resource.concurrency_required and not (if_match or if_none_match):
+    needs_header = resource.concurrency_required or (existing is not None and versions.is_v2(xapi_version))
+    if not merge and needs_header and not (if_match or if_none_match):
         if existing is not None:
             raise DocumentConflict("this document exists: send If-Match with its ETag to replace it")
         # A client MUST send one of them (Communication 3.1): If-None-Match: * to create a document.

@@ -12,6 +12,7 @@ from .. import identity
 from ..models import StatementAttachment, StoreClient, StoredStatement
 from ..xapi import vocabulary as v
 from ..xapi.models import Statement
+from . import versions
 from .attachments import AttachmentsInvalid, Part, matched_parts
 from .signatures import check_signature
 
@@ -58,11 +59,11 @@ def _null_at(value, path: str = "statement") -> str | None:
     return None
 
 
-def _complete(raw: dict, *, authority: dict, stored: str) -> dict:
+def _complete(raw: dict, *, authority: dict, stored: str, version: str) -> dict:
     if null := _null_at(raw):
         raise StatementInvalid(f"{null} is null: leave a property out instead")
     try:
-        statement = Statement.model_validate(raw)
+        statement = Statement.model_validate(raw, context={"xapi_version": version})
     except ValidationError as error:
         raise StatementInvalid(str(error)) from error
     payload = statement.as_json()
@@ -70,7 +71,7 @@ def _complete(raw: dict, *, authority: dict, stored: str) -> dict:
     payload["stored"] = stored
     payload.setdefault("timestamp", stored)
     payload["authority"] = authority
-    payload.setdefault("version", "1.0.0")
+    payload.setdefault("version", versions.statement_default(version))
     return payload
 
 
@@ -139,20 +140,26 @@ def _row(payload: dict, caller: Caller | None) -> StoredStatement:
 
 @transaction.atomic
 def statements_store(
-    raws: list[dict], *, caller: Caller | None, existing_ok: bool = False, parts: list[Part] = ()
+    raws: list[dict],
+    *,
+    caller: Caller | None,
+    existing_ok: bool = False,
+    parts: list[Part] = (),
+    version: str = versions.V1,
 ) -> list[str]:
     """Keep a batch all or nothing. An id already stored is skipped when the statement is the
     same (a resend); a different one is a conflict, unless `existing_ok` (the outbox's own resends).
     `caller` None is panlearn itself; the authority of every statement is whoever stored it. `parts`
     are the data of the statements' attachments that came with the request (attachments.py); a
-    signed statement's signature is checked against it (signatures.py)."""
+    signed statement's signature is checked against it (signatures.py). `version` is the request's
+    (versions.py): 2.0.0 admits 2.0.0's properties."""
     if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
         raise StatementInvalid("expected a statement or a list of statements")
     if caller is not None and not caller.may(StoreClient.WRITE):
         raise StatementForbidden("this client may not write statements (scope statements/write)")
     stored = timezone.now().isoformat().replace("+00:00", "Z")
     authority = caller.authority() if caller is not None else default_authority()
-    payloads = [_complete(raw, authority=authority, stored=stored) for raw in raws]
+    payloads = [_complete(raw, authority=authority, stored=stored, version=version) for raw in raws]
     try:
         by_hash = matched_parts(payloads, list(parts))
         for raw in raws:

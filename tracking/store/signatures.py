@@ -11,6 +11,7 @@ attachments, which the payload cannot contain (they include the signature).
 import base64
 import binascii
 import json
+import re
 
 import jwt
 from cryptography import x509
@@ -23,6 +24,7 @@ SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 ALGORITHMS = ("RS256", "RS384", "RS512")
 SET_BY_THE_STORE = ("authority", "stored", "version", "attachments")
 SET_WHEN_MISSING = ("id", "timestamp")
+_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?S$")
 
 
 class SignatureInvalid(AttachmentsInvalid):
@@ -90,6 +92,16 @@ def _comparable(statement: dict, other: dict) -> dict:
         if key not in other:
             kept.pop(key, None)
     try:
-        return Statement.model_validate(kept).as_json()
+        # Normalising only (the statement itself was validated in its request's version): 2.0.0 admits both.
+        normal = Statement.model_validate(kept, context={"xapi_version": "2.0.0"}).as_json()
     except ValidationError as error:
         raise SignatureInvalid("the signature's payload is not a valid statement") from error
+    for holder in (normal, normal.get("object") or {}):  # the statement's result, and a SubStatement's
+        if duration := (holder.get("result") or {}).get("duration"):
+            holder["result"]["duration"] = _hundredths(duration)
+    return normal
+
+
+def _hundredths(duration: str) -> str:
+    """Durations compare to 0.01 s (Data 4.2.7 in 2.0.0, 2.4.5 in 1.0.3): PT1.234S and PT1.23S are equal."""
+    return _SECONDS.sub(lambda match: f"{match[1]}.{(match[2] or '')[:2].ljust(2, '0')}S", duration)

@@ -16,8 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import StoreClient
-from ..xapi.vocabulary import XAPI_VERSION
-from . import alternate, attachments, clients, definitions, documents, formats, selectors, services
+from . import alternate, attachments, clients, definitions, documents, formats, selectors, services, versions
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -25,7 +24,6 @@ GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments",
 
 def _response(data=None, *, status: int = 200) -> HttpResponse:
     response = HttpResponse(status=status) if data is None else JsonResponse(data, status=status, safe=False)
-    response["X-Experience-API-Version"] = XAPI_VERSION
     response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
     return response
 
@@ -63,11 +61,21 @@ class XapiView(View):
 
     @method_decorator(csrf_exempt)
     def dispatch(self, request, *args, **kwargs):
-        if alternate.is_alternate(request):
+        response = self._dispatch(request, *args, **kwargs)
+        # Every answer in the version asked, or in the latest when the request names none the store speaks.
+        response["X-Experience-API-Version"] = getattr(request, "xapi_version", None) or versions.LATEST
+        return response
+
+    def _dispatch(self, request, *args, **kwargs):
+        alternative = alternate.is_alternate(request)
+        if alternative:
             try:
                 alternate.rewrite(request)
             except alternate.AlternateSyntaxInvalid as error:
                 return _error(str(error))
+        request.xapi_version = versions.requested(request.headers.get("X-Experience-API-Version", ""))
+        if alternative and request.xapi_version == versions.V2:
+            return _error("xAPI 2.0.0 has no alternate request syntax: send the method and headers as they are")
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
             return self.http_method_not_allowed(request, *args, **kwargs)  # 405 before 401: the method is wrong
         request.xapi_caller = _caller(request) if self.needs_auth else None
@@ -75,20 +83,14 @@ class XapiView(View):
             response = _error("authentication required", 401)
             response["WWW-Authenticate"] = 'Basic realm="xAPI"'
             return response
-        version = request.headers.get("X-Experience-API-Version", "")
-        if self.needs_version and not version.startswith("1.0"):
-            return _error("X-Experience-API-Version 1.0.x is required")
+        if self.needs_version and request.xapi_version is None:
+            return _error(f"X-Experience-API-Version is required: one of {', '.join(versions.SPOKEN)}")
         return super().dispatch(request, *args, **kwargs)
 
     def head(self, request):
         """A GET's status and headers, without the body (Communication 1.1)."""
         response = self.get(request)
         response.content = b""
-        return response
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        response = super().http_method_not_allowed(request, *args, **kwargs)
-        response["X-Experience-API-Version"] = XAPI_VERSION
         return response
 
 
@@ -99,7 +101,7 @@ class AboutView(XapiView):
     needs_auth = False
 
     def get(self, request):
-        return _response({"version": ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]})
+        return _response({"version": versions.SPOKEN})
 
 
 class NotProvidedView(XapiView):
@@ -161,7 +163,8 @@ class StatementsView(XapiView):
         def work():
             body, parts = _statements_in(request)
             batch = body if isinstance(body, list) else [body]
-            return _response(services.statements_store(batch, caller=request.xapi_caller, parts=parts))
+            caller, version = request.xapi_caller, request.xapi_version
+            return _response(services.statements_store(batch, caller=caller, parts=parts, version=version))
 
         return _stored(work)
 
@@ -176,7 +179,7 @@ class StatementsView(XapiView):
                 raise services.StatementInvalid("PUT takes one statement")
             if str(body.setdefault("id", statement_id)).lower() != statement_id.lower():
                 raise services.StatementInvalid("the statement's id differs from statementId")
-            services.statements_store([body], caller=request.xapi_caller, parts=parts)
+            services.statements_store([body], caller=request.xapi_caller, parts=parts, version=request.xapi_version)
             return _response(status=204)
 
         return _stored(work)
@@ -226,7 +229,6 @@ class StatementsView(XapiView):
             return _response(document)
         body, content_type = attachments.multipart_body(document, selectors.attachment_data(payloads))
         response = HttpResponse(body, content_type=content_type)
-        response["X-Experience-API-Version"] = XAPI_VERSION
         response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
         return response
 
@@ -285,7 +287,6 @@ class DocumentView(XapiView):
                 return _error("no such document", 404)
             document, content = found
             response = HttpResponse(content, content_type=document.content_type)
-            response["X-Experience-API-Version"] = XAPI_VERSION
             response["ETag"] = document.etag
             response["Last-Modified"] = http_date(document.updated.timestamp())
             # A client's bytes, served from panlearn's origin: never rendered nor run here, whatever their type.
@@ -303,7 +304,7 @@ class DocumentView(XapiView):
                 self.resource, owner, document_id, content=request.body,
                 content_type=request.META.get("CONTENT_TYPE", ""),
                 merge=merge, if_match=request.headers.get("If-Match", ""),
-                if_none_match=request.headers.get("If-None-Match", ""),
+                if_none_match=request.headers.get("If-None-Match", ""), xapi_version=request.xapi_version,
             )  # fmt: skip
             return _response(status=204)
 

@@ -19,6 +19,8 @@ from pydantic import (
     Field,
     Strict,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -36,6 +38,7 @@ _DURATION = re.compile(
 _UNKNOWN_OFFSET = re.compile(r"-00(?::?00)?$")
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _VERSION = re.compile(r"^1\.0(?:\.\d+)?$")
+_VERSION_2 = re.compile(r"^2\.0\.\d+$")
 
 
 def _iri(value: str) -> str:
@@ -255,16 +258,48 @@ class ContextActivities(XapiModel):
         return self
 
 
+def speaks_v2(info: ValidationInfo) -> bool:
+    """Whether the statement came in an xAPI 2.0.0 request (the store passes the version as context)."""
+    return bool(info.context) and str(info.context.get("xapi_version", "")).startswith("2.")
+
+
+RelevantTypes = Annotated[list[IRI], Field(min_length=1)]
+
+
+class ContextAgent(XapiModel):
+    """xAPI 2.0.0 (Data 2.4.6): an agent that takes part in the context, and as what."""
+
+    objectType: Literal["contextAgent"]
+    agent: Agent
+    relevantTypes: RelevantTypes | None = None
+
+
+class ContextGroup(XapiModel):
+    """xAPI 2.0.0 (Data 2.4.6): a group that takes part in the context, and as what."""
+
+    objectType: Literal["contextGroup"]
+    group: Group
+    relevantTypes: RelevantTypes | None = None
+
+
 class Context(XapiModel):
     registration: UUID | None = None
     instructor: Actor | None = None
     team: Group | None = None
     contextActivities: ContextActivities | None = None
+    contextAgents: Annotated[list[ContextAgent], Field(min_length=1)] | None = None
+    contextGroups: Annotated[list[ContextGroup], Field(min_length=1)] | None = None
     revision: str | None = None
     platform: str | None = None
     language: LanguageTag | None = None
     statement: StatementRef | None = None
     extensions: Extensions | None = None
+
+    @model_validator(mode="after")
+    def _version_2_properties(self, info: ValidationInfo):
+        if (self.contextAgents is not None or self.contextGroups is not None) and not speaks_v2(info):
+            raise ValueError("contextAgents and contextGroups are xAPI 2.0.0 (X-Experience-API-Version: 2.0.0)")
+        return self
 
 
 def _context_fits(context: Context | None, target) -> None:
@@ -321,8 +356,16 @@ class Statement(XapiModel):
     timestamp: Timestamp | None = None
     stored: Timestamp | None = None
     authority: Actor | None = None
-    version: str | None = Field(default=None, pattern=_VERSION.pattern)
+    version: str | None = None
     attachments: list[Attachment] | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _spoken_version(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # 1.0.x always; 2.0.x only in a 2.0.0 request (Data 2.4.10).
+        if value is not None and not (_VERSION.match(value) or (speaks_v2(info) and _VERSION_2.match(value))):
+            raise ValueError(f"version {value!r} is not one this request's xAPI version allows")
+        return value
 
     @model_validator(mode="after")
     def _context_fits_object(self):
