@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
 from wagtail import hooks
@@ -6,10 +5,10 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.models import PageViewRestriction
-from wagtail.permissions import page_permission_policy, register_permission_policy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
-from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, scope_of
+from panlearn.admin_scoping import ScopedPolicy, ScopedSnippetViewSet, choosable_pages, scope_of
 
 from .models import CourseInvitation, CoursePage, LessonPage
 from .permissions import may_create_courses
@@ -89,18 +88,7 @@ def page_types_usage_for_superusers(request, menu_items):
 def chooser_offers_public_pages_and_own(pages, request):
     """Links may point to any page the public sees; of the rest, a trainer is offered only the pages
     they may explore (their own courses), not another trainer's drafts or private courses."""
-    if request.user.is_superuser:
-        return pages
-    own = list(page_permission_policy.explorable_instances(request.user).values_list("pk", flat=True))
-    return pages.filter(pk__in=pages.live().public().values("pk")) | pages.filter(pk__in=own)
-
-
-@hooks.register("before_move_page")
-def move_only_what_may_move(request, page, destination):
-    """Wagtail's move confirmation shows both pages' titles before any permission check (the move itself
-    is checked on POST): a page the user may not move there is refused before it is shown."""
-    if not page.permissions_for_user(request.user).can_move_to(destination):
-        raise PermissionDenied
+    return choosable_pages(pages, request.user)
 
 
 @hooks.register("register_admin_urls")

@@ -212,6 +212,20 @@ class SuperusersPageTypesUsageView(PageTypesUsageReportView):
         return super().dispatch(request, *args, **kwargs)
 
 
+def _explorable(user, page_ids) -> set[int]:
+    """Of these pages, those the user may explore (their own courses and the ways to them)."""
+    return set(page_permission_policy.explorable_instances(user).filter(pk__in=page_ids).values_list("pk", flat=True))
+
+
+def choosable_pages(pages, user):
+    """What a page chooser offers: any page the public sees (a link to another course's live lesson is
+    fine), and of the rest only the pages the user may explore, never another trainer's drafts."""
+    if user.is_superuser:
+        return pages
+    own = list(page_permission_policy.explorable_instances(user).values_list("pk", flat=True))
+    return pages.filter(pk__in=pages.live().public().values("pk")) | pages.filter(pk__in=own)
+
+
 def explorable_pages_only(view):
     """Wagtail opens the explorer of any page below the user's explorable root, with its title and
     status, even one the user holds no permission on (another trainer's draft course). Such a page is
@@ -225,13 +239,92 @@ def explorable_pages_only(view):
         if (
             page is not None
             and root is not None
-            and not (
-                page.pk == root.pk
-                or root.is_descendant_of(page)
-                or page_permission_policy.explorable_instances(user).filter(pk=page.pk).exists()
-            )
+            and not (page.pk == root.pk or root.is_descendant_of(page) or _explorable(user, [page.pk]))
         ):
             raise Http404
         return view(request, parent_page_id=parent_page_id, **kwargs)
 
     return explore
+
+
+def page_of_own_only(view, page_kwarg: str = "page_id"):
+    """Wagtail's page views that name the page before they check a permission (a workflow step's
+    messages, the move confirmation's slug check): a page the user may not explore is not found."""
+
+    @functools.wraps(view)
+    def scoped(request, **kwargs):
+        if not request.user.is_superuser and not _explorable(request.user, [kwargs[page_kwarg]]):
+            raise Http404
+        return view(request, **kwargs)
+
+    return scoped
+
+
+def move_confirmation_checked(view):
+    """The move confirmation flashes a slug clash before its permission hook runs: a move the user may
+    not make is refused first."""
+
+    @functools.wraps(view)
+    def confirm(request, page_to_move_id, destination_id, **kwargs):
+        page = Page.objects.filter(pk=page_to_move_id).first()
+        destination = Page.objects.filter(pk=destination_id).first()
+        if page is None or destination is None:
+            raise Http404
+        if not page.permissions_for_user(request.user).can_move_to(destination):
+            raise PermissionDenied
+        return view(request, page_to_move_id=page_to_move_id, destination_id=destination_id, **kwargs)
+
+    return page_of_own_only(confirm, "page_to_move_id")
+
+
+def chooser_scoped(view):
+    """The page chooser's browse view shows its parent's row, and chosen-multiple describes any ids it is
+    given; both keep to choosable_pages."""
+
+    @functools.wraps(view)
+    def choose(request, parent_page_id=None, **kwargs):
+        user = request.user
+        if not user.is_superuser:
+            if parent_page_id is not None:
+                allowed = choosable_pages(Page.objects.filter(pk=parent_page_id), user).exists()
+                if not allowed and not _explorable(user, [parent_page_id]):
+                    raise Http404
+            if "id" in request.GET:
+                wanted = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
+                kept = choosable_pages(Page.objects.filter(pk__in=wanted), user).values_list("pk", flat=True)
+                request.GET = request.GET.copy()
+                request.GET.setlist("id", [str(pk) for pk in kept])
+        if parent_page_id is not None:
+            kwargs["parent_page_id"] = parent_page_id
+        return view(request, **kwargs)
+
+    return choose
+
+
+def page_bulk_actions_scoped(view):
+    """Wagtail's page bulk actions list every selected page, "all" under a parent included, and name those
+    the user may not act on: only pages the user may explore are passed on (the "all" of a listing is
+    resolved as Wagtail does, search included, then narrowed)."""
+
+    @functools.wraps(view)
+    def bulk(request, app_label, model_name, action):
+        if not request.user.is_superuser and (app_label, model_name) == ("wagtailcore", "page"):
+            from wagtail.admin.views.bulk_action.registry import bulk_action_registry
+
+            ids = request.GET.getlist("id")
+            if "all" in ids:
+                action_class = bulk_action_registry.get_bulk_action_class(app_label, model_name, action)
+                if action_class is None:
+                    raise Http404
+                listing = action_class(request, Page).get_all_objects_in_listing_query(request.GET.get("childOf"))
+                ids = list(listing)
+            kept = _explorable(request.user, [pk for pk in map(str, ids) if pk.isdigit()])
+            if not kept:
+                raise Http404
+            query = request.GET.copy()
+            query.setlist("id", [str(pk) for pk in sorted(kept)])
+            query.pop("childOf", None)
+            request.GET = query
+        return view(request, app_label=app_label, model_name=model_name, action=action)
+
+    return bulk

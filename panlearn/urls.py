@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
+from wagtail.admin.views import chooser as page_chooser
+from wagtail.admin.views.bulk_action import index as bulk_actions
 from wagtail.admin.viewsets.pages import page_viewset_registry
 from wagtail.documents import urls as wagtaildocs_urls
 
@@ -14,7 +16,11 @@ from .admin_scoping import (
     ScopedLockedPagesView,
     ScopedLogEntriesView,
     SuperusersPageTypesUsageView,
+    chooser_scoped,
     explorable_pages_only,
+    move_confirmation_checked,
+    page_bulk_actions_scoped,
+    page_of_own_only,
 )
 
 urlpatterns = [
@@ -42,6 +48,41 @@ urlpatterns = [
         require_admin_access(
             explorable_pages_only(page_viewset_registry.as_view("index_results", parent_page_id_kwarg="parent_page_id"))
         ),
+    ),
+    # Wagtail's page views that name a page before checking the user may see it (admin_scoping): scoped,
+    # before Wagtail's own.
+    path(
+        "admin/pages/<int:page_to_move_id>/move/<int:destination_id>/confirm/",
+        require_admin_access(
+            move_confirmation_checked(page_viewset_registry.as_view("move_confirm", page_id_kwarg="page_to_move_id"))
+        ),
+    ),
+    *(
+        path(
+            f"admin/pages/workflow/{route}",
+            require_admin_access(page_of_own_only(page_viewset_registry.as_view(name, page_id_kwarg="page_id"))),
+        )
+        for route, name in (
+            ("action/<int:page_id>/<slug:action_name>/<int:task_state_id>/", "workflow_action"),
+            (
+                "collect_action_data/<int:page_id>/<slug:action_name>/<int:task_state_id>/",
+                "collect_workflow_action_data",
+            ),
+            ("confirm_cancellation/<int:page_id>/", "confirm_workflow_cancellation"),
+            ("preview/<int:page_id>/<int:task_id>/", "workflow_preview"),
+        )
+    ),
+    path(
+        "admin/choose-page/<int:parent_page_id>/",
+        require_admin_access(chooser_scoped(page_chooser.BrowseView.as_view())),
+    ),
+    path(
+        "admin/choose-page/chosen-multiple/",
+        require_admin_access(chooser_scoped(page_chooser.ChosenMultipleView.as_view())),
+    ),
+    path(
+        "admin/bulk/<str:app_label>/<str:model_name>/<str:action>/",
+        require_admin_access(page_bulk_actions_scoped(bulk_actions)),
     ),
     # Facility and facility staff moved to the facilities app (issue 17); their old admin URLs lead there.
     *(

@@ -33,8 +33,9 @@ JOB_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLON
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 # What the sandbox's /proc covers (runner/sandbox.py), covered again in each job's own procfs: host-global
-# settings and the boot id under a read-only empty tmpfs, the boot line and load as /dev/null.
-HIDDEN_PROC_DIRECTORIES = ("/proc/sys",)
+# settings and the boot id, irq affinities and bus devices under read-only empty tmpfs, the boot line and load as
+# /dev/null. (sysrq-trigger is a file of a read-only procfs: it cannot be opened for writing.)
+HIDDEN_PROC_DIRECTORIES = ("/proc/sys", "/proc/irq", "/proc/bus")
 EMPTIED_PROC_FILES = ("/proc/cmdline", "/proc/loadavg")
 PR_SET_PDEATHSIG = 1
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -81,7 +82,7 @@ def _mount_own_proc(libc) -> None:
     written (its sysrq-trigger and irq settings included), covered as the sandbox's own /proc is."""
     flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(libc.mount(b"proc", b"/proc", b"proc", flags, None), "procfs of the job")
-    for directory in HIDDEN_PROC_DIRECTORIES:
+    for directory in filter(os.path.isdir, HIDDEN_PROC_DIRECTORIES):
         _check(libc.mount(b"tmpfs", directory.encode(), b"tmpfs", flags, b"size=4096"), f"cover of {directory}")
     for path in EMPTIED_PROC_FILES:  # reads as empty; what is written there goes nowhere
         _check(libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"cover of {path}")

@@ -15,7 +15,9 @@ from courses.services import TRAINERS_GROUP
 from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
 
 
-class TrainerPageScopeTests(TestCase):
+class TwoTrainers(TestCase):
+    """Alice's courses (one live with a lesson, one draft), Bob's two, and a trainer with none yet."""
+
     @classmethod
     def setUpTestData(cls):
         root = Page.get_first_root_node()
@@ -40,6 +42,8 @@ class TrainerPageScopeTests(TestCase):
         cls.bobs = CoursePageFactory(parent=cls.catalogue, owner=cls.bob, title="Bob's diffraction")
         cls.bobs_second = CoursePageFactory(parent=cls.catalogue, owner=cls.bob, title="Bob's spectroscopy")
 
+
+class TrainerPageScopeTests(TwoTrainers):
     def test_the_explorer_lists_only_the_trainers_own_courses(self):
         self.client.force_login(self.bob)
         response = self.client.get(f"/admin/pages/{self.catalogue.pk}/")
@@ -95,9 +99,9 @@ class TrainerPageScopeTests(TestCase):
         # Wagtail's confirmation step names both pages before it checks anything.
         for page in (self.alices_draft, self.alices_lesson):
             response = self.client.get(f"/admin/pages/{page.pk}/move/{self.bobs.pk}/confirm/")
-            self.assertRedirects(response, "/admin/", fetch_redirect_response=False)  # Wagtail's refusal
+            self.assertEqual(response.status_code, 404)  # not a page Bob may know of
         response = self.client.post(f"/admin/pages/{self.alices_lesson.pk}/move/{self.bobs.pk}/confirm/")
-        self.assertRedirects(response, "/admin/", fetch_redirect_response=False)
+        self.assertEqual(response.status_code, 404)
         self.alices_lesson.refresh_from_db()
         self.assertTrue(self.alices_lesson.is_child_of(self.alices))
 
@@ -132,3 +136,50 @@ class TrainerPageScopeTests(TestCase):
     def test_trainers_hold_no_page_permission_on_the_catalogue(self):
         trainers = Group.objects.get(name=TRAINERS_GROUP)
         self.assertFalse(GroupPagePermission.objects.filter(group=trainers).exists())
+
+
+class TrainerPageScopeOtherRoutesTests(TwoTrainers):
+    """The routes a review found naming another trainer's pages: bulk actions, the chooser's browse and
+    chosen-multiple, the workflow steps and the move confirmation's slug check."""
+
+    def test_bulk_actions_pass_on_only_pages_the_trainer_may_explore(self):
+        self.client.force_login(self.bob)
+        listing = self.client.get(f"/admin/bulk/wagtailcore/page/delete/?id=all&childOf={self.catalogue.pk}")
+        self.assertNotContains(listing, "Alice", status_code=listing.status_code)
+        searched = self.client.get(f"/admin/bulk/wagtailcore/page/unpublish/?id=all&childOf={self.catalogue.pk}&q=a")
+        self.assertNotContains(searched, "Alice", status_code=searched.status_code)
+        named = self.client.get(f"/admin/bulk/wagtailcore/page/delete/?id={self.alices_draft.pk}")
+        self.assertEqual(named.status_code, 404)
+        own = self.client.get(f"/admin/bulk/wagtailcore/page/unpublish/?id={self.bobs.pk}&id={self.alices.pk}")
+        self.assertContains(own, "Bob&#x27;s diffraction")
+        self.assertNotContains(own, "Alice")
+
+    def test_the_chooser_describes_only_choosable_pages(self):
+        self.client.force_login(self.bob)
+        chosen = self.client.get(f"/admin/choose-page/chosen-multiple/?id={self.alices_draft.pk}&id={self.bobs.pk}")
+        self.assertNotContains(chosen, "secret draft")
+        self.assertContains(chosen, "Bob")
+        self.assertEqual(self.client.get(f"/admin/choose-page/{self.alices_draft.pk}/").status_code, 404)
+        # A live, public course stays browsable for links.
+        self.assertEqual(self.client.get(f"/admin/choose-page/{self.alices.pk}/").status_code, 200)
+
+    def test_workflow_steps_of_another_trainers_page_are_not_found(self):
+        from wagtail.models import Task
+
+        task = Task.objects.first() or Task.objects.create(name="Review")
+        self.client.force_login(self.bob)
+        for path in (
+            f"/admin/pages/workflow/preview/{self.alices_draft.pk}/{task.pk}/",
+            f"/admin/pages/workflow/confirm_cancellation/{self.alices_draft.pk}/",
+            f"/admin/pages/workflow/action/{self.alices_draft.pk}/approve/1/",
+        ):
+            response = self.client.get(path, follow=True)
+            self.assertNotContains(response, "secret draft", status_code=response.status_code, msg_prefix=path)
+
+    def test_the_move_confirmation_checks_the_move_before_the_slug(self):
+        mine = LessonPageFactory(parent=self.bobs, owner=self.bob, slug=self.alices_lesson.slug, title="Mine")
+        self.client.force_login(self.bob)
+        response = self.client.get(f"/admin/pages/{mine.pk}/move/{self.alices.pk}/confirm/", follow=True)
+        self.assertNotContains(response, self.alices_lesson.slug, status_code=response.status_code)
+        mine.refresh_from_db()
+        self.assertTrue(mine.is_child_of(self.bobs))

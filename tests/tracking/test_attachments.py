@@ -184,18 +184,41 @@ def test_sizes_are_limited(client, settings):
     assert response.status_code == 200, response.content
 
 
-def test_the_same_data_is_one_file_and_goes_with_its_last_statement(client, django_capture_on_commit_callbacks):
-    first = post_multipart(client, multipart(statement(attachments=[attachment()]), part(TEXT))).json()[0]
-    second = post_multipart(client, multipart(statement(actor="bob", attachments=[attachment()]), part(TEXT))).json()
-    rows = StatementAttachment.objects.all()
-    assert rows.count() == 2 and len({row.content.name for row in rows}) == 1
-    storage, name = rows[0].content.storage, rows[0].content.name
+def test_data_is_one_file_per_request_and_goes_with_its_last_statement(client, django_capture_on_commit_callbacks):
+    """Two statements of one request share their data's file; another request's copy is its own file (no
+    request ever reuses or deletes another's). A file goes when the last statement naming it does."""
+    pair = [statement(attachments=[attachment()]), statement(actor="bob", attachments=[attachment()])]
+    first, second = post_multipart(client, multipart(pair, part(TEXT))).json()
+    (third,) = post_multipart(client, multipart(statement(actor="cem", attachments=[attachment()]), part(TEXT))).json()
+    rows = {str(row.statement.statement_id): row.content for row in StatementAttachment.objects.all()}
+    assert rows[first].name == rows[second].name != rows[third].name
+    storage = rows[first].storage
     with django_capture_on_commit_callbacks(execute=True):
         StoredStatement.objects.filter(statement_id=first).delete()
-    assert storage.exists(name)
+    assert storage.exists(rows[second].name)
     with django_capture_on_commit_callbacks(execute=True):
-        StoredStatement.objects.filter(statement_id=second[0]).delete()
-    assert not storage.exists(name)
+        StoredStatement.objects.filter(statement_id__in=[second, third]).delete()
+    assert not storage.exists(rows[second].name) and not storage.exists(rows[third].name)
+
+
+def test_a_resent_statement_keeps_no_second_copy(client):
+    linked = statement(id=str(uuid.uuid4()), attachments=[attachment(fileUrl="https://files.example.org/n.txt")])
+    assert post(client, linked).status_code == 200
+    assert post_multipart(client, multipart(linked, part(TEXT))).status_code == 200  # the same statement again
+    assert not StatementAttachment.objects.exists()
+
+
+def test_a_page_of_attachments_stays_within_the_budget(client, settings):
+    big = bytes(range(256)) * 40  # 10 KiB each
+    for number in range(3):
+        data = big + bytes([number])
+        post_multipart(client, multipart(statement(actor=f"a{number}", attachments=[attachment(data)]), part(data)))
+    settings.PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES = 25_000  # two of them, not three
+    first = parsed(get(client, attachments="true"))
+    listed = json.loads(first[0].get_payload())
+    assert len(listed["statements"]) == 2 and len(first) == 3 and listed["more"]
+    rest = parsed(client.get(listed["more"], **HEADERS))
+    assert len(json.loads(rest[0].get_payload())["statements"]) == 1 and len(rest) == 2
 
 
 def test_a_failed_batch_keeps_no_data(client):
@@ -270,6 +293,21 @@ def test_signatures_that_do_not_hold_are_refused(client, signer):
     raw = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
     cases["a payload that is not JSON"] = signed_request(
         payload, (signing_input + b"." + base64.urlsafe_b64encode(raw).rstrip(b"=")).decode()
+    )
+    # A certificate whose key is not RSA (an EC one): refused, not a server error.
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec signer")])
+    now = datetime.datetime.now(datetime.UTC)
+    ec_certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(ec_key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ec_key, hashes.SHA256())
+    )  # fmt: skip
+    ec_x5c = [base64.b64encode(ec_certificate.public_bytes(serialization.Encoding.DER)).decode()]
+    cases["a certificate without an RSA key"] = signed_request(
+        payload, jwt.encode(payload, key, algorithm="RS256", headers={"x5c": ec_x5c})
     )
     for name, request_body in cases.items():
         response = post_multipart(client, request_body)

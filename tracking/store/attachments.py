@@ -3,8 +3,9 @@
 A request is either application/json (every attachment then points at its data with a fileUrl) or
 multipart/mixed: the statements as the first part, application/json, then one part per attachment's
 data, each with X-Experience-API-Hash and binary transfer. A part belongs to the attachment whose
-sha2 it carries, and to nothing else; its data must hash to it. The multipart body is parsed by the
-standard library's MIME parser (email, with its HTTP policy), never by hand.
+sha2 it carries, and to nothing else; its data must hash to it. The multipart body is parsed by
+python-multipart's streaming parser (the one Starlette uses), within limits on the number of parts and
+the size of their headers and data, never by hand.
 """
 
 import hashlib
@@ -12,15 +13,16 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 
 from django.conf import settings
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 MULTIPART = "multipart/mixed"
 JSON = "application/json"
 DIGESTS = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
+MAX_PARTS = 100  # attachments' parts in one request
+MAX_HEADER_BYTES = 16 << 10  # of one part's headers
 
 
 class AttachmentsInvalid(Exception):
@@ -60,37 +62,87 @@ def _json(data: bytes):
 
 
 def _multipart(content_type: str, body: bytes) -> tuple[object, list[Part]]:
-    try:
-        header = content_type.encode("latin-1")
-    except UnicodeEncodeError as error:
-        raise AttachmentsInvalid("the Content-Type header is not plain text") from error
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + body)
-    if not message.get_param("boundary"):
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
         raise AttachmentsInvalid("multipart/mixed needs a boundary in its Content-Type")
-    if not message.is_multipart() or message.defects:
-        found = ", ".join(type(defect).__name__ for defect in message.defects) or "no parts"
-        raise AttachmentsInvalid(f"the body is not multipart/mixed with that boundary ({found})")
-    first, *rest = message.get_payload()
-    if first.get_content_type() != JSON:
+    reader = _PartsReader()
+    parser = MultipartParser(boundary, reader.callbacks())
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError as error:
+        raise AttachmentsInvalid(f"the body is not multipart/mixed with that boundary ({error})") from error
+    if parser.state != MultipartState.END or not reader.parts:
+        raise AttachmentsInvalid("the body is not multipart/mixed with that boundary (it does not end with it)")
+    (first_headers, first_data), *rest = reader.parts
+    if media_type(first_headers.get("content-type", "")) != JSON:
         raise AttachmentsInvalid("the first part holds the statements, as application/json")
-    return _json(first.get_payload(decode=True) or b""), [_part(part) for part in rest]
+    return _json(first_data), [_part(headers, data) for headers, data in rest]
 
 
-def _part(part: Message) -> Part:
-    sha2 = (part.get("X-Experience-API-Hash") or "").strip().lower()
+class _PartsReader:
+    """Collects the parts python-multipart's streaming parser reports, within the store's limits: how many
+    parts, how large each part's headers and data."""
+
+    def __init__(self):
+        self.parts: list[tuple[dict[str, str], bytes]] = []
+        self._headers: dict[str, str] = {}
+        self._field = self._value = b""
+        self._data: list[bytes] = []
+        self._size = self._header_size = 0
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._begin, "on_header_field": self._on_field, "on_header_value": self._on_value,
+            "on_header_end": self._header_end, "on_part_data": self._on_data, "on_part_end": self._end,
+        }  # fmt: skip
+
+    def _begin(self) -> None:
+        if len(self.parts) > MAX_PARTS:
+            raise AttachmentsInvalid(f"a request holds at most {MAX_PARTS} attachments' parts")
+        self._headers, self._field, self._value, self._data = {}, b"", b"", []
+        self._size = self._header_size = 0
+
+    def _on_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+        self._count_header(end - start)
+
+    def _on_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+        self._count_header(end - start)
+
+    def _count_header(self, size: int) -> None:
+        self._header_size += size
+        if self._header_size > MAX_HEADER_BYTES:
+            raise AttachmentsInvalid(f"a part's headers hold at most {MAX_HEADER_BYTES} bytes")
+
+    def _header_end(self) -> None:
+        self._headers[self._field.decode("latin-1").strip().lower()] = self._value.decode("latin-1").strip()
+        self._field = self._value = b""
+
+    def _on_data(self, data: bytes, start: int, end: int) -> None:
+        self._size += end - start
+        limit = settings.PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES
+        if self.parts and self._size > limit:  # (the statements' part is bounded by the request's limit)
+            raise AttachmentTooLarge(f"an attachment holds at most {limit} bytes")
+        self._data.append(data[start:end])
+
+    def _end(self) -> None:
+        self.parts.append((self._headers, b"".join(self._data)))
+
+
+def _part(headers: dict[str, str], data: bytes) -> Part:
+    sha2 = headers.get("x-experience-api-hash", "").lower()
     if not sha2:
         raise AttachmentsInvalid("every part after the statements needs an X-Experience-API-Hash header")
-    encoding = (part.get("Content-Transfer-Encoding") or "binary").strip().lower()
+    encoding = (headers.get("content-transfer-encoding") or "binary").lower()
     if encoding != "binary":
         raise AttachmentsInvalid(f"attachments are sent with Content-Transfer-Encoding binary, not {encoding}")
-    data = part.get_payload(decode=True) or b""
-    limit = settings.PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES
-    if len(data) > limit:
-        raise AttachmentTooLarge(f"an attachment holds at most {limit} bytes")
     digest = DIGESTS.get(len(sha2))
     if digest is None or digest(data).hexdigest() != sha2:
         raise AttachmentsInvalid(f"the data of part {sha2[:16]}… does not hash to its X-Experience-API-Hash")
-    return Part(content_type=part.get("Content-Type") or "application/octet-stream", sha2=sha2, data=data)
+    return Part(content_type=headers.get("content-type") or "application/octet-stream", sha2=sha2, data=data)
 
 
 def matched_parts(statements: Iterable[dict], parts: list[Part]) -> dict[str, Part]:

@@ -6,7 +6,7 @@ link stays right while new statements arrive.
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -120,6 +120,7 @@ def _filtered(params: dict, client: StoreClient | None) -> QuerySet[StoredStatem
 class Page:
     statements: list[dict]
     after: int | None  # the row id to continue from, when there is more
+    pks: list[int] = field(default_factory=list)  # the rows', in the page's order
 
 
 def statements_page(
@@ -132,7 +133,28 @@ def statements_page(
     found = list(rows)
     more = len(found) > limit
     found = found[:limit]
-    return Page(statements=[payload for _, payload in found], after=found[-1][0] if more else None)
+    return Page(statements=[payload for _, payload in found], after=found[-1][0] if more else None,
+                pks=[pk for pk, _ in found])  # fmt: skip
+
+
+def within_attachment_budget(page: Page, budget: int) -> Page:
+    """The page cut where its statements' attachment data would pass `budget` bytes (at least one statement
+    stays), its `more` link then continuing after the last one kept: a GET with attachments=true never
+    gathers more than that in memory."""
+    ids = [payload["id"] for payload in page.statements if payload.get("attachments")]
+    sizes = {}
+    for statement_id, sha2, size in StatementAttachment.objects.filter(statement__statement_id__in=ids).values_list(
+        "statement__statement_id", "sha2", "size"
+    ):
+        sizes.setdefault(str(statement_id), {})[sha2] = size
+    total, seen = 0, set()
+    for index, payload in enumerate(page.statements):
+        data = {sha2: size for sha2, size in sizes.get(str(uuid.UUID(payload["id"])), {}).items() if sha2 not in seen}
+        if index and total + sum(data.values()) > budget:
+            return Page(statements=page.statements[:index], after=page.pks[index - 1], pks=page.pks[:index])
+        total += sum(data.values())
+        seen |= set(data)
+    return page
 
 
 def attachment_data(payloads: list[dict]) -> list[tuple[str, str, bytes]]:

@@ -194,23 +194,25 @@ def statements_store(
 
 
 def _keep_attachment_data(payloads: list[dict], by_hash: dict[str, Part]) -> None:
-    """A row per statement and attachment sent with data; one file per distinct data (its SHA-2 names it).
-    The rows are the last write of the batch: if they fail, the files this call wrote are deleted again.
-    (A failed commit after that leaves a file no row names; the next upload of the same data reuses it.)"""
+    """A row per new statement and attachment sent with data. The data of one request is one file per
+    SHA-2, named for this request: no other request ever writes, reuses or deletes it, so a file is gone
+    exactly when its last row is (receivers.py). Data for statements that were already stored is not kept
+    again. If the rows fail, the files this call wrote are deleted again; a failed commit after that leaves
+    a file no row names."""
+    wanted = {str(item["sha2"]).lower() for payload in payloads for item in payload.get("attachments") or ()} & set(
+        by_hash
+    )
+    if not wanted:
+        return
     storage = StatementAttachment._meta.get_field("content").storage
-    names, written = {}, []
-    for sha2, part in by_hash.items():
-        name = f"attachments/{sha2}"
-        if not storage.exists(name):
-            name = storage.save(name, ContentFile(part.data))
-            written.append(name)
-        names[sha2] = name
+    batch = uuid.uuid4().hex
+    names = {sha2: storage.save(f"attachments/{sha2}-{batch}", ContentFile(by_hash[sha2].data)) for sha2 in wanted}
     try:
         ids = [p["id"] for p in payloads]
         statements = dict(StoredStatement.objects.filter(statement_id__in=ids).values_list("statement_id", "pk"))
         rows = []
         for payload in payloads:
-            for sha2 in {str(item["sha2"]).lower() for item in payload.get("attachments") or ()} & set(by_hash):
+            for sha2 in {str(item["sha2"]).lower() for item in payload.get("attachments") or ()} & wanted:
                 part = by_hash[sha2]
                 content_type = " ".join(part.content_type.split())[:255]  # a header's value, kept on one line
                 rows.append(StatementAttachment(statement_id=statements[uuid.UUID(payload["id"])], sha2=sha2,
@@ -218,7 +220,7 @@ def _keep_attachment_data(payloads: list[dict], by_hash: dict[str, Part]) -> Non
                                                 size=len(part.data)))  # fmt: skip
         StatementAttachment.objects.bulk_create(rows)
     except BaseException:
-        for name in written:
+        for name in names.values():
             storage.delete(name)
         raise
 

@@ -15,6 +15,7 @@ import re
 
 import jwt
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from pydantic import ValidationError
 
 from ..xapi.models import Statement
@@ -77,11 +78,14 @@ def _verified_payload(data: bytes) -> dict:
     return payload
 
 
-def _certificate_key(chain):
+def _certificate_key(chain) -> RSAPublicKey:
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True)).public_key()
+        key = x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True)).public_key()
     except (TypeError, IndexError, KeyError, ValueError, binascii.Error) as error:
         raise SignatureInvalid("the signature's x5c is not a certificate") from error
+    if not isinstance(key, RSAPublicKey):  # RS256/384/512 only: another key type cannot have signed it
+        raise SignatureInvalid("the signature's certificate holds no RSA key")
+    return key
 
 
 def _comparable(statement: dict, other: dict) -> dict:

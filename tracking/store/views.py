@@ -241,6 +241,8 @@ class StatementsView(XapiView):
         limit = page_size if limit <= 0 else min(limit, page_size)
         ascending = selectors.boolean_param(params.get("ascending"))
         page = selectors.statements_page(params, limit=limit, ascending=ascending, after=after, client=client)
+        if selectors.boolean_param(params.get("attachments")):
+            page = selectors.within_attachment_budget(page, settings.PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES)
         more = ""
         if page.after is not None:
             cursor = signing.dumps([params, page.after], salt=CURSOR_SALT)
