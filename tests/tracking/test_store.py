@@ -202,7 +202,11 @@ def test_format_ids_gives_activities_by_id_alone_and_groups_by_their_identifier(
     }
 
 
-def test_a_statement_targeting_a_matching_statement_matches_the_filter(client):
+@pytest.mark.parametrize("followed", [2000, 0], ids=["from-the-matches", "between-the-page-ends"])
+def test_a_statement_targeting_a_matching_statement_matches_the_filter(client, monkeypatch, followed):
+    # A filter met by few statements follows the refs from them; by many, looks between the page's ends
+    # (tracking/store/selectors.py): both ways find the same refs.
+    monkeypatch.setattr("tracking.store.selectors.FOLLOWED", followed)
     (target,) = post(client, statement(verb="attempted")).json()
     voiding = statement(verb="voided", object={"objectType": "StatementRef", "id": target})
     del voiding["context"]
@@ -215,6 +219,14 @@ def test_a_statement_targeting_a_matching_statement_matches_the_filter(client):
     assert sorted(listed) == sorted([voider, commenter])  # the voided target itself is gone
     later = get(client, verb="http://adlnet.gov/expapi/verbs/attempted", since=timezone.now().isoformat())
     assert later.json()["statements"] == []  # time filters apply to the targeting statements themselves
+    # One a page: the refs come in stored order, and the more links walk them without loss.
+    seen, page = [], get(client, verb="http://adlnet.gov/expapi/verbs/attempted", limit=1).json()
+    while True:
+        seen += [item["id"] for item in page["statements"]]
+        if not page["more"]:
+            break
+        page = client.get(page["more"], **HEADERS).json()
+    assert seen == [commenter, voider]
 
 
 def test_about_is_public_and_a_wrong_method_is_405_before_credentials(client):

@@ -63,6 +63,8 @@ def boolean_param(value: str | None) -> bool:
 
 # How far a chain of statements targeting statements is followed (a -> b -> c, where c matches).
 REF_DEPTH = 4
+# Up to this many statements meeting a filter, the refs reaching them are found from their side.
+FOLLOWED = 2000
 
 
 def _match(params: dict) -> Q | None:
@@ -95,25 +97,48 @@ def _match(params: dict) -> Q | None:
     return match or None
 
 
-def _with_targeting(match: Q) -> Q:
-    """A statement whose object is a StatementRef meets the filters when the statement it targets
-    does, voided or not, and so on down a chain (Communication 2.1.3, "Filter Conditions for
-    StatementRefs"); since, until and limit still apply to the targeting statement itself."""
-    reached = match
-    for _ in range(REF_DEPTH):
-        reached = match | Q(target_id__in=StoredStatement.objects.filter(reached).values("statement_id"))
-    return reached
-
-
-def _filtered(params: dict, client: StoreClient | None) -> QuerySet[StoredStatement]:
+def _base(params: dict, client: StoreClient | None) -> QuerySet[StoredStatement]:
+    """What the caller may read, not voided, within since and until: the rows a page is made of."""
     rows = readable_by(client).filter(voided=False)
-    if (match := _match(params)) is not None:
-        rows = rows.filter(_with_targeting(match))
     if "since" in params:
         rows = rows.filter(stored__gt=_timestamp(params["since"]))
     if "until" in params:
         rows = rows.filter(stored__lte=_timestamp(params["until"]))
     return rows
+
+
+def _refs_reaching(statement_ids: list) -> set[int]:
+    """The StatementRef rows that target one of these statements, or target one that does, and so on down
+    the chain: followed from the targets' side, a hop at a time (the target_id index)."""
+    hits, reached = set(), statement_ids
+    for _ in range(REF_DEPTH):
+        if not reached:
+            break
+        refs = list(StoredStatement.objects.filter(target_id__in=reached).values_list("pk", "statement_id"))
+        reached = [statement_id for pk, statement_id in refs if pk not in hits]
+        hits.update(pk for pk, _ in refs)
+    return hits
+
+
+def _targeting_hits(refs: list[tuple[int, uuid.UUID]], match: Q) -> set[int]:
+    """Of these StatementRef rows (pk, target), those whose target meets `match`, or targets one that does,
+    and so on down the chain (Communication 2.1.3, "Filter Conditions for StatementRefs"): followed from
+    the refs' side, a hop at a time, each hop one lookup by statement id."""
+    hits, frontier = set(), {}
+    for pk, target in refs:
+        frontier.setdefault(target, []).append(pk)
+    for _ in range(REF_DEPTH):
+        if not frontier:
+            break
+        targets = StoredStatement.objects.filter(statement_id__in=list(frontier))
+        for statement_id in targets.filter(match).values_list("statement_id", flat=True):
+            hits.update(frontier.pop(statement_id))
+        following = {}
+        for statement_id, target in targets.filter(target_id__isnull=False).values_list("statement_id", "target_id"):
+            if statement_id in frontier:
+                following.setdefault(target, []).extend(frontier[statement_id])
+        frontier = following
+    return hits
 
 
 @dataclass(frozen=True)
@@ -126,11 +151,32 @@ class Page:
 def statements_page(
     params: dict, *, limit: int, ascending: bool, after: int | None = None, client: StoreClient | None = None
 ) -> Page:
-    rows = _filtered(params, client)
+    """A page in stored order, continuing after the row `after` (keyset: no OFFSET). With filters, the page
+    is the rows that meet them (one ordered index scan) merged with the StatementRef rows that reach such a
+    row: followed from the matching statements when they are few, else looked for only between the page's
+    ends, where they could still belong to it. Neither way scans the store."""
+    rows = _base(params, client)
     if after is not None:
         rows = rows.filter(pk__gt=after) if ascending else rows.filter(pk__lt=after)
-    rows = rows.order_by("pk" if ascending else "-pk").values_list("pk", "payload")[: limit + 1]
-    found = list(rows)
+    order = "pk" if ascending else "-pk"
+    match = _match(params)
+    direct = rows if match is None else rows.filter(match)
+    found = list(direct.order_by(order).values_list("pk", "payload")[: limit + 1])
+    if match is not None:
+        # Few statements meet the filter: follow the refs from them. Many: look only between the page's ends.
+        matching = list(StoredStatement.objects.filter(match).values_list("statement_id", flat=True)[: FOLLOWED + 1])
+        if len(matching) <= FOLLOWED:
+            hits = _refs_reaching(matching)
+        else:
+            window = rows.filter(target_id__isnull=False)
+            if len(found) > limit:  # a ref beyond the last direct row of the page would not be on it
+                window = window.filter(pk__lt=found[-1][0]) if ascending else window.filter(pk__gt=found[-1][0])
+            hits = _targeting_hits(list(window.values_list("pk", "target_id")), match)
+        hits -= {pk for pk, _ in found}
+        if hits:
+            found += list(rows.filter(pk__in=hits).values_list("pk", "payload"))
+            found.sort(key=lambda row: row[0], reverse=not ascending)
+            found = found[: limit + 1]
     more = len(found) > limit
     found = found[:limit]
     return Page(statements=[payload for _, payload in found], after=found[-1][0] if more else None,
