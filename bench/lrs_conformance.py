@@ -11,7 +11,8 @@ is not installed by the project: give the folder of a copy with its `npm install
 on loopback under uvicorn with a throwaway SQLite database and its own credential; the suite's console
 runner is judged by the JSON log it writes (its exit code is the failure count modulo 256). The
 result lists every failing test with its requirement id (XAPI-nnnnn), suite and error.
-`bench/tracking_bench.py --conformance DIR` runs this and reports `conformance_passed/total`.
+`bench/tracking_bench.py --conformance DIR` runs this for both versions and reports `conformance_103_passed/total`
+and `conformance_200_passed/total`.
 """
 
 import argparse

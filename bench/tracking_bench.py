@@ -22,10 +22,13 @@ postgres://postgres@127.0.0.1:5432 and dropped at the end). Task backend: django
   built-in store, one delivery run queued in the transaction) against the same call with
   `exercises.submissions.tracking` replaced by no-ops; alternated, many samples. The figure is the median
   of the paired differences. Target <= 2 ms.
-- conformance_passed / conformance_total: the ADL LRS conformance suite for xAPI 1.0.3 against the built-in
-  store (bench/lrs_conformance.py), from the summary of its JSON log, when --conformance DIR (or
-  PANLEARN_LRS_CONFORMANCE_SUITE) names a copy of the suite with its npm install done. The suite is not on
-  the npm registry, so the project does not install it: without a copy these are null, with a note.
+- conformance_103_passed/total and conformance_200_passed/total: the ADL LRS conformance suite for xAPI 1.0.3
+  and 2.0.0 against the built-in store (bench/lrs_conformance.py), from the summary of its JSON log, when
+  --conformance DIR (or PANLEARN_LRS_CONFORMANCE_SUITE) names a copy of the suite with its npm install done
+  (scripts/lrs_conformance.sh makes one in var/lrs-conformance): without a copy these are null, with a note.
+- store_query_1m_p95_ms, with --store-query: bench/store_query_bench.py --quick (PostgreSQL, 1 million
+  statements seeded in SQL; how, in its docstring): the p95 of filtered GETs, and its ratio to the GET
+  without a filter.
 
 With --json the LAST line is one JSON object. Everything started is stopped at exit (the LRS process, the
 child processes, the PostgreSQL database, the temporary directory).
@@ -548,19 +551,36 @@ def orchestrate(args) -> int:
         "store_ingest_stmts_per_s_postgres": pick(postgres, "ingest", "ingest_stmts_per_s"),
         "store_ingest_baseline_bulk_insert_stmts_per_s_postgres": pick(postgres, "ingest", "bulk_insert_stmts_per_s"),
         "grading_overhead_ms": pick(sqlite, "grading", "grading_overhead_ms"),
-        "conformance_passed": None,
-        "conformance_total": None,
+        "conformance_103_passed": None,
+        "conformance_103_total": None,
+        "conformance_200_passed": None,
+        "conformance_200_total": None,
         "conformance_note": CONFORMANCE_NOTE,
+        "store_query_1m_p95_ms": None,
     }
     if args.conformance:
+        logs = []
+        for version, tag in (("1.0.3", "103"), ("2.0.0", "200")):
+            try:
+                suite = lrs_conformance.run_suite(args.conformance.resolve(), version=version)
+            except Exception as error:
+                errors[f"conformance_{tag}"] = f"{type(error).__name__}: {error}"
+                continue
+            figures.update({f"conformance_{tag}_passed": suite["passed"], f"conformance_{tag}_total": suite["total"]})
+            results[f"conformance_{tag}"] = suite
+            logs.append(suite["log"])
+        figures["conformance_note"] = "logs " + ", ".join(logs) if logs else CONFORMANCE_NOTE
+    if args.store_query:
         try:
-            suite = lrs_conformance.run_suite(args.conformance.resolve())
+            run = subprocess.run([sys.executable, str(ROOT / "bench" / "store_query_bench.py"), "--quick", "--json"],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=1800, check=True)  # fmt: skip
+            query = json.loads(run.stdout.strip().splitlines()[-1])
         except Exception as error:
-            errors["conformance"] = f"{type(error).__name__}: {error}"
+            errors["store_query"] = f"{type(error).__name__}: {error}"
         else:
-            figures.update(conformance_passed=suite["passed"], conformance_total=suite["total"],
-                           conformance_failed=suite["failed"], conformance_note=f"log {suite['log']}")  # fmt: skip
-            results["conformance"] = suite
+            figures.update(store_query_1m_p95_ms=query["store_query_1m_p95_ms"],
+                           store_query_ratio=query["store_query_ratio"])  # fmt: skip
+            results["store_query"] = query
 
     def ratio(a, b):
         return round(a / b, 3) if a is not None and b else None
@@ -592,8 +612,12 @@ def orchestrate(args) -> int:
         value = figures[name]
         met = value is not None and (value >= limit if sense == ">=" else value <= limit)
         say(f"{name}: {value} (target {sense} {limit}) {'ok' if met else 'MISSED'}")
-    say(f"conformance (xAPI 1.0.3): {figures['conformance_passed']} passed of {figures['conformance_total']}; "
-        f"{figures['conformance_note']}")  # fmt: skip
+    for tag, version in (("103", "1.0.3"), ("200", "2.0.0")):
+        say(f"conformance (xAPI {version}): {figures[f'conformance_{tag}_passed']} passed of "
+            f"{figures[f'conformance_{tag}_total']}")  # fmt: skip
+    say(f"  {figures['conformance_note']}")
+    say(f"store_query_1m_p95_ms (bench/store_query_bench.py --quick): {figures['store_query_1m_p95_ms']}"
+        + ("" if args.store_query else " (not run: --store-query)"))  # fmt: skip
     say(f"load average (1 min) at start {load_before:.2f}, at end {os.getloadavg()[0]:.2f}, on {os.cpu_count()} CPUs")
     figures.update(
         targets={name: f"{sense} {limit}" for name, (sense, limit) in TARGETS.items()},
@@ -617,6 +641,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (about a minute and a half)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on the last line")
+    parser.add_argument(
+        "--store-query",
+        action="store_true",
+        help="also seed 1M statements in PostgreSQL and time the filtered GETs (about 2 minutes)",
+    )
     parser.add_argument("--conformance", type=Path, default=os.environ.get("PANLEARN_LRS_CONFORMANCE_SUITE") or None,
                         help="a copy of the ADL lrs-conformance-test-suite (npm install done) to run")  # fmt: skip
     parser.add_argument("--serve-lrs", action="store_true", help=argparse.SUPPRESS)
