@@ -129,6 +129,10 @@ def test_a_document_over_the_limit_is_refused(client, settings):
     settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES = 10
     response = client.put(state(stateId="big"), b"x" * 11, content_type="text/plain", **HEADERS)
     assert response.status_code == 413 and not XapiDocument.objects.exists()
+    # Above Django's form limit (2.5 MB) too: the store's own answer, 413, not Django's 400.
+    settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES = 1 << 20
+    response = client.put(state(stateId="huge"), b"x" * (3 << 20), content_type="text/plain", **HEADERS)
+    assert response.status_code == 413 and not XapiDocument.objects.exists()
 
 
 def test_a_client_needs_the_scope_of_the_resource(client):

@@ -276,7 +276,7 @@ class DocumentView(XapiView):
             return _error(str(error), 409)
         except documents.PreconditionFailed as error:
             return _error(str(error), 412)
-        except documents.DocumentTooLarge as error:
+        except (documents.DocumentTooLarge, RequestTooLarge) as error:
             return _error(str(error), 413)
 
     def get(self, request):
@@ -302,8 +302,9 @@ class DocumentView(XapiView):
     def _store(self, request, *, merge: bool) -> HttpResponse:
         def work():
             owner, document_id, _since = self._parsed(request)
+            content = read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES)
             documents.document_store(
-                self.resource, owner, document_id, content=request.body,
+                self.resource, owner, document_id, content=content,
                 content_type=request.META.get("CONTENT_TYPE", ""),
                 merge=merge, if_match=request.headers.get("If-Match", ""),
                 if_none_match=request.headers.get("If-None-Match", ""), xapi_version=request.xapi_version,
