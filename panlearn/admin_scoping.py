@@ -285,10 +285,11 @@ def chooser_scoped(view):
     def choose(request, parent_page_id=None, **kwargs):
         user = request.user
         if not user.is_superuser:
-            if parent_page_id is not None:
-                allowed = choosable_pages(Page.objects.filter(pk=parent_page_id), user).exists()
-                if not allowed and not _explorable(user, [parent_page_id]):
-                    raise Http404
+            if (
+                parent_page_id is not None
+                and not choosable_pages(Page.objects.filter(pk=parent_page_id), user).exists()
+            ):
+                raise Http404
             if "id" in request.GET:
                 wanted = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
                 kept = choosable_pages(Page.objects.filter(pk__in=wanted), user).values_list("pk", flat=True)

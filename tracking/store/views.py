@@ -22,8 +22,11 @@ CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
 
 
-def _response(data=None, *, status: int = 200) -> HttpResponse:
-    response = HttpResponse(status=status) if data is None else JsonResponse(data, status=status, safe=False)
+def _response(data=None, *, status: int = 200, response: HttpResponse | None = None) -> HttpResponse:
+    """JSON (or an empty answer, or `response` as built) with the store's consistency header; the version
+    header is XapiView.dispatch's."""
+    if response is None:
+        response = HttpResponse(status=status) if data is None else JsonResponse(data, status=status, safe=False)
     response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
     return response
 
@@ -228,9 +231,7 @@ class StatementsView(XapiView):
         if not selectors.boolean_param(params.get("attachments")):
             return _response(document)
         body, content_type = attachments.multipart_body(document, selectors.attachment_data(payloads))
-        response = HttpResponse(body, content_type=content_type)
-        response["X-Experience-API-Consistent-Through"] = timezone.now().isoformat()
-        return response
+        return _response(response=HttpResponse(body, content_type=content_type))
 
     def _page(self, params: dict, shape, after: int | None, client) -> HttpResponse:
         try:
