@@ -29,6 +29,9 @@ PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES = env_int("PANLEARN_TRACKING_STORE_MA
 # attachments together), in bytes: above them the store answers 413.
 PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_ATTACHMENT_BYTES", 8 << 20)
 PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES", 16 << 20)
+# The largest form of the alternate request syntax, in bytes: the form is read before its credentials can be
+# checked (they are in it), so an anonymous client gets no more than this read and parsed.
+PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES = env_int("PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES", 4 << 20)
 # Statements sent in one POST.
 PANLEARN_TRACKING_BATCH_SIZE = env_int("PANLEARN_TRACKING_BATCH_SIZE", 100)
 # Seconds a worker holds the rows it is sending; a worker killed mid-batch frees them after this.

@@ -273,6 +273,30 @@ def test_the_alternate_request_syntax_stands_for_put_and_get(client):
     assert refused.status_code == 401
 
 
+def test_the_alternate_request_syntax_is_held_to_the_stores_limit_not_djangos_form_limit(client, settings):
+    from urllib.parse import urlencode
+
+    batch = [statement(result={"response": "x" * 1000}) for _ in range(3000)]  # above 2.5 MB
+    form = {"Authorization": AUTH, "X-Experience-API-Version": "1.0.3", "content": json.dumps(batch)}
+    body = urlencode(form)
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    settings.PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES = len(body)
+    posted = client.post(URL + "?method=POST", body, content_type="application/x-www-form-urlencoded")
+    assert posted.status_code == 200 and len(posted.json()) == 3000
+    settings.PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES = len(body) - 1
+    refused = client.post(URL + "?method=POST", body, content_type="application/x-www-form-urlencoded")
+    # The store's 413, nothing more stored, and in the latest version: the form that names one was not read.
+    assert refused.status_code == 413 and refused["X-Experience-API-Version"] == "2.0.0"
+    assert StoredStatement.objects.count() == 3000
+    # The limit is the alternate syntax's own, below the store's request limit: the form comes before the
+    # credentials in it can be checked.
+    settings.PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES = 4 << 20
+    assert settings.PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES > 4 << 20
+    big = urlencode({"content": "x" * (5 << 20)})
+    anonymous = client.post(URL + "?method=POST", big, content_type="application/x-www-form-urlencoded")
+    assert anonymous.status_code == 413
+
+
 def test_the_more_link_keeps_the_format(client):
     for number in range(3):
         post(client, statement(actor=f"reader{number}"))

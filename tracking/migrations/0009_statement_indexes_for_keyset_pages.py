@@ -2,56 +2,61 @@
 
 from django.db import migrations, models
 
+from ._concurrently import AddIndexConcurrently, RemoveIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # The store stays writable while its indexes change on PostgreSQL (_concurrently.py), and keeps indexes
+    # for its filters throughout: the new ones are built before the old ones go.
+    atomic = False
 
     dependencies = [
         ('panlearn_tracking', '0008_statement_attachments'),
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='storedstatement',
-            name='panlearn_tr_actor_k_3e7892_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='storedstatement',
-            name='panlearn_tr_verb_4f61d8_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='storedstatement',
-            name='panlearn_tr_object__7597f8_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='storedstatement',
-            name='panlearn_tr_registr_7db1fa_idx',
-        ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(fields=['actor_key', 'id'], name='stored_by_actor'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(condition=models.Q(('object_agent_key', ''), _negated=True), fields=['object_agent_key', 'id'], name='stored_by_agent_object'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(fields=['verb', 'id'], name='stored_by_verb'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(fields=['object_iri', 'id'], name='stored_by_object'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(fields=['course_iri', 'id'], name='stored_by_course'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(fields=['registration', 'id'], name='stored_by_registration'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='storedstatement',
             index=models.Index(condition=models.Q(('target_id__isnull', False)), fields=['id'], name='stored_refs'),
+        ),
+        RemoveIndexConcurrently(
+            model_name='storedstatement',
+            name='panlearn_tr_actor_k_3e7892_idx',
+        ),
+        RemoveIndexConcurrently(
+            model_name='storedstatement',
+            name='panlearn_tr_verb_4f61d8_idx',
+        ),
+        RemoveIndexConcurrently(
+            model_name='storedstatement',
+            name='panlearn_tr_object__7597f8_idx',
+        ),
+        RemoveIndexConcurrently(
+            model_name='storedstatement',
+            name='panlearn_tr_registr_7db1fa_idx',
         ),
     ]

@@ -3,7 +3,11 @@
 headers, the resource's parameters and the request's `content`. The request is rewritten in place
 into the one it stands for, so the views see a plain request."""
 
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, QueryDict
+
+from . import bodies
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 # Form fields that are headers of the request it stands for, with their WSGI names.
@@ -26,7 +30,8 @@ def is_alternate(request: HttpRequest) -> bool:
 
 
 def rewrite(request: HttpRequest) -> None:
-    """Turn the POST into the request it stands for, or raise AlternateSyntaxInvalid."""
+    """Turn the POST into the request it stands for, or raise AlternateSyntaxInvalid (or RequestTooLarge:
+    the form is read under the store's own limit for it, not Django's form limit)."""
     method = request.GET["method"].upper()
     if set(request.GET) != {"method"}:
         raise AlternateSyntaxInvalid("with ?method=, every other parameter goes in the form body")
@@ -34,7 +39,11 @@ def rewrite(request: HttpRequest) -> None:
         raise AlternateSyntaxInvalid(f"unknown method {method!r}")
     if request.content_type != "application/x-www-form-urlencoded":
         raise AlternateSyntaxInvalid("the alternate request syntax needs application/x-www-form-urlencoded")
-    form = QueryDict(request.body, encoding=request.encoding or "utf-8")
+    try:
+        sent = bodies.read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_ALTERNATE_BYTES)
+        form = QueryDict(sent, encoding=request.encoding or "utf-8")
+    except TooManyFieldsSent as error:
+        raise AlternateSyntaxInvalid("the form has too many fields") from error
     body = form.get("content", "").encode()
     params = QueryDict(mutable=True)
     for name, values in form.lists():

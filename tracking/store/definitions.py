@@ -69,4 +69,5 @@ def _statements_about(activity_id: str, client) -> QuerySet:
     with the `define` scope (Communication 4.2); read in chunks, however many there are."""
     definers = [row.pk for row in StoreClient.objects.all() if row.may(StoreClient.DEFINE)]
     statements = readable_by(client).filter(object_iri=activity_id, voided=False)
-    return statements.filter(Q(client__isnull=True) | Q(client_id__in=definers)).order_by("stored", "pk")
+    # In stored order by pk, which the (object_iri, id) index gives without a sort.
+    return statements.filter(Q(client__isnull=True) | Q(client_id__in=definers)).order_by("pk")

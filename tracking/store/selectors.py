@@ -65,6 +65,8 @@ def boolean_param(value: str | None) -> bool:
 REF_DEPTH = 4
 # Up to this many statements meeting a filter, the refs reaching them are found from their side.
 FOLLOWED = 2000
+# The longest id list one query carries (SQLite allows 32766 variables; PostgreSQL plans short lists better).
+CHUNK = 500
 
 
 def _match(params: dict) -> Q | None:
@@ -81,7 +83,8 @@ def _match(params: dict) -> Q | None:
         if boolean_param(params.get("related_agents")):
             match &= Q(related_agent_keys__contains=f"\n{key}\n")
         else:
-            match &= Q(actor_key=key) | Q(object_agent_key=key)
+            # The second term restates the object index's condition, so that SQLite's planner may use it.
+            match &= Q(actor_key=key) | (Q(object_agent_key=key) & ~Q(object_agent_key=""))
     if "verb" in params:
         match &= Q(verb=params["verb"])
     if "activity" in params:
@@ -107,16 +110,27 @@ def _base(params: dict, client: StoreClient | None) -> QuerySet[StoredStatement]
     return rows
 
 
-def _refs_reaching(statement_ids: list) -> set[int]:
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _refs_reaching(statement_ids: list) -> set[int] | None:
     """The StatementRef rows that target one of these statements, or target one that does, and so on down
-    the chain: followed from the targets' side, a hop at a time (the target_id index)."""
+    the chain: followed from the targets' side, a hop at a time (the target_id index). None when the chain
+    holds more than FOLLOWED rows: then the page's window is the cheaper way (_window_hits)."""
     hits, reached = set(), statement_ids
     for _ in range(REF_DEPTH):
-        if not reached:
-            break
-        refs = list(StoredStatement.objects.filter(target_id__in=reached).values_list("pk", "statement_id"))
+        refs = []
+        for chunk in _chunks(reached):
+            room = FOLLOWED + 1 - len(hits) - len(refs)
+            refs += StoredStatement.objects.filter(target_id__in=chunk).values_list("pk", "statement_id")[:room]
+            if len(hits) + len(refs) > FOLLOWED:
+                return None
         reached = [statement_id for pk, statement_id in refs if pk not in hits]
         hits.update(pk for pk, _ in refs)
+        if not reached:
+            break
     return hits
 
 
@@ -141,6 +155,43 @@ def _targeting_hits(refs: list[tuple[int, uuid.UUID]], match: Q) -> set[int]:
     return hits
 
 
+def _window_hits(rows: QuerySet, match: Q, found: list, *, limit: int, ascending: bool) -> set[int]:
+    """The StatementRef rows of `rows` that reach a statement meeting `match`, looked for in page order a
+    batch at a time, only between the page's start and its last direct row (`found`, limit + 1 rows when
+    there are more), and no further once the page is full: memory and each query stay bounded however
+    many refs the window holds."""
+    window = rows.filter(target_id__isnull=False)
+    before = (lambda pk, end: pk < end) if ascending else (lambda pk, end: pk > end)
+    if len(found) > limit:  # a ref beyond the last direct row of the page would not be on it
+        end = found[-1][0]
+        window = window.filter(pk__lt=end) if ascending else window.filter(pk__gt=end)
+    window = window.order_by("pk" if ascending else "-pk")
+    hits, cursor = set(), None
+    while True:
+        batch = window if cursor is None else window.filter(**{"pk__gt" if ascending else "pk__lt": cursor})
+        refs = list(batch.values_list("pk", "target_id")[:CHUNK])
+        hits |= _targeting_hits(refs, match)
+        if len(refs) < CHUNK:
+            return hits
+        cursor = refs[-1][0]
+        # Every row up to the cursor is known now: the direct ones are in `found`, the refs in `hits` (a ref
+        # may be both: counted once).
+        if len({pk for pk, _ in found if not before(cursor, pk)} | hits) > limit:
+            return hits
+
+
+def _rows_of(rows: QuerySet, pks: set[int], *, limit: int, ascending: bool) -> list[tuple[int, dict]]:
+    """The first limit + 1 of these rows that are in `rows` (readable, not voided, in time), in page order:
+    fetched a batch at a time, so that many refs never mean one huge query."""
+    order = "pk" if ascending else "-pk"
+    kept = []
+    for chunk in _chunks(sorted(pks, reverse=not ascending)):
+        kept += rows.filter(pk__in=chunk).order_by(order).values_list("pk", "payload")
+        if len(kept) > limit:
+            break
+    return kept[: limit + 1]
+
+
 @dataclass(frozen=True)
 class Page:
     statements: list[dict]
@@ -153,8 +204,9 @@ def statements_page(
 ) -> Page:
     """A page in stored order, continuing after the row `after` (keyset: no OFFSET). With filters, the page
     is the rows that meet them (one ordered index scan) merged with the StatementRef rows that reach such a
-    row: followed from the matching statements when they are few, else looked for only between the page's
-    ends, where they could still belong to it. Neither way scans the store."""
+    row: followed from the matching statements when they and their refs are few, else looked for between
+    the page's ends, where they could still belong to it (docs/operator.md says what that costs). Every
+    query's id list is at most CHUNK long."""
     rows = _base(params, client)
     if after is not None:
         rows = rows.filter(pk__gt=after) if ascending else rows.filter(pk__lt=after)
@@ -163,18 +215,16 @@ def statements_page(
     direct = rows if match is None else rows.filter(match)
     found = list(direct.order_by(order).values_list("pk", "payload")[: limit + 1])
     if match is not None:
-        # Few statements meet the filter: follow the refs from them. Many: look only between the page's ends.
         matching = list(StoredStatement.objects.filter(match).values_list("statement_id", flat=True)[: FOLLOWED + 1])
-        if len(matching) <= FOLLOWED:
-            hits = _refs_reaching(matching)
-        else:
-            window = rows.filter(target_id__isnull=False)
-            if len(found) > limit:  # a ref beyond the last direct row of the page would not be on it
-                window = window.filter(pk__lt=found[-1][0]) if ascending else window.filter(pk__gt=found[-1][0])
-            hits = _targeting_hits(list(window.values_list("pk", "target_id")), match)
+        hits = _refs_reaching(matching) if len(matching) <= FOLLOWED else None
+        if hits is None:
+            hits = _window_hits(rows, match, found, limit=limit, ascending=ascending)
         hits -= {pk for pk, _ in found}
+        if len(found) > limit:  # past the last direct row a ref is on a later page
+            end = found[-1][0]
+            hits = {pk for pk in hits if (pk < end if ascending else pk > end)}
         if hits:
-            found += list(rows.filter(pk__in=hits).values_list("pk", "payload"))
+            found += _rows_of(rows, hits, limit=limit, ascending=ascending)
             found.sort(key=lambda row: row[0], reverse=not ascending)
             found = found[: limit + 1]
     more = len(found) > limit

@@ -16,7 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import StoreClient
-from . import alternate, attachments, clients, definitions, documents, formats, selectors, services, versions
+from . import alternate, attachments, bodies, clients, definitions, documents, formats, selectors, services, versions
 
 CURSOR_SALT = "panlearn.tracking.store.more"
 GET_PARAMS = {*selectors.FILTERS, "limit", "ascending", "format", "attachments", "cursor"}
@@ -76,6 +76,8 @@ class XapiView(View):
                 alternate.rewrite(request)
             except alternate.AlternateSyntaxInvalid as error:
                 return _error(str(error))
+            except bodies.RequestTooLarge as error:
+                return _error(str(error), 413)
         request.xapi_version = versions.requested(request.headers.get("X-Experience-API-Version", ""))
         if alternative and request.xapi_version == versions.V2:
             return _error("xAPI 2.0.0 has no alternate request syntax: send the method and headers as they are")
@@ -116,32 +118,9 @@ class NotProvidedView(XapiView):
     get = put = post = delete = _not_provided
 
 
-class RequestTooLarge(Exception):
-    pass
-
-
-def read_body(request, limit: int) -> bytes:
-    """The request's body, up to `limit` bytes (RequestTooLarge beyond): read from the stream, so that
-    Django's DATA_UPLOAD_MAX_MEMORY_SIZE, meant for forms, is not what limits the store."""
-    if request.__dict__.get("_body") is not None:  # already read (the alternate syntax's content)
-        body = request._body
-    else:
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            raise RequestTooLarge(f"a request holds at most {limit} bytes")
-        body = request.read(limit + 1)
-        request._body = body
-    if len(body) > limit:
-        raise RequestTooLarge(f"a request holds at most {limit} bytes")
-    return body
-
-
 def _statements_in(request) -> tuple[object, list]:
     """The statements and the attachments' data of a POST or PUT (attachments.py)."""
-    body = read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_REQUEST_BYTES)
+    body = bodies.read_body(request)
     try:
         return attachments.read_request(request.META.get("CONTENT_TYPE", ""), body)
     except attachments.AttachmentsInvalid as error:
@@ -157,7 +136,7 @@ def _stored(work) -> HttpResponse:
         return _error(str(error))
     except services.StatementConflict as error:
         return _error(str(error), 409)
-    except (RequestTooLarge, attachments.AttachmentTooLarge) as error:
+    except (bodies.RequestTooLarge, attachments.AttachmentTooLarge) as error:
         return _error(str(error), 413)
 
 
@@ -277,7 +256,7 @@ class DocumentView(XapiView):
             return _error(str(error), 409)
         except documents.PreconditionFailed as error:
             return _error(str(error), 412)
-        except (documents.DocumentTooLarge, RequestTooLarge) as error:
+        except (documents.DocumentTooLarge, bodies.RequestTooLarge) as error:
             return _error(str(error), 413)
 
     def get(self, request):
@@ -303,7 +282,7 @@ class DocumentView(XapiView):
     def _store(self, request, *, merge: bool) -> HttpResponse:
         def work():
             owner, document_id, _since = self._parsed(request)
-            content = read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES)
+            content = bodies.read_body(request, settings.PANLEARN_TRACKING_STORE_MAX_DOCUMENT_BYTES)
             documents.document_store(
                 self.resource, owner, document_id, content=content,
                 content_type=request.META.get("CONTENT_TYPE", ""),
