@@ -44,6 +44,7 @@ from .models import (
     StoredStatement,
     XapiDocument,
 )
+from .store import refs
 from .store.documents import digest
 from .xapi import vocabulary as v
 
@@ -190,10 +191,13 @@ def erase_statements(user, *, requested_by: str, reason: str, performed_by=None,
     if not reason.strip():
         raise ValueError("an erasure needs a reason")
     with transaction.atomic():
+        refs.chains_lock()  # a writer's turn (store/refs.py): no ref's chain is built through what goes here
         plan = erasure_plan(user)
         subject = plan.subject
+        reaching = refs.refs_naming(plan.stored_ids)  # other refs' chains that end where these were
         for chunk in _chunks(plan.stored_ids):
             StoredStatement.objects.filter(pk__in=chunk).delete()
+        refs.chains_after_erasure(reaching)
         for chunk in _chunks(plan.outbox_ids):
             Delivery.objects.filter(statement_id__in=chunk).delete()
             OutboxStatement.objects.filter(pk__in=chunk).delete()

@@ -153,6 +153,44 @@ class StoredStatement(models.Model):
         return f"{self.verb.rsplit('/', 1)[-1]} {self.object_iri} ({self.statement_id})"
 
 
+class StatementRefTarget(models.Model):
+    """A statement that a StatementRef statement reaches: its target, or its target's target, and so on down
+    to store.refs.REF_DEPTH hops, with the reached statement's filter columns. A filter that the reached
+    statement meets takes in the ref too (xAPI 1.0.3, Communication 2.1.3): with these rows, that is one
+    ordered index scan, as for the statements that meet it directly. Kept by store.refs when statements are
+    stored or erased."""
+
+    ref = models.ForeignKey(StoredStatement, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(StoredStatement, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField()
+    # The target's filter columns, as on StoredStatement (the same names: a filter's Q works on both).
+    actor_key = models.CharField(max_length=255)
+    object_agent_key = models.CharField(max_length=255, blank=True)
+    related_agent_keys = models.TextField(blank=True)
+    verb = models.CharField(max_length=500)
+    object_iri = models.CharField(max_length=500, blank=True)
+    course_iri = models.CharField(max_length=500, blank=True)
+    registration = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ref", "target"], name="one_row_per_ref_and_target")]
+        indexes = [
+            models.Index(fields=["actor_key", "ref"], name="ref_target_by_actor"),
+            models.Index(
+                fields=["object_agent_key", "ref"],
+                name="ref_target_by_agent_object",
+                condition=~models.Q(object_agent_key=""),
+            ),
+            models.Index(fields=["verb", "ref"], name="ref_target_by_verb"),
+            models.Index(fields=["object_iri", "ref"], name="ref_target_by_object"),
+            models.Index(fields=["course_iri", "ref"], name="ref_target_by_course"),
+            models.Index(fields=["registration", "ref"], name="ref_target_by_registration"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref_id} reaches {self.target_id} ({self.depth} hops)"
+
+
 class ErasureRecord(models.Model):
     """What an erasure (GDPR) removed, kept as the audit record. It names the data subject only by
     pseudonym: never their username, name or email (see tracking/erasure.py)."""

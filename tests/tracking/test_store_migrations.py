@@ -87,3 +87,34 @@ def test_a_run_that_stopped_half_way_picks_up_from_there():
                 assert cursor.fetchone() == (True,)
     finally:
         _latest()
+
+
+def test_the_chains_migration_builds_the_chains_of_the_statements_already_stored():
+    import uuid
+
+    from tracking.models import StatementRefTarget, StoredStatement
+
+    chains = ("panlearn_tracking", "0010_statement_ref_targets")
+    try:
+        _migrate([INDEXES])  # before the chains: the statements of an earlier release
+        now = timezone.now()
+        ids = [uuid.uuid4() for _ in range(4)]
+        for index, statement_id in enumerate(ids):  # 0 <- 1 <- 2 <- 3, and 3 also the first stored
+            target = ids[index - 1] if index else None
+            StoredStatement.objects.create(statement_id=statement_id, payload={"id": str(statement_id)},
+                                           actor_key="mbox:mailto:ada@example.org", verb=f"verb{index}",
+                                           target_id=target, timestamp=now, stored=now)  # fmt: skip
+        _migrate([chains])
+        reached = set(StatementRefTarget.objects.values_list("ref__statement_id", "target__statement_id", "depth"))
+        assert reached == {(ids[1], ids[0], 1), (ids[2], ids[1], 1), (ids[2], ids[0], 2), (ids[3], ids[2], 1),
+                           (ids[3], ids[1], 2), (ids[3], ids[0], 3)}  # fmt: skip
+        assert StatementRefTarget.objects.get(ref__statement_id=ids[3], depth=3).verb == "verb0"
+    finally:
+        _latest()
+
+
+def test_the_chains_migration_commits_a_batch_at_a_time():
+    from importlib import import_module
+
+    migration = import_module("tracking.migrations.0010_statement_ref_targets").Migration
+    assert migration.atomic is False  # the store keeps taking statements while the chains are built

@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from .. import identity
-from ..models import StatementAttachment, StoreClient, StoredStatement
+from ..models import StatementAttachment, StatementRefTarget, StoreClient, StoredStatement
 
 FILTERS = ("agent", "verb", "activity", "registration", "since", "until", "related_activities", "related_agents")
 
@@ -27,11 +27,15 @@ def active_statements() -> QuerySet[StoredStatement]:
     return StoredStatement.objects.filter(voided=False)
 
 
+def reads_everything(client: StoreClient | None) -> bool:
+    return client is None or client.may(StoreClient.READ) or client.may(StoreClient.ALL_READ)
+
+
 def readable_by(client: StoreClient | None) -> QuerySet[StoredStatement]:
     """What a caller of the API may read: everything with statements/read or all/read (and the operator's
     credential, `client` None); with statements/read/mine only what it stored; otherwise nothing."""
     rows = StoredStatement.objects.all()
-    if client is None or client.may(StoreClient.READ) or client.may(StoreClient.ALL_READ):
+    if reads_everything(client):
         return rows
     if client.may(StoreClient.READ_MINE):
         return rows.filter(client=client)
@@ -59,14 +63,6 @@ def boolean_param(value: str | None) -> bool:
     if value == "true":
         return True
     raise QueryInvalid("expected true or false")
-
-
-# How far a chain of statements targeting statements is followed (a -> b -> c, where c matches).
-REF_DEPTH = 4
-# Up to this many statements meeting a filter, the refs reaching them are found from their side.
-FOLLOWED = 2000
-# The longest id list one query carries (SQLite allows 32766 variables; PostgreSQL plans short lists better).
-CHUNK = 500
 
 
 def _match(params: dict) -> Q | None:
@@ -110,86 +106,29 @@ def _base(params: dict, client: StoreClient | None) -> QuerySet[StoredStatement]
     return rows
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _refs_meeting(match: Q, rows: QuerySet, client: StoreClient | None, *, after: int | None, end: int | None,
+                  limit: int, ascending: bool) -> list[int]:  # fmt: skip
+    """The first limit + 1 row ids, in page order, of the refs in `rows` whose chain reaches a statement
+    that meets `match` (Communication 2.1.3): an ordered index scan of the reached statements' columns
+    (models.StatementRefTarget, kept by refs.py), each ref checked against `rows` as it comes. `end`, the
+    page's last direct row when there are more: a ref past it is on a later page. A client that reads only
+    its own statements is matched only through statements it may read: else a ref of its own to another
+    client's statement would tell it that statement's actor, verb or activity."""
+    reaching = StatementRefTarget.objects.filter(match).filter(Exists(rows.filter(pk=OuterRef("ref_id"))))
+    if not reads_everything(client):
+        reaching = reaching.filter(Exists(readable_by(client).filter(pk=OuterRef("target_id"))))
+    if after is not None:
+        reaching = reaching.filter(ref_id__gt=after) if ascending else reaching.filter(ref_id__lt=after)
+    if end is not None:
+        reaching = reaching.filter(ref_id__lt=end) if ascending else reaching.filter(ref_id__gt=end)
+    ordered = reaching.order_by("ref_id" if ascending else "-ref_id").values_list("ref_id", flat=True)
+    return list(ordered.distinct()[: limit + 1])
+
+
+def _chunks(items: list, size: int = 500):
+    """Id lists of at most 500: no query passes SQLite's limit on variables (999 in older builds)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _refs_reaching(statement_ids: list) -> set[int] | None:
-    """The StatementRef rows that target one of these statements, or target one that does, and so on down
-    the chain: followed from the targets' side, a hop at a time (the target_id index). None when the chain
-    holds more than FOLLOWED rows: then the page's window is the cheaper way (_window_hits)."""
-    hits, reached = set(), statement_ids
-    for _ in range(REF_DEPTH):
-        refs = []
-        for chunk in _chunks(reached):
-            room = FOLLOWED + 1 - len(hits) - len(refs)
-            refs += StoredStatement.objects.filter(target_id__in=chunk).values_list("pk", "statement_id")[:room]
-            if len(hits) + len(refs) > FOLLOWED:
-                return None
-        reached = [statement_id for pk, statement_id in refs if pk not in hits]
-        hits.update(pk for pk, _ in refs)
-        if not reached:
-            break
-    return hits
-
-
-def _targeting_hits(refs: list[tuple[int, uuid.UUID]], match: Q) -> set[int]:
-    """Of these StatementRef rows (pk, target), those whose target meets `match`, or targets one that does,
-    and so on down the chain (Communication 2.1.3, "Filter Conditions for StatementRefs"): followed from
-    the refs' side, a hop at a time, each hop one lookup by statement id."""
-    hits, frontier = set(), {}
-    for pk, target in refs:
-        frontier.setdefault(target, []).append(pk)
-    for _ in range(REF_DEPTH):
-        if not frontier:
-            break
-        targets = StoredStatement.objects.filter(statement_id__in=list(frontier))
-        for statement_id in targets.filter(match).values_list("statement_id", flat=True):
-            hits.update(frontier.pop(statement_id))
-        following = {}
-        for statement_id, target in targets.filter(target_id__isnull=False).values_list("statement_id", "target_id"):
-            if statement_id in frontier:
-                following.setdefault(target, []).extend(frontier[statement_id])
-        frontier = following
-    return hits
-
-
-def _window_hits(rows: QuerySet, match: Q, found: list, *, limit: int, ascending: bool) -> set[int]:
-    """The StatementRef rows of `rows` that reach a statement meeting `match`, looked for in page order a
-    batch at a time, only between the page's start and its last direct row (`found`, limit + 1 rows when
-    there are more), and no further once the page is full: memory and each query stay bounded however
-    many refs the window holds."""
-    window = rows.filter(target_id__isnull=False)
-    before = (lambda pk, end: pk < end) if ascending else (lambda pk, end: pk > end)
-    if len(found) > limit:  # a ref beyond the last direct row of the page would not be on it
-        end = found[-1][0]
-        window = window.filter(pk__lt=end) if ascending else window.filter(pk__gt=end)
-    window = window.order_by("pk" if ascending else "-pk")
-    hits, cursor = set(), None
-    while True:
-        batch = window if cursor is None else window.filter(**{"pk__gt" if ascending else "pk__lt": cursor})
-        refs = list(batch.values_list("pk", "target_id")[:CHUNK])
-        hits |= _targeting_hits(refs, match)
-        if len(refs) < CHUNK:
-            return hits
-        cursor = refs[-1][0]
-        # Every row up to the cursor is known now: the direct ones are in `found`, the refs in `hits` (a ref
-        # may be both: counted once).
-        if len({pk for pk, _ in found if not before(cursor, pk)} | hits) > limit:
-            return hits
-
-
-def _rows_of(rows: QuerySet, pks: set[int], *, limit: int, ascending: bool) -> list[tuple[int, dict]]:
-    """The first limit + 1 of these rows that are in `rows` (readable, not voided, in time), in page order:
-    fetched a batch at a time, so that many refs never mean one huge query."""
-    order = "pk" if ascending else "-pk"
-    kept = []
-    for chunk in _chunks(sorted(pks, reverse=not ascending)):
-        kept += rows.filter(pk__in=chunk).order_by(order).values_list("pk", "payload")
-        if len(kept) > limit:
-            break
-    return kept[: limit + 1]
 
 
 @dataclass(frozen=True)
@@ -203,10 +142,8 @@ def statements_page(
     params: dict, *, limit: int, ascending: bool, after: int | None = None, client: StoreClient | None = None
 ) -> Page:
     """A page in stored order, continuing after the row `after` (keyset: no OFFSET). With filters, the page
-    is the rows that meet them (one ordered index scan) merged with the StatementRef rows that reach such a
-    row: followed from the matching statements when they and their refs are few, else looked for between
-    the page's ends, where they could still belong to it (docs/operator.md says what that costs). Every
-    query's id list is at most CHUNK long."""
+    is the rows that meet them merged with the StatementRef rows whose chain reaches such a row: two
+    ordered index scans of limit + 1 rows, whatever the size of the store."""
     rows = _base(params, client)
     if after is not None:
         rows = rows.filter(pk__gt=after) if ascending else rows.filter(pk__lt=after)
@@ -215,16 +152,13 @@ def statements_page(
     direct = rows if match is None else rows.filter(match)
     found = list(direct.order_by(order).values_list("pk", "payload")[: limit + 1])
     if match is not None:
-        matching = list(StoredStatement.objects.filter(match).values_list("statement_id", flat=True)[: FOLLOWED + 1])
-        hits = _refs_reaching(matching) if len(matching) <= FOLLOWED else None
-        if hits is None:
-            hits = _window_hits(rows, match, found, limit=limit, ascending=ascending)
-        hits -= {pk for pk, _ in found}
-        if len(found) > limit:  # past the last direct row a ref is on a later page
-            end = found[-1][0]
-            hits = {pk for pk in hits if (pk < end if ascending else pk > end)}
-        if hits:
-            found += _rows_of(rows, hits, limit=limit, ascending=ascending)
+        end = found[-1][0] if len(found) > limit else None
+        on_page = {pk for pk, _ in found}
+        refs = [pk for pk in _refs_meeting(match, rows, client, after=after, end=end, limit=limit,
+                                           ascending=ascending) if pk not in on_page]  # fmt: skip
+        for chunk in _chunks(refs):
+            found += list(StoredStatement.objects.filter(pk__in=chunk).values_list("pk", "payload"))
+        if refs:
             found.sort(key=lambda row: row[0], reverse=not ascending)
             found = found[: limit + 1]
     more = len(found) > limit

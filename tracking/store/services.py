@@ -12,7 +12,7 @@ from .. import identity
 from ..models import StatementAttachment, StoreClient, StoredStatement
 from ..xapi import vocabulary as v
 from ..xapi.models import Statement
-from . import versions
+from . import refs, versions
 from .attachments import AttachmentsInvalid, Part, matched_parts
 from .signatures import check_signature
 
@@ -169,6 +169,9 @@ def statements_store(
     ids = [str(uuid.UUID(payload["id"])) for payload in payloads]
     if len(set(ids)) != len(ids):
         raise StatementInvalid("a batch repeats a statement id")
+    # Writers of the store take turns from here to their commit (refs.chains_lock): before any row is read or
+    # locked, so that no writer holds a row another waits for while it waits for the turn.
+    refs.chains_lock()
     existing = {str(row.statement_id): row.payload for row in StoredStatement.objects.filter(statement_id__in=ids)}
     fresh = []
     for payload in payloads:
@@ -188,6 +191,7 @@ def statements_store(
     for row, key in zip(rows, keys, strict=True):
         row.voided = key in already_voided and row.verb != v.VOIDED
     StoredStatement.objects.bulk_create(rows, ignore_conflicts=existing_ok)
+    refs.chains_update(keys)
     if by_hash:
         _keep_attachment_data(fresh, by_hash)
     return ids

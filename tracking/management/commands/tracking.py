@@ -1,5 +1,7 @@
 """`manage.py tracking deliver`: drain the outbox now (cron fallback for a backend without deferred tasks).
-`manage.py tracking erase --user <username or id> --reason "..."`: erase a user's learning records (GDPR)."""
+`manage.py tracking erase --user <username or id> --reason "..."`: erase a user's learning records (GDPR).
+`manage.py tracking ref-chains`: build the built-in store's StatementRef chains again (after an upgrade,
+for statements that a server still running the earlier code stored while the migration ran)."""
 
 import json
 
@@ -8,13 +10,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracking.delivery import deliver_all
 from tracking.erasure import erase_statements, erasure_plan
+from tracking.store.refs import chains_rebuild_all
 
 
 class Command(BaseCommand):
-    help = "xAPI outbox: 'deliver' sends every due statement to every target; 'erase' erases a user's statements."
+    help = (
+        "xAPI: 'deliver' sends every due statement to every target; 'erase' erases a user's statements; "
+        "'ref-chains' builds the store's StatementRef chains again."
+    )
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{deliver,erase}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{deliver,erase,ref-chains}")
         deliver = actions.add_parser("deliver", help="send every due statement to every target")
         deliver.add_argument("--max-seconds", type=float, default=300.0)
         erase = actions.add_parser(
@@ -29,6 +35,7 @@ class Command(BaseCommand):
             help="who asked: a role or a ticket, not the person's name (default: the data subject)",
         )
         erase.add_argument("--dry-run", action="store_true", help="show what would be erased, change nothing")
+        actions.add_parser("ref-chains", help="build every StatementRef chain of the built-in store again")
 
     def handle(self, *args, action: str, **options):
         if action == "deliver":
@@ -36,6 +43,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name}: {report.delivered} delivered, {report.retried} to retry, {report.dead} dead-lettered"
                 )
+            return
+        if action == "ref-chains":
+            self.stdout.write(f"{chains_rebuild_all()} chain rows written")
             return
         subject = self._subject(options["user"])
         if options["dry_run"]:
