@@ -21,6 +21,8 @@ python manage.py collectstatic --noinput -v 0
 say "Starting the task worker and the sandboxed kernel runner"
 # Exported first: the worker grades submissions through the runner, the web process runs cells with it.
 export PANLEARN_RUNNER_SOCKET="$ROOT/var/runner.sock"
+# The demo's queue is its database, whatever a shell may have set for a scale-out layout.
+export PANLEARN_TASKS_BACKEND=database
 # A short poll: a lone submission otherwise waits half a second on average before grading starts.
 python manage.py db_worker --queue-name '*' --interval 0.1 --no-reload > var/worker.log 2>&1 &
 WORKER_PID=$!

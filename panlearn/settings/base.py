@@ -4,6 +4,7 @@ from the environment and listed in docs/operator.md."""
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import cache_from_url, env_bool, env_int, env_list, env_str
 
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -173,8 +176,22 @@ EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 
-# Background work: Django's tasks API; the database backend needs no extra service.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background work: Django's tasks API. "database" (django-tasks-db) needs no extra service: the demo's
+# and a one-machine site's. "rq" (django-tasks-rq) puts the queue on Redis at REDIS_URL, for workers on
+# several machines (`manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default`).
+PANLEARN_TASKS_BACKEND = env_str("PANLEARN_TASKS_BACKEND", "database")
+# A Redis that does not answer fails a connection in 2 s rather than hanging the request that queues.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0?socket_connect_timeout=2")
+TASK_BACKENDS = {
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+}
+if PANLEARN_TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"PANLEARN_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}")
+TASKS = {"default": TASK_BACKENDS[PANLEARN_TASKS_BACKEND]}
+# A grade runs for minutes at most (the runner's own limits end it sooner): RQ's job timeout is a backstop.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900}}
+RQ_SHOW_ADMIN_LINK = False  # django-rq's link in Django's admin, which panlearn does not serve
 
 WAGTAIL_SITE_NAME = env_str("PANLEARN_SITE_NAME", "panlearn")
 WAGTAILADMIN_BASE_URL = env_str("PANLEARN_BASE_URL", "http://localhost:8000")

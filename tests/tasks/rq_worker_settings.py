@@ -1,0 +1,18 @@
+"""Settings of the RQ worker processes that tests/tasks/test_rq.py starts: the test settings, on the test
+database and the test's Redis database, with the tasks on RQ and the test's kernel host."""
+
+import json
+import os
+
+from panlearn.settings.test import *  # noqa: F403
+from panlearn.settings.test import DATABASES, TASK_BACKENDS
+
+DATABASES["default"]["NAME"] = os.environ["PANLEARN_TEST_DATABASE_NAME"]
+TASKS = {"default": TASK_BACKENDS["rq"]}
+RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 900}}
+PANLEARN_RUNNER_BACKEND = "host"
+PANLEARN_RUNNER_SOCKET = os.environ["PANLEARN_RUNNER_SOCKET"]
+# Learning records go to the test's loopback LRS, when it names one.
+PANLEARN_TRACKING_LRS = json.loads(os.environ.get("PANLEARN_TRACKING_LRS", "[]"))
+PANLEARN_TRACKING_STORE_ENABLED = os.environ.get("PANLEARN_TRACKING_STORE_ENABLED", "true") == "true"
+PANLEARN_TRACKING_HTTP_TIMEOUT = 30

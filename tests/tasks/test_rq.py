@@ -1,0 +1,258 @@
+"""Tasks on RQ (PANLEARN_TASKS_BACKEND=rq, django-tasks-rq) with the machine's Redis (127.0.0.1:6379) and
+RQ's own workers: what the database queue guarantees holds here too. A grade whose worker is killed with
+SIGKILL is graded again, its attempt counted once; a grade that finds the runner down waits in RQ's
+scheduled jobs and is graded when it is back. Each test has a Redis database of its own test worker,
+emptied before it."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection, connections
+from django.utils import timezone
+
+from exercises.models import Exercise, ExerciseTest, Submission, SubmissionKind, SubmissionStatus
+from exercises.submissions import STALE_AFTER, requeue_stale, submission_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = "def double(x):\n    return 2 * x\n"
+TEST = "def test_double():\n    assert double(21) == 42\n"
+# A test that takes long enough to kill its worker in the middle of it.
+SLOW_TEST = "def test_double_slowly():\n    import time\n    time.sleep(4)\n    assert double(2) == 4\n"
+
+
+@pytest.fixture
+def rq_tasks(settings, worker_id):
+    """The tasks on RQ, in a Redis database of this test worker's."""
+    number = 10 + (int(worker_id.removeprefix("gw")) % 6 if worker_id.startswith("gw") else 0)  # 10-15 of 16
+    url = f"redis://127.0.0.1:6379/{number}"
+    redis.Redis.from_url(url).flushdb()
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 900}}
+    settings.TASKS = {"default": settings.TASK_BACKENDS["rq"]}
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def exercise(runner_settings):
+    exercise = Exercise.objects.create(title="Double it", solution_code=SOLUTION, starter_code="", max_attempts=2)
+    ExerciseTest.objects.create(exercise=exercise, name="test_double", source=TEST, points=1, sort_order=0)
+    return exercise
+
+
+def _queue():
+    import django_rq
+    from django_tasks_rq import Job
+
+    return django_rq.get_queue("default", job_class=Job)
+
+
+def _work_here(*, with_scheduler: bool = False) -> None:
+    """RQ's worker in this process, until the queue is empty (its jobs then see this test's database)."""
+    from django_tasks_rq import Job
+    from rq import SimpleWorker
+
+    queue = _queue()
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
+        worker.work(burst=True, with_scheduler=with_scheduler)
+    finally:
+        for number, handler in handlers.items():  # RQ installs its own: they must not outlive this test
+            signal.signal(number, handler)
+
+
+def test_a_submission_is_graded_by_an_rq_worker(rq_tasks, exercise):
+    student = UserFactory(username="marie")
+    submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUEUED  # in Redis, not yet run
+    assert [list(job.args) for job in _queue().jobs if job.func_name == "exercises.tasks.grade_submission"] == [
+        [submission.pk]
+    ]
+    _work_here()
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED and submission.points == 1 and submission.attempt == 1
+
+
+def test_a_grade_that_finds_the_runner_down_waits_in_rqs_schedule(rq_tasks, exercise, settings, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from exercises.grading import pipeline
+
+    monkeypatch.setattr(pipeline, "RETRY_AFTER", timedelta(seconds=1))
+    socket = settings.PANLEARN_RUNNER_SOCKET
+    settings.PANLEARN_RUNNER_SOCKET = "/nonexistent/runner.sock"
+    student = UserFactory(username="marie")
+    submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    _work_here()  # the runner is down: the grade goes back to wait
+    submission.refresh_from_db()
+    queue = _queue()
+    assert submission.status == SubmissionStatus.QUEUED and "restarting" in submission.message
+    assert queue.count == 0
+    scheduled = [queue.fetch_job(job_id) for job_id in ScheduledJobRegistry(queue=queue).get_job_ids()]
+    assert [job.func_name for job in scheduled] == ["exercises.tasks.grade_submission"]
+    settings.PANLEARN_RUNNER_SOCKET = socket  # back
+    time.sleep(1.2)
+    _work_here(with_scheduler=True)  # RQ's scheduler moves the due job to the queue; the worker grades it
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED and submission.points == 1 and submission.attempt == 1
+
+
+def _worker_process(redis_url: str, socket: str, *, burst: bool = False, **env) -> subprocess.Popen:
+    """`manage.py rqworker` as an operator starts it, on this test's database and Redis database."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.tasks.rq_worker_settings", "REDIS_URL": redis_url,
+           "PANLEARN_TEST_DATABASE_NAME": connection.settings_dict["NAME"], "PANLEARN_RUNNER_SOCKET": socket,
+           **env}  # fmt: skip
+    command = [sys.executable, "manage.py", "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler",
+               *(["--burst"] if burst else []), "default"]  # fmt: skip
+    # Its output to a file (a pipe no one reads would fill and stop it), kept for a failing test's reader.
+    with open(Path(os.environ.get("TMPDIR", "/tmp")) / f"panlearn-rqworker-{os.getpid()}.log", "ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid`: RQ's work horse, which runs the job, leaves the worker's process group."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for parent in frontier for child in children.get(parent, [])]
+        found += below
+        frontier = below
+    return found
+
+
+def _kill_worker(worker: subprocess.Popen) -> None:
+    """SIGKILL for the worker and its work horse at once: the job dies mid-way, nothing of it runs on."""
+    for pid in [worker.pid, *_descendants(worker.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait(10)
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_worker_killed_mid_grade_loses_nothing_and_counts_no_attempt_twice(rq_tasks, exercise, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can open: the SQLite suite's is in this process's memory")
+    ExerciseTest.objects.create(exercise=exercise, name="test_double_slowly", source=SLOW_TEST, points=1,
+                                sort_order=1)  # fmt: skip
+    student = UserFactory(username="marie")
+    submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    connections.close_all()
+    worker = _worker_process(rq_tasks, settings.PANLEARN_RUNNER_SOCKET)
+    try:
+        graded = _wait_for(lambda: Submission.objects.get(pk=submission.pk).status == SubmissionStatus.GRADING, 60)
+        assert graded, "the worker never started the grade"
+        time.sleep(1)  # mid-grade: the slow test runs for 4 s
+    finally:
+        _kill_worker(worker)
+    time.sleep(5)  # past the end of the slow test: a work horse that survived would have stored the grade
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADING  # left as it was
+    # The product's recovery (`manage.py exercises requeue`), then a new worker.
+    assert requeue_stale(now=timezone.now() + STALE_AFTER + timedelta(seconds=1)) == 1
+    connections.close_all()
+    worker = _worker_process(rq_tasks, settings.PANLEARN_RUNNER_SOCKET)
+    try:
+        assert _wait_for(lambda: Submission.objects.get(pk=submission.pk).status == SubmissionStatus.GRADED, 90)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(20)
+    submission.refresh_from_db()
+    assert submission.points == 2 and submission.attempt == 1
+    assert Submission.objects.filter(user=student).count() == 1
+
+
+def test_xapi_delivery_by_a_worker_killed_mid_request_loses_and_duplicates_nothing(rq_tasks, settings):
+    """The outbox's delivery run on RQ, its worker process killed while its batch is in flight (the LRS stores
+    it after the kill): the rows stay leased, a later run on a new worker sends them again, and the LRS ends
+    with one copy of every statement."""
+    import json
+
+    from tests.tracking.fake_lrs import FakeLrs
+    from tests.tracking.samples import FRAME
+    from tracking.models import Delivery, DeliveryStatus, OutboxStatement
+    from tracking.services import statements_record
+    from tracking.xapi import builders
+    from tracking.xapi.models import Account, Agent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can open: the SQLite suite's is in this process's memory")
+    with FakeLrs() as lrs:
+        config = lrs.config("partner-lrs")
+        settings.PANLEARN_TRACKING_LRS = [config]
+        settings.PANLEARN_TRACKING_STORE_ENABLED = False
+        actor = Agent(account=Account(homePage="https://learn.example.org", name="a"))
+        frame = builders.Frame(actor=actor, timestamp=FRAME.timestamp, language="en-GB", course=FRAME.course)
+        statements = [builders.enrolled(frame, event_key=f"a:{n}") for n in range(8)]
+        statements_record(statements)  # and, at commit, a delivery run queued on RQ
+        ids = [str(statement.id) for statement in statements]
+        lrs.delay = 2.0
+        connections.close_all()
+        env = {"PANLEARN_TRACKING_LRS": json.dumps([config]), "PANLEARN_TRACKING_STORE_ENABLED": "false"}
+        worker = _worker_process(rq_tasks, settings.PANLEARN_RUNNER_SOCKET, **env)
+        try:
+            assert _wait_for(lambda: len(lrs.headers) >= 1, 60), "the worker never sent the batch"
+        finally:
+            _kill_worker(worker)
+        assert not lrs.stored  # killed mid-request
+        assert _wait_for(lambda: bool(lrs.stored), 10)  # the LRS stores what the dead worker sent
+        lrs.delay = 0.0
+        assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 0  # stored there, not here
+        assert Delivery.objects.exclude(lease_owner="").exists()  # what the dead worker held
+        # The lease runs out (PANLEARN_TRACKING_LEASE_SECONDS); the next run is a new worker's.
+        Delivery.objects.exclude(lease_owner="").update(lease_until=timezone.now() - timedelta(seconds=1))
+        from tracking.services import schedule_delivery
+
+        schedule_delivery()
+        connections.close_all()
+        worker = _worker_process(rq_tasks, settings.PANLEARN_RUNNER_SOCKET, burst=True, **env)
+        try:
+            assert worker.wait(60) == 0
+        finally:
+            _kill_worker(worker)
+        assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 8
+        assert sorted(lrs.stored) == sorted(ids)  # nothing lost; one copy each, since the LRS keys by id
+        assert sorted(set(lrs.ids_received())) == sorted(ids)  # and each was sent as the same statement
+        assert all(lrs.stored[i] == OutboxStatement.objects.get(statement_id=i).payload for i in ids)
+
+
+def test_a_queue_that_cannot_be_reached_keeps_the_submission_and_its_one_attempt(rq_tasks, exercise, settings):
+    """Redis down when the grade is queued (after the commit): the student gets their submission back, not
+    an error that would make them submit again; `exercises requeue` grades it once Redis is back."""
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0?socket_connect_timeout=2"}}  # nothing there
+    student = UserFactory(username="marie")
+    submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUEUED and submission.attempt == 1
+    settings.RQ_QUEUES = {"default": {"URL": rq_tasks, "DEFAULT_TIMEOUT": 900}}  # back
+    assert requeue_stale(now=timezone.now() + STALE_AFTER + timedelta(seconds=1)) == 1
+    _work_here()
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED and submission.attempt == 1
+    assert Submission.objects.filter(user=student).count() == 1
