@@ -15,6 +15,9 @@ course, one lesson with a code cell, and 40 enrolled students signed in by sessi
 - concurrent40_p95_ms: 40 students each POSTing a small cell (`sum(range(10**5))`) at the same moment,
   first kernel hand-out included, until each stream ends.
 
+The cells hub is the web process's own unless PANLEARN_CELLS_HUB_URL is set in the environment (then every
+event of a run is published through Redis, as with several web processes): the figures say which.
+
 With --json the LAST line is one JSON object. Everything started is stopped at exit.
 """
 
@@ -301,6 +304,8 @@ async def measure(args) -> dict:
         "executed_statements_recorded": recorded,
         "executed_statements_delivered": delivered,
         "samples": samples,
+        # PANLEARN_CELLS_HUB_URL in the bench's environment reaches the web process: the hub on Redis.
+        "hub": "redis" if os.environ.get("PANLEARN_CELLS_HUB_URL") else "in-process",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": datetime.date.today().isoformat(),
     }

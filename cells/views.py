@@ -265,6 +265,7 @@ async def events(request: HttpRequest, page_id: int) -> HttpResponse:
 async def _hub_events(key, tab):
     queue = hub.subscribe(key)
     try:
+        await hub.ready()  # across processes: listening before the page is told it is connected
         yield ": connected\n\n"
         while True:
             try:
