@@ -55,3 +55,16 @@ async def test_without_redis_a_process_still_tells_its_own_tabs(channel):
     await asyncio.wait_for(hub.ready(), timeout=5)  # a stream does not hang on a Redis that is gone
     hub.publish(KEY, "status", {"state": "idle"}, origin_tab="t")
     assert (await _next(tab)).data == {"state": "idle"}
+
+
+async def test_events_arrive_in_order_and_a_bad_message_stops_nothing(channel):
+    import redis
+
+    listening, publishing = RedisHub(URL, channel), RedisHub(URL, channel)
+    tab = listening.subscribe(KEY)
+    await listening.ready()
+    redis.Redis.from_url(URL).publish(channel, b"not json")  # another program on the same Redis, say
+    redis.Redis.from_url(URL).publish(channel, b'{"key": 1}')
+    for number in range(50):  # from the event loop's thread, as an async view publishes: never blocks it
+        publishing.publish(KEY, "output", {"n": number}, origin_tab="t")
+    assert [(await _next(tab)).data["n"] for _ in range(50)] == list(range(50))
