@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
 from runner.client import ExecuteReply
-from runner.exceptions import RunnerError, SessionNotFound
+from runner.exceptions import HostLost, RunnerError, SessionNotFound
 
 from .rendering import parts_from_output
 
@@ -152,11 +152,12 @@ async def run_cell(
             await emit("status", {"state": "busy", "generation": state["generation"]})
             reply = await client.execute(session["session_id"], user=who.runner_user, code=code, on_output=on_output)
             break
-        except SessionNotFound:
+        except SessionNotFound as error:
             if attempt:
                 raise
-            # Culled while idle (or closed for another lesson): say so, and start again in a new one.
-            await emit("notice", {"text": idle_notice(), "stale": True})
+            # Culled while idle, closed for another lesson, or its host died: say so, and start again in a new one.
+            text = error.message if isinstance(error, HostLost) else idle_notice()
+            await emit("notice", {"text": text, "stale": True})
             state = {**state, "session_id": "", "setup_generation": None}
     after, notice = advance(state, reply.session or session)
     if notice:

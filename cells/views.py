@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import LessonPage
 from panlearn.http import json_body
-from runner.client import get_async_client
+from runner.backends import get_async_client
 from runner.exceptions import RunnerError
 from tracking import interface as tracking
 

@@ -7,6 +7,7 @@ controllers' event counters to tell the student what happened.
 """
 
 import contextlib
+import fcntl
 import os
 import signal
 import time
@@ -158,7 +159,40 @@ def cgroups_usable(parent: str, root: Path = CGROUP_ROOT) -> tuple[bool, str]:
 
 def remove_parent_groups(parent: str, version: int, root: Path = CGROUP_ROOT) -> None:
     """Remove the host's parent group(s) once their kernels are gone; a busy or shared one stays."""
-    directories = [root / parent] if version == 2 else [root / "memory" / parent, root / "pids" / parent]
-    for directory in directories:
+    for directory in _parent_directories(parent, version, root):
         with contextlib.suppress(OSError):
             directory.rmdir()
+
+
+def _parent_directories(parent: str, version: int, root: Path) -> list[Path]:
+    return [root / parent] if version == 2 else [root / "memory" / parent, root / "pids" / parent]
+
+
+def claim_parent_group(parent: str, version: int, root: Path = CGROUP_ROOT) -> int | None:
+    """Hold the host's parent group for this process's life (an flock on its directory, which every mount
+    namespace sees): a second host with the same name would share the group and reap the first's kernels.
+    Returns the descriptor to keep open, or None when another live host holds it."""
+    directory = _parent_directories(parent, version, root)[0]
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def reap_stale_groups(parent: str, version: int, root: Path = CGROUP_ROOT) -> int:
+    """Kill what a host that died without cleaning up (SIGKILL, a crash) left in its kernels' groups, and
+    remove the groups. bwrap's --die-with-parent misses a sandbox whose host died while it was starting."""
+    names = {
+        child.name
+        for directory in _parent_directories(parent, version, root)
+        if directory.is_dir()
+        for child in directory.iterdir()
+        if child.is_dir()
+    }
+    for name in names:
+        KernelCgroup(name=name, parent=parent, memory_bytes=0, pids_max=0, version=version, root=root).remove()
+    return len(names)

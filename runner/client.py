@@ -1,8 +1,9 @@
 """Django's side of the runner: sync and async clients with typed errors.
 
-Views and tasks use `get_client()` / `get_async_client()`; which backend answers (our kernel
-host, or a Jupyter Kernel Gateway) is a setting. Errors are `runner.exceptions` classes whose
-message a student can read; a host that is down is `RunnerUnavailable`, never a crash.
+Views and tasks get theirs from `runner.backends` (`get_client()` / `get_async_client()`): which
+backend answers (our kernel host, several of them, or a Jupyter gateway) is a setting. Errors are
+`runner.exceptions` classes whose message a student can read; a host that is down is
+`RunnerUnavailable`, never a crash.
 """
 
 import json
@@ -63,6 +64,11 @@ def _transport_kwargs(*, socket_path: str, base_url: str, is_async: bool) -> dic
     return {"transport": transport_class(uds=socket_path, verify=False)}
 
 
+def _timeout(seconds: float | None) -> dict:
+    """A shorter limit for one call (probes of a host that may hang), else the client's own."""
+    return {} if seconds is None else {"timeout": httpx.Timeout(seconds)}
+
+
 class RunnerClient:
     """Blocking client, for tasks and management commands."""
 
@@ -101,11 +107,11 @@ class RunnerClient:
         except httpx.TransportError as error:
             raise exceptions.RunnerUnavailable() from error
 
-    def health(self) -> dict:
-        return self._call("GET", "/v1/health")
+    def health(self, *, timeout: float | None = None) -> dict:
+        return self._call("GET", "/v1/health", **_timeout(timeout))
 
-    def metrics(self) -> dict:
-        return self._call("GET", "/v1/metrics")
+    def metrics(self, *, timeout: float | None = None) -> dict:
+        return self._call("GET", "/v1/metrics", **_timeout(timeout))
 
     def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
         body = {"user": user, "context": context, "kernel": kernel, "datasets": list(datasets)}
@@ -186,11 +192,11 @@ class AsyncRunnerClient:
         except httpx.TransportError as error:
             raise exceptions.RunnerUnavailable() from error
 
-    async def health(self) -> dict:
-        return await self._call("GET", "/v1/health")
+    async def health(self, *, timeout: float | None = None) -> dict:
+        return await self._call("GET", "/v1/health", **_timeout(timeout))
 
-    async def metrics(self) -> dict:
-        return await self._call("GET", "/v1/metrics")
+    async def metrics(self, *, timeout: float | None = None) -> dict:
+        return await self._call("GET", "/v1/metrics", **_timeout(timeout))
 
     async def create_session(
         self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
@@ -248,34 +254,3 @@ class AsyncRunnerClient:
     async def grade(self, *, code: str, tests: list[dict], datasets=(), timeout: float | None = None) -> dict:
         body = {"code": code, "tests": tests, "datasets": list(datasets), "timeout": timeout}
         return await self._call("POST", "/v1/grade", json=body)
-
-
-def _settings_kwargs() -> dict:
-    from django.conf import settings
-
-    return {
-        "base_url": settings.PANLEARN_RUNNER_URL,
-        "secret": settings.PANLEARN_RUNNER_SECRET,
-        "socket_path": settings.PANLEARN_RUNNER_SOCKET,
-    }
-
-
-def get_client():
-    """The configured backend's blocking client (the gateway's import stays local: its aiohttp is needed only there)."""
-    from django.conf import settings
-
-    if settings.PANLEARN_RUNNER_BACKEND == "gateway":
-        from .gateway import get_gateway_client
-
-        return get_gateway_client()
-    return RunnerClient(**_settings_kwargs())
-
-
-def get_async_client():
-    from django.conf import settings
-
-    if settings.PANLEARN_RUNNER_BACKEND == "gateway":
-        from .gateway import get_async_gateway_client
-
-        return get_async_gateway_client()
-    return AsyncRunnerClient(**_settings_kwargs())

@@ -9,6 +9,11 @@ from .host_config import Limits as _Limits
 PANLEARN_RUNNER_SOCKET = env_str("PANLEARN_RUNNER_SOCKET", "")
 # ... or a loopback URL such as http://127.0.0.1:8787 when no socket is set.
 PANLEARN_RUNNER_URL = env_str("PANLEARN_RUNNER_URL", "http://127.0.0.1:8787")
+# Several kernel hosts, each its own machine in production: "a=unix:/run/panlearn/a.sock,b=http://10.0.0.6:8787".
+# When set, it replaces PANLEARN_RUNNER_SOCKET/URL; every host shares PANLEARN_RUNNER_SECRET.
+PANLEARN_RUNNER_HOSTS = env_str("PANLEARN_RUNNER_HOSTS", "")
+# Where new students and grades go: "least-loaded" (by the hosts' metrics) or "in-order" (the first host with room).
+PANLEARN_RUNNER_PLACEMENT = env_str("PANLEARN_RUNNER_PLACEMENT", "least-loaded")
 # Shared secret between Django and the kernel host; required in production.
 PANLEARN_RUNNER_SECRET = env_str("PANLEARN_RUNNER_SECRET", "")
 # Kernels kept started and idle, ready to hand out.

@@ -50,6 +50,15 @@ class SessionNotFound(RunnerError):
     default_message = "This code session has ended. Run the cell again to start a new one."
 
 
+class HostLost(SessionNotFound):
+    """The session's kernel host is down (several hosts): the next run starts a fresh kernel on another."""
+
+    default_message = (
+        "The machine that ran your Python session stopped, so you are in a new session on another one. "
+        "Run the cells above again to continue."
+    )
+
+
 class TooManySessions(RunnerError):
     default_message = "You have too many code sessions open. Close another lesson tab and try again."
 

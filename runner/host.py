@@ -8,6 +8,7 @@ the launch uses preexec_fn, which is not thread-safe.
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import time
 import uuid
@@ -15,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cgroups import KernelCgroup, cgroup_version, remove_parent_groups
+from .cgroups import KernelCgroup, cgroup_version, claim_parent_group, reap_stale_groups, remove_parent_groups
 from .datasets import DirectoryDatasets
 from .exceptions import (
     CodeTooLarge,
@@ -78,6 +79,7 @@ class KernelHost:
         self.culled = 0
         self.datasets = DirectoryDatasets(config.datasets_dir)
         self._cgroup_version: int | None = None
+        self._cgroup_claim: int | None = None
         self._mpl_cache: Path | None = None
         self._cull_task: asyncio.Task | None = None
         self.pool: KernelPool | None = None
@@ -103,6 +105,7 @@ class KernelHost:
 
     async def start(self) -> None:
         self.check_protections()
+        self._claim_cgroups()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self._mpl_cache = await asyncio.to_thread(matplotlib_cache, self.config.state_dir / "mplcache")
         self.pool = KernelPool(
@@ -137,6 +140,24 @@ class KernelHost:
             await self.pool.close()
         if self._cgroup_version is not None:
             remove_parent_groups(self.config.cgroup_name, self._cgroup_version)
+        if self._cgroup_claim is not None:
+            os.close(self._cgroup_claim)
+            self._cgroup_claim = None
+
+    def _claim_cgroups(self) -> None:
+        """Own the kernels' parent group, and end what a predecessor that was killed left running in it."""
+        if self._cgroup_version is None:
+            return
+        name = self.config.cgroup_name
+        self._cgroup_claim = claim_parent_group(name, self._cgroup_version)
+        if self._cgroup_claim is None:
+            raise SandboxUnavailable(
+                f"Another kernel host on this machine uses the cgroup name {name!r}. "
+                "Give each host its own PANLEARN_RUNNER_CGROUP_NAME."
+            )
+        reaped = reap_stale_groups(name, self._cgroup_version)
+        if reaped:
+            logger.warning("ended %d kernel group(s) that a previous host left in cgroup %r", reaped, name)
 
     def _preload_code(self) -> str:
         lines = [

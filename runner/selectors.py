@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .client import get_client
+from .backends import get_client
 from .exceptions import RunnerError
 
 

@@ -93,7 +93,7 @@ def reuse(submission: Submission) -> list[dict] | None:
 
 
 def run(submission: Submission, *, client=None) -> list[dict]:
-    from runner.client import get_client
+    from runner.backends import get_client
 
     exercise = submission.exercise
     tests = runner_tests(exercise, submission.kind)

@@ -75,7 +75,7 @@ def test_the_student_version_has_no_solution_and_no_hidden_test(trainer_client):
 
 def _graded_points(exercise, code: str) -> float:
     from exercises.grading.specs import runner_tests
-    from runner.client import get_client
+    from runner.backends import get_client
 
     with get_client() as client:
         result = client.grade(code=f"{exercise.setup_code}\n\n{code}", tests=runner_tests(exercise, "submit"))

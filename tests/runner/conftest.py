@@ -34,7 +34,8 @@ def _host_env(tmp: Path, **overrides: str) -> dict:
         "PANLEARN_RUNNER_MAX_TEXT_BYTES": str(64 * 1024),
         "PANLEARN_RUNNER_MAX_CODE_BYTES": str(64 * 1024),
         "PANLEARN_RUNNER_DATASETS_DIR": str(tmp / "datasets"),
-        "PANLEARN_RUNNER_CGROUP_NAME": f"panlearn-test-{os.getpid()}",
+        # One per host: a second host with the same name refuses to start.
+        "PANLEARN_RUNNER_CGROUP_NAME": f"panlearn-test-{os.getpid()}-{tmp.name}",
         # Secrets that must never reach a kernel, planted in the host's environment.
         "DJANGO_SECRET_KEY": "host-secret-key-must-not-leak",
         "DATABASE_URL": "postgres://leak:hunter2@127.0.0.1:5432/secretdb",

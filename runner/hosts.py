@@ -1,0 +1,416 @@
+"""Several kernel hosts behind one client: placement, stickiness and failover.
+
+`PANLEARN_RUNNER_HOSTS` names the hosts ("a=unix:/run/panlearn/a.sock,b=http://10.0.0.6:8787"); in
+production each is its own machine running `manage.py runner serve`. The clients here have the methods
+and typed errors of `runner.client.RunnerClient` / `AsyncRunnerClient`, so views and tasks do not know
+how many hosts there are.
+
+- **Placement.** A student's sessions all live on one host: its limits (kernels per user, one session per
+  lesson) are a host's rules. Which host is kept in Django's cache, so every web process and worker sends
+  the student to the same place. A new student, and every grade, goes where the policy says:
+  `least-loaded` (by the hosts' own metrics) or `in-order` (the first host with room: keeps later
+  machines idle until they are needed).
+- **Session ids** carry their host's name (`a.<id>`): a session's calls need no lookup.
+- **Failover.** A host that stops answering is probed; when it is down it is left out of placement for a
+  while, its students get `HostLost` (a `SessionNotFound`: the cell runs again in a fresh kernel on
+  another host, with that notice), and a grade goes to another host, or back to the task queue when no
+  host answers.
+"""
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, replace
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+from .client import AsyncRunnerClient, RunnerClient
+from .exceptions import HostLost, RunnerUnavailable, SessionNotFound
+from .replies import ExecuteReply
+
+POLICIES = ("least-loaded", "in-order")
+PROBE_TIMEOUT = 2.0  # health and metrics during placement and failover: a hung host must not hold a student
+DOWN_SECONDS = 10.0  # a host found down is not asked again for this long
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    name: str
+    base_url: str = "http://runner"
+    socket_path: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"unix:{self.socket_path}" if self.socket_path else self.base_url
+
+
+def parse_hosts(spec: str) -> tuple[HostAddress, ...]:
+    """`name=unix:/path` or `name=http://host:port`, comma-separated; names are short, lower-case and unique."""
+    hosts = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, address = item.partition("=")
+        name, address = name.strip(), address.strip()
+        if not sep or not NAME.match(name):
+            raise ImproperlyConfigured(
+                f"PANLEARN_RUNNER_HOSTS: {item!r} is not name=address (names: a-z, 0-9 and '-', at most 31)."
+            )
+        if address.startswith("unix:") and len(address) > len("unix:"):
+            hosts.append(HostAddress(name, socket_path=address.removeprefix("unix:")))
+        elif address.startswith(("http://", "https://")):
+            hosts.append(HostAddress(name, base_url=address.rstrip("/")))
+        else:
+            raise ImproperlyConfigured(f"PANLEARN_RUNNER_HOSTS: host {name!r} needs unix:/path or http(s)://host:port.")
+    if len({host.name for host in hosts}) != len(hosts):
+        raise ImproperlyConfigured("PANLEARN_RUNNER_HOSTS: two hosts have the same name.")
+    return tuple(hosts)
+
+
+def load_of(metrics: dict) -> float:
+    """How full a host is: sessions, students queued for a kernel and grades waiting, over its kernels."""
+    used = metrics.get("sessions", 0) + metrics.get("queue_length", 0) + metrics.get("grading_waiting", 0)
+    return used / max(1, metrics.get("kernels_max", 1))
+
+
+def choose(loads: dict[str, float], policy: str) -> str | None:
+    """The host to place on, from the loads of the hosts that answered (in configured order); None if none."""
+    if not loads:
+        return None
+    if policy == "in-order":
+        return next((name for name, load in loads.items() if load < 1), min(loads, key=loads.__getitem__))
+    return min(loads, key=loads.__getitem__)  # ties: the first configured
+
+
+def session_id_on(name: str, session_id: str) -> str:
+    return f"{name}.{session_id}"
+
+
+def split_session_id(session_id: str, names) -> tuple[str, str]:
+    name, _, inner = session_id.partition(".")
+    if name not in names or not inner:
+        raise SessionNotFound()
+    return name, inner
+
+
+def tagged(name: str, result):
+    """A host's answer with its session ids made global."""
+    if isinstance(result, ExecuteReply):
+        return replace(result, session=tagged(name, result.session)) if result.session else result
+    if isinstance(result, dict) and "session_id" in result:
+        return {**result, "session_id": session_id_on(name, result["session_id"])}
+    return result
+
+
+def combined(reports: dict[str, dict | None], addresses: dict[str, str]) -> tuple[dict, dict]:
+    """One health and one metrics for the site, from each host's (None: did not answer), with a row per host."""
+    up = {name: report for name, report in reports.items() if report is not None}
+    if not up:
+        raise RunnerUnavailable()
+    protections: dict[str, dict] = {}
+    for report in up.values():
+        for check, result in report["health"]["protections"].items():
+            merged = protections.setdefault(check, {"ok": True, "detail": result["detail"]})
+            if not result["ok"]:
+                merged.update(ok=False, detail=result["detail"])
+    metrics: dict = {"restarts_by_cause": {}}
+    for report in up.values():
+        for key, value in report["metrics"].items():
+            if key == "restarts_by_cause":
+                for cause, count in value.items():
+                    metrics["restarts_by_cause"][cause] = metrics["restarts_by_cause"].get(cause, 0) + count
+            elif isinstance(value, int | float):
+                metrics[key] = metrics.get(key, 0) + value
+    rows = [
+        {"name": name, "address": addresses[name], "up": report is not None,
+         "health": (report or {}).get("health"), "metrics": (report or {}).get("metrics"),
+         "load": None if report is None else round(load_of(report["metrics"]), 2)}
+        for name, report in reports.items()
+    ]  # fmt: skip
+    health = {
+        "status": "ok" if len(up) == len(reports) else "degraded",
+        "secure": all(report["health"]["secure"] for report in up.values()),
+        "protections": protections,
+        "hosts": rows,
+    }
+    return health, {**metrics, "hosts_up": len(up), "hosts_total": len(reports), "hosts": rows}
+
+
+class DownHosts:
+    """Hosts found down, left out of placement until their mark expires (per process: each finds out itself)."""
+
+    def __init__(self):
+        self.until: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        self.until[name] = time.monotonic() + DOWN_SECONDS
+
+    def clear(self, name: str) -> None:
+        self.until.pop(name, None)
+
+    def __contains__(self, name: str) -> bool:
+        return self.until.get(name, 0) > time.monotonic()
+
+
+DOWN = DownHosts()
+
+
+def _placement_key(user: str) -> str:
+    return f"panlearn:runner:host:{user}"
+
+
+def _placement_ttl() -> int:
+    from django.conf import settings
+
+    return settings.PANLEARN_RUNNER_IDLE_SECONDS + 300  # past the cull: a returning student is placed afresh
+
+
+class _Hosts:
+    """What both clients share: the hosts, their clients, the policy and the down marks."""
+
+    def __init__(self, hosts, *, secret: str, policy: str = "least-loaded", timeout: float = 120.0, client_class):
+        if policy not in POLICIES:
+            raise ImproperlyConfigured(f"PANLEARN_RUNNER_PLACEMENT must be one of {', '.join(POLICIES)}.")
+        self.hosts = {host.name: host for host in hosts}
+        self.policy = policy
+        self.down = DOWN
+        self.clients = {
+            host.name: client_class(
+                base_url=host.base_url, socket_path=host.socket_path, secret=secret, timeout=timeout
+            )
+            for host in hosts
+        }
+
+    def candidates(self, exclude=()) -> list[str]:
+        return [name for name in self.hosts if name not in exclude and name not in self.down]
+
+    def addresses(self) -> dict[str, str]:
+        return {name: host.address for name, host in self.hosts.items()}
+
+
+class MultiHostClient(_Hosts):
+    """Blocking client over several kernel hosts, for tasks and management commands."""
+
+    def __init__(self, hosts, **kwargs):
+        super().__init__(hosts, client_class=RunnerClient, **kwargs)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+    def __enter__(self) -> "MultiHostClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _report(self, name: str) -> dict | None:
+        try:
+            client = self.clients[name]
+            report = {"health": client.health(timeout=PROBE_TIMEOUT), "metrics": client.metrics(timeout=PROBE_TIMEOUT)}
+        except RunnerUnavailable:
+            self.down.mark(name)
+            return None
+        self.down.clear(name)
+        return report
+
+    def _alive(self, name: str) -> bool:
+        return self._report(name) is not None
+
+    def _place(self, exclude=()) -> str:
+        loads = {}
+        for name in self.candidates(exclude):
+            try:
+                loads[name] = load_of(self.clients[name].metrics(timeout=PROBE_TIMEOUT))
+            except RunnerUnavailable:
+                self.down.mark(name)
+        chosen = choose(loads, self.policy)
+        if chosen is None:
+            raise RunnerUnavailable()
+        return chosen
+
+    def health(self) -> dict:
+        return combined({name: self._report(name) for name in self.hosts}, self.addresses())[0]
+
+    def metrics(self) -> dict:
+        return combined({name: self._report(name) for name in self.hosts}, self.addresses())[1]
+
+    def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
+        name, tried = cache.get(_placement_key(user)), set()
+        while True:
+            if name not in self.hosts or name in tried or name in self.down:
+                name = self._place(exclude=tried)
+            try:
+                session = self.clients[name].create_session(
+                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
+                )
+            except RunnerUnavailable:
+                tried.add(name)
+                if self._alive(name):
+                    raise
+                continue
+            cache.set(_placement_key(user), name, timeout=_placement_ttl())
+            return tagged(name, session)
+
+    def _on_session(self, method: str, session_id: str, **kwargs):
+        name, inner = split_session_id(session_id, self.hosts)
+        try:
+            return tagged(name, getattr(self.clients[name], method)(inner, **kwargs))
+        except RunnerUnavailable:
+            if self._alive(name):
+                raise
+            cache.delete(_placement_key(kwargs["user"]))
+            raise HostLost() from None
+
+    def execute(self, session_id: str, **kwargs) -> ExecuteReply:
+        return self._on_session("execute", session_id, **kwargs)
+
+    def status(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("status", session_id, **kwargs)
+
+    def interrupt(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("interrupt", session_id, **kwargs)
+
+    def restart(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("restart", session_id, **kwargs)
+
+    def shutdown(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("shutdown", session_id, **kwargs)
+
+    def complete(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("complete", session_id, **kwargs)
+
+    def inspect(self, session_id: str, **kwargs) -> dict:
+        return self._on_session("inspect", session_id, **kwargs)
+
+    def grade(self, **kwargs) -> dict:
+        tried = set()
+        while True:
+            name = self._place(exclude=tried)
+            try:
+                return self.clients[name].grade(**kwargs)
+            except RunnerUnavailable:
+                tried.add(name)
+                if self._alive(name):
+                    raise
+
+
+class AsyncMultiHostClient(_Hosts):
+    """Non-blocking client over several kernel hosts, for the ASGI views that stream cells."""
+
+    def __init__(self, hosts, **kwargs):
+        super().__init__(hosts, client_class=AsyncRunnerClient, **kwargs)
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+    async def __aenter__(self) -> "AsyncMultiHostClient":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def _report(self, name: str) -> dict | None:
+        try:
+            client = self.clients[name]
+            health, metrics = await asyncio.gather(
+                client.health(timeout=PROBE_TIMEOUT), client.metrics(timeout=PROBE_TIMEOUT)
+            )
+        except RunnerUnavailable:
+            self.down.mark(name)
+            return None
+        self.down.clear(name)
+        return {"health": health, "metrics": metrics}
+
+    async def _alive(self, name: str) -> bool:
+        return await self._report(name) is not None
+
+    async def _place(self, exclude=()) -> str:
+        names = self.candidates(exclude)
+        answers = await asyncio.gather(
+            *(self.clients[name].metrics(timeout=PROBE_TIMEOUT) for name in names), return_exceptions=True
+        )
+        loads = {}
+        for name, answer in zip(names, answers, strict=True):
+            if isinstance(answer, RunnerUnavailable):
+                self.down.mark(name)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                loads[name] = load_of(answer)
+        chosen = choose(loads, self.policy)
+        if chosen is None:
+            raise RunnerUnavailable()
+        return chosen
+
+    async def _reports(self) -> dict[str, dict | None]:
+        names = list(self.hosts)
+        return dict(zip(names, await asyncio.gather(*(self._report(name) for name in names)), strict=True))
+
+    async def health(self) -> dict:
+        return combined(await self._reports(), self.addresses())[0]
+
+    async def metrics(self) -> dict:
+        return combined(await self._reports(), self.addresses())[1]
+
+    async def create_session(
+        self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
+    ) -> dict:
+        name, tried = await cache.aget(_placement_key(user)), set()
+        while True:
+            if name not in self.hosts or name in tried or name in self.down:
+                name = await self._place(exclude=tried)
+            try:
+                session = await self.clients[name].create_session(
+                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
+                )
+            except RunnerUnavailable:
+                tried.add(name)
+                if await self._alive(name):
+                    raise
+                continue
+            await cache.aset(_placement_key(user), name, timeout=_placement_ttl())
+            return tagged(name, session)
+
+    async def _on_session(self, method: str, session_id: str, **kwargs):
+        name, inner = split_session_id(session_id, self.hosts)
+        try:
+            return tagged(name, await getattr(self.clients[name], method)(inner, **kwargs))
+        except RunnerUnavailable:
+            if await self._alive(name):
+                raise
+            await cache.adelete(_placement_key(kwargs["user"]))
+            raise HostLost() from None
+
+    async def execute(self, session_id: str, **kwargs) -> ExecuteReply:
+        return await self._on_session("execute", session_id, **kwargs)
+
+    async def status(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("status", session_id, **kwargs)
+
+    async def interrupt(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("interrupt", session_id, **kwargs)
+
+    async def restart(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("restart", session_id, **kwargs)
+
+    async def shutdown(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("shutdown", session_id, **kwargs)
+
+    async def complete(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("complete", session_id, **kwargs)
+
+    async def inspect(self, session_id: str, **kwargs) -> dict:
+        return await self._on_session("inspect", session_id, **kwargs)
+
+    async def grade(self, **kwargs) -> dict:
+        tried = set()
+        while True:
+            name = await self._place(exclude=tried)
+            try:
+                return await self.clients[name].grade(**kwargs)
+            except RunnerUnavailable:
+                tried.add(name)
+                if await self._alive(name):
+                    raise

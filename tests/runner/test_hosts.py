@@ -1,0 +1,354 @@
+"""Several kernel hosts behind one client, against two real kernel hosts (each its own process).
+
+Placement by load and in order, a student kept on one host, a session's calls sent to its own host, and a
+host that dies: its students get a fresh kernel elsewhere with a notice, grades in flight are graded by
+the other host, and when no host answers, the grade goes back to the queue.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from cells.sessions import Who, run_cell
+from runner import hosts as hosts_module
+from runner.cgroups import KernelCgroup, cgroup_version, claim_parent_group, reap_stale_groups, remove_parent_groups
+from runner.exceptions import HostLost, RunnerUnavailable, SessionNotFound
+from runner.hosts import (
+    AsyncMultiHostClient,
+    HostAddress,
+    MultiHostClient,
+    choose,
+    load_of,
+    parse_hosts,
+    split_session_id,
+    tagged,
+)
+from runner.replies import ExecuteReply
+from tests.runner.conftest import SECRET, RunningHost, descendants
+
+pytestmark = pytest.mark.django_db
+
+SLOW_TEST = [
+    {"name": "slow", "function": "test_slow", "source": "def test_slow():\n    import time\n    time.sleep(2.5)"}
+]
+
+
+# -- pure parts ----------------------------------------------------------------------------------------
+
+
+def test_parse_hosts():
+    assert parse_hosts("a=unix:/run/a.sock, b-2=http://10.0.0.6:8787/") == (
+        HostAddress("a", socket_path="/run/a.sock"),
+        HostAddress("b-2", base_url="http://10.0.0.6:8787"),
+    )
+    assert parse_hosts("") == ()
+    for bad in ["a", "A=unix:/x", "a=ftp://x", "a=unix:", "a=unix:/x,a=unix:/y", "a.b=unix:/x"]:
+        with pytest.raises(ImproperlyConfigured):
+            parse_hosts(bad)
+
+
+def test_choose_by_policy():
+    loads = {"a": 0.5, "b": 0.25, "c": 0.25}
+    assert choose(loads, "least-loaded") == "b"  # ties go to the first configured
+    assert choose(loads, "in-order") == "a"
+    assert choose({"a": 1.0, "b": 1.5}, "in-order") == "a"  # all full: the least loaded
+    assert choose({"a": 1.0, "b": 0.9}, "in-order") == "b"
+    assert choose({}, "least-loaded") is None
+    assert load_of({"sessions": 3, "queue_length": 1, "grading_waiting": 2, "kernels_max": 12}) == 0.5
+
+
+def test_session_ids_name_their_host():
+    assert split_session_id("a.abc.def", {"a", "b"}) == ("a", "abc.def")
+    for foreign in ["c.abc", "abc", "a.", ""]:
+        with pytest.raises(SessionNotFound):
+            split_session_id(foreign, {"a", "b"})
+    reply = tagged("b", ExecuteReply(status="ok", session={"session_id": "x", "restarts": 1}))
+    assert reply.session == {"session_id": "b.x", "restarts": 1}
+    assert tagged("b", {"ok": True}) == {"ok": True}
+
+
+def test_settings_are_checked():
+    from runner.checks import kernel_hosts
+
+    with override_settings(PANLEARN_RUNNER_HOSTS="a=ftp://x", PANLEARN_RUNNER_PLACEMENT="random"):
+        assert [error.id for error in kernel_hosts(None)] == ["panlearn.E010", "panlearn.E011"]
+    with override_settings(PANLEARN_RUNNER_HOSTS="a=unix:/x", PANLEARN_RUNNER_PLACEMENT="in-order"):
+        assert kernel_hosts(None) == []
+
+
+def test_what_a_killed_host_left_in_its_cgroups_is_ended_by_the_next():
+    parent = f"panlearn-test-{os.getpid()}-reap"
+    version = cgroup_version()
+    claim = claim_parent_group(parent, version)
+    assert claim is not None and claim_parent_group(parent, version) is None  # one host per name
+    group = KernelCgroup(name="left", parent=parent, memory_bytes=64 << 20, pids_max=8, version=version).create()
+    orphan = subprocess.Popen(["sleep", "60"], preexec_fn=group.join_current_process)
+    try:
+        assert reap_stale_groups(parent, version) == 1
+        assert orphan.wait(timeout=5) == -signal.SIGKILL
+        assert not any(directory.exists() for directory in group.directories)
+    finally:
+        orphan.kill()
+        os.close(claim)
+        remove_parent_groups(parent, version)
+
+
+# -- two real hosts --------------------------------------------------------------------------------------
+
+
+class TwoHosts:
+    def __init__(self, tmp_path_factory):
+        self.tmp = {name: tmp_path_factory.mktemp(f"host-{name}") for name in "ab"}
+        self.running = {name: self.start(name) for name in "ab"}
+        self.orphans: dict[str, set[int]] = {}
+
+    def start(self, name: str) -> RunningHost:
+        return RunningHost(self.tmp[name], PANLEARN_RUNNER_CGROUP_NAME=f"panlearn-test-{os.getpid()}-{name}")
+
+    def addresses(self):
+        return tuple(HostAddress(name, socket_path=host.socket) for name, host in self.running.items())
+
+    def client(self, policy="least-loaded") -> MultiHostClient:
+        return MultiHostClient(self.addresses(), secret=SECRET, policy=policy, timeout=60)
+
+    def async_client(self, policy="least-loaded") -> AsyncMultiHostClient:
+        return AsyncMultiHostClient(self.addresses(), secret=SECRET, policy=policy, timeout=60)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a machine that loses power: no clean-up of its own."""
+        process = self.running[name].process
+        self.orphans[name] = descendants(process.pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        self.running[name].log.close()
+
+    def restart(self, name: str) -> None:
+        """Start the host again, as its supervisor would: nothing the killed one left may still run then."""
+        self.running[name] = self.start(name)
+        hosts_module.DOWN.clear(name)
+        left = _running(self.orphans.pop(name, ()))
+        assert not left, f"the restarted host left its predecessor's kernels running: {left}"
+
+    def ensure_running(self) -> None:
+        for name, host in self.running.items():
+            if host.process.poll() is not None:
+                self.restart(name)
+
+    def stop(self) -> None:
+        for host in self.running.values():
+            if host.process.poll() is None:
+                host.stop()
+
+
+@pytest.fixture(scope="module")
+def two_hosts(tmp_path_factory):
+    hosts = TwoHosts(tmp_path_factory)
+    yield hosts
+    hosts.stop()
+
+
+def _running(pids) -> dict[int, str]:
+    """Which of `pids` still run (a zombie waiting for init to reap it has ended), with their commands."""
+    alive = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            with open(f"/proc/{pid}/cmdline") as cmdline:
+                alive[pid] = cmdline.read().replace("\0", " ")[:120]
+        except FileNotFoundError:
+            continue
+    return alive
+
+
+@pytest.fixture(autouse=True)
+def _no_down_marks(request):
+    if "two_hosts" in request.fixturenames:
+        request.getfixturevalue("two_hosts").ensure_running()  # a failed test may have left one dead
+    hosts_module.DOWN.until.clear()
+    yield
+    hosts_module.DOWN.until.clear()
+
+
+def test_two_hosts_on_one_machine_need_their_own_cgroup(two_hosts, tmp_path):
+    with pytest.raises(RuntimeError, match="Another kernel host on this machine uses the cgroup name"):
+        RunningHost(tmp_path, PANLEARN_RUNNER_CGROUP_NAME=f"panlearn-test-{os.getpid()}-a")
+    with two_hosts.client() as client:
+        assert client.health()["status"] == "ok"  # the first one's kernels are untouched
+
+
+def _host_of(session: dict) -> str:
+    return session["session_id"].split(".", 1)[0]
+
+
+def test_placement_by_load_and_in_order_and_sticky(two_hosts, request):
+    prefix = request.node.name[:20]
+    with two_hosts.running["a"].client() as host_a, two_hosts.client() as client:
+        busy = [host_a.create_session(user=f"{prefix}-busy", context=str(i)) for i in range(2)]
+        try:
+            newcomer = client.create_session(user=f"{prefix}-new", context="lesson-1")
+            assert _host_of(newcomer) == "b"  # a holds two sessions, b none
+            with MultiHostClient(two_hosts.addresses(), secret=SECRET, policy="in-order") as in_order:
+                assert _host_of(in_order.create_session(user=f"{prefix}-other", context="lesson-1")) == "a"
+            # The same student's next lesson stays with them on b, whatever the loads say now.
+            for i in range(3):
+                host_a.create_session(user=f"{prefix}-busy{i}", context="x")
+            second = client.create_session(user=f"{prefix}-new", context="lesson-2")
+            assert _host_of(second) == "b" and second["session_id"] != newcomer["session_id"]
+            # And the same lesson is the same session.
+            assert (
+                client.create_session(user=f"{prefix}-new", context="lesson-1")["session_id"] == newcomer["session_id"]
+            )
+        finally:
+            for info in busy:
+                host_a.shutdown(info["session_id"], user=f"{prefix}-busy")
+
+
+def test_session_calls_go_to_its_host_and_stay_private(two_hosts, request):
+    user = f"{request.node.name[:20]}-s"
+    with two_hosts.client() as client:
+        session = client.create_session(user=user, context="c")
+        sid = session["session_id"]
+        reply = client.execute(sid, user=user, code="x = 6 * 7\nprint(x)")
+        assert reply.status == "ok" and reply.outputs[0]["text"] == "42\n"
+        assert client.status(sid, user=user)["session_id"] == sid
+        assert client.complete(sid, user=user, code="x.bit_l", cursor_pos=7)["matches"] == ["bit_length"]
+        assert client.restart(sid, user=user)["restarts"] == 1
+        assert client.execute(sid, user=user, code="print('x' in dir())").outputs[0]["text"] == "False\n"
+        with pytest.raises(SessionNotFound):
+            client.execute(sid, user="someone-else", code="1")
+        other_host = "a" if _host_of(session) == "b" else "b"
+        with pytest.raises(SessionNotFound):  # the right id on the wrong host is no session either
+            client.execute(f"{other_host}.{sid.split('.', 1)[1]}", user=user, code="1")
+        client.shutdown(sid, user=user)
+        with pytest.raises(SessionNotFound):
+            client.status(sid, user=user)
+
+
+def test_health_and_metrics_cover_every_host(two_hosts):
+    with two_hosts.client() as client:
+        health, metrics = client.health(), client.metrics()
+    assert health["status"] == "ok" and health["secure"] is True
+    assert [row["name"] for row in health["hosts"]] == ["a", "b"] and all(row["up"] for row in health["hosts"])
+    assert metrics["hosts_up"] == 2 and metrics["kernels_max"] == 20  # 10 per host, added up
+    assert metrics["pool_target"] == 4
+
+
+def _events():
+    events = []
+
+    async def emit(name, data):
+        events.append((name, data))
+
+    return events, emit
+
+
+async def _nothing(*args):
+    return None
+
+
+def test_a_dead_host_s_students_get_a_fresh_kernel_with_a_notice(two_hosts, admin_client, request):
+    """Kill the student's host between two runs and in the middle of one; restart it; the admin page lists it."""
+    who = Who(runner_user=f"{request.node.name[:20]}-d", key="d")
+    page = SimpleNamespace(pk=990001)
+
+    async def scenario():
+        async with two_hosts.async_client() as client:
+            state = {"session_id": "", "restarts": 0, "generation": 0}
+            events, emit = _events()
+            run = {"client": client, "who": who, "page": page, "cell_id": "c", "setup": "", "datasets": [],
+                   "emit": emit, "persist": _nothing}  # fmt: skip
+            await run_cell(code="x = 1", state=state, **run)
+            session_id = (await client.create_session(user=who.runner_user, context="lesson-990001"))["session_id"]
+            first_host = _host_of({"session_id": session_id})
+            state = {"session_id": session_id, "restarts": 0, "generation": 1, "datasets": []}
+            two_hosts.kill(first_host)
+            events.clear()
+            result = await run_cell(code="print('x' in dir())", state=state, **run)
+            notices = [data["text"] for name, data in events if name == "notice"]
+            outputs = [data["part"] for name, data in events if name == "output"]
+            return first_host, result, notices, outputs, await client.metrics()
+
+    first_host, result, notices, outputs, metrics = asyncio.run(scenario())
+    try:
+        assert result["status"] == "ok"
+        assert notices == [HostLost.default_message]
+        assert "False" in str(outputs)  # a fresh kernel: x is gone
+        assert metrics["hosts_up"] == 1
+        down_row = next(row for row in metrics["hosts"] if row["name"] == first_host)
+        assert down_row["up"] is False
+        with override_settings(PANLEARN_RUNNER_HOSTS=_hosts_setting(two_hosts), PANLEARN_RUNNER_SECRET=SECRET):
+            page_html = admin_client.get("/admin/runner/").content.decode()
+        assert "1 of 2 hosts answer" in page_html and "not answering" in page_html
+    finally:
+        two_hosts.restart(first_host)
+    with override_settings(PANLEARN_RUNNER_HOSTS=_hosts_setting(two_hosts), PANLEARN_RUNNER_SECRET=SECRET):
+        page_html = admin_client.get("/admin/runner/").content.decode()
+    assert "2 of 2 hosts answer" in page_html and "not answering" not in page_html
+
+
+def test_a_host_dying_mid_run_runs_the_cell_again_elsewhere(two_hosts, request):
+    who = Who(runner_user=f"{request.node.name[:20]}-m", key="m")
+    page = SimpleNamespace(pk=990002)
+
+    async def scenario():
+        async with two_hosts.async_client() as client:
+            session = await client.create_session(user=who.runner_user, context="lesson-990002")
+            host = _host_of(session)
+            state = {"session_id": session["session_id"], "restarts": 0, "generation": 1, "datasets": []}
+            events, emit = _events()
+            killer = asyncio.get_running_loop().call_later(1.0, two_hosts.kill, host)
+            result = await run_cell(client=client, who=who, page=page, cell_id="c", setup="", datasets=[],
+                                    emit=emit, persist=_nothing, state=state,
+                                    code="import time\ntime.sleep(2.5)\nprint('done')")  # fmt: skip
+            killer.cancel()
+            return host, result, events
+
+    host, result, events = asyncio.run(scenario())
+    try:
+        assert result["status"] == "ok"
+        assert [data["text"] for name, data in events if name == "notice"] == [HostLost.default_message]
+        assert "done" in str([data for name, data in events if name == "output"])
+    finally:
+        two_hosts.restart(host)
+
+
+def test_a_grade_in_flight_on_a_dying_host_is_graded_by_another(two_hosts):
+    with two_hosts.client(policy="in-order") as client:
+        threading.Timer(1.0, two_hosts.kill, args=("a",)).start()
+        started = time.monotonic()
+        try:
+            result = client.grade(code="pass", tests=SLOW_TEST)
+        finally:
+            elapsed = time.monotonic() - started
+            two_hosts.restart("a")
+    assert [test["status"] for test in result["tests"]] == ["passed"]
+    assert elapsed > 3.5  # it was graded in full on b, after a died mid-grade
+
+
+def test_no_host_answering_sends_the_grade_back_to_the_queue(tmp_path):
+    dead = (
+        HostAddress("a", socket_path=str(tmp_path / "a.sock")),
+        HostAddress("b", socket_path=str(tmp_path / "b.sock")),
+    )
+    with MultiHostClient(dead, secret=SECRET) as client:
+        with pytest.raises(RunnerUnavailable):
+            client.grade(code="pass", tests=SLOW_TEST)
+        with pytest.raises(RunnerUnavailable):
+            client.create_session(user="u", context="c")
+        with pytest.raises(RunnerUnavailable):
+            client.health()
+    assert "a" in hosts_module.DOWN and "b" in hosts_module.DOWN
+
+
+def _hosts_setting(two_hosts) -> str:
+    return ",".join(f"{name}=unix:{host.socket}" for name, host in two_hosts.running.items())
