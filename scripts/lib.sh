@@ -73,3 +73,18 @@ ensure_venv() {
   fi
   export PATH="$VENV/bin:$PATH"
 }
+
+# ensure_gateway_venv: Jupyter Enterprise Gateway in a venv of its own (its jupyter-client pin clashes with ours).
+ensure_gateway_venv() {
+  local venv="${PANLEARN_GATEWAY_VENV:-$ROOT/.venv-gateway}" stamp
+  stamp="$venv/.installed-requirements-gateway.txt"
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s requirements-gateway.txt "$stamp"; then
+    say "Installing Jupyter Enterprise Gateway in $venv"
+    rm -rf "$venv"
+    "$(find_python)" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -r requirements-gateway.txt
+    cp requirements-gateway.txt "$stamp"
+  fi
+  export PANLEARN_GATEWAY_VENV="$venv"
+}

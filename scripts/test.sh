@@ -10,6 +10,7 @@ POSTGRES_URL="${PANLEARN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/p
 WORKERS="${PANLEARN_TEST_WORKERS:-2}"
 
 ensure_venv requirements-test.txt
+ensure_gateway_venv
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi

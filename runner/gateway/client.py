@@ -275,7 +275,8 @@ class AsyncGatewayClient:
             "status": "ok",
             "secure": False,
             "backend": "gateway",
-            "gateway_version": (payload or {}).get("version", ""),
+            # Enterprise Gateway names its own version apart from jupyter_server's.
+            "gateway_version": (payload or {}).get("gateway_version") or (payload or {}).get("version", ""),
             "protections": {name: dict(check) for name, check in PROTECTIONS.items()},
         }
 
@@ -283,7 +284,7 @@ class AsyncGatewayClient:
         status, payload = await self._request("GET", "/api/kernels")
         listed = status < 400 and isinstance(payload, list)  # the gateway lists kernels only with list_kernels
         states = {kernel.get("id"): kernel.get("execution_state") for kernel in payload} if listed else {}
-        sessions = self.registry.all()
+        sessions = self.registry.many(states) if listed else self.registry.all()
         busy = sum(1 for session in sessions if states.get(session.session_id) == "busy")
         counters = self.registry.counters()
         return {

@@ -81,4 +81,23 @@ class GatewayConfig:
 def settings_kwargs() -> dict:
     from django.conf import settings
 
-    return {"base_url": settings.PANLEARN_RUNNER_GATEWAY_URL, "token": settings.PANLEARN_RUNNER_GATEWAY_TOKEN}
+    return {
+        "base_url": settings.PANLEARN_RUNNER_GATEWAY_URL,
+        "token": settings.PANLEARN_RUNNER_GATEWAY_TOKEN,
+        "registry": settings_registry(),
+    }
+
+
+def cache_is_redis() -> bool:
+    from django.conf import settings
+
+    return settings.CACHES.get("default", {}).get("BACKEND", "").endswith("RedisCache")
+
+
+def settings_registry():
+    """With Redis as the cache (several web processes, web pods), every process shares one session registry;
+    otherwise this process keeps its own. The async client calls the registry on its event loop, which a
+    Redis round trip on a private network barely holds, and a database cache may not do at all."""
+    from .sessions import DEFAULT_REGISTRY, CacheSessionRegistry
+
+    return CacheSessionRegistry() if cache_is_redis() else DEFAULT_REGISTRY

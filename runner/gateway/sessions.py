@@ -2,7 +2,8 @@
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class InMemorySessionRegistry:
         with self._lock:
             return list(self._sessions.values())
 
+    def many(self, session_ids: Iterable[str]) -> list[GatewaySession]:
+        with self._lock:
+            return [self._sessions[key] for key in session_ids if key in self._sessions]
+
     def count(self, name: str, amount: int = 1) -> None:
         with self._lock:
             self._counters[name] += amount
@@ -54,6 +59,74 @@ class InMemorySessionRegistry:
     def counters(self) -> dict[str, int]:
         with self._lock:
             return dict(self._counters)
+
+
+COUNTERS = ("kernels_started", "kernel_start_failures", "restarts:died", "restarts:timeout", "restarts:requested")
+
+
+class CacheSessionRegistry:
+    """Who owns which gateway kernel, in Django's cache: one registry for every web process and worker in
+    front of the gateway (web pods on Kubernetes), where a per-process one would lose a student's kernel
+    whenever their next request reached another process. The cache cannot list its keys: `all()` is empty,
+    and `metrics()` asks `many()` about the kernels that the gateway lists."""
+
+    prefix = "panlearn:runner:gateway:"
+    ttl = 7 * 24 * 3600  # past any idle cull: the gateway forgets the kernel first
+
+    def __init__(self, cache=None) -> None:
+        if cache is None:
+            from django.core.cache import cache
+        self.cache = cache
+
+    def _owner_key(self, user: str, context: str, kernel: str, datasets: tuple[str, ...]) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(repr((user, context, kernel, datasets)).encode()).hexdigest()[:32]
+        return f"{self.prefix}owner:{digest}"
+
+    def get(self, session_id: str) -> GatewaySession | None:
+        stored = self.cache.get(f"{self.prefix}session:{session_id}")
+        return None if stored is None else GatewaySession(**{**stored, "datasets": tuple(stored["datasets"])})
+
+    def put(self, session: GatewaySession) -> None:
+        owner = self._owner_key(session.user, session.context, session.kernel, session.datasets)
+        self.cache.set_many(
+            {f"{self.prefix}session:{session.session_id}": asdict(session), owner: session.session_id},
+            timeout=self.ttl,
+        )
+
+    def remove(self, session_id: str) -> None:
+        session = self.get(session_id)
+        keys = [f"{self.prefix}session:{session_id}"]
+        if session is not None:
+            owner = self._owner_key(session.user, session.context, session.kernel, session.datasets)
+            if self.cache.get(owner) == session_id:
+                keys.append(owner)
+        self.cache.delete_many(keys)
+
+    def find(self, *, user: str, context: str, kernel: str, datasets: tuple[str, ...]) -> GatewaySession | None:
+        session_id = self.cache.get(self._owner_key(user, context, kernel, datasets))
+        return None if session_id is None else self.get(session_id)
+
+    def all(self) -> list[GatewaySession]:
+        return []
+
+    def many(self, session_ids: Iterable[str]) -> list[GatewaySession]:
+        keys = {f"{self.prefix}session:{key}": key for key in session_ids}
+        found = self.cache.get_many(list(keys))
+        return [GatewaySession(**{**value, "datasets": tuple(value["datasets"])}) for value in found.values()]
+
+    def count(self, name: str, amount: int = 1) -> None:
+        key = f"{self.prefix}count:{name}"
+        self.cache.add(key, 0, timeout=None)
+        try:
+            self.cache.incr(key, amount)
+        except ValueError:  # evicted between add and incr
+            self.cache.add(key, amount, timeout=None)
+
+    def counters(self) -> dict[str, int]:
+        found = self.cache.get_many([f"{self.prefix}count:{name}" for name in COUNTERS])
+        return {key.removeprefix(f"{self.prefix}count:"): value for key, value in found.items()}
 
 
 DEFAULT_REGISTRY = InMemorySessionRegistry()

@@ -6,6 +6,7 @@ The gateway runs unsandboxed ipykernels from this virtualenv: these tests check 
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.core.cache.backends.redis import RedisCache
 
 from runner.exceptions import CodeTooLarge, RunnerUnavailable, SessionNotFound, UnknownKernelSpec
 from runner.gateway import AsyncGatewayClient, GatewayClient, GatewaySession, InMemorySessionRegistry
+from runner.gateway.sessions import CacheSessionRegistry
 from tests.runner.conftest import reachable_by_sandboxes, run, stop_process, text_of
 
 CANARY = "gateway-secret-must-not-reach-kernels"
@@ -46,9 +49,45 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY_VENV = Path(os.environ.get("PANLEARN_GATEWAY_VENV", ROOT / ".venv-gateway"))
+
+
+def _gateway_command(kind: str, port: str, token: str) -> list[str]:
+    """Kernel Gateway from the test venv; Enterprise Gateway from its own (scripts/test.sh makes it: its
+    jupyter-client pin excludes ours). Both with a token, kernel listing (for metrics()), a dead kernel
+    noticed quickly and a kernel that ignores SIGINT restarted quickly."""
+    common = ["--KernelRestarter.time_to_dead=0.5", "--KernelManager.shutdown_wait_time=1"]
+    if kind == "kernel-gateway":
+        app = "KernelGatewayApp"
+        command = [sys.executable, "-m", "kernel_gateway", "--JupyterWebsocketPersonality.list_kernels=True"]
+    else:
+        app = "EnterpriseGatewayApp"
+        python = GATEWAY_VENV / "bin" / "python"
+        assert python.exists(), f"Enterprise Gateway is not installed: run scripts/test.sh (it makes {GATEWAY_VENV})"
+        command = [str(python), "-m", "enterprise_gateway", f"--{app}.list_kernels=True"]
+    return [*command, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}", f"--{app}.port_retries=0",
+            f"--{app}.auth_token={token}", f"--{app}.allow_origin=*", *common]  # fmt: skip
+
+
+def _panlearn_kernelspec(directory: Path) -> Path:
+    """Enterprise Gateway's kernels are panlearn's ipykernel (its own venv has none), started by its local
+    process proxy, as its Kubernetes proxy would start a kernel image."""
+    spec = directory / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    proxy = "enterprise_gateway.services.processproxies.processproxy.LocalProcessProxy"
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (panlearn)", "language": "python",
+        "metadata": {"process_proxy": {"class_name": proxy}},
+    }))  # fmt: skip
+    return directory
+
+
 class RunningGateway:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, kind: str = "kernel-gateway"):
         self.tmp = reachable_by_sandboxes(tmp)
+        self.kind = kind
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{_free_port()}"
         self.log = open(tmp / "gateway.log", "wb")  # noqa: SIM115  closed in stop()
@@ -57,20 +96,10 @@ class RunningGateway:
             "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
             "PANLEARN_GATEWAY_CANARY": CANARY,  # in the gateway's environment, never in a kernel's
         }
+        if kind == "enterprise-gateway":
+            env["JUPYTER_PATH"] = str(_panlearn_kernelspec(tmp / "jupyter"))
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kernel_gateway",
-                "--KernelGatewayApp.ip=127.0.0.1",
-                f"--KernelGatewayApp.port={self.url.rsplit(':', 1)[1]}",
-                "--KernelGatewayApp.port_retries=0",
-                f"--KernelGatewayApp.auth_token={self.token}",
-                "--KernelGatewayApp.allow_origin=*",
-                "--JupyterWebsocketPersonality.list_kernels=True",  # for metrics()
-                "--KernelRestarter.time_to_dead=0.5",  # notice a dead kernel quickly
-                "--KernelManager.shutdown_wait_time=1",  # restart a kernel that ignores SIGINT quickly
-            ],
+            _gateway_command(kind, self.url.rsplit(":", 1)[1], self.token),
             cwd=tmp,
             env=env,
             stdout=self.log,
@@ -107,9 +136,9 @@ class RunningGateway:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    running = RunningGateway(tmp_path_factory.mktemp("gateway"))
+@pytest.fixture(scope="module", params=["kernel-gateway", "enterprise-gateway"])
+def gateway(tmp_path_factory, request):
+    running = RunningGateway(tmp_path_factory.mktemp("gateway"), kind=request.param)
     yield running
     running.stop()
 
@@ -223,7 +252,9 @@ def test_another_users_session_looks_missing(gateway, client, session):
             call()
     # A kernel on the gateway that this server did not hand to the user is not theirs either.
     stray = httpx.post(
-        f"{gateway.url}/api/kernels", json={"name": "python3"}, headers={"Authorization": f"token {gateway.token}"}
+        f"{gateway.url}/api/kernels",
+        json={"name": "python3", "env": {"KERNEL_USERNAME": "someone"}},  # Enterprise Gateway refuses no user
+        headers={"Authorization": f"token {gateway.token}"},
     ).json()["id"]
     with pytest.raises(SessionNotFound):
         client.execute(stray, user=user, code="1")
@@ -457,3 +488,48 @@ def test_blocking_client_works_inside_a_running_loop(gateway):
         return gateway.client().health()  # e.g. called by mistake from async code: runs on a helper thread
 
     assert asyncio.run(scenario())["status"] == "ok"
+
+
+# -- several web processes in front of one gateway ----------------------------------------------------
+
+
+def _redis_registry() -> CacheSessionRegistry:
+    """What each web process builds from a Redis DJANGO_CACHE_URL: a registry of its own over the shared cache."""
+    return CacheSessionRegistry(RedisCache("redis://127.0.0.1:6379/5", {}))
+
+
+def test_web_processes_share_who_owns_which_kernel_through_redis(gateway):
+    user = f"shared-{secrets.token_hex(4)}"
+    with gateway.client(registry=_redis_registry()) as first, gateway.client(registry=_redis_registry()) as second:
+        session_id = first.create_session(user=user, context="lesson")["session_id"]
+        assert run(second, (session_id, user), "print(6 * 7)").outputs[0]["text"] == "42\n"
+        assert second.create_session(user=user, context="lesson")["session_id"] == session_id  # the same kernel
+        with pytest.raises(SessionNotFound):
+            second.execute(session_id, user="intruder", code="1")
+        assert second.restart(session_id, user=user)["restarts"] == 1
+        assert first.status(session_id, user=user)["restarts"] == 1
+        metrics = first.metrics()
+        assert metrics["sessions"] >= 1 and metrics["restarts_by_cause"]["requested"] >= 1
+        second.shutdown(session_id, user=user)
+        with pytest.raises(SessionNotFound):
+            first.status(session_id, user=user)
+    with (
+        gateway.client(registry=InMemorySessionRegistry()) as own,
+        gateway.client(registry=InMemorySessionRegistry()) as other,
+    ):
+        session_id = own.create_session(user=user, context="lesson")["session_id"]
+        try:
+            with pytest.raises(SessionNotFound):  # why a process's own registry is not enough
+                other.status(session_id, user=user)
+        finally:
+            own.shutdown(session_id, user=user)
+
+
+def test_a_redis_cache_makes_the_registry_shared(settings):
+    from runner.gateway.config import settings_registry
+    from runner.gateway.sessions import DEFAULT_REGISTRY
+
+    assert settings_registry() is DEFAULT_REGISTRY  # the test settings' per-process cache
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/5"}}  # fmt: skip
+    assert isinstance(settings_registry(), CacheSessionRegistry)
