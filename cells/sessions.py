@@ -8,6 +8,7 @@ cells, and the lesson's hidden setup code to run again.
 """
 
 import base64
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -72,6 +73,18 @@ async def save_state(who: Who, page, state: dict) -> None:
 def idle_notice() -> str:
     minutes = max(1, round(settings.PANLEARN_RUNNER_IDLE_SECONDS / 60))
     return f"Your session was idle for {minutes} minutes; run the cells again to continue."
+
+
+ENDED_NOTICE = "Your Python session ended, so this cell ran in a new one. Run the cells above again to continue."
+
+
+def ended_notice(state: dict, error: SessionNotFound) -> str:
+    """Why the session the student's last run used is gone: its host died, it was culled as idle, or it
+    ended otherwise (the runner restarted, another lesson took its place): never "idle" after a recent run."""
+    if isinstance(error, HostLost):
+        return error.message
+    idle_for = time.time() - state.get("ran_at", 0)
+    return idle_notice() if idle_for >= settings.PANLEARN_RUNNER_IDLE_SECONDS else ENDED_NOTICE
 
 
 def advance(state: dict, session: dict) -> tuple[dict, str]:
@@ -156,12 +169,12 @@ async def run_cell(
             if attempt:
                 raise
             # Culled while idle, closed for another lesson, or its host died: say so, and start again in a new one.
-            text = error.message if isinstance(error, HostLost) else idle_notice()
-            await emit("notice", {"text": text, "stale": True})
+            await emit("notice", {"text": ended_notice(state, error), "stale": True})
             state = {**state, "session_id": "", "setup_generation": None}
     after, notice = advance(state, reply.session or session)
     if notice:
         await emit("notice", {"text": reply.message or notice, "stale": True})
+    after["ran_at"] = time.time()  # tells a session culled as idle from one that ended under a recent run
     await persist(after, shown, reply.status)
     result = {
         "status": reply.status,

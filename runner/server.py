@@ -217,15 +217,18 @@ def build_app(host: KernelHost, *, secret: str) -> web.Application:
     return app
 
 
-def serve(host: KernelHost, *, secret: str, socket_path: str = "", port: int = 8787) -> None:
-    """Run until interrupted. A unix socket is created with mode 0600."""
+def serve(
+    host: KernelHost, *, secret: str, socket_path: str = "", port: int = 8787, address: str = "127.0.0.1"
+) -> None:
+    """Run until interrupted. A unix socket is created with mode 0600, in a directory made if missing."""
     app = build_app(host, secret=secret)
     if socket_path:
+        os.makedirs(os.path.dirname(os.path.abspath(socket_path)), mode=0o700, exist_ok=True)
         _remove_stale_socket(socket_path)
         os.umask(0o077)  # the socket file is then owner-only, like the secret
         web.run_app(app, path=socket_path, print=None)
     else:
-        web.run_app(app, host="127.0.0.1", port=port, print=None)
+        web.run_app(app, host=address, port=port, print=None)
 
 
 def _remove_stale_socket(path: str) -> None:

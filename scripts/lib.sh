@@ -88,3 +88,17 @@ ensure_gateway_venv() {
   fi
   export PANLEARN_GATEWAY_VENV="$venv"
 }
+
+# ensure_nginx: Debian's nginx for the one-machine layout (deploy/Procfile), which runs it in the foreground.
+# The package would start it as a system service on port 80: a policy-rc.d that says no keeps it stopped.
+ensure_nginx() {
+  if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then return 0; fi
+  local policy=/usr/sbin/policy-rc.d created=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod +x "$policy"
+    created=1
+  fi
+  apt_install nginx
+  if [ -n "$created" ]; then as_root rm -f "$policy"; fi
+}

@@ -11,6 +11,7 @@ WORKERS="${PANLEARN_TEST_WORKERS:-2}"
 
 ensure_venv requirements-test.txt
 ensure_gateway_venv
+ensure_nginx  # tests/deploy checks the one-machine layout's nginx configuration
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -100,10 +101,10 @@ def _queue_delivery_run() -> None:
     if not connection.in_atomic_block:
         schedule_delivery()
         return
-    if any(func in (schedule_delivery, _run_queued) for _, func, _ in connection.run_on_commit):
+    if any(func in (schedule_delivery, schedule_delivery_once, _run_queued) for _, func, _ in connection.run_on_commit):
         return
     if not _queues_in_database():
-        transaction.on_commit(schedule_delivery)
+        transaction.on_commit(schedule_delivery_once)
         return
     with transaction.atomic():  # a failed insert rolls back to here, not the event's work (PostgreSQL)
         schedule_delivery()
@@ -122,7 +123,7 @@ def _queues_in_database() -> bool:
     return isinstance(deliver_statements.get_backend(), DatabaseBackend)
 
 
-def schedule_delivery() -> None:
+def schedule_delivery() -> bool:
     """Queue one delivery run; never raises (the statements wait in the outbox for the next run)."""
     from .tasks import deliver_statements
 
@@ -130,6 +131,23 @@ def schedule_delivery() -> None:
         deliver_statements.enqueue()
     except Exception:
         logger.exception("could not queue xAPI delivery; the outbox keeps the statements")
+        return False
+    return True
+
+
+def schedule_delivery_once() -> None:
+    """After a commit, on a broker: queue a run unless one is queued and has not started yet. A run clears
+    the mark before it reads the outbox, so what this commit wrote is read by that run or by the one this
+    queues. Without it, every cell run of 200 students queued a delivery run of its own, and the grades
+    waited behind a thousand runs that found the outbox already drained."""
+    from .tasks import DELIVERY_QUEUED_KEY, DELIVERY_QUEUED_TTL
+
+    try:
+        fresh = cache.add(DELIVERY_QUEUED_KEY, True, timeout=DELIVERY_QUEUED_TTL)
+    except Exception:  # the cache is down: queue, as without the mark
+        fresh = True
+    if fresh and not schedule_delivery():
+        cache.delete(DELIVERY_QUEUED_KEY)
 
 
 def _frame(*, user, course=None, lesson=None, when: datetime | None = None) -> builders.Frame:

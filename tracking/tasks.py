@@ -10,11 +10,16 @@ from django_tasks import task
 from . import delivery
 
 logger = logging.getLogger(__name__)
+# Set while a delivery run is queued and not started (services.schedule_delivery_once); a run that died
+# before it started leaves it for at most the TTL.
+DELIVERY_QUEUED_KEY = "panlearn:tracking:delivery-queued"
+DELIVERY_QUEUED_TTL = 60
 
 
 @task()
 def deliver_statements() -> dict:
     """Drain the outbox to every target; if statements wait in backoff, come back when they are due."""
+    cache.delete(DELIVERY_QUEUED_KEY)  # before reading: a commit from now on queues the next run
     reports = delivery.deliver_all()
     _schedule_wakeup()
     return {name: report.delivered for name, report in reports.items()}

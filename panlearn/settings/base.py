@@ -134,6 +134,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A pool of PostgreSQL connections per web process (psycopg_pool), for ASGI under load: a request's
+# synchronous work runs in one of many threads, and each thread would keep a persistent connection of
+# its own (CONN_MAX_AGE), so two web processes with 200 students open more than PostgreSQL's default
+# 100 connections. With the pool, a process holds at most this many, and persistent connections are
+# off. 0 (the default) keeps persistent connections: right for one process, and for RQ workers, whose
+# work horses are forked and must not inherit a pool.
+PANLEARN_DB_POOL_MAX_SIZE = env_int("PANLEARN_DB_POOL_MAX_SIZE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PANLEARN_DB_POOL_MAX_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": PANLEARN_DB_POOL_MAX_SIZE,
+        "timeout": 20,  # a request waits this long for a connection, then fails (a 500), as without the pool
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

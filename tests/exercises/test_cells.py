@@ -5,6 +5,7 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.test import AsyncClient
 
 from cells.models import CellDraft, CellDraftVersion
@@ -99,17 +100,25 @@ async def test_restart_and_an_idle_cull_start_a_new_generation(student, cell_les
     _status, events = await run(student, cell_lesson, "cell-b", "print(x)")
     assert "NameError" in json.dumps(events)  # a new kernel: x is gone
     # The runner culls idle sessions; here we end it as the culler would.
-    from cells.sessions import Who, load_state
+    from cells.sessions import ENDED_NOTICE, Who, load_state, save_state
 
     user = await student.session.aget("_auth_user_id")
     who = Who(runner_user=f"user-{user}", key=f"user-{user}")
     state = await load_state(who, cell_lesson)
     with kernel_host.client() as client:
         await sync_to_async(client.shutdown)(state["session_id"], user=who.runner_user)
+    # ... after the student left it idle for longer than the culler waits.
+    await save_state(who, cell_lesson, {**state, "ran_at": state["ran_at"] - settings.PANLEARN_RUNNER_IDLE_SECONDS})
     _status, events = await run(student, cell_lesson, "cell-a", "print('back')")
     notice = dict(events)["notice"]
     assert notice["stale"] is True and "idle for 30 minutes" in notice["text"]
     assert dict(events)["result"]["generation"] == 3 and texts(events) == "back\n"
+    # A session that ended under a recent run (the runner restarted) is not called idle.
+    state = await load_state(who, cell_lesson)
+    with kernel_host.client() as client:
+        await sync_to_async(client.shutdown)(state["session_id"], user=who.runner_user)
+    _status, events = await run(student, cell_lesson, "cell-a", "print('again')")
+    assert dict(events)["notice"]["text"] == ENDED_NOTICE and texts(events) == "again\n"
 
 
 async def test_interrupting_an_endless_loop(student, cell_lesson):

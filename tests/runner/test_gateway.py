@@ -155,13 +155,6 @@ def runner(client):
     return client
 
 
-def wait_busy(client, session_id: str, user: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while client.status(session_id, user=user)["status"] != "busy":
-        assert time.monotonic() < deadline, "the cell never started"
-        time.sleep(0.05)
-
-
 # -- blocking client ---------------------------------------------------------------------------------
 
 
@@ -283,10 +276,16 @@ def test_oversized_code_is_refused(gateway, session):
 def test_interrupt_stops_a_sleeping_cell(gateway, client, session):
     session_id, user = session
     run(client, session, "kept = 'yes'")
-    replies = []
-    worker = threading.Thread(target=lambda: replies.append(run(client, session, "import time\ntime.sleep(30)")))
+    replies, sleeping = [], threading.Event()
+
+    def sleep_in_the_kernel():
+        code = "import time\nprint('sleeping', flush=True)\ntime.sleep(30)"
+        replies.append(client.execute(session_id, user=user, code=code, on_output=lambda output: sleeping.set()))
+
+    worker = threading.Thread(target=sleep_in_the_kernel)
     worker.start()
-    wait_busy(client, session_id, user)
+    # The kernel's own word that the cell runs: the gateway's "busy" may still be the last cell's.
+    assert sleeping.wait(timeout=20)
     assert gateway.client().interrupt(session_id, user=user)["session_id"] == session_id
     worker.join(timeout=10)
     assert replies[0].status == "error"

@@ -64,14 +64,37 @@ def test_lessons_done_record_completion_progress_and_course_completion(course, l
 
 
 def test_one_delivery_run_is_queued_per_transaction(course, lessons, student, django_capture_on_commit_callbacks):
-    from tracking.services import schedule_delivery
+    from tracking.services import schedule_delivery_once
 
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         courses.enrolment_create(user=student, course=course)
         for lesson in lessons:
             courses.lesson_complete(user=student, lesson=lesson)
     assert OutboxStatement.objects.count() > 4  # many statements ...
-    assert [callback for callback in callbacks if callback is schedule_delivery] == [schedule_delivery]  # ... one run
+    assert [callback for callback in callbacks if callback is schedule_delivery_once] == [schedule_delivery_once]
+
+
+def test_transactions_share_a_delivery_run_that_has_not_started(monkeypatch):
+    """On a broker, a run already queued and not started reads what later commits write: no second run. Once
+    it starts (and clears the mark), the next commit queues another; a run that could not be queued leaves
+    no mark."""
+    from tracking import services, tasks
+
+    queued = []
+    monkeypatch.setattr(services, "schedule_delivery", lambda: queued.append(1) or True)
+    services.schedule_delivery_once()
+    services.schedule_delivery_once()
+    assert len(queued) == 1
+    monkeypatch.setattr(tasks.delivery, "deliver_all", lambda: {})
+    tasks.deliver_statements.call()  # the run starts: the mark goes before it reads the outbox
+    services.schedule_delivery_once()
+    assert len(queued) == 2
+    tasks.deliver_statements.call()
+    monkeypatch.setattr(services, "schedule_delivery", lambda: False)  # the queue is down
+    services.schedule_delivery_once()
+    monkeypatch.setattr(services, "schedule_delivery", lambda: queued.append(1) or True)
+    services.schedule_delivery_once()
+    assert len(queued) == 3
 
 
 def test_an_event_rolled_back_leaves_no_statement(course, student):

@@ -16,9 +16,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["serve", "check"])
         parser.add_argument("--socket", default=settings.PANLEARN_RUNNER_SOCKET, help="unix socket path")
-        parser.add_argument("--port", type=int, default=None, help="loopback port (when no socket is given)")
+        parser.add_argument("--port", type=int, default=None, help="TCP port (when no socket is given)")
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1",
+            help="address to listen on with --port: loopback, or the private address that Django's machines reach "
+            "(several kernel hosts); never a public one",
+        )
 
-    def handle(self, *args, action: str, socket: str, port: int | None, **options):
+    def handle(self, *args, action: str, socket: str, port: int | None, address: str, **options):
         config = HostConfig.from_settings()
         if action == "check":
             failed = False
@@ -43,6 +49,6 @@ class Command(BaseCommand):
             from urllib.parse import urlparse
 
             port = urlparse(settings.PANLEARN_RUNNER_URL).port or 8787
-        where = socket or f"127.0.0.1:{port}"
+        where = socket or f"{address}:{port}"
         self.stdout.write(f"Kernel host on {where}, pool of {config.pool_size}, at most {config.max_kernels} kernels.")
-        serve(host, secret=settings.PANLEARN_RUNNER_SECRET, socket_path=socket, port=port)
+        serve(host, secret=settings.PANLEARN_RUNNER_SECRET, socket_path=socket, port=port, address=address)
