@@ -13,6 +13,7 @@ import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -91,6 +92,13 @@ async def _context(request: HttpRequest, page_id: int):
     return page, user, sessions.Who.of(user=user, session_key=key), access
 
 
+def _release_database() -> None:
+    """Hand this request's database connection back (to the pool, with PANLEARN_DB_POOL_MAX_SIZE) before a
+    stream: a tab's event stream would otherwise hold one for as long as the tab stays open, and a few tabs
+    would take a web process's whole pool. What the stream writes later checks one out again, briefly."""
+    connections.close_all()
+
+
 def _refused(access) -> JsonResponse:
     return JsonResponse({"message": access.why or "You may not run code here."}, status=403)
 
@@ -155,6 +163,7 @@ async def run(request: HttpRequest, page_id: int) -> HttpResponse:
     plan = await sync_to_async(lambda: _plan_run(request, request.user, page_id))()
     if isinstance(plan, JsonResponse):
         return plan
+    await sync_to_async(_release_database)()  # a run streams for up to the cell's time limit
     return _stream_response(_run_events(plan))
 
 
@@ -259,6 +268,7 @@ async def events(request: HttpRequest, page_id: int) -> HttpResponse:
     page, _user, who, access = await _context(request, page_id)
     if not access.allowed or not access.store:
         return _refused(access)
+    await sync_to_async(_release_database)()
     return _stream_response(_hub_events((who.key, page.pk), request.GET.get("tab", "")[:64]))
 
 

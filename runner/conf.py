@@ -56,3 +56,5 @@ PANLEARN_RUNNER_BACKEND = env_str("PANLEARN_RUNNER_BACKEND", "host")
 # The Kernel Gateway's base URL (with its --KernelGatewayApp.base_url, if any) and its auth token (KG_AUTH_TOKEN).
 PANLEARN_RUNNER_GATEWAY_URL = env_str("PANLEARN_RUNNER_GATEWAY_URL", "http://127.0.0.1:8888")
 PANLEARN_RUNNER_GATEWAY_TOKEN = env_str("PANLEARN_RUNNER_GATEWAY_TOKEN", "")
+# The gateway's kernelspec that runs students' Python (Kubernetes: python_panlearn, deploy/kubernetes/).
+PANLEARN_RUNNER_GATEWAY_KERNEL = env_str("PANLEARN_RUNNER_GATEWAY_KERNEL", "python3")

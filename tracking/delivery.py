@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .models import Delivery, DeliveryStatus
@@ -200,9 +201,11 @@ def deliver_all(*, max_seconds: float = 60.0) -> dict[str, Report]:
 
 
 def next_due() -> datetime | None:
-    """When the earliest statement in backoff may be tried again."""
-    row = Delivery.objects.filter(status=PENDING).order_by("available_at").values_list("available_at", flat=True)
-    return row.first()
+    """When the earliest pending statement may be tried: after its backoff, and after the lease of the run
+    that holds it (a run that died holds it until then)."""
+    due = Greatest("available_at", Coalesce("lease_until", "available_at"))
+    rows = Delivery.objects.filter(status=PENDING).annotate(due=due).order_by("due").values_list("due", flat=True)
+    return rows.first()
 
 
 def resend(delivery_ids: list[int]) -> int:

@@ -26,9 +26,12 @@ def deliver_statements() -> dict:
 
 
 def _schedule_wakeup() -> None:
+    """Come back when the next pending statement is due; at once when some are due now (the run's time
+    budget ran out before the outbox was drained), since commits no longer queue a run each."""
     due = delivery.next_due()
-    if due is None or due <= timezone.now() or not deliver_statements.get_backend().supports_defer:
+    if due is None or not deliver_statements.get_backend().supports_defer:
         return
+    due = max(due, timezone.now())
     # One deferred run per wake-up time, however many runs noticed it.
     key = f"panlearn:tracking:wakeup:{due.timestamp():.0f}"
     if cache.add(key, True, timeout=int((due - timezone.now()).total_seconds()) + 60):

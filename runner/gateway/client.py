@@ -118,8 +118,13 @@ class AsyncGatewayClient:
             raise RunnerError()
         return payload
 
+    def _spec_name(self, kernel: str) -> str:
+        """The gateway's name for a panlearn kernel: its Python kernel is whichever spec the settings name."""
+        return self.config.kernel_name if kernel == "python3" else kernel
+
     async def _start_kernel(self, kernel: str, env: dict[str, str]) -> dict:
-        status, payload = await self._request("POST", "/api/kernels", json_body={"name": kernel, "env": env})
+        body = {"name": self._spec_name(kernel), "env": env}
+        status, payload = await self._request("POST", "/api/kernels", json_body=body)
         if status == 403:
             raise PoolExhausted("All code sessions are busy. Try again in a minute.")
         if status >= 400 or not isinstance(payload, dict) or "id" not in payload:
@@ -137,7 +142,7 @@ class AsyncGatewayClient:
         status, payload = await self._request("GET", "/api/kernelspecs")
         if status >= 400 or not isinstance(payload, dict):
             raise RunnerError()
-        if kernel not in (payload.get("kernelspecs") or {}):
+        if self._spec_name(kernel) not in (payload.get("kernelspecs") or {}):
             raise UnknownKernelSpec(f"There is no “{kernel[:40]}” kernel on this server.")
 
     async def _connect(self, kernel_id: str) -> Channels:

@@ -49,6 +49,9 @@ class GatewayConfig:
     max_text_bytes: int = HostConfig.max_text_bytes
     max_image_bytes: int = HostConfig.max_image_bytes
     timeout: float = 120.0  # one REST call (starting a kernel included)
+    # The gateway's kernelspec for panlearn's Python kernel (the only one a gateway offers students): on
+    # Kubernetes, the panlearn image under Enterprise Gateway's process proxy (deploy/kubernetes/kernelspec.yaml).
+    kernel_name: str = "python3"
 
     @classmethod
     def resolve(
@@ -62,6 +65,7 @@ class GatewayConfig:
         max_code_bytes: int | None = None,
         max_text_bytes: int | None = None,
         max_image_bytes: int | None = None,
+        kernel_name: str | None = None,
     ) -> "GatewayConfig":
         """Explicit values win; the rest come from Django settings if configured, else the defaults above."""
         given = {
@@ -70,6 +74,7 @@ class GatewayConfig:
             "max_code_bytes": (max_code_bytes, "PANLEARN_RUNNER_MAX_CODE_BYTES"),
             "max_text_bytes": (max_text_bytes, "PANLEARN_RUNNER_MAX_TEXT_BYTES"),
             "max_image_bytes": (max_image_bytes, "PANLEARN_RUNNER_MAX_IMAGE_BYTES"),
+            "kernel_name": (kernel_name, "PANLEARN_RUNNER_GATEWAY_KERNEL"),
         }
         values = {
             name: value if value is not None else setting_or(setting, cls.__dataclass_fields__[name].default)

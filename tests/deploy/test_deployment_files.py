@@ -26,10 +26,14 @@ def _kustomization() -> dict:
     return yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
 
 
+EXAMPLES = ["secrets.example.yaml"]  # what the operator creates out of band, so that `apply -k` never overwrites it
+
+
 def _objects() -> list[dict]:
+    """The kustomization's objects and the Secrets the operator creates beside them."""
     return [
         document
-        for name in _kustomization()["resources"]
+        for name in [*_kustomization()["resources"], *EXAMPLES]
         for document in yaml.safe_load_all((KUBERNETES / name).read_text())
         if document
     ]
@@ -65,8 +69,10 @@ def _pod_specs() -> list[tuple[str, dict, dict]]:
 
 def test_the_kustomization_lists_every_manifest():
     listed = set(_kustomization()["resources"])
-    on_disk = {path.name for path in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml"}
+    on_disk = {path.name for path in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml", *EXAMPLES}
     assert listed == on_disk
+    applied = [item for name in listed for item in yaml.safe_load_all((KUBERNETES / name).read_text()) if item]
+    assert not [item for item in applied if item["kind"] == "Secret"]  # placeholders would overwrite real ones
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -146,6 +152,12 @@ def test_the_kernelspec_uses_the_kubernetes_process_proxy():
     )
     spec = json.loads(config_map["data"]["kernel.json"])
     assert spec["metadata"]["process_proxy"]["class_name"].endswith("KubernetesProcessProxy")
+    # panlearn asks for this spec, and the gateway offers no other (a stock one would run code in its own pod).
+    settings = _named("ConfigMap", "panlearn-settings")["data"]
+    mount = _named("Deployment", "enterprise-gateway")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]
+    assert mount["mountPath"].endswith("/" + settings["PANLEARN_RUNNER_GATEWAY_KERNEL"])
+    command = _named("Deployment", "enterprise-gateway")["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert f"--KernelSpecManager.whitelist={settings['PANLEARN_RUNNER_GATEWAY_KERNEL']}" in command
     assert "{response_address}" in spec["argv"] and "{kernel_id}" in spec["argv"]
     gateway = _named("Deployment", "enterprise-gateway")
     env = {item["name"]: item.get("value") for item in gateway["spec"]["template"]["spec"]["containers"][0]["env"]}

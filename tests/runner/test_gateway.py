@@ -65,15 +65,19 @@ def _gateway_command(kind: str, port: str, token: str) -> list[str]:
         app = "EnterpriseGatewayApp"
         python = GATEWAY_VENV / "bin" / "python"
         assert python.exists(), f"Enterprise Gateway is not installed: run scripts/test.sh (it makes {GATEWAY_VENV})"
-        command = [str(python), "-m", "enterprise_gateway", f"--{app}.list_kernels=True"]
+        command = [str(python), "-m", "enterprise_gateway", f"--{app}.list_kernels=True",
+                   f"--KernelSpecManager.whitelist={EG_KERNEL}"]  # as deploy/kubernetes runs it  # fmt: skip
     return [*command, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}", f"--{app}.port_retries=0",
             f"--{app}.auth_token={token}", f"--{app}.allow_origin=*", *common]  # fmt: skip
+
+
+EG_KERNEL = "python_panlearn"  # as deploy/kubernetes/kernelspec.yaml names it
 
 
 def _panlearn_kernelspec(directory: Path) -> Path:
     """Enterprise Gateway's kernels are panlearn's ipykernel (its own venv has none), started by its local
     process proxy, as its Kubernetes proxy would start a kernel image."""
-    spec = directory / "kernels" / "python3"
+    spec = directory / "kernels" / EG_KERNEL  # not "python3": the client must ask for the name the settings give
     spec.mkdir(parents=True, exist_ok=True)
     proxy = "enterprise_gateway.services.processproxies.processproxy.LocalProcessProxy"
     (spec / "kernel.json").write_text(json.dumps({
@@ -129,7 +133,9 @@ class RunningGateway:
         return AsyncGatewayClient(**{**self._defaults(), **overrides})
 
     def _defaults(self) -> dict:
-        return {"base_url": self.url, "token": self.token, "timeout": 30, "cell_timeout": 10, "interrupt_grace": 1}
+        kernel = EG_KERNEL if self.kind == "enterprise-gateway" else "python3"
+        return {"base_url": self.url, "token": self.token, "timeout": 30, "cell_timeout": 10, "interrupt_grace": 1,
+                "kernel_name": kernel}  # fmt: skip
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -246,7 +252,7 @@ def test_another_users_session_looks_missing(gateway, client, session):
     # A kernel on the gateway that this server did not hand to the user is not theirs either.
     stray = httpx.post(
         f"{gateway.url}/api/kernels",
-        json={"name": "python3", "env": {"KERNEL_USERNAME": "someone"}},  # Enterprise Gateway refuses no user
+        json={"name": gateway.client().config.kernel_name, "env": {"KERNEL_USERNAME": "someone"}},
         headers={"Authorization": f"token {gateway.token}"},
     ).json()["id"]
     with pytest.raises(SessionNotFound):

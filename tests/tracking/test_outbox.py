@@ -275,3 +275,20 @@ def test_a_known_statement_keeps_its_first_row_and_gains_only_missing_targets(co
     (row,) = OutboxStatement.objects.all()
     assert row.payload == first_payload
     assert sorted(row.deliveries.values_list("target", flat=True)) == ["builtin", "partner"]
+
+
+def test_the_next_delivery_waits_for_a_dead_runs_lease(course, student):
+    """A run that died holds its rows until its lease ends: the wake-up is then, not a busy loop before it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracking import delivery
+    from tracking.models import Delivery
+
+    courses.enrolment_create(user=student, course=course)
+    now = timezone.now()
+    Delivery.objects.update(available_at=now, lease_until=None)
+    assert abs((delivery.next_due() - now).total_seconds()) < 1
+    Delivery.objects.update(lease_owner="a-run-that-died", lease_until=now + timedelta(minutes=5))
+    assert abs((delivery.next_due() - (now + timedelta(minutes=5))).total_seconds()) < 1
