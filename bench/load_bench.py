@@ -214,7 +214,6 @@ class Layout:
     def wait_ready(self, base: str, warm: int, timeout: float = 600) -> None:
         import httpx
 
-        sys.path.insert(0, str(ROOT))
         from runner.backends import get_client
 
         deadline = time.monotonic() + timeout

@@ -1,5 +1,6 @@
 """Which user and context own a gateway kernel: the session registry."""
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -79,8 +80,6 @@ class CacheSessionRegistry:
         self.cache = cache
 
     def _owner_key(self, user: str, context: str, kernel: str, datasets: tuple[str, ...]) -> str:
-        import hashlib
-
         digest = hashlib.sha256(repr((user, context, kernel, datasets)).encode()).hexdigest()[:32]
         return f"{self.prefix}owner:{digest}"
 

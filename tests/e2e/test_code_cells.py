@@ -148,21 +148,25 @@ def test_each_tab_shows_what_the_other_runs(student_page, asgi_server):
     for tab in (tab_a, tab_b):
         tab.on("pageerror", lambda error: errors.append(str(error)))
         tab.goto(f"{asgi_server}{lesson.url}")
+    each_tab_shows_what_the_other_runs(tab_a, tab_b)
+    assert cell(tab_b, "first").get_attribute("data-running") is None
+    expect(cell(tab_a, "second").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
+    expect(output_of(tab_a, "first")).to_contain_text("x is 21")  # A's own run is still shown
+    assert not errors, errors
+
+
+def each_tab_shows_what_the_other_runs(tab_a, tab_b) -> None:
+    """A runs the first cell and B sees its output, marked as from another tab; then B runs the second, which
+    reads the first's variable (one kernel for both tabs), and A sees it. Both tabs have the lesson open."""
     expect(tab_b.locator(".cells-bar")).to_be_visible()
     tab_b.wait_for_timeout(500)  # B's events stream is open before A runs
-
     cell(tab_a, "first").get_by_role("button", name=re.compile("^Run")).click()
     expect(output_of(tab_a, "first")).to_contain_text("x is 21")
     expect(output_of(tab_b, "first")).to_contain_text("x is 21")
     expect(cell(tab_b, "first").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
-    assert cell(tab_b, "first").get_attribute("data-running") is None
-
     cell(tab_b, "second").get_by_role("button", name=re.compile("^Run")).click()
-    expect(output_of(tab_b, "second")).to_contain_text("42")  # one kernel for both tabs
+    expect(output_of(tab_b, "second")).to_contain_text("42")
     expect(output_of(tab_a, "second")).to_contain_text("42")
-    expect(cell(tab_a, "second").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
-    expect(output_of(tab_a, "first")).to_contain_text("x is 21")  # A's own run is still shown
-    assert not errors, errors
 
 
 def test_a_lesson_with_outputs_passes_axe(student_page, asgi_server):

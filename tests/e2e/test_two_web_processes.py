@@ -3,7 +3,6 @@ machine's Redis: a student's two real browser pages, each served by another proc
 runs. On PostgreSQL: the web processes open the test's database themselves."""
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -14,10 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 from django.test import Client
-from playwright.sync_api import expect
 
 from courses.services import enrolment_create
-from tests.e2e.test_code_cells import cell, lesson, output_of  # noqa: F401  (lesson: a fixture)
+from tests.e2e.test_code_cells import each_tab_shows_what_the_other_runs, lesson  # noqa: F401  (lesson: a fixture)
 from tests.factories import UserFactory
 from tests.runner.conftest import SECRET
 
@@ -89,16 +87,6 @@ def test_each_tab_on_its_own_web_process_shows_what_the_other_runs(browser, web_
         tab.set_default_timeout(20_000)
         tab.on("pageerror", lambda error: errors.append(str(error)))
         tab.goto(f"{server}{page.url}")
-    expect(tab_b.locator(".cells-bar")).to_be_visible()
-    tab_b.wait_for_timeout(500)  # B's events stream is open before A runs
-
-    cell(tab_a, "first").get_by_role("button", name=re.compile("^Run")).click()
-    expect(output_of(tab_a, "first")).to_contain_text("x is 21")
-    expect(output_of(tab_b, "first")).to_contain_text("x is 21")  # heard on the other process
-    expect(cell(tab_b, "first").locator(".code-cell-activity")).to_have_text(re.compile(r"in another tab\)$"))
-
-    cell(tab_b, "second").get_by_role("button", name=re.compile("^Run")).click()
-    expect(output_of(tab_b, "second")).to_contain_text("42")  # one kernel for both tabs and both processes
-    expect(output_of(tab_a, "second")).to_contain_text("42")
+    each_tab_shows_what_the_other_runs(tab_a, tab_b)  # each tab's events heard on the other process
     assert not errors, errors
     context.close()

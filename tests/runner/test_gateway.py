@@ -51,6 +51,7 @@ def _free_port() -> int:
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_VENV = Path(os.environ.get("PANLEARN_GATEWAY_VENV", ROOT / ".venv-gateway"))
+EG_KERNEL = "python_panlearn"  # as deploy/kubernetes/kernelspec.yaml names it
 
 
 def _gateway_command(kind: str, port: str, token: str) -> list[str]:
@@ -69,9 +70,6 @@ def _gateway_command(kind: str, port: str, token: str) -> list[str]:
                    f"--KernelSpecManager.whitelist={EG_KERNEL}"]  # as deploy/kubernetes runs it  # fmt: skip
     return [*command, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}", f"--{app}.port_retries=0",
             f"--{app}.auth_token={token}", f"--{app}.allow_origin=*", *common]  # fmt: skip
-
-
-EG_KERNEL = "python_panlearn"  # as deploy/kubernetes/kernelspec.yaml names it
 
 
 def _panlearn_kernelspec(directory: Path) -> Path:

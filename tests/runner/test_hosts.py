@@ -180,10 +180,16 @@ def _no_down_marks(request):
 
 
 def test_two_hosts_on_one_machine_need_their_own_cgroup(two_hosts, tmp_path):
-    with pytest.raises(RuntimeError, match="Another kernel host on this machine uses the cgroup name"):
-        RunningHost(tmp_path, PANLEARN_RUNNER_CGROUP_NAME=f"panlearn-test-{os.getpid()}-a")
+    with two_hosts.running["a"].client() as host_a:
+        session = host_a.create_session(user="cgroup-owner", context="c")["session_id"]
+        host_a.execute(session, user="cgroup-owner", code="kept = 42")
+        with pytest.raises(RuntimeError, match="Another kernel host on this machine uses the cgroup name"):
+            RunningHost(tmp_path, PANLEARN_RUNNER_CGROUP_NAME=f"panlearn-test-{os.getpid()}-a")
+        # The refused host reaped nothing: the first one's kernel still holds its state.
+        assert host_a.execute(session, user="cgroup-owner", code="print(kept)").outputs[0]["text"] == "42\n"
+        host_a.shutdown(session, user="cgroup-owner")
     with two_hosts.client() as client:
-        assert client.health()["status"] == "ok"  # the first one's kernels are untouched
+        assert client.health()["status"] == "ok"
 
 
 def _host_of(session: dict) -> str:
