@@ -31,7 +31,9 @@ Figures (the last line with --json is one JSON object):
   ran in a fresh kernel, with the notice; the student then runs the cells above again.
 - baseline_cell_p50_ms: the same first cell run by one student alone on the idle layout, just before the
   load; load_cell_p50_ratio is the load's p50 over it.
-Also reported: peak kernels, the lowest available memory, and what other processes kept the CPUs busy.
+Also reported: peak kernels, the lowest available memory, and the CPU-seconds of each role (web, workers,
+kernel hosts with their kernels and grades, nginx, PostgreSQL, Redis, locust, the bench) while the students
+ran, with the machine's busy and idle time (bench/load_cpu.py): what bounds the latencies.
 """
 
 import argparse
@@ -254,6 +256,19 @@ class Layout:
         found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
         return [int(pid) for pid in found]
 
+    def processes_by_role(self) -> dict[str, list[int]]:
+        """The processes of each Procfile entry, named by role: honcho's shell for it and all below it."""
+        from load_cpu import descendants
+
+        markers = [("uvicorn", "web"), ("rqworker", "workers"), ("runner serve", "kernel_hosts"), ("nginx", "nginx")]
+        roles: dict[str, list[int]] = {}
+        for child in self.children_of(self.process.pid):
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                role = next((role for marker, role in markers if marker in command), "other")
+                roles.setdefault(role, []).extend([child, *descendants(child)])
+        return roles
+
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -333,7 +348,7 @@ def baseline_cell_ms(base: str, plan: dict, runs: int = 5) -> float:
     return round(statistics.median(times[1:]), 1)
 
 
-def run_locust(base: str, plan: dict, args, layout: Layout) -> tuple[dict, dict]:
+def run_locust(base: str, plan: dict, args, layout: Layout, cpu) -> tuple[dict, dict]:
     plan_file, results_file = WORK / "plan.json", WORK / "results.json"
     plan_file.write_text(json.dumps(plan))
     results_file.unlink(missing_ok=True)
@@ -344,6 +359,7 @@ def run_locust(base: str, plan: dict, args, layout: Layout) -> tuple[dict, dict]
     log = open(WORK / "locust.log", "wb")  # noqa: SIM115
     started = time.time()
     locust = subprocess.Popen(command, cwd=WORK, env=env, stdout=log, stderr=subprocess.STDOUT)
+    cpu.add("locust", [locust.pid])
     fault = {"at_s": None, "kernel_hosts_killed": 0, "workers_killed": 0}
     fault_at = args.fault_after / args.spawn_rate  # seconds: when that many students have arrived
     while locust.poll() is None:
@@ -407,6 +423,8 @@ def main() -> int:
     env = layout_env(nginx_port)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    from load_cpu import RoleCpu, machine_busy_s, processes_named, role_shares
+
     fresh_database_and_redis()
     import django
 
@@ -415,18 +433,28 @@ def main() -> int:
     plan = build_site(args.students)
     base = f"http://127.0.0.1:{nginx_port}"
     cpu_before = os.times()
+    cpu = RoleCpu()
     layout = Layout(env)
     try:
         say("starting deploy/Procfile (nginx, 2 web, 2 RQ workers, 2 kernel hosts)")
         layout.wait_ready(base, warm=min(200, args.students))
         baseline = baseline_cell_ms(base, plan)
         say(f"baseline: one student's cell on the idle layout, {baseline} ms; now {args.students} students")
+        for role, pids in layout.processes_by_role().items():
+            cpu.add(role, pids)
+        cpu.add("postgres", processes_named("postgres"))
+        cpu.add("redis", processes_named("redis-server"))
+        cpu.add("bench", [os.getpid()])
         watch = Watch()
-        results, fault = run_locust(base, plan, args, layout)
+        roles_before, (busy_before, idle_before) = cpu.usage_s(), machine_busy_s()
+        results, fault = run_locust(base, plan, args, layout, cpu)
+        roles_after, (busy_after, idle_after) = cpu.usage_s(), machine_busy_s()
         watch.stopped = True
         settled = settle_submissions(results["submissions_sent"])
     finally:
         layout.stop()
+        cpu.release()
+    cpu_s = role_shares(roles_before, roles_after, busy_after - busy_before, idle_after - idle_before)
     cells = [ms for _, ms in results["cells_ms"]]
     feedback = [ms for _, ms in results["feedback_ms"]]
     load_errors = results["failures"] + (args.students - results["students_done"])
@@ -462,6 +490,9 @@ def main() -> int:
             "spawn_rate_per_s": args.spawn_rate,
             "cpus": os.cpu_count(),
             "bench_cpu_s": round(sum(os.times()[:2]) - sum(cpu_before[:2]), 1),
+            # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, busy and idle only.
+            "cpu_s_by_role": cpu_s if cpu.usable else {"busy": cpu_s["other"], "idle": cpu_s["idle"]},
+            "cpu_busy_fraction": round((busy_after - busy_before) / max(fault["run_s"] * (os.cpu_count() or 1), 1), 2),
         },
     }
     for key, value in figures.items():

@@ -1,13 +1,23 @@
-"""Background work of exercises (run by the task worker: `manage.py db_worker`, or RQ's `rqworker`)."""
+"""Background work of exercises (run by the task worker: `manage.py db_worker`, or RQ's `rqworker`).
+
+A student waits for a grade, so grades go ahead of the rest: on the "grading" queue where the backend has
+one (RQ: settings.RQ_TASK_QUEUES, which workers name first), and with a higher priority (the database worker
+takes those first).
+"""
 
 import logging
 
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import DEFAULT_TASK_PRIORITY, DEFAULT_TASK_QUEUE_NAME, TASK_MAX_PRIORITY
 
 from .grading.pipeline import grade
 
 logger = logging.getLogger(__name__)
+GRADING_QUEUE = "grading"
+# For backends with priorities (the database worker takes higher ones first). RQ has none, and its queue's
+# order does it there.
+GRADING_PRIORITY = TASK_MAX_PRIORITY // 2
 
 
 @task()
@@ -20,6 +30,15 @@ def grade_submission(submission_id: int) -> str:
     return graded.submission.status
 
 
+def grading_task():
+    """grade_submission ahead of other work, as the backend allows: on its own queue, or with a priority."""
+    backend = grade_submission.get_backend()
+    return grade_submission.using(
+        queue_name=GRADING_QUEUE if GRADING_QUEUE in backend.queues else DEFAULT_TASK_QUEUE_NAME,
+        priority=GRADING_PRIORITY if backend.supports_priority else DEFAULT_TASK_PRIORITY,
+    )
+
+
 def enqueue_grading(submission_id: int, *, run_after=None) -> None:
     """Queue the grade; never raises. Called once the submission is committed, its attempt counted: a queue
     that cannot be reached (Redis down, with the RQ backend) must not answer the student with an error that
@@ -28,8 +47,8 @@ def enqueue_grading(submission_id: int, *, run_after=None) -> None:
         if run_after is not None:
             if not grade_submission.get_backend().supports_defer:
                 return  # e.g. the immediate backend: the row stays queued for requeue_stale
-            grade_submission.using(run_after=run_after).enqueue(submission_id)
+            grading_task().using(run_after=run_after).enqueue(submission_id)
             return
-        grade_submission.enqueue(submission_id)
+        grading_task().enqueue(submission_id)
     except Exception:
         logger.exception("could not queue the grade of submission %s; `exercises requeue` will", submission_id)

@@ -46,6 +46,26 @@ const woff2Only = {
   },
 };
 
+// @react-three/fiber 8 attaches its pointer listeners in `events.connect`
+// without checking the target. When H5Web swaps a plot for another view
+// before the canvas has finished starting (a quick click in the tree), the
+// target is null and the page throws "Cannot read properties of null (reading
+// 'addEventListener')". Upstream guards it in v10 (pmndrs/react-three-fiber
+// #3754); H5Web 17 needs v8, so add the same guard here.
+const R3F_CONNECT = "connect: target => {";
+const r3fConnectGuard = {
+  name: "r3f-connect-guard",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@react-three[\\/]fiber[\\/]dist[\\/]events-[0-9a-f]+\.esm\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      if (source.split(R3F_CONNECT).length !== 2) {
+        throw new Error(`r3f-connect-guard: expected one "${R3F_CONNECT}" in ${args.path}; check whether upstream fixed it`);
+      }
+      return { contents: source.replace(R3F_CONNECT, `${R3F_CONNECT}\n      if (!target) return;`), loader: "js" };
+    });
+  },
+};
+
 async function versionOf(pkg) {
   const json = await readFile(path.join(here, "node_modules", pkg, "package.json"), "utf8");
   return JSON.parse(json).version;
@@ -114,6 +134,7 @@ await esbuild.build({
   target: "es2020",
   jsx: "automatic",
   define: { "process.env.NODE_ENV": '"production"' },
+  plugins: [r3fConnectGuard],
   banner: { js: h5webBanner, css: h5webBanner },
   logLevel: "info",
 });

@@ -1,12 +1,30 @@
+import glob
 import os
 
 import pytest
+from django.conf import settings
 from wagtail.models import Page, Site
 
 from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
 
 # tests/smoke/ speaks to a running demo; scripts/test.sh's fresh-install stage starts one and names it.
 collect_ignore = [] if os.environ.get("PANLEARN_DEMO_URL") else ["smoke"]
+
+
+def _remove_sqlite_test_files():
+    """The SQLite test database of this process, and the WAL files a connection left open would leave."""
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and name:
+        for path in glob.glob(f"{glob.escape(name)}*"):  # an earlier process with this pid left it: WAL must not replay
+            os.remove(path)
+
+
+def pytest_configure(config):
+    _remove_sqlite_test_files()
+
+
+def pytest_unconfigure(config):
+    _remove_sqlite_test_files()
 
 
 @pytest.fixture

@@ -192,19 +192,23 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 
 # Background work: Django's tasks API. "database" (django-tasks-db) needs no extra service: the demo's
 # and a one-machine site's. "rq" (django-tasks-rq) puts the queue on Redis at REDIS_URL, for workers on
-# several machines (`manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default`).
+# several machines (`manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler grading default`).
 PANLEARN_TASKS_BACKEND = env_str("PANLEARN_TASKS_BACKEND", "database")
 # A Redis that does not answer fails a connection in 2 s rather than hanging the request that queues.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0?socket_connect_timeout=2")
+# A student waits for a grade, so grades go ahead of deliveries, imports and invitations. On RQ they have a
+# queue of their own, which workers name first (an RQ worker takes from its queues in the order given); the
+# database worker takes higher priorities first (exercises.tasks.GRADING_PRIORITY), all on "default".
+RQ_TASK_QUEUES = ["grading", "default"]
 TASK_BACKENDS = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
-    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": RQ_TASK_QUEUES},
 }
 if PANLEARN_TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"PANLEARN_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}")
 TASKS = {"default": TASK_BACKENDS[PANLEARN_TASKS_BACKEND]}
 # A grade runs for minutes at most (the runner's own limits end it sooner): RQ's job timeout is a backstop.
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900}}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900} for name in RQ_TASK_QUEUES}
 RQ_SHOW_ADMIN_LINK = False  # django-rq's link in Django's admin, which panlearn does not serve
 
 WAGTAIL_SITE_NAME = env_str("PANLEARN_SITE_NAME", "panlearn")

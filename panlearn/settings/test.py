@@ -1,5 +1,8 @@
 """Cheap, isolated settings for the test suite. DATABASE_URL chooses SQLite or PostgreSQL."""
 
+import os
+import tempfile
+
 from .base import *
 
 DEBUG = False
@@ -26,3 +29,10 @@ PANLEARN_CONTENT_ALLOW_LOCAL_SOURCES = True
 # Learning records: a fixed credential for the built-in store's API; no external LRS.
 PANLEARN_TRACKING_STORE_PASSWORD = "test-xapi-password"
 PANLEARN_TRACKING_LRS = []
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A test database in a file, not Django's shared-cache memory database: there a writer that meets
+    # another connection's lock fails at once ("database table is locked"), whatever the timeout, and
+    # the browser tests' live server writes from several threads. A file with WAL waits, as in the demo.
+    # One file per process (pytest-xdist adds _gw0 to the name); tests/conftest.py removes it and its WAL
+    # files before and after the run.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"panlearn-test-{os.getpid()}.sqlite3")}

@@ -84,7 +84,7 @@ def type_and_run(page, name, code):
 def test_a_student_edits_runs_and_keeps_their_code(student_page, asgi_server):
     page, lesson = student_page
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     page.goto(f"{asgi_server}{lesson.url}")
     type_and_run(page, "first", "x = 21\nprint('edited', x)")
     expect(output_of(page, "first")).to_contain_text("edited 21")
@@ -146,7 +146,7 @@ def test_each_tab_shows_what_the_other_runs(student_page, asgi_server):
     tab_b = tab_a.context.new_page()
     errors = []
     for tab in (tab_a, tab_b):
-        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.on("pageerror", lambda error: errors.append(error.stack or str(error)))
         tab.goto(f"{asgi_server}{lesson.url}")
     each_tab_shows_what_the_other_runs(tab_a, tab_b)
     assert cell(tab_b, "first").get_attribute("data-running") is None

@@ -17,7 +17,7 @@ def datasets(live_server):
 
 def test_chopper_nxs_opens_in_the_viewer_with_its_tree(page, datasets):
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     h5grove_calls = []
     page.on("request", lambda request: "/h5grove/" in request.url and h5grove_calls.append(request.url))
     page.goto("/datasets/ipns-lrmecs-mgb2/")
@@ -38,7 +38,7 @@ def test_chopper_nxs_opens_in_the_viewer_with_its_tree(page, datasets):
 
 def test_text_data_gets_a_plot_preview(page, datasets):
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     page.goto("/datasets/platypus-dmpc-bilayer/")
     plot = page.locator("[data-plot1d]")
     expect(plot.locator("canvas")).to_have_count(1)
@@ -52,7 +52,7 @@ def test_text_data_gets_a_plot_preview(page, datasets):
 def test_an_nxcansas_file_without_a_default_opens_on_a_plot(page, datasets):
     """Mantid's NXcanSAS names no @default: the viewer opens on I(Q)'s plot, not on "Nothing to display"."""
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     page.goto("/datasets/isis-sans2d-oriented-surfactant/")
     viewer = page.locator("[data-h5web]")
     expect(viewer.locator("canvas")).to_have_count(1)

@@ -31,7 +31,7 @@ def exercise_page(asgi_page, asgi_server, settings, kernel_host):
 def test_check_fail_fix_submit_and_see_the_score(exercise_page):
     page = exercise_page
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     exercise = page.locator("[data-exercise]")
     exercise.get_by_role("button", name=re.compile("^Check")).click()
     result = exercise.locator(".exercise-result")

@@ -96,7 +96,7 @@ def test_staff_invite_three_users_one_passes_and_the_certificate_verifies_then_e
     learner = invitee.new_page()
     learner.set_default_timeout(15_000)
     errors = []
-    learner.on("pageerror", lambda error: errors.append(str(error)))
+    learner.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     learner.on("dialog", lambda dialog: dialog.accept())
     learner.goto(link)
     expect(learner.get_by_role("heading", level=1)).to_have_text("Your invitation from PaN Demo Source")

@@ -28,7 +28,7 @@ def quiz_page(asgi_page, asgi_server):
 def test_a_student_answers_a_quiz_and_sees_feedback_per_question(quiz_page):
     page = quiz_page
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(error.stack or str(error)))
     exercise = page.locator("[data-exercise]")
     expect(exercise).to_have_class(re.compile("exercise--live"))
     expect(exercise).to_contain_text("0 of 2 attempts used")

@@ -1,6 +1,6 @@
 """Two web processes (uvicorn, each its own process, as behind a load balancer) with the cells hub on the
 machine's Redis: a student's two real browser pages, each served by another process, show what the other
-runs. On PostgreSQL: the web processes open the test's database themselves."""
+runs. The web processes open the test's database themselves (on SQLite, the test database's file)."""
 
 import os
 import socket
@@ -32,8 +32,6 @@ def _free_port() -> int:
 @pytest.fixture
 def web_processes(kernel_host, settings):
     """Two uvicorn processes serving panlearn on the test's database, sharing a hub channel of this test."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the web processes need a database they can open: the SQLite suite's is in this process")
     settings.PANLEARN_RUNNER_SECRET = SECRET
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.e2e.web_process_settings",
            "PANLEARN_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
@@ -85,7 +83,7 @@ def test_each_tab_on_its_own_web_process_shows_what_the_other_runs(browser, web_
     errors = []
     for tab, server in ((tab_a, first), (tab_b, second)):  # one page on each process
         tab.set_default_timeout(20_000)
-        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.on("pageerror", lambda error: errors.append(error.stack or str(error)))
         tab.goto(f"{server}{page.url}")
     each_tab_shows_what_the_other_runs(tab_a, tab_b)  # each tab's events heard on the other process
     assert not errors, errors

@@ -86,6 +86,21 @@ def test_two_submits_at_once_get_two_attempt_numbers(exercise, student, settings
     assert sorted(Submission.objects.values_list("attempt", flat=True)) == [1, 2]
 
 
+def test_the_database_worker_takes_a_grade_before_work_queued_ahead_of_it(exercise, student, settings):
+    """On the database backend grades stay on the one queue that `db_worker` serves, with a higher priority."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tracking.tasks import deliver_statements
+
+    settings.TASKS = {"default": settings.TASK_BACKENDS["database"]}
+    for _ in range(3):
+        deliver_statements.enqueue()
+    submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
+    ready = DBTaskResult.objects.ready()  # what db_worker reads, in its order
+    assert ready.count() >= 4 and {task.queue_name for task in ready} == {"default"}
+    assert ready.first().task_path == "exercises.tasks.grade_submission"
+
+
 def test_a_worker_killed_mid_grade_is_graded_again_without_a_second_attempt(exercise, student, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)

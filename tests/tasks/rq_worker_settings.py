@@ -5,11 +5,11 @@ import json
 import os
 
 from panlearn.settings.test import *  # noqa: F403
-from panlearn.settings.test import DATABASES, TASK_BACKENDS
+from panlearn.settings.test import DATABASES, RQ_TASK_QUEUES, TASK_BACKENDS
 
 DATABASES["default"]["NAME"] = os.environ["PANLEARN_TEST_DATABASE_NAME"]
 TASKS = {"default": TASK_BACKENDS["rq"]}
-RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 900}}
+RQ_QUEUES = {name: {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 900} for name in RQ_TASK_QUEUES}
 PANLEARN_RUNNER_BACKEND = "host"
 PANLEARN_RUNNER_SOCKET = os.environ["PANLEARN_RUNNER_SOCKET"]
 # Learning records go to the test's loopback LRS, when it names one.

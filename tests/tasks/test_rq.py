@@ -37,7 +37,7 @@ def rq_tasks(settings, worker_id):
     url = f"redis://127.0.0.1:6379/{number}"
     redis.Redis.from_url(url).flushdb()
     settings.REDIS_URL = url
-    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 900}}
+    settings.RQ_QUEUES = {name: {"URL": url, "DEFAULT_TIMEOUT": 900} for name in settings.RQ_TASK_QUEUES}
     settings.TASKS = {"default": settings.TASK_BACKENDS["rq"]}
     yield url
     redis.Redis.from_url(url).flushdb()
@@ -50,23 +50,25 @@ def exercise(runner_settings):
     return exercise
 
 
-def _queue():
+def _queue(name: str = "grading"):
     import django_rq
     from django_tasks_rq import Job
 
-    return django_rq.get_queue("default", job_class=Job)
+    return django_rq.get_queue(name, job_class=Job)
 
 
-def _work_here(*, with_scheduler: bool = False) -> None:
-    """RQ's worker in this process, until the queue is empty (its jobs then see this test's database)."""
+def _work_here(*, with_scheduler: bool = False, max_jobs: int | None = None) -> None:
+    """RQ's worker in this process, on the queues as workers name them, until they are empty (its jobs then see
+    this test's database)."""
+    from django.conf import settings
     from django_tasks_rq import Job
     from rq import SimpleWorker
 
-    queue = _queue()
+    queues = [_queue(name) for name in settings.RQ_TASK_QUEUES]
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
-        worker.work(burst=True, with_scheduler=with_scheduler)
+        worker = SimpleWorker(queues, connection=queues[0].connection, job_class=Job)
+        worker.work(burst=True, with_scheduler=with_scheduler, max_jobs=max_jobs)
     finally:
         for number, handler in handlers.items():  # RQ installs its own: they must not outlive this test
             signal.signal(number, handler)
@@ -83,6 +85,22 @@ def test_a_submission_is_graded_by_an_rq_worker(rq_tasks, exercise):
     _work_here()
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.GRADED and submission.points == 1 and submission.attempt == 1
+
+
+def test_a_grade_goes_ahead_of_work_queued_before_it(rq_tasks, exercise):
+    """A student waits for a grade: a worker takes it before the deliveries queued ahead of it."""
+    from tracking.tasks import deliver_statements
+
+    for _ in range(3):
+        deliver_statements.enqueue()
+    submission = submission_create(user=UserFactory(username="marie"), exercise=exercise, code=SOLUTION,
+                                   kind=SubmissionKind.SUBMIT)  # fmt: skip
+    others = _queue("default").job_ids  # those three, and what the submission's commit queued after them
+    assert len(others) >= 3 and _queue("grading").count == 1
+    _work_here(max_jobs=1)  # one job: the grade
+    assert _queue("grading").count == 0 and _queue("default").job_ids[: len(others)] == others
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED
 
 
 def test_a_grade_that_finds_the_runner_down_waits_in_rqs_schedule(rq_tasks, exercise, settings, monkeypatch):
@@ -115,7 +133,7 @@ def _worker_process(redis_url: str, socket: str, **env) -> subprocess.Popen:
            "PANLEARN_TEST_DATABASE_NAME": connection.settings_dict["NAME"], "PANLEARN_RUNNER_SOCKET": socket,
            **env}  # fmt: skip
     command = [sys.executable, "manage.py", "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler",
-               "default"]  # fmt: skip
+               "grading", "default"]  # fmt: skip
     # Its output to a file (a pipe no one reads would fill and stop it), kept for a failing test's reader.
     with open(Path(os.environ.get("TMPDIR", "/tmp")) / f"panlearn-rqworker-{os.getpid()}.log", "ab") as log:
         return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
@@ -157,8 +175,6 @@ def _wait_for(predicate, seconds: float) -> bool:
 
 
 def test_a_worker_killed_mid_grade_loses_nothing_and_counts_no_attempt_twice(rq_tasks, exercise, settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can open: the SQLite suite's is in this process's memory")
     ExerciseTest.objects.create(exercise=exercise, name="test_double_slowly", source=SLOW_TEST, points=1,
                                 sort_order=1)  # fmt: skip
     student = UserFactory(username="marie")
@@ -200,8 +216,6 @@ def test_xapi_delivery_by_a_worker_killed_mid_request_loses_and_duplicates_nothi
     from tracking.xapi import builders
     from tracking.xapi.models import Account, Agent
 
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can open: the SQLite suite's is in this process's memory")
     with FakeLrs() as lrs:
         config = lrs.config("partner-lrs")
         settings.PANLEARN_TRACKING_LRS = [config]
@@ -245,12 +259,13 @@ def test_xapi_delivery_by_a_worker_killed_mid_request_loses_and_duplicates_nothi
 def test_a_queue_that_cannot_be_reached_keeps_the_submission_and_its_one_attempt(rq_tasks, exercise, settings):
     """Redis down when the grade is queued (after the commit): the student gets their submission back, not
     an error that would make them submit again; `exercises requeue` grades it once Redis is back."""
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0?socket_connect_timeout=2"}}  # nothing there
+    nowhere = "redis://127.0.0.1:1/0?socket_connect_timeout=2"  # nothing there
+    settings.RQ_QUEUES = {name: {"URL": nowhere} for name in settings.RQ_TASK_QUEUES}
     student = UserFactory(username="marie")
     submission = submission_create(user=student, exercise=exercise, code=SOLUTION, kind=SubmissionKind.SUBMIT)
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.QUEUED and submission.attempt == 1
-    settings.RQ_QUEUES = {"default": {"URL": rq_tasks, "DEFAULT_TIMEOUT": 900}}  # back
+    settings.RQ_QUEUES = {name: {"URL": rq_tasks, "DEFAULT_TIMEOUT": 900} for name in settings.RQ_TASK_QUEUES}  # back
     assert requeue_stale(now=timezone.now() + STALE_AFTER + timedelta(seconds=1)) == 1
     _work_here()
     submission.refresh_from_db()

@@ -1,0 +1,93 @@
+"""CPU time by role during the load test: which processes kept the two cores busy.
+
+Each role (the web processes, the RQ workers, the kernel hosts with every kernel and grade sandbox below
+them, nginx, PostgreSQL, Redis, locust, the bench) is moved into a cgroup of its own under cgroup v1's
+cpuacct controller. A process forked later (a work horse, a sandbox, a backend, a process that respawn.sh
+starts again) stays in its parent's group, so the groups count short-lived processes too, which sampling
+/proc would miss. The runner uses only the memory and pids controllers on cgroup v1, so it does not move its
+kernels out of these groups. Where cpuacct is not writable (cgroup v2 only, or no root), `usable` is False
+and the bench reports the machine's busy time alone.
+"""
+
+import contextlib
+import os
+from pathlib import Path
+
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+PREFIX = "panlearn-load"
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """CPU-seconds the machine spent busy and idle since boot, all cores together (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq + steal) / ticks, (idle + iowait) / ticks
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, at this moment."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, [])]
+        found += frontier
+    return found
+
+
+def processes_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+    return found
+
+
+class RoleCpu:
+    """cpuacct groups, one per role; `usage_s()` reads what each has used, in CPU-seconds."""
+
+    def __init__(self):
+        self.groups: dict[str, Path] = {}
+        self.usable = (CPUACCT / "cpuacct.usage").exists() and os.access(CPUACCT, os.W_OK)
+
+    def add(self, role: str, pids: list[int]) -> None:
+        """Move `pids` (each with the threads it has) into the role's group; a process gone since is skipped."""
+        if not self.usable:
+            return
+        group = self.groups.get(role)
+        if group is None:
+            group = self.groups[role] = CPUACCT / f"{PREFIX}-{os.getpid()}-{role}"
+            group.mkdir(exist_ok=True)
+        for pid in pids:
+            with contextlib.suppress(OSError):  # exited, or a kernel thread
+                (group / "cgroup.procs").write_text(str(pid))
+
+    def usage_s(self) -> dict[str, float]:
+        return {role: int((group / "cpuacct.usage").read_text()) / 1e9 for role, group in self.groups.items()}
+
+    def release(self) -> None:
+        """Every process back in the root group (PostgreSQL and Redis go on running), and the groups removed."""
+        for group in self.groups.values():
+            for _ in range(3):  # a process may fork while its siblings move
+                with contextlib.suppress(OSError):
+                    for pid in (group / "cgroup.procs").read_text().split():
+                        with contextlib.suppress(OSError):
+                            (CPUACCT / "cgroup.procs").write_text(pid)
+            with contextlib.suppress(OSError):
+                group.rmdir()
+        self.groups.clear()
+
+
+def role_shares(before: dict[str, float], after: dict[str, float], busy_s: float, idle_s: float) -> dict:
+    """The CPU-seconds of each role over a window, the rest of the machine's busy time, and its idle time."""
+    used = {role: round(after[role] - before.get(role, 0.0), 1) for role in after}
+    used["other"] = round(max(busy_s - sum(used.values()), 0.0), 1)
+    used["idle"] = round(idle_s, 1)
+    return used
