@@ -261,12 +261,19 @@ class Layout:
         from load_cpu import descendants
 
         markers = [("uvicorn", "web"), ("rqworker", "workers"), ("runner serve", "kernel_hosts"), ("nginx", "nginx")]
-        roles: dict[str, list[int]] = {}
-        for child in self.children_of(self.process.pid):
+
+        def command(pid: int) -> str:
             with contextlib.suppress(OSError):
-                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                role = next((role for marker, role in markers if marker in command), "other")
-                roles.setdefault(role, []).extend([child, *descendants(child)])
+                return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            return ""
+
+        roles: dict[str, list[int]] = {}
+        for child in self.children_of(self.process.pid):  # honcho's multiprocessing child for each entry
+            tree = [child, *descendants(child)]
+            commands = " ".join(command(pid) for pid in tree)
+            role = next((role for marker, role in markers if marker in commands), "honcho")
+            roles.setdefault(role, []).extend(tree)
+        roles.setdefault("honcho", []).append(self.process.pid)
         return roles
 
     def stop(self) -> None:
@@ -491,7 +498,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "bench_cpu_s": round(sum(os.times()[:2]) - sum(cpu_before[:2]), 1),
             # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, busy and idle only.
-            "cpu_s_by_role": cpu_s if cpu.usable else {"busy": cpu_s["other"], "idle": cpu_s["idle"]},
+            "cpu_s_by_role": cpu_s if cpu.usable else {"busy": cpu_s["no_role"], "idle": cpu_s["idle"]},
             "cpu_busy_fraction": round((busy_after - busy_before) / max(fault["run_s"] * (os.cpu_count() or 1), 1), 2),
         },
     }

@@ -86,8 +86,9 @@ class RoleCpu:
 
 
 def role_shares(before: dict[str, float], after: dict[str, float], busy_s: float, idle_s: float) -> dict:
-    """The CPU-seconds of each role over a window, the rest of the machine's busy time, and its idle time."""
+    """The CPU-seconds of each role over a window, the rest of the machine's busy time (processes in no role),
+    and its idle time."""
     used = {role: round(after[role] - before.get(role, 0.0), 1) for role in after}
-    used["other"] = round(max(busy_s - sum(used.values()), 0.0), 1)
+    used["no_role"] = round(max(busy_s - sum(used.values()), 0.0), 1)
     used["idle"] = round(idle_s, 1)
     return used

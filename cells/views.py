@@ -255,6 +255,10 @@ async def _kernel_call(request, page_id, call, *, publish: bool = True, limit: s
             await sync_to_async(check_rate)(limit, user=user, request=request)
         except RateLimited as error:
             return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
+    # A kernel host answers in milliseconds, but one that is starting again (or gone) takes seconds: the
+    # request must not hold a connection of the web process's pool meanwhile, or a few waiting tabs
+    # starve every other request of that process (seen in the load test after a host was killed).
+    await sync_to_async(_release_database)()
     try:
         state = await call(client=runner_client(), who=who, page=page)
     except RunnerError as error:

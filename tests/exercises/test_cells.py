@@ -134,6 +134,27 @@ async def test_interrupting_an_endless_loop(student, cell_lesson):
     assert status_now.json()["state"] == "idle"
 
 
+@pytest.mark.parametrize("action", ["status", "interrupt", "restart"])
+async def test_a_kernel_call_holds_no_database_connection_while_the_host_answers(student, cell_lesson, action,
+                                                                                 monkeypatch):  # fmt: skip
+    """A host that is slow to answer (starting again after a crash) must not pin a connection of the web
+    process's pool per waiting tab: with 8 per process, a few such tabs starved every other request."""
+    from django.db import connection
+
+    from cells import sessions
+
+    held = []
+
+    async def slow_host(**_kwargs):
+        held.append(await sync_to_async(lambda: connection.connection is not None)())  # the request's thread
+        return {"state": "idle", "generation": 1}
+
+    monkeypatch.setattr(sessions, f"kernel_{action}", slow_host)
+    call = student.get if action == "status" else student.post
+    response = await call(f"/learn/cells/{cell_lesson.pk}/{action}")
+    assert response.status_code == 200 and held == [False]
+
+
 async def test_who_may_run(cell_lesson, course, runner_settings, kernel_host):
     outsider = AsyncClient()
     await outsider.aforce_login(await sync_to_async(UserFactory)(username="outsider"))
