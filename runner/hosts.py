@@ -9,7 +9,9 @@ how many hosts there are.
   lesson) are a host's rules. Which host is kept in Django's cache, so every web process and worker sends
   the student to the same place. A new student, and every grade, goes where the policy says:
   `least-loaded` (by the hosts' own metrics) or `in-order` (the first host with room: keeps later
-  machines idle until they are needed).
+  machines idle until they are needed). With `least-loaded` a new session goes first to a host with a
+  warm kernel idle: a host that has just started again has few sessions, and would otherwise take every
+  newcomer while its pool is still empty, making each wait for a kernel to start.
 - **Session ids** carry their host's name (`a.<id>`): a session's calls need no lookup.
 - **Failover.** A host that stops answering is probed; when it is down it is left out of placement for a
   while, its students get `HostLost` (a `SessionNotFound`: the cell runs again in a fresh kernel on
@@ -26,7 +28,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from .client import AsyncRunnerClient, RunnerClient
-from .exceptions import HostLost, RunnerUnavailable, SessionNotFound
+from .exceptions import HostLost, PoolExhausted, RunnerUnavailable, SessionNotFound
 from .replies import ExecuteReply
 
 POLICIES = ("least-loaded", "in-order")
@@ -73,13 +75,21 @@ def load_of(metrics: dict) -> float:
     return used / max(1, metrics.get("kernels_max", 1))
 
 
-def choose(loads: dict[str, float], policy: str) -> str | None:
-    """The host to place on, from the loads of the hosts that answered (in configured order); None if none."""
-    if not loads:
+def rank_of(metrics: dict, *, kernel: bool = True) -> tuple[bool, float]:
+    """How good a host is for new work, lowest first: for a session, a host without an idle warm kernel
+    ranks after every host with one; then by load. Grades run in processes of their own: load alone."""
+    return (kernel and metrics.get("pool_idle", 0) == 0, load_of(metrics))
+
+
+def choose(ranks: dict[str, tuple[bool, float]], policy: str) -> str | None:
+    """The host to place on, from the ranks (`rank_of`) of the hosts that answered (in configured order);
+    None if none answered."""
+    if not ranks:
         return None
-    if policy == "in-order":
+    if policy == "in-order":  # packing before speed: the first host with room, warm or not
+        loads = {name: load for name, (_cold, load) in ranks.items()}
         return next((name for name, load in loads.items() if load < 1), min(loads, key=loads.__getitem__))
-    return min(loads, key=loads.__getitem__)  # ties: the first configured
+    return min(ranks, key=ranks.__getitem__)  # ties: the first configured
 
 
 def session_id_on(name: str, session_id: str) -> str:
@@ -217,14 +227,14 @@ class MultiHostClient(_Hosts):
     def _alive(self, name: str) -> bool:
         return self._report(name) is not None
 
-    def _place(self, exclude=()) -> str:
-        loads = {}
+    def _place(self, exclude=(), *, kernel: bool = True) -> str:
+        ranks = {}
         for name in self.candidates(exclude):
             try:
-                loads[name] = load_of(self.clients[name].metrics(timeout=PROBE_TIMEOUT))
+                ranks[name] = rank_of(self.clients[name].metrics(timeout=PROBE_TIMEOUT), kernel=kernel)
             except RunnerUnavailable:
                 self.down.mark(name)
-        chosen = choose(loads, self.policy)
+        chosen = choose(ranks, self.policy)
         if chosen is None:
             raise RunnerUnavailable()
         return chosen
@@ -236,18 +246,22 @@ class MultiHostClient(_Hosts):
         return combined({name: self._report(name) for name in self.hosts}, self.addresses())[1]
 
     def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
-        name, tried = cache.get(_placement_key(user)), set()
+        name, tried, failed = cache.get(_placement_key(user)), set(), None
         while True:
             if name not in self.hosts or name in tried or name in self.down:
-                name = self._place(exclude=tried)
+                try:
+                    name = self._place(exclude=tried)
+                except RunnerUnavailable:
+                    raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
             try:
                 session = self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
                 )
-            except RunnerUnavailable:
+            except (RunnerUnavailable, PoolExhausted) as error:
+                # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)
                 if self._alive(name):
-                    raise
+                    failed = failed or error  # its reason, for the student if no host has a kernel
                 continue
             cache.set(_placement_key(user), name, timeout=_placement_ttl())
             return tagged(name, session)
@@ -286,7 +300,7 @@ class MultiHostClient(_Hosts):
     def grade(self, **kwargs) -> dict:
         tried = set()
         while True:
-            name = self._place(exclude=tried)
+            name = self._place(exclude=tried, kernel=False)
             try:
                 return self.clients[name].grade(**kwargs)
             except RunnerUnavailable:
@@ -326,20 +340,20 @@ class AsyncMultiHostClient(_Hosts):
     async def _alive(self, name: str) -> bool:
         return await self._report(name) is not None
 
-    async def _place(self, exclude=()) -> str:
+    async def _place(self, exclude=(), *, kernel: bool = True) -> str:
         names = self.candidates(exclude)
         answers = await asyncio.gather(
             *(self.clients[name].metrics(timeout=PROBE_TIMEOUT) for name in names), return_exceptions=True
         )
-        loads = {}
+        ranks = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, RunnerUnavailable):
                 self.down.mark(name)
             elif isinstance(answer, BaseException):
                 raise answer
             else:
-                loads[name] = load_of(answer)
-        chosen = choose(loads, self.policy)
+                ranks[name] = rank_of(answer, kernel=kernel)
+        chosen = choose(ranks, self.policy)
         if chosen is None:
             raise RunnerUnavailable()
         return chosen
@@ -357,18 +371,22 @@ class AsyncMultiHostClient(_Hosts):
     async def create_session(
         self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
     ) -> dict:
-        name, tried = await cache.aget(_placement_key(user)), set()
+        name, tried, failed = await cache.aget(_placement_key(user)), set(), None
         while True:
             if name not in self.hosts or name in tried or name in self.down:
-                name = await self._place(exclude=tried)
+                try:
+                    name = await self._place(exclude=tried)
+                except RunnerUnavailable:
+                    raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
             try:
                 session = await self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
                 )
-            except RunnerUnavailable:
+            except (RunnerUnavailable, PoolExhausted) as error:
+                # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)
                 if await self._alive(name):
-                    raise
+                    failed = failed or error  # its reason, for the student if no host has a kernel
                 continue
             await cache.aset(_placement_key(user), name, timeout=_placement_ttl())
             return tagged(name, session)
@@ -407,7 +425,7 @@ class AsyncMultiHostClient(_Hosts):
     async def grade(self, **kwargs) -> dict:
         tried = set()
         while True:
-            name = await self._place(exclude=tried)
+            name = await self._place(exclude=tried, kernel=False)
             try:
                 return await self.clients[name].grade(**kwargs)
             except RunnerUnavailable:

@@ -14,13 +14,14 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from cells.sessions import Who, run_cell
 from runner import hosts as hosts_module
 from runner.cgroups import KernelCgroup, cgroup_version, claim_parent_group, reap_stale_groups, remove_parent_groups
-from runner.exceptions import HostLost, RunnerUnavailable, SessionNotFound
+from runner.exceptions import HostLost, PoolExhausted, RunnerUnavailable, SessionNotFound
 from runner.hosts import (
     AsyncMultiHostClient,
     HostAddress,
@@ -28,6 +29,7 @@ from runner.hosts import (
     choose,
     load_of,
     parse_hosts,
+    rank_of,
     split_session_id,
     tagged,
 )
@@ -56,13 +58,31 @@ def test_parse_hosts():
 
 
 def test_choose_by_policy():
-    loads = {"a": 0.5, "b": 0.25, "c": 0.25}
-    assert choose(loads, "least-loaded") == "b"  # ties go to the first configured
-    assert choose(loads, "in-order") == "a"
-    assert choose({"a": 1.0, "b": 1.5}, "in-order") == "a"  # all full: the least loaded
-    assert choose({"a": 1.0, "b": 0.9}, "in-order") == "b"
+    def warm(load):
+        return (False, load)
+
+    ranks = {"a": warm(0.5), "b": warm(0.25), "c": warm(0.25)}
+    assert choose(ranks, "least-loaded") == "b"  # ties go to the first configured
+    assert choose(ranks, "in-order") == "a"
+    assert choose({"a": warm(1.0), "b": warm(1.5)}, "in-order") == "a"  # all full: the least loaded
+    assert choose({"a": warm(1.0), "b": warm(0.9)}, "in-order") == "b"
     assert choose({}, "least-loaded") is None
     assert load_of({"sessions": 3, "queue_length": 1, "grading_waiting": 2, "kernels_max": 12}) == 0.5
+
+
+def test_a_host_with_a_warm_kernel_goes_before_one_that_would_start_one():
+    """A host that has just started again has few sessions but no warm kernel yet: a newcomer there would
+    wait for a kernel to start while the other host has kernels idle."""
+    restarted = {"sessions": 2, "pool_idle": 0, "kernels_starting": 2, "kernels_max": 110}
+    busy = {"sessions": 80, "pool_idle": 20, "kernels_max": 110}
+    ranks = {"k1": rank_of(restarted), "k2": rank_of(busy)}
+    assert choose(ranks, "least-loaded") == "k2"
+    assert choose(ranks, "in-order") == "k1"  # packing first: the first host with room
+    # Grades run in processes of their own: the idle kernels do not matter to them.
+    grade_ranks = {"k1": rank_of(restarted, kernel=False), "k2": rank_of(busy, kernel=False)}
+    assert choose(grade_ranks, "least-loaded") == "k1"
+    # No host has a warm kernel: by load.
+    assert choose({"k1": rank_of(restarted), "k2": rank_of({**busy, "pool_idle": 0})}, "least-loaded") == "k1"
 
 
 def test_session_ids_name_their_host():
@@ -217,6 +237,26 @@ def test_placement_by_load_and_in_order_and_sticky(two_hosts, request):
         finally:
             for info in busy:
                 host_a.shutdown(info["session_id"], user=f"{prefix}-busy")
+
+
+def test_a_host_that_answers_but_has_no_kernel_sends_the_student_to_another(two_hosts, request, monkeypatch):
+    """Host a is up (it answers its probes) but gives no kernel: full, or starting again. The student gets
+    one on b; when no host has one, they read a's reason, not a generic failure."""
+    user = request.node.name[:30]
+
+    def full(**_kwargs):
+        raise PoolExhausted("Every kernel on this machine is in use.")
+
+    with two_hosts.client() as client:
+        cache.set(hosts_module._placement_key(user), "a")  # the student's host so far
+        monkeypatch.setattr(client.clients["a"], "create_session", full)
+        session = client.create_session(user=user, context="lesson-1")
+        assert _host_of(session) == "b" and cache.get(hosts_module._placement_key(user)) == "b"
+        client.shutdown(session["session_id"], user=user)
+        monkeypatch.setattr(client.clients["b"], "create_session", full)
+        with pytest.raises(PoolExhausted):
+            client.create_session(user=f"{user}-2", context="lesson-1")
+    assert "a" not in hosts_module.DOWN and "b" not in hosts_module.DOWN  # refused, not down
 
 
 def test_session_calls_go_to_its_host_and_stay_private(two_hosts, request):
