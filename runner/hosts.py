@@ -13,7 +13,8 @@ how many hosts there are.
   warm kernel idle: a host that has just started again has few sessions, and would otherwise take every
   newcomer while its pool is still empty, making each wait for a kernel to start.
 - **Session ids** carry their host's name (`a.<id>`): a session's calls need no lookup.
-- **Failover.** A host that stops answering is probed; when it is down it is left out of placement for a
+- **Failover.** A host that stops answering is probed; when it is down (refused, or its socket gone: a
+  probe that only times out finds a busy host, whose students keep their kernels) it is left out of placement for a
   while, its students get `HostLost` (a `SessionNotFound`: the cell runs again in a fresh kernel on
   another host, with that notice), and a grade goes to another host, or back to the task queue when no
   host answers.
@@ -24,6 +25,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 
+import httpx
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
@@ -175,6 +177,12 @@ def _placement_ttl() -> int:
     return settings.PANLEARN_RUNNER_IDLE_SECONDS + 300  # past the cull: a returning student is placed afresh
 
 
+def gone(error: RunnerUnavailable) -> bool:
+    """Whether a failed call means the host is gone (connection refused, no socket, reset) rather than busy.
+    A probe that timed out is a host under load: calling it lost would cost its students their kernels."""
+    return not isinstance(error.__cause__, httpx.TimeoutException)
+
+
 class _Hosts:
     """What both clients share: the hosts, their clients, the policy and the down marks."""
 
@@ -218,22 +226,33 @@ class MultiHostClient(_Hosts):
         try:
             client = self.clients[name]
             report = {"health": client.health(timeout=PROBE_TIMEOUT), "metrics": client.metrics(timeout=PROBE_TIMEOUT)}
-        except RunnerUnavailable:
-            self.down.mark(name)
+        except RunnerUnavailable as error:
+            if gone(error):
+                self.down.mark(name)
             return None
         self.down.clear(name)
         return report
 
     def _alive(self, name: str) -> bool:
-        return self._report(name) is not None
+        """After a failed call: is the host still there (a busy host that timed out is)?"""
+        try:
+            self.clients[name].health(timeout=PROBE_TIMEOUT)
+        except RunnerUnavailable as error:
+            if not gone(error):
+                return True
+            self.down.mark(name)
+            return False
+        self.down.clear(name)
+        return True
 
     def _place(self, exclude=(), *, kernel: bool = True) -> str:
         ranks = {}
         for name in self.candidates(exclude):
             try:
                 ranks[name] = rank_of(self.clients[name].metrics(timeout=PROBE_TIMEOUT), kernel=kernel)
-            except RunnerUnavailable:
-                self.down.mark(name)
+            except RunnerUnavailable as error:  # not placed on now; marked down only if gone
+                if gone(error):
+                    self.down.mark(name)
         chosen = choose(ranks, self.policy)
         if chosen is None:
             raise RunnerUnavailable()
@@ -331,14 +350,24 @@ class AsyncMultiHostClient(_Hosts):
             health, metrics = await asyncio.gather(
                 client.health(timeout=PROBE_TIMEOUT), client.metrics(timeout=PROBE_TIMEOUT)
             )
-        except RunnerUnavailable:
-            self.down.mark(name)
+        except RunnerUnavailable as error:
+            if gone(error):
+                self.down.mark(name)
             return None
         self.down.clear(name)
         return {"health": health, "metrics": metrics}
 
     async def _alive(self, name: str) -> bool:
-        return await self._report(name) is not None
+        """After a failed call: is the host still there (a busy host that timed out is)?"""
+        try:
+            await self.clients[name].health(timeout=PROBE_TIMEOUT)
+        except RunnerUnavailable as error:
+            if not gone(error):
+                return True
+            self.down.mark(name)
+            return False
+        self.down.clear(name)
+        return True
 
     async def _place(self, exclude=(), *, kernel: bool = True) -> str:
         names = self.candidates(exclude)
@@ -348,7 +377,8 @@ class AsyncMultiHostClient(_Hosts):
         ranks = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, RunnerUnavailable):
-                self.down.mark(name)
+                if gone(answer):  # not placed on now; marked down only if gone
+                    self.down.mark(name)
             elif isinstance(answer, BaseException):
                 raise answer
             else:

@@ -381,6 +381,32 @@ def test_a_grade_in_flight_on_a_dying_host_is_graded_by_another(two_hosts):
     assert elapsed > 3.5  # it was graded in full on b, after a died mid-grade
 
 
+def test_a_host_too_busy_to_answer_a_probe_is_not_lost(tmp_path, monkeypatch):
+    """Under load a host may not answer a probe in time. That is a busy host, not a dead one: its students
+    must not be sent to a fresh kernel (losing their variables) as they are when a host is gone."""
+    import socket as sockets
+
+    monkeypatch.setattr(hosts_module, "PROBE_TIMEOUT", 0.5)
+    busy_path = str(tmp_path / "busy.sock")
+    busy = sockets.socket(sockets.AF_UNIX)
+    busy.bind(busy_path)
+    busy.listen(8)  # takes connections, never answers
+    try:
+        hosts = (HostAddress("busy", socket_path=busy_path), HostAddress("gone", socket_path=str(tmp_path / "x.sock")))
+        with MultiHostClient(hosts, secret=SECRET) as client:
+            assert client._alive("busy") is True and client._alive("gone") is False
+        assert "busy" not in hosts_module.DOWN and "gone" in hosts_module.DOWN
+
+        async def probe():
+            async with AsyncMultiHostClient(hosts, secret=SECRET) as client:
+                return await client._alive("busy"), await client._alive("gone")
+
+        assert asyncio.run(probe()) == (True, False)
+        assert "busy" not in hosts_module.DOWN
+    finally:
+        busy.close()
+
+
 def test_no_host_answering_sends_the_grade_back_to_the_queue(tmp_path):
     dead = (
         HostAddress("a", socket_path=str(tmp_path / "a.sock")),
