@@ -426,6 +426,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a TERM runs the clean-up below, as Ctrl+C does
     os.chdir(ROOT)  # the layout's relative paths (var/scale/k1.sock) are the checkout's
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "datasets").mkdir(exist_ok=True)
@@ -464,8 +465,10 @@ def main() -> int:
         watch.stopped = True
         settled = settle_submissions(results["submissions_sent"])
     finally:
-        layout.stop()
-        cpu.release()
+        try:
+            layout.stop()
+        finally:
+            cpu.release()  # PostgreSQL and Redis back where they were, whatever happened
     cpu_s = role_shares(roles_before, roles_after, busy_after - busy_before, idle_after - idle_before)
     cells = [ms for _, ms in results["cells_ms"]]
     feedback = [ms for _, ms in results["feedback_ms"]]

@@ -5,8 +5,11 @@ them, nginx, PostgreSQL, Redis, locust, the bench) is moved into a cgroup of its
 cpuacct controller. A process forked later (a work horse, a sandbox, a backend, a process that respawn.sh
 starts again) stays in its parent's group, so the groups count short-lived processes too, which sampling
 /proc would miss. The runner uses only the memory and pids controllers on cgroup v1, so it does not move its
-kernels out of these groups. Where cpuacct is not writable (cgroup v2 only, or no root), `usable` is False
-and the bench reports the machine's busy time alone.
+kernels out of these groups. Each process goes back to the group it came from at the end, and groups that
+a killed bench left are emptied at the next start. Where cpuacct is not writable (cgroup v2 only, or no
+root), or shares its hierarchy with the cpu controller (then each group would also be a scheduling group,
+and 200 kernels would get the CPU share of two web processes), `usable` is False and the bench reports the
+machine's busy time alone.
 """
 
 import contextlib
@@ -50,12 +53,56 @@ def processes_named(name: str) -> list[int]:
     return found
 
 
+def cpuacct_alone() -> bool:
+    """Whether cpuacct is mounted on its own: moving a process then changes what is counted, not how it is
+    scheduled."""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        if fields[4] == str(CPUACCT) or fields[4] == str(CPUACCT.resolve()):
+            return "cpu" not in line.split(" - ", 1)[1].split()[2].split(",")
+    return False
+
+
+def group_of(pid: int) -> Path:
+    """The cpuacct group a process is in now."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _number, controllers, path = line.split(":", 2)
+        if "cpuacct" in controllers.split(","):
+            return CPUACCT / path.lstrip("/")
+    return CPUACCT
+
+
+def _empty(group: Path, into: dict[int, Path], fallback: Path) -> None:
+    """Move every process of `group` to where `into` says (else `fallback`), then remove it."""
+    for _ in range(3):  # a process may fork while its siblings move
+        with contextlib.suppress(OSError):
+            for pid in (group / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):
+                    (into.get(int(pid), fallback) / "cgroup.procs").write_text(pid)
+    try:
+        group.rmdir()
+    except OSError as error:
+        print(f"load_cpu: could not remove {group}: {error}", flush=True)
+
+
+def sweep_stale_groups() -> None:
+    """Empty the groups of a bench that was killed before its clean-up (its pid is in the name)."""
+    for group in CPUACCT.glob(f"{PREFIX}-*-*"):
+        pid = group.name.removeprefix(f"{PREFIX}-").split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _empty(group, {}, CPUACCT)
+
+
 class RoleCpu:
     """cpuacct groups, one per role; `usage_s()` reads what each has used, in CPU-seconds."""
 
     def __init__(self):
         self.groups: dict[str, Path] = {}
-        self.usable = (CPUACCT / "cpuacct.usage").exists() and os.access(CPUACCT, os.W_OK)
+        self.came_from: dict[int, Path] = {}  # each process's group before it was moved
+        self.role_came_from: dict[str, Path] = {}  # the first of each role's, for processes forked since
+        self.usable = (CPUACCT / "cpuacct.usage").exists() and os.access(CPUACCT, os.W_OK) and cpuacct_alone()
+        if self.usable:
+            sweep_stale_groups()
 
     def add(self, role: str, pids: list[int]) -> None:
         """Move `pids` (each with the threads it has) into the role's group; a process gone since is skipped."""
@@ -67,21 +114,19 @@ class RoleCpu:
             group.mkdir(exist_ok=True)
         for pid in pids:
             with contextlib.suppress(OSError):  # exited, or a kernel thread
+                came_from = group_of(pid)
                 (group / "cgroup.procs").write_text(str(pid))
+                self.came_from[pid] = came_from
+                self.role_came_from.setdefault(role, came_from)
 
     def usage_s(self) -> dict[str, float]:
         return {role: int((group / "cpuacct.usage").read_text()) / 1e9 for role, group in self.groups.items()}
 
     def release(self) -> None:
-        """Every process back in the root group (PostgreSQL and Redis go on running), and the groups removed."""
-        for group in self.groups.values():
-            for _ in range(3):  # a process may fork while its siblings move
-                with contextlib.suppress(OSError):
-                    for pid in (group / "cgroup.procs").read_text().split():
-                        with contextlib.suppress(OSError):
-                            (CPUACCT / "cgroup.procs").write_text(pid)
-            with contextlib.suppress(OSError):
-                group.rmdir()
+        """Every process back in the group it came from (PostgreSQL and Redis go on running; one forked since
+        goes where the first of its role came from), and the groups removed."""
+        for role, group in self.groups.items():
+            _empty(group, self.came_from, self.role_came_from.get(role, CPUACCT))
         self.groups.clear()
 
 

@@ -257,7 +257,8 @@ async def _kernel_call(request, page_id, call, *, publish: bool = True, limit: s
             return JsonResponse({"message": str(error)}, status=429, headers={"Retry-After": str(error.retry_after)})
     # A kernel host answers in milliseconds, but one that is starting again (or gone) takes seconds: the
     # request must not hold a connection of the web process's pool meanwhile, or a few waiting tabs
-    # starve every other request of that process (seen in the load test after a host was killed).
+    # starve every other request of that process (seen in the load test after a host was killed). Without
+    # a pool this closes the connection, and the next call opens one: a few ms, for a call made per page.
     await sync_to_async(_release_database)()
     try:
         state = await call(client=runner_client(), who=who, page=page)

@@ -246,7 +246,7 @@ def regrade_exercise(exercise: Exercise) -> int:
             exercise_version=exercise.version,
             message="Being graded again after the tests changed.",
         )
-        transaction.on_commit(lambda pk=submission.pk: enqueue_grading(pk))
+        transaction.on_commit(lambda pk=submission.pk: enqueue_grading(pk, waited_for=False))
     return len(submits)
 
 

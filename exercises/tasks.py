@@ -30,16 +30,20 @@ def grade_submission(submission_id: int) -> str:
     return graded.submission.status
 
 
-def grading_task():
-    """grade_submission ahead of other work, as the backend allows: on its own queue, or with a priority."""
+def grading_task(*, waited_for: bool = True):
+    """grade_submission ahead of other work when a student waits for it, as the backend allows: on its own
+    queue, or with a priority. A trainer's regrade of a whole exercise (hundreds of grades) is not: it goes
+    with the rest, so that it neither starves deliveries and imports nor delays the fresh grades."""
     backend = grade_submission.get_backend()
+    if not waited_for:
+        return grade_submission.using(queue_name=DEFAULT_TASK_QUEUE_NAME, priority=DEFAULT_TASK_PRIORITY)
     return grade_submission.using(
         queue_name=GRADING_QUEUE if GRADING_QUEUE in backend.queues else DEFAULT_TASK_QUEUE_NAME,
         priority=GRADING_PRIORITY if backend.supports_priority else DEFAULT_TASK_PRIORITY,
     )
 
 
-def enqueue_grading(submission_id: int, *, run_after=None) -> None:
+def enqueue_grading(submission_id: int, *, run_after=None, waited_for: bool = True) -> None:
     """Queue the grade; never raises. Called once the submission is committed, its attempt counted: a queue
     that cannot be reached (Redis down, with the RQ backend) must not answer the student with an error that
     makes them submit again. The row stays queued, and `exercises requeue` grades it."""
@@ -47,8 +51,8 @@ def enqueue_grading(submission_id: int, *, run_after=None) -> None:
         if run_after is not None:
             if not grade_submission.get_backend().supports_defer:
                 return  # e.g. the immediate backend: the row stays queued for requeue_stale
-            grading_task().using(run_after=run_after).enqueue(submission_id)
+            grading_task(waited_for=waited_for).using(run_after=run_after).enqueue(submission_id)
             return
-        grading_task().enqueue(submission_id)
+        grading_task(waited_for=waited_for).enqueue(submission_id)
     except Exception:
         logger.exception("could not queue the grade of submission %s; `exercises requeue` will", submission_id)

@@ -13,8 +13,9 @@ how many hosts there are.
   warm kernel idle: a host that has just started again has few sessions, and would otherwise take every
   newcomer while its pool is still empty, making each wait for a kernel to start.
 - **Session ids** carry their host's name (`a.<id>`): a session's calls need no lookup.
-- **Failover.** A host that stops answering is probed; when it is down (refused, or its socket gone: a
-  probe that only times out finds a busy host, whose students keep their kernels) it is left out of placement for a
+- **Failover.** A host that stops answering is probed; when it is down (refused, its socket gone, no
+  connection in time, or three probes in a row unanswered: one slow probe finds a busy host, whose
+  students keep their kernels) it is left out of placement for a
   while, its students get `HostLost` (a `SessionNotFound`: the cell runs again in a fresh kernel on
   another host, with that notice), and a grade goes to another host, or back to the task queue when no
   host answers.
@@ -36,6 +37,7 @@ from .replies import ExecuteReply
 POLICIES = ("least-loaded", "in-order")
 PROBE_TIMEOUT = 2.0  # health and metrics during placement and failover: a hung host must not hold a student
 DOWN_SECONDS = 10.0  # a host found down is not asked again for this long
+PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many probes in a row time out is down
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
@@ -153,12 +155,24 @@ class DownHosts:
 
     def __init__(self):
         self.until: dict[str, float] = {}
+        self.timeouts: dict[str, int] = {}  # probes in a row that timed out
 
     def mark(self, name: str) -> None:
         self.until[name] = time.monotonic() + DOWN_SECONDS
 
     def clear(self, name: str) -> None:
         self.until.pop(name, None)
+        self.timeouts.pop(name, None)
+
+    def probe_failed(self, name: str, error: RunnerUnavailable) -> bool:
+        """Count a failed probe; True (and marked down) when the host is gone, or has let PROBE_TIMEOUTS_FOR_DOWN
+        probes in a row time out: a busy host answers one of them, a hung or powered-off one never does."""
+        if not gone(error):
+            self.timeouts[name] = self.timeouts.get(name, 0) + 1
+            if self.timeouts[name] < PROBE_TIMEOUTS_FOR_DOWN:
+                return False
+        self.mark(name)
+        return True
 
     def __contains__(self, name: str) -> bool:
         return self.until.get(name, 0) > time.monotonic()
@@ -178,9 +192,11 @@ def _placement_ttl() -> int:
 
 
 def gone(error: RunnerUnavailable) -> bool:
-    """Whether a failed call means the host is gone (connection refused, no socket, reset) rather than busy.
-    A probe that timed out is a host under load: calling it lost would cost its students their kernels."""
-    return not isinstance(error.__cause__, httpx.TimeoutException)
+    """Whether a failed call means the host is gone (refused, no socket, reset, or no connection made in
+    time: a machine powered off or cut off) rather than busy. A host that took the connection and did not
+    answer in time is under load: calling it lost at once would cost its students their kernels."""
+    cause = error.__cause__
+    return not isinstance(cause, httpx.TimeoutException) or isinstance(cause, httpx.ConnectTimeout)
 
 
 class _Hosts:
@@ -227,8 +243,7 @@ class MultiHostClient(_Hosts):
             client = self.clients[name]
             report = {"health": client.health(timeout=PROBE_TIMEOUT), "metrics": client.metrics(timeout=PROBE_TIMEOUT)}
         except RunnerUnavailable as error:
-            if gone(error):
-                self.down.mark(name)
+            self.down.probe_failed(name, error)
             return None
         self.down.clear(name)
         return report
@@ -238,10 +253,7 @@ class MultiHostClient(_Hosts):
         try:
             self.clients[name].health(timeout=PROBE_TIMEOUT)
         except RunnerUnavailable as error:
-            if not gone(error):
-                return True
-            self.down.mark(name)
-            return False
+            return not self.down.probe_failed(name, error)
         self.down.clear(name)
         return True
 
@@ -250,9 +262,8 @@ class MultiHostClient(_Hosts):
         for name in self.candidates(exclude):
             try:
                 ranks[name] = rank_of(self.clients[name].metrics(timeout=PROBE_TIMEOUT), kernel=kernel)
-            except RunnerUnavailable as error:  # not placed on now; marked down only if gone
-                if gone(error):
-                    self.down.mark(name)
+            except RunnerUnavailable as error:  # not placed on now
+                self.down.probe_failed(name, error)
         chosen = choose(ranks, self.policy)
         if chosen is None:
             raise RunnerUnavailable()
@@ -351,8 +362,7 @@ class AsyncMultiHostClient(_Hosts):
                 client.health(timeout=PROBE_TIMEOUT), client.metrics(timeout=PROBE_TIMEOUT)
             )
         except RunnerUnavailable as error:
-            if gone(error):
-                self.down.mark(name)
+            self.down.probe_failed(name, error)
             return None
         self.down.clear(name)
         return {"health": health, "metrics": metrics}
@@ -362,10 +372,7 @@ class AsyncMultiHostClient(_Hosts):
         try:
             await self.clients[name].health(timeout=PROBE_TIMEOUT)
         except RunnerUnavailable as error:
-            if not gone(error):
-                return True
-            self.down.mark(name)
-            return False
+            return not self.down.probe_failed(name, error)
         self.down.clear(name)
         return True
 
@@ -376,9 +383,8 @@ class AsyncMultiHostClient(_Hosts):
         )
         ranks = {}
         for name, answer in zip(names, answers, strict=True):
-            if isinstance(answer, RunnerUnavailable):
-                if gone(answer):  # not placed on now; marked down only if gone
-                    self.down.mark(name)
+            if isinstance(answer, RunnerUnavailable):  # not placed on now
+                self.down.probe_failed(name, answer)
             elif isinstance(answer, BaseException):
                 raise answer
             else:

@@ -1,5 +1,5 @@
-import glob
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,16 +11,22 @@ from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, Lesson
 collect_ignore = [] if os.environ.get("PANLEARN_DEMO_URL") else ["smoke"]
 
 
-def _remove_sqlite_test_files():
-    """The SQLite test database of this process, and the WAL files a connection left open would leave."""
-    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and name:
-        for path in glob.glob(f"{glob.escape(name)}*"):  # an earlier process with this pid left it: WAL must not replay
-            os.remove(path)
+def _remove_sqlite_test_files(*, also_dead: bool = False):
+    """This process's SQLite test database and the WAL files a connection left open would leave (an earlier
+    process with this pid must not have its WAL replayed into a new database); with `also_dead`, those of
+    test processes that are no longer running (killed, or crashed)."""
+    directory = getattr(settings, "TEST_DATABASE_DIR", None)
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or directory is None:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.sqlite3*"):
+        pid = path.name.split(".", 1)[0]
+        if pid == str(os.getpid()) or (also_dead and pid.isdigit() and not Path(f"/proc/{pid}").exists()):
+            path.unlink(missing_ok=True)
 
 
 def pytest_configure(config):
-    _remove_sqlite_test_files()
+    _remove_sqlite_test_files(also_dead=True)
 
 
 def pytest_unconfigure(config):

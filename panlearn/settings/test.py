@@ -1,7 +1,6 @@
 """Cheap, isolated settings for the test suite. DATABASE_URL chooses SQLite or PostgreSQL."""
 
 import os
-import tempfile
 
 from .base import *
 
@@ -33,6 +32,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A test database in a file, not Django's shared-cache memory database: there a writer that meets
     # another connection's lock fails at once ("database table is locked"), whatever the timeout, and
     # the browser tests' live server writes from several threads. A file with WAL waits, as in the demo.
-    # One file per process (pytest-xdist adds _gw0 to the name); tests/conftest.py removes it and its WAL
-    # files before and after the run.
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"panlearn-test-{os.getpid()}.sqlite3")}
+    # One file per process, in the checkout's var/ (not a shared /tmp), named by its pid (pytest-xdist adds
+    # _gw0); tests/conftest.py removes it and its WAL files, and those of processes no longer running.
+    TEST_DATABASE_DIR = BASE_DIR / "var" / "test-db"
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATABASE_DIR / f"{os.getpid()}.sqlite3")}

@@ -203,6 +203,20 @@ def test_the_procfile_runs_two_of_everything_under_respawn():
     assert {address.split("unix:")[1] for address in env["PANLEARN_RUNNER_HOSTS"].split(",")} == sockets
 
 
+def test_every_rq_worker_takes_the_grading_queue_first(settings):
+    """A worker that names only `default` never grades: each shipped worker names every queue of the RQ
+    backend, `grading` first (an RQ worker takes from its queues in the order given)."""
+    procfile = [argv for name, argv in _procfile().items() if name.startswith("worker")]
+    unit = shlex.split(next(line.split("=", 1)[1] for line in (ROOT / "deploy" / "systemd" / "panlearn-worker@.service")
+                                 .read_text().splitlines() if line.startswith("ExecStart=")))  # fmt: skip
+    pods = [container["command"] for _namespace, pod, _labels in _pod_specs() for container in pod["containers"]
+            if "rqworker" in container.get("command", [])]  # fmt: skip
+    commands = [*procfile, unit, *pods]
+    assert len(commands) == 4 and settings.RQ_TASK_QUEUES[0] == "grading"
+    for argv in commands:
+        assert argv[-len(settings.RQ_TASK_QUEUES) :] == settings.RQ_TASK_QUEUES, argv
+
+
 def test_respawn_starts_a_killed_process_again_and_stops_on_term(tmp_path):
     counter = tmp_path / "starts"
     script = f"echo started >> {counter}; exec sleep 30"

@@ -8,7 +8,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from exercises.models import Exercise, ExerciseTest, Submission, SubmissionKind, SubmissionStatus
-from exercises.submissions import SubmissionRefused, requeue_stale, submission_create
+from exercises.submissions import SubmissionRefused, regrade_exercise, requeue_stale, submission_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -99,6 +99,12 @@ def test_the_database_worker_takes_a_grade_before_work_queued_ahead_of_it(exerci
     ready = DBTaskResult.objects.ready()  # what db_worker reads, in its order
     assert ready.count() >= 4 and {task.queue_name for task in ready} == {"default"}
     assert ready.first().task_path == "exercises.tasks.grade_submission"
+    # A trainer's regrade of the whole exercise is nobody's wait: it queues with the rest, not ahead.
+    DBTaskResult.objects.all().delete()
+    Submission.objects.update(status=SubmissionStatus.GRADED, points=1)
+    assert regrade_exercise(exercise) == 1
+    (regrade,) = DBTaskResult.objects.filter(task_path="exercises.tasks.grade_submission")
+    assert regrade.priority == 0 and regrade.queue_name == "default"
 
 
 def test_a_worker_killed_mid_grade_is_graded_again_without_a_second_attempt(exercise, student, settings):
