@@ -34,9 +34,9 @@ def grading_task(*, waited_for: bool = True):
     """grade_submission ahead of other work when a student waits for it, as the backend allows: on its own
     queue, or with a priority. A trainer's regrade of a whole exercise (hundreds of grades) is not: it goes
     with the rest, so that it neither starves deliveries and imports nor delays the fresh grades."""
-    backend = grade_submission.get_backend()
     if not waited_for:
-        return grade_submission.using(queue_name=DEFAULT_TASK_QUEUE_NAME, priority=DEFAULT_TASK_PRIORITY)
+        return grade_submission  # as declared: the default queue and priority
+    backend = grade_submission.get_backend()
     return grade_submission.using(
         queue_name=GRADING_QUEUE if GRADING_QUEUE in backend.queues else DEFAULT_TASK_QUEUE_NAME,
         priority=GRADING_PRIORITY if backend.supports_priority else DEFAULT_TASK_PRIORITY,

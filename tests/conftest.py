@@ -18,7 +18,6 @@ def _remove_sqlite_test_files(*, also_dead: bool = False):
     directory = getattr(settings, "TEST_DATABASE_DIR", None)
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or directory is None:
         return
-    directory.mkdir(parents=True, exist_ok=True)
     for path in directory.glob("*.sqlite3*"):
         pid = path.name.split(".", 1)[0]
         if pid == str(os.getpid()) or (also_dead and pid.isdigit() and not Path(f"/proc/{pid}").exists()):
@@ -26,6 +25,8 @@ def _remove_sqlite_test_files(*, also_dead: bool = False):
 
 
 def pytest_configure(config):
+    if directory := getattr(settings, "TEST_DATABASE_DIR", None):
+        directory.mkdir(parents=True, exist_ok=True)  # Django creates the file, not its directory
     _remove_sqlite_test_files(also_dead=True)
 
 
