@@ -192,14 +192,15 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
 
 def _grading_parent_identity(spec: SandboxSpec) -> list[str]:
     """Kernels run as uid 65534 with no capability. A grading parent runs as the sandbox's root with
-    CAP_SYS_ADMIN alone, so that each job it forks can mount a procfs of its own pid namespace, which
-    lists that job's processes and no other (kernel_lib/panlearn_jobns.py). Any other uid makes
+    CAP_SYS_ADMIN, so that each job it forks can mount a procfs of its own pid namespace, which lists
+    that job's processes and no other (kernel_lib/panlearn_jobns.py), and CAP_SETPCAP, so that each job
+    can take both out of its bounding set. Any other uid makes
     bubblewrap nest a second user namespace, in which the sandbox's mounts are locked and Linux refuses
     a new procfs. The jobs drop every capability before any of their code runs; the grading filter
     refuses remounts, moves and new user namespaces (seccomp.py); and outside, the sandbox's root is
     the same unprivileged host uid as a kernel's."""
     uid = "0" if spec.job_namespaces else str(SANDBOX_UID)
-    extra = ["--cap-add", "CAP_SYS_ADMIN"] if spec.job_namespaces else []
+    extra = ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"] if spec.job_namespaces else []
     return [*extra, "--uid", uid, "--gid", uid]
 
 

@@ -3,14 +3,15 @@
 
 Jobs of one grading parent share its sandbox. Without this, a job saw the files a concurrent job
 wrote, could fill the space that job needed, and could list (and, but for the signal filter, stop)
-the other jobs and the parent. The parent is the sandbox's root with CAP_SYS_ADMIN in the sandbox's
+the other jobs and the parent. The parent is the sandbox's root with CAP_SYS_ADMIN and CAP_SETPCAP in the sandbox's
 user namespace (runner/sandbox.py). Right after its fork, a job's first process unshares mount, pid,
 IPC, network and UTS namespaces, mounts fresh size-limited tmpfs on the writable places and forks the
 job's real process, pid 1 of the new pid namespace. That one mounts a read-only procfs of its own
 namespace over /proc, with the same covers as the sandbox's (/proc/sys hidden; the boot line and the
-load empty). Both drop every capability before any of the job's code runs. The first process stays
-behind as the *keeper*: the parent knows its pid, it ignores interrupts (they reach the job through
-the process group they share: the host's kill reaches both) and exits with the job. When the job's
+load empty). Both drop every capability, from the bounding set too, before any of the job's code runs.
+The first process stays behind as the *keeper*: the parent knows its pid, it ignores interrupts
+(they reach the job through the process group they share: the host's kill reaches both) and exits
+with the job. When the job's
 pid 1 exits, Linux kills whatever else the job started. The job's signal filter does not let it
 signal its process group (which holds the keeper), only itself and its own namespace.
 
@@ -37,7 +38,8 @@ MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 # /dev/null. (sysrq-trigger is a file of a read-only procfs: it cannot be opened for writing.)
 HIDDEN_PROC_DIRECTORIES = ("/proc/sys", "/proc/irq", "/proc/bus")
 EMPTIED_PROC_FILES = ("/proc/cmdline", "/proc/loadavg")
-PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP = 1, 24
+CAP_SETPCAP, CAP_SYS_ADMIN = 8, 21  # the grading parent's two (runner/sandbox.py)
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -89,7 +91,13 @@ def _mount_own_proc(libc) -> None:
 
 
 def _drop_capabilities(libc) -> None:
-    """The parent's user namespace gives every capability within it: none may reach a job's code."""
+    """The parent's capabilities reach no job's code: out of the bounding set first (which takes
+    CAP_SETPCAP, so it goes last), so that nothing the job executes can regain them, then out of every
+    set (the ambient one with them)."""
+    for capability in (CAP_SYS_ADMIN, CAP_SETPCAP):
+        _check(
+            libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), f"dropping capability {capability} from the bounding set"
+        )
     header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(libc.capset(ctypes.byref(header), data), "dropping capabilities")
 

@@ -432,6 +432,34 @@ def test_a_grade_sees_only_its_own_processes(runner):
     assert victim_result["status"] == "completed" and victim_result["points"] == 3.0, victim_result
 
 
+CAPABILITIES = (
+    "capabilities = {line.split(':')[0]: int(line.split()[1], 16) for line in open('/proc/self/status')\n"
+    "                if line.startswith('Cap')}\n"
+)
+
+
+def test_a_grade_holds_no_capability_not_even_in_its_bounding_set(runner):
+    """The grading parent holds CAP_SYS_ADMIN (and CAP_SETPCAP) for its jobs' namespaces. A job drops both from
+    every set, the bounding set included (review of 2026-12-05: CAP_SYS_ADMIN stayed there, so only
+    NO_NEW_PRIVS kept an executed file from regaining it). Checked in the student's code and in the tests."""
+    expected = "{'CapInh': 0, 'CapPrm': 0, 'CapEff': 0, 'CapBnd': 0, 'CapAmb': 0}"
+    result = runner.grade(
+        code=CAPABILITIES + "def add(a, b):\n    return a + b",
+        tests=[
+            make_test("student_side", f"assert capabilities == {expected}, capabilities", 1),
+            {"name": "tests_side", "function": "test_tests_side", "points": 1, "source": (
+                "def test_tests_side():\n"
+                "    lines = [line.split() for line in open('/proc/self/status') if line.startswith('Cap')]\n"
+                "    status = {name.rstrip(':'): int(value, 16) for name, value in lines}\n"
+                f"    assert status == {expected}, status"
+            )},
+        ],
+    )  # fmt: skip
+    assert result["status"] == "completed", result
+    for name in ("student_side", "tests_side"):
+        assert outcomes(result)[name]["status"] == "passed", outcomes(result)[name]["message"]
+
+
 PLACES = "import os\nplaces = ('/tmp', '/dev/shm', os.path.expanduser('~'))\n"
 
 

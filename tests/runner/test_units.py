@@ -29,12 +29,13 @@ def test_sandbox_unshares_everything_and_drops_identity():
 
 def test_only_grading_parents_hold_a_capability_and_the_sandbox_root():
     """A grading parent's jobs mount their own procfs, which needs CAP_SYS_ADMIN in the sandbox's single user
-    namespace (runner/sandbox.py); kernels hold nothing and run as 65534."""
+    namespace (runner/sandbox.py), and take it out of their bounding set, which needs CAP_SETPCAP; kernels hold
+    nothing and run as 65534."""
     kernel = argv_for()
     assert "--cap-add" not in kernel and kernel[kernel.index("--uid") + 1] == "65534"
     grading = argv_for(job_namespaces=True)
-    assert grading[grading.index("--cap-drop") + 1 : grading.index("--cap-drop") + 4] == [
-        "ALL", "--cap-add", "CAP_SYS_ADMIN"
+    assert grading[grading.index("--cap-drop") + 1 : grading.index("--cap-drop") + 6] == [
+        "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"
     ]  # fmt: skip
     assert grading[grading.index("--uid") + 1] == grading[grading.index("--gid") + 1] == "0"
 
