@@ -2,6 +2,7 @@ import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.core import signing
@@ -45,6 +46,14 @@ def email_confirm(*, user: User, how: str, email: str | None = None) -> Confirme
             return ConfirmedEmail.objects.create(user=user, email=address, how=how)
     except IntegrityError as error:  # the same address confirmed at the same moment elsewhere
         raise EmailNotConfirmed(f"{address} is already confirmed for another panlearn account.") from error
+
+
+def email_confirm_proven(*, user: User, how: str, now: datetime | None = None) -> bool:
+    """The user has just shown they receive mail at their current address (`how`: LINK, PROVIDER). If it was
+    confirmed only on a facility's word (FACILITY), it is now proven; other confirmations stay as they are."""
+    address = user.email.strip().lower()
+    confirmations = ConfirmedEmail.objects.filter(user=user, email=address, how=ConfirmedEmail.FACILITY)
+    return bool(address) and confirmations.update(how=how, confirmed_at=now or timezone.now()) > 0
 
 
 def email_confirmation_token(user: User) -> str:
@@ -121,11 +130,25 @@ def _claimed_email(claims: dict) -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
 
+NO_NEW_ACCOUNTS = (
+    "There is no panlearn account for this identity yet. Create one or sign in with your password, then link "
+    "your identity from your account page."
+)
+UNVERIFIED_EMAIL = (
+    "Your identity provider did not confirm your email address, so this identity is not linked to any existing "
+    "account. If you already have a panlearn account, sign in with your password and link this identity from "
+    "your account page. Otherwise, create a new account with this identity."
+)
+
+
 @transaction.atomic
-def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True) -> PanSignIn:
+def pan_identity_sign_in(
+    *, issuer: str, claims: dict, create_users: bool = True, new_account_chosen: bool = False
+) -> PanSignIn:
     """The account a PaN identity signs in to: the one it is linked to, else the one whose confirmed email the
-    provider has verified too (and the link is made), else a new account. An address that either side has not
-    confirmed never reaches an account."""
+    provider has verified too (and the link is made), else a new account. Without a verified email, existing
+    accounts are not even looked at: the person chooses a new account (`new_account_chosen`) or signs in with
+    their password to link the identity."""
     subject = str(claims["sub"])
     email = _claimed_email(claims)
     identity = PanIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
@@ -134,27 +157,31 @@ def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True
         _touch(identity, email)
         return PanSignIn(user=identity.user)
 
-    verified = email_is_verified(claims)
-    # Only an address the account has confirmed vouches for it: sign-up takes any address.
-    matches = list(users_with_confirmed_email([email])[:2]) if email else []
-    # An account whose address is not confirmed is not matched: the identity gets an account of its own, and
-    # whoever typed that address at sign-up gains nothing.
-    if matches and not verified:
-        raise PanIdentityRefused(
-            "unverified_email",
-            f"An account with the email address {email} already exists, but your identity provider has not "
-            "confirmed that this address is yours. Sign in with your password, then link your identity "
-            "from your account page.",
-        )
+    if not (email_is_verified(claims) and email):
+        # Whatever is done here must not depend on who uses the address: an answer that did would tell anyone
+        # who can type an address at their provider whether it has an account here.
+        if not create_users:
+            raise PanIdentityRefused("no_new_accounts", NO_NEW_ACCOUNTS)
+        if not new_account_chosen:
+            raise PanIdentityRefused("unverified_email", UNVERIFIED_EMAIL)
+        return PanSignIn(user=_user_create(issuer=issuer, claims=claims, email=""), created=True)
+
+    # Only an address the account has confirmed vouches for it: sign-up takes any address. An account whose
+    # address is not confirmed is not matched: the identity gets an account of its own, and whoever typed that
+    # address at sign-up gains nothing.
+    matches = list(users_with_confirmed_email([email])[:2])
     if len(matches) > 1:
         raise PanIdentityRefused(
             "ambiguous_email",
             f"Several accounts use the email address {email}. Sign in to the right one with its password, "
             "then link your identity from your account page.",
         )
-    if matches and staff_like(matches[0]):
-        # An account that reaches the admin (staff, trainers, facility staff) is worth too much to open on an
-        # address alone.
+    # An account that reaches the admin (staff, trainers, facility staff) is worth too much to open on an
+    # address alone. So is one that somebody already uses while its address is confirmed only on a facility's
+    # word (FACILITY): they never showed they receive mail there. An account an import made that nobody has
+    # entered yet (no password, never signed in) is opened: that is how an invitee first signs in with
+    # UmbrellaID, and the provider's verification then proves the address.
+    if matches and (staff_like(matches[0]) or _used_on_the_facilitys_word(matches[0], email)):
         raise PanIdentityRefused(
             "link_required",
             f"An account with the email address {email} already exists. Sign in to it with its password, then "
@@ -164,27 +191,36 @@ def pan_identity_sign_in(*, issuer: str, claims: dict, create_users: bool = True
         user = matches[0]
         _check_active(user)
         PanIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email, last_login_at=timezone.now())
+        email_confirm_proven(user=user, how=ConfirmedEmail.PROVIDER)
         return PanSignIn(user=user, linked_by_email=True)
 
     if not create_users:
-        raise PanIdentityRefused(
-            "no_new_accounts",
-            "There is no panlearn account for this identity yet. Create one or sign in with your password, "
-            "then link your identity from your account page.",
-        )
+        raise PanIdentityRefused("no_new_accounts", NO_NEW_ACCOUNTS)
+    return PanSignIn(user=_user_create(issuer=issuer, claims=claims, email=email), created=True)
+
+
+def _used_on_the_facilitys_word(user: User, email: str) -> bool:
+    used = user.has_usable_password() or user.last_login is not None
+    return used and ConfirmedEmail.objects.filter(user=user, email=email, how=ConfirmedEmail.FACILITY).exists()
+
+
+def _user_create(*, issuer: str, claims: dict, email: str) -> User:
+    """A new account for the identity; `email` is the provider-verified address, or "" (none is kept)."""
     user = User.objects.create_user(
         username=_unique_username(claims),
-        email=email if verified else "",  # an address the provider has not confirmed is not kept
+        email=email,
         password=None,
         first_name=str(claims.get("given_name") or claims.get("name") or "")[:150],
         last_name=str(claims.get("family_name") or "")[:150] if claims.get("given_name") else "",
     )
-    PanIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email, last_login_at=timezone.now())
-    if verified and email:
+    PanIdentity.objects.create(
+        user=user, issuer=issuer, subject=str(claims["sub"]), email=_claimed_email(claims), last_login_at=timezone.now()
+    )
+    if email:
         # Confirmed for another account that did not match above (an inactive one): stays unconfirmed here.
         with contextlib.suppress(EmailNotConfirmed):
             email_confirm(user=user, how=ConfirmedEmail.PROVIDER)
-    return PanSignIn(user=user, created=True)
+    return user
 
 
 @transaction.atomic

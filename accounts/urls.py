@@ -15,6 +15,7 @@ urlpatterns = [
     path("oidc/login/", views.oidc_login, name="oidc_login"),
     path("oidc/link/", views.oidc_link, name="oidc_link"),
     path("oidc/callback/", views.oidc_callback, name="oidc_callback"),
+    path("oidc/new-account/", views.oidc_new_account, name="oidc_new_account"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",

@@ -8,12 +8,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
@@ -21,6 +23,7 @@ from .selectors import email_is_confirmed, pan_identities_for
 from .services import (
     EmailNotConfirmed,
     PanIdentityRefused,
+    PanSignIn,
     email_confirm_by_token,
     email_confirmation_send,
     pan_identity_link,
@@ -33,6 +36,12 @@ logger = logging.getLogger(__name__)
 
 SESSION_BACKEND = "accounts.backends.CachedUserBackend"
 LINK_KEY = "panlearn_link_user"
+# A sign-in without a verified email waits for the person's choice (`oidc_new_account`): its claims stay in
+# the session, signed, for 10 minutes, and are spent by the first POST.
+PENDING_KEY = "panlearn_oidc_pending"
+PENDING_SALT = "panlearn.accounts.oidc-pending"
+PENDING_MAX_AGE = 10 * 60
+PENDING_CLAIMS = ("sub", "email", "email_verified", "preferred_username", "name", "given_name", "family_name")
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
@@ -223,9 +232,51 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     try:
         result = pan_identity_sign_in(issuer=issuer, claims=claims, create_users=settings.PANLEARN_OIDC_CREATE_USERS)
     except PanIdentityRefused as refused:
-        messages.error(request, str(refused))
-        login_url = reverse("accounts:login")
-        return redirect(f"{login_url}?next={reverse('accounts:account')}")
+        if refused.reason == "unverified_email":
+            pending = {"iss": issuer, "claims": {key: claims[key] for key in PENDING_CLAIMS if key in claims}}
+            request.session[PENDING_KEY] = signing.dumps(pending, salt=PENDING_SALT)
+            return redirect("accounts:oidc_new_account")
+        return _refused(request, refused)
+    return _signed_in(request, result, name)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def oidc_new_account(request: HttpRequest) -> HttpResponse:
+    """After a sign-in whose email the provider did not verify: one page, whoever uses that address (a
+    different one would tell which addresses have an account). GET asks; POST, with its CSRF token,
+    creates the account from the claims waiting in the session."""
+    if not oidc.oidc_enabled():
+        raise Http404("PaN identity sign-in is not configured.")
+    name = oidc.display_name()
+    token = request.session.pop(PENDING_KEY, None) if request.method == "POST" else request.session.get(PENDING_KEY)
+    try:
+        pending = signing.loads(token or "", salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
+    except signing.BadSignature:  # none waiting, already used, or expired
+        request.session.pop(PENDING_KEY, None)
+        messages.error(request, f"This sign-in with {name} has expired. Please start again.")
+        return redirect("accounts:login")
+    if request.method != "POST":
+        login_url = f"{reverse('accounts:login')}?next={reverse('accounts:account')}"
+        return render(request, "accounts/oidc_new_account.html", {"pan_identity_name": name, "login_url": login_url})
+    try:
+        result = pan_identity_sign_in(
+            issuer=pending["iss"],
+            claims=pending["claims"],
+            create_users=settings.PANLEARN_OIDC_CREATE_USERS,
+            new_account_chosen=True,
+        )
+    except PanIdentityRefused as refused:  # deactivated meanwhile, or accounts are no longer created
+        return _refused(request, refused)
+    return _signed_in(request, result, name)
+
+
+def _refused(request: HttpRequest, refused: PanIdentityRefused) -> HttpResponse:
+    messages.error(request, str(refused))
+    return redirect(f"{reverse('accounts:login')}?next={reverse('accounts:account')}")
+
+
+def _signed_in(request: HttpRequest, result: PanSignIn, name: str) -> HttpResponse:
     login(request, result.user, backend=SESSION_BACKEND)
     if result.created:
         messages.success(request, f"Welcome to panlearn! Your account was created from your {name} identity.")

@@ -2,6 +2,7 @@
 
 import re
 
+from courses import structured_data
 from courses.vocabularies import TECHNIQUES_BY_KEY
 
 from .models import Dataset
@@ -50,12 +51,24 @@ def citation_bibtex(dataset: Dataset) -> str:
     return f"@misc{{{key},\n{body}\n}}"
 
 
+def dataset_keywords(dataset: Dataset) -> list[str]:
+    technique = TECHNIQUES_BY_KEY.get(dataset.technique)
+    candidates = [technique.label if technique else "", dataset.facility, dataset.instrument, dataset.sample]
+    return [word for word in candidates if word] + [structured_data.FIELD_KEYWORD]
+
+
 def schema_org(dataset: Dataset, *, page_url: str, file_url) -> dict:
-    """schema.org `Dataset` JSON-LD (Google Dataset Search and FAIR harvesters read it)."""
+    """schema.org `Dataset` JSON-LD, following the Bioschemas Dataset profile (Google Dataset Search, TeSS
+    and FAIR harvesters read it)."""
     data: dict = {
-        "@context": "https://schema.org",
+        "@context": structured_data.CONTEXT,
         "@type": "Dataset",
+        "@id": page_url,
+        "dct:conformsTo": structured_data.conforms_to("Dataset"),
         "name": dataset.title,
+        # Bioschemas Dataset's minimum: name, description, identifier, keywords, license, url.
+        "identifier": f"https://doi.org/{dataset.doi}" if dataset.doi else page_url,
+        "keywords": ", ".join(dataset_keywords(dataset)),
         "description": dataset.description or dataset.title,
         "url": page_url,
         "license": SPDX_URL.format(dataset.licence),
@@ -71,8 +84,6 @@ def schema_org(dataset: Dataset, *, page_url: str, file_url) -> dict:
             for item in dataset.files.all()
         ],
     }
-    if dataset.doi:
-        data["identifier"] = f"https://doi.org/{dataset.doi}"
     technique = TECHNIQUES_BY_KEY.get(dataset.technique)
     if technique:
         data["measurementTechnique"] = technique.iri or technique.label

@@ -1,10 +1,10 @@
-import json
-
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+
+from courses import structured_data
 
 from . import hdf5
 from .blocks import file_kind
@@ -28,7 +28,7 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _visible_dataset(request, slug)
     json_ld = schema_org(
         dataset,
-        page_url=request.build_absolute_uri(),
+        page_url=request.build_absolute_uri(reverse("content:dataset_detail", args=[slug])),
         file_url=lambda item: request.build_absolute_uri(reverse("content:dataset_file", args=[slug, item.name])),
     )
     files = list(dataset.files.all())
@@ -36,8 +36,7 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "dataset": dataset,
         "citation": citation_text(dataset),
         "bibtex": citation_bibtex(dataset),
-        # Escaped for a <script> element: no "</script>" can close it early.
-        "json_ld": json.dumps(json_ld).replace("<", "\\u003c"),
+        "json_ld": structured_data.script_json(json_ld),
         "hdf5_files": [item for item in files if file_kind(item) == "hdf5"],
         "text_files": [item for item in files if file_kind(item) == "text"],
         "used_by": pages_using(dataset),

@@ -15,6 +15,7 @@ from wagtail.search import index
 
 from facilities.models import Facility
 
+from . import structured_data
 from .blocks import LessonBodyBlock
 from .vocabularies import (
     LICENCE_CHOICES,
@@ -72,6 +73,10 @@ class CoursePage(Page):
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses")
     technique = models.CharField(max_length=40, choices=TECHNIQUE_CHOICES, blank=True, help_text="PaNET technique.")
     licence = models.CharField(max_length=40, choices=LICENCE_CHOICES, default="CC-BY-4.0")
+    keywords = models.CharField(
+        max_length=255, blank=True,
+        help_text="Comma-separated. Catalogues (TeSS, OAI-PMH harvesters) index them with the technique and facility.",
+    )  # fmt: skip
     cover_image = models.ForeignKey(
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -115,7 +120,13 @@ class CoursePage(Page):
         FieldPanel("summary"),
         FieldPanel("cover_image"),
         MultiFieldPanel(
-            [FieldPanel("level"), FieldPanel("estimated_minutes"), FieldPanel("technique"), FieldPanel("facility")],
+            [
+                FieldPanel("level"),
+                FieldPanel("estimated_minutes"),
+                FieldPanel("technique"),
+                FieldPanel("facility"),
+                FieldPanel("keywords"),
+            ],
             heading="Catalogue facets",
         ),
         FieldPanel("prerequisites"),
@@ -177,6 +188,11 @@ class CoursePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         context.update(course_state_for(course=self, user=request.user))
+        lessons = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in self.live_lessons]
+        data = structured_data.course_json_ld(
+            self, url=self.get_full_url(request), lessons=lessons, instructors=list(self.instructors.all())
+        )
+        context["json_ld"] = structured_data.script_json(data)
         return context
 
 
@@ -215,6 +231,15 @@ class LessonPage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_state_for(lesson=self, user=request.user))
+        course = self.course
+        data = structured_data.lesson_json_ld(
+            self,
+            url=self.get_full_url(request),
+            course=course,
+            course_url=course.get_full_url(request),
+            instructors=list(course.instructors.all()),
+        )
+        context["json_ld"] = structured_data.script_json(data)
         if context["can_read"]:
             context.update(lesson_context(page=self, request=request))
         return context

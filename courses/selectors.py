@@ -14,6 +14,19 @@ def visible_courses() -> QuerySet[CoursePage]:
     return CoursePage.objects.live().public().specific()
 
 
+def catalogue_materials() -> list[tuple[CoursePage, list[LessonPage]]]:
+    """Every course a visitor may find, with its live lessons that are public too, in site order: what
+    catalogues harvest. Three queries, however many courses."""
+    published = CoursePage.objects.live().public()  # visible_courses(), as rows of CoursePage already
+    courses = list(published.select_related("facility").prefetch_related("instructors").order_by("path"))
+    lessons: dict[str, list[LessonPage]] = {course.path: [] for course in courses}
+    for lesson in LessonPage.objects.live().public().order_by("path"):
+        siblings = lessons.get(lesson.path[: -LessonPage.steplen])
+        if siblings is not None:
+            siblings.append(lesson)
+    return [(course, lessons[course.path]) for course in courses]
+
+
 def page_is_public(page: Page) -> bool:
     return not PageViewRestriction.objects.filter(page__in=page.get_ancestors(inclusive=True)).exists()
 

@@ -2,15 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import services, structured_data
 from .exceptions import CourseError
 from .models import CourseInvitation, CoursePage, LessonPage
-from .selectors import my_courses_for, page_is_public
+from .selectors import catalogue_materials, my_courses_for, page_is_public
 
 
 def _visible_or_404(model, pk: int):
@@ -91,3 +91,25 @@ def invitation_accept(request: HttpRequest, token) -> HttpResponse:
         return render(request, "courses/invitation.html", {"invitation": invitation, "course": course}, status=409)
     messages.success(request, f"You are enrolled in “{course.title}”.")
     return redirect(course.url)
+
+
+@require_GET
+def materials_feed(request: HttpRequest) -> JsonResponse:
+    """Every public course and lesson as one Bioschemas JSON-LD graph, for TeSS's Bioschemas ingestor and other
+    catalogues that read a feed rather than crawl pages. Courses here are self-paced, with no dated runs, so
+    there are no events: only courses and their training materials."""
+    graph = []
+    for course, lessons in catalogue_materials():
+        course_url, instructors = course.get_full_url(request), list(course.instructors.all())
+        links = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in lessons]
+        graph.append(structured_data.course_json_ld(course, url=course_url, lessons=links, instructors=instructors))
+        for lesson, link in zip(lessons, links, strict=True):
+            graph.append(
+                structured_data.lesson_json_ld(
+                    lesson, url=link.url, course=course, course_url=course_url, instructors=instructors
+                )
+            )
+    for item in graph:
+        item.pop("@context")
+    body = {"@context": structured_data.CONTEXT, "@graph": graph}
+    return JsonResponse(body, content_type="application/ld+json", json_dumps_params={"ensure_ascii": False})

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import ConfirmedEmail
+from accounts.services import email_confirm_proven
 from courses.models import Enrolment
 from tracking import interface as tracking
 
@@ -54,7 +56,8 @@ def link_signs_in(invitation: ParticipantInvitation) -> bool:
 
 @transaction.atomic
 def invitation_use(*, invitation: ParticipantInvitation, user, now: datetime | None = None) -> bool:
-    """Spend the link (once) for its own user; the enrolments it made are recorded as xAPI `registered`."""
+    """Spend the link (once) for its own user, who thereby proves their address; the enrolments it made are
+    recorded as xAPI `registered`."""
     now = now or timezone.now()
     if user.pk != invitation.user_id:
         raise PermissionDenied("This invitation is for another account.")
@@ -62,6 +65,9 @@ def invitation_use(*, invitation: ParticipantInvitation, user, now: datetime | N
     if not updated:
         return False
     invitation.used_at = now
+    # The link was mailed to the account's address (invitations_send): whoever spends it receives mail there,
+    # which turns a confirmation that was only the facility's word into proof.
+    email_confirm_proven(user=user, how=ConfirmedEmail.LINK, now=now)
     enrolments = Enrolment.objects.filter(user=user, course_id__in=invitation.enrolled_course_ids, is_active=True)
     with tracking.batch():
         for enrolment in enrolments.select_related("course"):

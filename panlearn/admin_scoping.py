@@ -9,6 +9,9 @@ and `ScopedLogEntriesView` the site history report.
 Wagtail's reports name users and pages across the site too: the site history's and the locked pages'
 user filters list only users of entries and pages the user sees, and the page types usage report (the
 last edited page of every type, whoever's course it is in) is for superusers.
+
+Wagtail's admin names a page by its draft title: the page chooser, which offers other trainers' live
+pages, names those the user may not edit by their live title (`live_title_unless_editable`).
 """
 
 import functools
@@ -21,7 +24,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.views import chooser as page_chooser
 from wagtail.admin.views.reports.audit_logging import LogEntriesView, SiteHistoryReportFilterSet
 from wagtail.admin.views.reports.locked_pages import LockedPagesReportFilterSet, LockedPagesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
@@ -300,6 +305,100 @@ def chooser_scoped(view):
         return view(request, **kwargs)
 
     return choose
+
+
+def live_title_unless_editable(page, user):
+    """`page`, named for `user`: Wagtail's admin display title is the draft title, the unpublished work of
+    the page's editors, so a page the user may not edit shows its live title (on this instance only)."""
+    if not page_permission_policy.user_has_permission_for_instance(user, "change", page):
+        page.draft_title = page.title
+    return page
+
+
+class _RowPageByLiveTitle:
+    """A chooser column whose cell names its row's page (the title, and the "explore subpages of" link)."""
+
+    def get_cell_context_data(self, instance, parent_context):
+        live_title_unless_editable(instance, parent_context["request"].user)
+        return super().get_cell_context_data(instance, parent_context)
+
+
+class _PageTitleColumn(_RowPageByLiveTitle, page_chooser.PageTitleColumn):
+    pass
+
+
+class _PageNavigateToChildrenColumn(_RowPageByLiveTitle, page_chooser.PageNavigateToChildrenColumn):
+    pass
+
+
+class _ParentPageColumn(page_chooser.ParentPageColumn):
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        if context["value"] is not None:
+            live_title_unless_editable(context["value"], parent_context["request"].user)
+        return context
+
+
+_COLUMNS_BY_LIVE_TITLE = {
+    page_chooser.PageTitleColumn: _PageTitleColumn,
+    page_chooser.PageNavigateToChildrenColumn: _PageNavigateToChildrenColumn,
+    page_chooser.ParentPageColumn: _ParentPageColumn,
+}
+
+
+class _ColumnsByLiveTitle:
+    @property
+    def columns(self):
+        """Wagtail's columns, as configured there, with those that name a page swapped for the subclasses
+        above (Wagtail's views build their columns inline, with no hook to pass other classes)."""
+        columns = super().columns
+        for column in columns:
+            column.__class__ = _COLUMNS_BY_LIVE_TITLE.get(type(column), type(column))
+        return columns
+
+
+class ChooserBrowseView(_ColumnsByLiveTitle, page_chooser.BrowseView):
+    """The chooser's browse view. Its breadcrumbs are the parent page's `chooser_breadcrumbs`
+    (templates/wagtailadmin/chooser/_browse_results.html): Wagtail's `page_breadcrumbs` tag names each
+    ancestor by its draft title, another course's included when the user browses one of its lessons."""
+
+    def get_object_list(self):
+        # The first hook after the view has found its parent page, which the template receives.
+        self.parent_page.chooser_breadcrumbs = self.breadcrumbs_items()
+        return super().get_object_list()
+
+    def breadcrumbs_items(self) -> list[dict]:
+        """As Wagtail's `get_breadcrumbs_items_for_page`: the parent's ancestors below the user's explorable
+        root, each linking to its own browse view with this query string less the page number."""
+        user = self.request.user
+        root = page_permission_policy.explorable_root_instance(user)
+        if root is None:
+            return []
+        query = self.request.GET.copy()
+        query.pop("p", None)
+        ancestors = self.parent_page.get_ancestors().descendant_of(root, inclusive=True).specific(defer=True)
+        return [
+            {
+                "url": f"{reverse('wagtailadmin_choose_page_child', args=(page.pk,))}?{query.urlencode()}",
+                "label": live_title_unless_editable(page, user).get_admin_display_title(),
+            }
+            for page in ancestors
+        ]
+
+
+class ChooserSearchView(_ColumnsByLiveTitle, page_chooser.SearchView):
+    pass
+
+
+class ChooserChosenMultipleView(page_chooser.ChosenMultipleView):
+    """The chosen pages' JSON, whose `adminTitle` the chooser widget shows."""
+
+    def render_chosen_response(self, result):
+        pages = {page.pk: page for page in Page.objects.filter(pk__in=[item["id"] for item in result]).specific()}
+        for item in result:
+            page = live_title_unless_editable(pages[item["id"]], self.request.user)
+            item["adminTitle"] = page.get_admin_display_title()
+        return super().render_chosen_response(result)
 
 
 def page_bulk_actions_scoped(view):

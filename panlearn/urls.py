@@ -4,15 +4,20 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
-from wagtail.admin.views import chooser as page_chooser
 from wagtail.admin.views.bulk_action import index as bulk_actions
 from wagtail.admin.viewsets.pages import page_viewset_registry
+from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
+from wagtail.contrib.sitemaps.views import sitemap as sitemap_view
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content.sitemaps import DatasetSitemap
 from exercises import views as exercise_views
 
 from . import views
 from .admin_scoping import (
+    ChooserBrowseView,
+    ChooserChosenMultipleView,
+    ChooserSearchView,
     ScopedLockedPagesView,
     ScopedLogEntriesView,
     SuperusersPageTypesUsageView,
@@ -72,13 +77,16 @@ urlpatterns = [
             ("preview/<int:page_id>/<int:task_id>/", "workflow_preview"),
         )
     ),
+    # The page chooser, scoped and naming pages the user may not edit by their live titles (admin_scoping).
+    path("admin/choose-page/", require_admin_access(ChooserBrowseView.as_view())),
     path(
         "admin/choose-page/<int:parent_page_id>/",
-        require_admin_access(chooser_scoped(page_chooser.BrowseView.as_view())),
+        require_admin_access(chooser_scoped(ChooserBrowseView.as_view())),
     ),
+    path("admin/choose-page/search/", require_admin_access(ChooserSearchView.as_view())),
     path(
         "admin/choose-page/chosen-multiple/",
-        require_admin_access(chooser_scoped(page_chooser.ChosenMultipleView.as_view())),
+        require_admin_access(chooser_scoped(ChooserChosenMultipleView.as_view())),
     ),
     path(
         "admin/bulk/<str:app_label>/<str:model_name>/<str:action>/",
@@ -119,6 +127,9 @@ urlpatterns = [
     path("learn/", include("courses.urls")),
     path("datasets/", include("content.urls")),
     path("xapi/", include("tracking.store.urls")),
+    path("oai/", include("oaipmh.urls")),  # OAI-PMH 2.0: published courses and datasets for harvesters
+    # What catalogues (TeSS, search engines) crawl: Wagtail's live public pages, then the public datasets.
+    path("sitemap.xml", sitemap_view, {"sitemaps": {"pages": PageSitemap, "datasets": DatasetSitemap}}),
 ]
 
 if settings.DEBUG:

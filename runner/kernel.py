@@ -33,12 +33,12 @@ from .launch import (
 )
 from .outputs import OutputBudget
 from .sandbox import CONNECTION_FILE, SandboxSpec
+from .zmtp_guard import MAX_MESSAGE_BYTES, KernelRelay
 
-# The largest ZMQ message part the host accepts from a kernel. ZMQ holds a whole part in memory before
-# anyone can look at it, so a cap on outputs applied after decoding came too late: one print of
-# 100 MB grew the host by ~270 MiB. Past this size ZMQ drops the connection before reading the rest,
-# and the kernel is replaced. Kept outputs (256 KiB of text, 4 MiB images) fit several times over.
-MAX_MESSAGE_BYTES = 16 << 20
+# ZMQ holds a whole message in memory before anyone can look at it, so a cap on outputs applied after
+# decoding came too late: one print of 100 MB grew the host by ~270 MiB. Past MAX_MESSAGE_BYTES the
+# relay (zmtp_guard) drops the connection while the message streams in (and ZMQ itself refuses any one
+# part over it), and the kernel is replaced.
 OUTPUT_FLOOD_MESSAGE = (
     f"Your code sent more than {MAX_MESSAGE_BYTES >> 20} MiB of output at once, so the kernel was restarted. "
     "Print a summary or a slice instead."
@@ -78,6 +78,7 @@ class SandboxedKernel:
         self._lock = asyncio.Lock()
         self._spawned: Spawned | None = None
         self._iopub_monitor: zmq.Socket | None = None
+        self.relay: KernelRelay | None = None  # between the host's sockets and the kernel's (zmtp_guard)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -99,10 +100,11 @@ class SandboxedKernel:
             reason = self.death_reason() if not self.alive else "The Python session did not start in time."
             await self.shutdown(now=True)
             raise KernelDied(reason)
+        self.relay = KernelRelay(max_message_bytes=MAX_MESSAGE_BYTES)
         self.client = AsyncKernelClient()
         self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
         self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        self.client.load_connection_info(host_side(connection, self.child_pid))
+        self.client.load_connection_info(await self.relay.relayed(host_side(connection, self.child_pid)))
         self.client.start_channels(hb=False)
         # Tells when ZMQ dropped iopub (an oversized message): no output nor "idle" would come again.
         self._iopub_monitor = self.client.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
@@ -148,6 +150,8 @@ class SandboxedKernel:
         """A dying kernel closes iopub too, and may do so before its sandbox has exited: an oversized
         message is the cause only if the kernel lives on. (The cgroup's counters are not asked first:
         they count for the kernel's whole life, so a child OOM-killed earlier would name a flood "memory".)"""
+        if self.relay is not None and self.relay.refused:
+            return "output"
         deadline = time.monotonic() + KERNEL_EXIT_GRACE_S
         while self.alive:
             if time.monotonic() > deadline:
@@ -189,6 +193,9 @@ class SandboxedKernel:
                 self._iopub_monitor = None
             self.client.stop_channels()
             self.client = None
+        if self.relay is not None:
+            await self.relay.close()
+            self.relay = None
         if self.cgroup is not None:
             await asyncio.to_thread(self.cgroup.kill_all)  # the whole sandbox, strays included
         if self.process is not None:

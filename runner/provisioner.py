@@ -27,6 +27,7 @@ from .cgroups import KernelCgroup, cgroup_version
 from .exceptions import KernelDied
 from .launch import NEVER_RECONNECT_MS, host_side, sandbox_init_pid, spawn_sandbox, wait_for_sockets
 from .sandbox import CONNECTION_FILE, IPC_PREFIX, Limits, SandboxSpec
+from .zmtp_guard import MAX_MESSAGE_BYTES, KernelRelay
 
 PROVISIONER_NAME = "panlearn-sandbox"
 
@@ -40,6 +41,7 @@ class SandboxProvisioner(LocalProvisioner):
     use_seccomp = Bool(True, config=True, help="Apply panlearn's seccomp filter.")
 
     cgroup: KernelCgroup | None = None
+    relay: KernelRelay | None = None
     _stderr_fd: int | None = None
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
@@ -82,11 +84,21 @@ class SandboxProvisioner(LocalProvisioner):
         child_pid = await sandbox_init_pid(spawned, 30)
         if not await wait_for_sockets(spawned, self.connection_info, child_pid, 30):
             raise KernelDied(f"The sandboxed kernel did not start: {spawned.stderr_tail()}")
-        self.connection_info = host_side(self.connection_info, child_pid)
+        # The server's sockets reach the kernel through a relay that cuts an oversized message as it streams
+        # (zmtp_guard): ZMQ would hold all of it in the server's memory first.
+        await self._close_relay()
+        self.relay = KernelRelay(max_message_bytes=MAX_MESSAGE_BYTES)
+        self.connection_info = await self.relay.relayed(host_side(self.connection_info, child_pid))
         return self.connection_info
+
+    async def _close_relay(self) -> None:
+        if self.relay is not None:
+            await self.relay.close()
+            self.relay = None
 
     async def cleanup(self, restart: bool = False) -> None:
         await super().cleanup(restart=restart)
+        await self._close_relay()
         if self.cgroup is not None:
             await asyncio.to_thread(self.cgroup.remove)
             self.cgroup = None

@@ -30,11 +30,13 @@ INSTALLED_APPS = [
     "invitations",
     "certificates",
     "useroffice",
+    "oaipmh",
     "dashboards",
     "demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
 ]
@@ -236,6 +239,7 @@ from cells.conf import *
 from content.conf import *
 from courses.conf import *
 from invitations.conf import *
+from oaipmh.conf import *
 from onboarding.conf import *
 from runner.conf import *
 from tracking.conf import *

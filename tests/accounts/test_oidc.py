@@ -5,12 +5,15 @@ and panlearn's callback exchanges the code with the provider over real HTTP too.
 """
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
+from freezegun import freeze_time
 
 from accounts.models import PanIdentity
 from tests.factories import UserFactory
@@ -179,21 +182,61 @@ def test_an_expired_code_is_refused(browser, umbrella):
     assert not User.objects.filter(email="alice@facility.example").exists()
 
 
-def test_an_unverified_email_does_not_take_over_an_existing_account(browser):
-    victim = UserFactory(username="victim", email="victim@example.org")
-    response = browser.sign_in("mallory")
-    assert response.status_code == 302
-    assert response.url == "/accounts/login/?next=/accounts/account/"  # the way to the link step
-    message = browser.messages(response)
-    assert "has not confirmed" in message and "link your identity" in message
-    assert signed_in_user(browser.client) is None
-    assert not PanIdentity.objects.exists()
-    assert User.objects.count() == 1 and User.objects.get() == victim
+NEW_ACCOUNT = "/accounts/oidc/new-account/"
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def sign_in_answer(umbrella, username: str) -> tuple[Browser, list]:
+    """Sign in with a fresh browser (CSRF checked); returns it, and what it was shown: the callback's
+    answer and the page it leads to, CSRF tokens blanked."""
+    browser = Browser(Client(enforce_csrf_checks=True), umbrella)
+    callback = browser.sign_in(username)
+    browser.http.close()
+    page = browser.client.get(callback.url)
+    return browser, [callback.status_code, callback.url, page.status_code, CSRF_TOKEN.sub("", page.text)]
+
+
+@pytest.mark.parametrize("create_users", [True, False])
+def test_an_unverified_email_is_answered_alike_whoever_uses_the_address(umbrella, settings, create_users):
+    """Mallory's provider lets her claim victim@example.org unverified. She must not learn whether that address
+    has an account here, nor reach it: the answer is byte for byte the same with and without one."""
+    settings.PANLEARN_OIDC_CREATE_USERS = create_users
+    victim = UserFactory(username="victim", email="victim@example.org", last_login=timezone.now())
+    _, with_account = sign_in_answer(umbrella, "mallory")
+    assert not PanIdentity.objects.exists() and User.objects.get() == victim
+    victim.delete()
+    browser, without_account = sign_in_answer(umbrella, "mallory")
+    assert with_account == without_account
+    assert signed_in_user(browser.client) is None and not User.objects.exists()
+    if not create_users:
+        assert with_account[1] == "/accounts/login/?next=/accounts/account/"
+        assert "There is no panlearn account for this identity yet" in with_account[3]
+        return
+    assert with_account[1] == NEW_ACCOUNT
+    assert "did not confirm your email address" in with_account[3] and "Create a new account" in with_account[3]
+
+    # The button creates an account of her own: a POST with the page's CSRF token, once.
+    assert browser.client.post(NEW_ACCOUNT).status_code == 403
+    token = CSRF_TOKEN.search(browser.client.get(NEW_ACCOUNT).text).group(1)
+    response = browser.client.post(NEW_ACCOUNT, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response.url == MY_COURSES
+    mallory = signed_in_user(browser.client)
+    assert mallory is not None and mallory.email == ""
+    assert PanIdentity.objects.get().user == mallory
+    again = browser.client.post(NEW_ACCOUNT, {"csrfmiddlewaretoken": browser.client.cookies["csrftoken"].value})
+    assert again.url == "/accounts/login/" and "has expired" in browser.messages(again)
+    assert User.objects.count() == 1
+
+
+def test_the_new_account_choice_expires(browser):
+    assert browser.sign_in("mallory").url == NEW_ACCOUNT
+    with freeze_time(timezone.now() + timedelta(minutes=11)):
+        response = browser.client.post(NEW_ACCOUNT)
+    assert response.url == "/accounts/login/" and "has expired" in browser.messages(response)
+    assert not User.objects.exists() and signed_in_user(browser.client) is None
 
 
 def test_a_verified_email_links_the_existing_account(browser):
-    from django.utils import timezone
-
     ada = UserFactory(username="ada_l", email="Ada@Example.org", last_login=timezone.now())  # she has used it
     response = browser.sign_in("ada")
     assert "now linked" in browser.messages(response)

@@ -7,7 +7,13 @@ from django.utils import timezone
 from accounts import oidc
 from accounts.models import PanIdentity
 from accounts.selectors import email_is_confirmed
-from accounts.services import PanIdentityRefused, email_is_verified, pan_identity_sign_in
+from accounts.services import (
+    NO_NEW_ACCOUNTS,
+    UNVERIFIED_EMAIL,
+    PanIdentityRefused,
+    email_is_verified,
+    pan_identity_sign_in,
+)
 from tests.factories import UserFactory
 from tests.oidc_provider.server import free_port
 
@@ -75,19 +81,40 @@ def test_usernames_from_claims_are_safe_and_unique():
         issuer=ISSUER, claims={**claims, "sub": "2", "email": "m2@x.org", "preferred_username": "Marie"}
     ).user
     odd = pan_identity_sign_in(
-        issuer=ISSUER, claims={"sub": "3", "preferred_username": "Ŝkłodowska <script>", "email_verified": False}
+        issuer=ISSUER,
+        claims={"sub": "3", "preferred_username": "Ŝkłodowska <script>", "email_verified": False},
+        new_account_chosen=True,
     ).user
     assert first.username == "marie-2" and second.username == "Marie-3"
     assert odd.username == "Skodowska-script" and odd.email == ""
 
 
 @pytest.mark.django_db
-def test_an_unverified_email_of_a_new_person_is_not_kept():
-    user = pan_identity_sign_in(
-        issuer=ISSUER, claims={"sub": "9", "email": "claimed@x.org", "email_verified": False}
-    ).user
-    assert user.email == ""
-    assert PanIdentity.objects.get(user=user).subject == "9"
+def test_an_unverified_email_is_answered_alike_whoever_uses_the_address():
+    """A provider that lets people type any address must not tell them which addresses have an account here:
+    without a verified email, no account is looked at, and the person chooses."""
+    claims = {"sub": "9", "email": "claimed@x.org", "email_verified": False}
+
+    def answers() -> list[tuple[str, str]]:
+        found = []
+        for create_users in (True, False):
+            with pytest.raises(PanIdentityRefused) as refused:
+                pan_identity_sign_in(issuer=ISSUER, claims=claims, create_users=create_users)
+            found.append((refused.value.reason, str(refused.value)))
+        return found
+
+    without_account = answers()
+    owner = UserFactory(username="owner", email="claimed@x.org", last_login=timezone.now())
+    assert email_is_confirmed(owner)
+    assert (
+        answers() == without_account == [("unverified_email", UNVERIFIED_EMAIL), ("no_new_accounts", NO_NEW_ACCOUNTS)]
+    )
+    assert not PanIdentity.objects.exists()
+
+    chosen = pan_identity_sign_in(issuer=ISSUER, claims=claims, new_account_chosen=True)
+    assert chosen.created and chosen.user != owner
+    assert chosen.user.email == ""  # an address the provider has not confirmed is not kept
+    assert PanIdentity.objects.get().user == chosen.user
 
 
 @pytest.mark.django_db

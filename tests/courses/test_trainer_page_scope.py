@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.test import TestCase
 from wagtail.models import GroupPagePermission, Page, Site
 
-from courses.models import LessonPage
+from courses.models import CoursePage, LessonPage
 from courses.services import TRAINERS_GROUP
 from tests.factories import CatalogueIndexPageFactory, CoursePageFactory, LessonPageFactory, UserFactory
 
@@ -183,3 +183,59 @@ class TrainerPageScopeOtherRoutesTests(TwoTrainers):
         self.assertNotContains(response, self.alices_lesson.slug, status_code=response.status_code)
         mine.refresh_from_db()
         self.assertTrue(mine.is_child_of(self.bobs))
+
+
+class ChooserTitlesTests(TwoTrainers):
+    """The page chooser names a page by its draft title (Wagtail's admin display title). Alice saved an
+    unpublished retitling of her live course: Bob, who may link to the course, sees only its live title."""
+
+    SECRET = "SECRET draft title"
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        course = CoursePage.objects.get(pk=cls.alices.pk)
+        course.title = cls.SECRET
+        course.save_revision(user=cls.alice)
+        cls.alices_unpublished_lesson = LessonPageFactory(
+            parent=cls.alices, owner=cls.alice, title="Alice's unpublished lesson", live=False
+        )
+
+    def chooser_views(self):
+        """Each chooser answer that names Alice's course, her lesson or her drafts: (what, response)."""
+        yield "browse the catalogue", self.client.get(f"/admin/choose-page/{self.catalogue.pk}/")
+        yield "browse the catalogue, multiple", self.client.get(f"/admin/choose-page/{self.catalogue.pk}/?multiple=1")
+        yield "browse the course", self.client.get(f"/admin/choose-page/{self.alices.pk}/")
+        yield "browse the lesson", self.client.get(f"/admin/choose-page/{self.alices_lesson.pk}/")
+        yield "browse the root", self.client.get("/admin/choose-page/")
+        for q in ("Alice", "tomography", "back-projection", "SECRET", "unpublished"):
+            yield f"search {q}", self.client.get(f"/admin/choose-page/search/?q={q}")
+        yield "chosen", self.client.get(f"/admin/choose-page/chosen-multiple/?id={self.alices.pk}")
+
+    def test_another_trainer_sees_only_live_titles(self):
+        self.client.force_login(self.bob)
+        leaks = []
+        for what, response in self.chooser_views():
+            self.assertEqual(response.status_code, 200, what)
+            leaks += [
+                f"{what}: {text}"
+                for text in ("SECRET", "secret draft", "unpublished lesson")
+                if text in response.content.decode()
+            ]
+        self.assertEqual(leaks, [])
+        # The live course is still offered, under its live title.
+        browsed = self.client.get(f"/admin/choose-page/{self.catalogue.pk}/")
+        self.assertContains(browsed, "Alice&#x27;s tomography")
+        searched = self.client.get("/admin/choose-page/search/?q=back-projection")
+        self.assertContains(searched, "Alice&#x27;s filtered back-projection")
+        self.assertContains(searched, "Alice&#x27;s tomography")  # the lesson's parent
+        chosen = self.client.get(f"/admin/choose-page/chosen-multiple/?id={self.alices.pk}").json()
+        self.assertEqual([page["adminTitle"] for page in chosen["result"]], ["Alice's tomography"])
+
+    def test_the_courses_editor_sees_the_draft_title(self):
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(f"/admin/choose-page/{self.catalogue.pk}/"), self.SECRET)
+        self.assertContains(self.client.get("/admin/choose-page/search/?q=tomography"), self.SECRET)
+        self.assertContains(self.client.get(f"/admin/choose-page/{self.alices.pk}/"), "Alice&#x27;s unpublished lesson")
+        chosen = self.client.get(f"/admin/choose-page/chosen-multiple/?id={self.alices.pk}").json()
+        self.assertEqual([page["adminTitle"] for page in chosen["result"]], [self.SECRET])

@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import ConfirmedEmail, PanIdentity
+from accounts.services import PanIdentityRefused, pan_identity_sign_in
 from invitations import upload as services
 from invitations.models import ParticipantInvitation
 from tests.factories import UserFactory
@@ -68,3 +70,66 @@ def test_existing_account_signs_in_first(client, facility, staff, programmes, dj
     response = client.post(path)
     assert response.status_code == 302 and response.url == "/learn/onboarding/ready/"
     assert ParticipantInvitation.objects.get().used_at is not None
+    assert ConfirmedEmail.objects.get(user=lise).how == ConfirmedEmail.ADMINISTRATOR  # not the facility's word
+
+
+ANN, BEN = "ann@example.org,Ann,P-1,2099-01-01,pi", "ben@example.org,Ben,P-1,2099-01-01,pi"
+ISSUER = "https://login.umbrellaid.example/realms/pan"
+
+
+def links_by_address(facility, staff, capture, *lines) -> dict[str, str]:
+    batch = services.batch_create(facility=facility, uploaded_by=staff, data=csv_bytes(*lines))
+    with capture(execute=True):
+        services.batch_confirm(batch=batch, user=staff)
+    link = re.compile(r"http://testserver(/learn/onboarding/invitations/[\w-]+/)")
+    return {message.to[0]: link.search(message.body).group(1) for message in mail.outbox}
+
+
+def how_confirmed(email: str) -> str:
+    return ConfirmedEmail.objects.get(email=email).how
+
+
+def test_spending_the_link_proves_the_address(client, facility, staff, programmes, django_capture_on_commit_callbacks):
+    """The import confirms an address on the facility's word; whoever spends the link mailed there has shown
+    that they receive mail there."""
+    links = links_by_address(facility, staff, django_capture_on_commit_callbacks, ANN, BEN)
+    assert how_confirmed("ann@example.org") == how_confirmed("ben@example.org") == ConfirmedEmail.FACILITY
+    client.force_login(User.objects.get(email="ben@example.org"))
+    assert client.post(links["ann@example.org"]).status_code == 403  # Ann's link, in Ben's hands
+    assert how_confirmed("ann@example.org") == how_confirmed("ben@example.org") == ConfirmedEmail.FACILITY
+    assert client.post(links["ben@example.org"]).status_code == 302
+    assert how_confirmed("ben@example.org") == ConfirmedEmail.LINK
+    assert how_confirmed("ann@example.org") == ConfirmedEmail.FACILITY
+    client.logout()
+    before = timezone.now()
+    assert client.post(links["ann@example.org"]).status_code == 302  # the link itself signs Ann in
+    ann = ConfirmedEmail.objects.get(email="ann@example.org")
+    assert ann.how == ConfirmedEmail.LINK and ann.confirmed_at >= before
+
+
+def test_an_invitee_may_first_sign_in_with_a_verified_identity(
+    facility, staff, programmes, django_capture_on_commit_callbacks
+):
+    """An invitee who signs in with UmbrellaID instead of opening the link: the provider has verified the address
+    the facility gave, which proves it."""
+    links_by_address(facility, staff, django_capture_on_commit_callbacks, ANN)
+    claims = {"sub": "ann-1", "email": "ann@example.org", "email_verified": True}
+    signed_in = pan_identity_sign_in(issuer=ISSUER, claims=claims)
+    assert signed_in.linked_by_email and signed_in.user == User.objects.get(email="ann@example.org")
+    assert how_confirmed("ann@example.org") == ConfirmedEmail.PROVIDER
+
+
+def test_an_account_used_on_the_facilitys_word_alone_is_not_opened_by_an_email(
+    facility, staff, programmes, django_capture_on_commit_callbacks
+):
+    """Someone entered the account without showing they receive mail at its address (an administrator gave it a
+    password): it is theirs, and a verified identity with that address is linked only signed in to it."""
+    links_by_address(facility, staff, django_capture_on_commit_callbacks, ANN)
+    entered = User.objects.get(email="ann@example.org")
+    entered.set_password("set by an administrator 42")
+    entered.last_login = timezone.now()
+    entered.save()
+    with pytest.raises(PanIdentityRefused) as refused:
+        pan_identity_sign_in(issuer=ISSUER, claims={"sub": "ann-1", "email": "ann@example.org", "email_verified": True})
+    assert refused.value.reason == "link_required" and not PanIdentity.objects.exists()
+    assert how_confirmed("ann@example.org") == ConfirmedEmail.FACILITY

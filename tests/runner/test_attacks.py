@@ -914,6 +914,31 @@ def test_one_huge_output_message_does_not_inflate_the_host(runner, session, kern
     assert_recovers(runner, session)
 
 
+def test_a_message_of_many_parts_does_not_inflate_the_host(runner, session, kernel_host):
+    """ZMQ's limit is per part, and it holds every part of a message until the last one comes: forty
+    parts of 8 MiB that never ended grew the host by 328 MiB (review of 2026-12-04). The relay between
+    the host and the kernel counts each message as it streams and cuts it past the limit."""
+    from runner.kernel import MAX_MESSAGE_BYTES
+
+    host = kernel_host.process.pid
+    _reset_peak_memory(host)
+    before = _peak_memory_mib(host)
+    code = (
+        "import time, zmq\n"
+        "socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (8 << 20)\n"
+        "for _ in range(40):\n"
+        "    socket.send(part, zmq.SNDMORE, copy=False)\n"  # the same 8 MiB each time: the kernel stays small
+        "    time.sleep(0.02)\n"
+        "time.sleep(2)\n"
+    )
+    reply = run(runner, session, code)
+    grown = _peak_memory_mib(host) - before
+    assert reply.status == "died", (reply.status, reply.message)
+    assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
+    assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
+    assert_recovers(runner, session)
+
+
 def test_mountinfo_names_no_checkout_path_but_the_virtualenv(runner, session):
     """/proc/self/mountinfo shows the host path of every bind. The kernel helpers, the matplotlib cache and
     the masks over the host's boot line come in as data; what remains is the virtualenv (sys.prefix names

@@ -3,8 +3,10 @@
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import pytest
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
@@ -33,10 +35,10 @@ def kernel_manager(tmp_path):
     return AsyncKernelManager(kernel_name="panlearn-python3", kernel_spec_manager=specs)
 
 
-async def run(client, code: str) -> tuple[str, str]:
+async def run(client, code: str, timeout: float = 20) -> tuple[str, str]:
     printed = []
     reply = await client.execute_interactive(
-        code, timeout=20, output_hook=lambda msg: printed.append(msg["content"].get("text", ""))
+        code, timeout=timeout, output_hook=lambda msg: printed.append(msg["content"].get("text", ""))
     )
     return reply["content"]["status"], "".join(printed)
 
@@ -63,5 +65,46 @@ def test_stock_kernel_manager_runs_a_sandboxed_kernel(kernel_manager):
         client.stop_channels()
         await kernel_manager.shutdown_kernel(now=True)
         assert not any(directory.exists() for directory in cgroup.directories)
+
+    asyncio.run(scenario())
+
+
+def _peak_memory_mib() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+FORTY_PARTS_THAT_NEVER_END = (
+    "import time, zmq\n"
+    "socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (8 << 20)\n"
+    "for _ in range(40):\n"
+    "    socket.send(part, zmq.SNDMORE, copy=False)\n"  # the same 8 MiB each time: the kernel stays small
+    "    time.sleep(0.02)\n"
+    "time.sleep(2)\n"
+)
+
+
+def test_a_message_of_many_parts_does_not_inflate_the_server(kernel_manager):
+    """ZMQ holds every part of a message until its last: forty 8 MiB parts that never end sat in the
+    server's memory (328 MiB). The provisioner puts the relay (runner/zmtp_guard.py) between the server's
+    sockets and the kernel's; it cuts the message past 16 MiB, and the server hears no more from iopub."""
+
+    async def scenario():
+        await kernel_manager.start_kernel()
+        client = kernel_manager.client()
+        client.start_channels(hb=False)
+        await client.wait_for_ready(timeout=30)
+        relay = kernel_manager.provisioner.relay
+        assert client.iopub_channel.socket.get(zmq.LAST_ENDPOINT).decode().startswith(f"ipc://{relay.directory}/")
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _peak_memory_mib()
+        with pytest.raises(TimeoutError):  # reading iopub, as a server does: it hears nothing after the cut
+            await run(client, FORTY_PARTS_THAT_NEVER_END, timeout=8)
+        grown = _peak_memory_mib() - before
+        assert "more than 16777216 bytes" in relay.refused
+        assert grown < 32, f"the server grew by {grown:.0f} MiB"
+        client.stop_channels()
+        await kernel_manager.shutdown_kernel(now=True)
+        assert kernel_manager.provisioner.relay is None and not Path(relay.directory).exists()
 
     asyncio.run(scenario())

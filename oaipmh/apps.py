@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OaiPmhConfig(AppConfig):
+    name = "oaipmh"
+    label = "panlearn_oaipmh"
+    verbose_name = "Catalogue harvesting (OAI-PMH)"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,169 @@
+"""A relay between the host's ZMQ sockets and a kernel's that stops a message over the size limit while it
+streams, before the host holds it.
+
+ZMQ's MAXMSGSIZE limits each part of a message, not the message: libzmq keeps every part of a
+multi-part message in memory until its last part arrives, and only then lets anyone read it. A kernel
+that sent forty 8 MiB parts and never the last grew the host by 328 MiB (review of 2026-12-04). So the
+host's sockets connect to this relay, in the host's own event loop, and the relay connects to the
+kernel's. It forwards every byte unchanged, reading the frames' headers (ZMTP 3, RFC 37) of what the
+kernel sends to count each message's size; when a message passes `max_message_bytes`, or the stream
+is not ZMTP 3, it closes both connections. The host then sees its connection to the kernel lost, as
+when one part was too large, and replaces the kernel. What the host sends goes through unread.
+
+The relay listens in a directory of the host's own (mode 0700), which no sandbox and no other user can
+reach, and connects to the kernel's socket once, when the host connects: like the host, it never
+follows the kernel's path again.
+"""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+
+# The largest message (all its parts) a host takes from a kernel. Kept outputs (256 KiB of text, 4 MiB
+# images) fit several times over.
+MAX_MESSAGE_BYTES = 16 << 20
+GREETING_BYTES = 64  # ZMTP 3: signature (10), version (2), mechanism (20), as-server (1), filler (31)
+MORE, LONG, COMMAND = 0x01, 0x02, 0x04
+MAX_COMMAND_BYTES = 64 << 10  # READY with its metadata, PING/PONG: small
+CHUNK_BYTES = 256 << 10
+
+
+class StreamRefused(Exception):
+    """The kernel's stream broke the size limit or is not ZMTP 3."""
+
+
+class MessageSizeCounter:
+    """Reads the frame headers of a ZMTP 3 stream, in chunks of any size, and raises StreamRefused when a
+    message (all its parts) or a command passes its limit. Keeps at most 9 bytes of a header: never a frame."""
+
+    def __init__(self, max_message_bytes: int):
+        self.max_message_bytes = max_message_bytes
+        self.greeting_left = GREETING_BYTES
+        self.greeting = b""
+        self.header = b""
+        self.body_left = 0
+        self.message_bytes = 0
+        self.messages = 0
+
+    def feed(self, data: bytes) -> None:
+        view, position = memoryview(data), 0
+        while position < len(view):
+            if self.greeting_left:
+                taken = bytes(view[position : position + self.greeting_left])
+                self.greeting += taken
+                self.greeting_left -= len(taken)
+                position += len(taken)
+                if not self.greeting_left:
+                    self._check_greeting()
+            elif self.body_left:
+                taken = min(self.body_left, len(view) - position)
+                self.body_left -= taken
+                position += taken
+            else:
+                position = self._read_header(view, position)
+
+    def _check_greeting(self) -> None:
+        greeting = self.greeting
+        if greeting[0] != 0xFF or greeting[9] != 0x7F or greeting[10] != 3:
+            raise StreamRefused("not a ZMTP 3 greeting")
+
+    def _read_header(self, view: memoryview, position: int) -> int:
+        needed = 1 if not self.header else (9 if self.header[0] & LONG else 2)
+        taken = bytes(view[position : position + needed - len(self.header)])
+        self.header += taken
+        position += len(taken)
+        if len(self.header) == 1:
+            flags = self.header[0]
+            if flags & ~(MORE | LONG | COMMAND) or (flags & COMMAND and flags & MORE):
+                raise StreamRefused(f"frame flags {flags:#x}")
+            return position
+        if len(self.header) < (9 if self.header[0] & LONG else 2):
+            return position
+        flags, size = self.header[0], int.from_bytes(self.header[1:], "big")
+        self.header = b""
+        if flags & COMMAND:
+            if size > MAX_COMMAND_BYTES:
+                raise StreamRefused(f"a command of {size} bytes")
+        else:
+            self.message_bytes += size
+            if self.message_bytes > self.max_message_bytes:
+                raise StreamRefused(f"a message of more than {self.max_message_bytes} bytes")
+            if not flags & MORE:
+                self.message_bytes = 0
+                self.messages += 1
+        self.body_left = size
+        return position
+
+
+class KernelRelay:
+    """One kernel's relays: `endpoint(path)` is the socket path the host connects to instead of the kernel's
+    `path`. `refused` tells whether a relay cut a stream (the host's connection then closes)."""
+
+    def __init__(self, *, max_message_bytes: int):
+        self.max_message_bytes = max_message_bytes
+        self.directory = tempfile.mkdtemp(prefix="plk-")  # mode 0700; short, for the 108-byte socket paths
+        self.refused: str = ""
+        self._servers: list[asyncio.AbstractServer] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def relayed(self, connection: dict) -> dict:
+        """An ipc connection (`launch.ipc_connection`, as the host reaches it) whose every endpoint is a relay."""
+        prefix = os.path.join(self.directory, "k")
+        for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+            port = connection[name]
+            await self.endpoint(f"{connection['ip']}-{port}", f"{prefix}-{port}")
+        return {**connection, "ip": prefix}
+
+    async def endpoint(self, kernel_path: str, path: str) -> str:
+        async def relay(host_reader: asyncio.StreamReader, host_writer: asyncio.StreamWriter) -> None:
+            await self._relay(kernel_path, host_reader, host_writer)
+
+        self._servers.append(await asyncio.start_unix_server(relay, path=path))
+        return path
+
+    async def _relay(self, kernel_path, host_reader, host_writer) -> None:
+        self._writers.add(host_writer)
+        try:
+            kernel_reader, kernel_writer = await asyncio.open_unix_connection(kernel_path)
+        except OSError:
+            host_writer.close()
+            return
+        self._writers.add(kernel_writer)
+        counter = MessageSizeCounter(self.max_message_bytes)
+        to_host = asyncio.ensure_future(self._pump(kernel_reader, host_writer, counter))
+        to_kernel = asyncio.ensure_future(self._pump(host_reader, kernel_writer, None))
+        self._tasks |= {to_host, to_kernel}
+        try:
+            await asyncio.wait({to_host, to_kernel}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (to_host, to_kernel):
+                task.cancel()
+                self._tasks.discard(task)
+            for writer in (host_writer, kernel_writer):
+                writer.close()
+                self._writers.discard(writer)
+
+    async def _pump(self, reader, writer, counter: MessageSizeCounter | None) -> None:
+        while data := await reader.read(CHUNK_BYTES):
+            if counter is not None:
+                try:
+                    counter.feed(data)
+                except StreamRefused as refusal:
+                    self.refused = str(refusal)
+                    return
+            writer.write(data)
+            await writer.drain()
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for writer in list(self._writers):
+            writer.close()
+        self._servers, self._tasks, self._writers = [], set(), set()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.directory)

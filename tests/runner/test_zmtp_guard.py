@@ -1,0 +1,104 @@
+"""The relay's reading of ZMTP 3 (runner/zmtp_guard.py): messages counted whatever the chunks, cut past the
+limit, anything but ZMTP 3 refused; and the relay itself between two real ZMQ sockets."""
+
+import asyncio
+import os
+import stat
+
+import pytest
+import zmq
+import zmq.asyncio
+
+from runner.zmtp_guard import KernelRelay, MessageSizeCounter, StreamRefused
+
+GREETING = b"\xff" + b"\x00" * 8 + b"\x7f" + bytes([3, 1]) + b"NULL".ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+READY_BODY = b"\x05READY" + b"\x0bSocket-Type" + (3).to_bytes(4, "big") + b"PUB"
+READY = bytes([0x04, len(READY_BODY)]) + READY_BODY
+
+
+def frame(body: bytes, *, more: bool = False) -> bytes:
+    flags = 0x01 if more else 0x00
+    if len(body) > 255:
+        return bytes([flags | 0x02]) + len(body).to_bytes(8, "big") + body
+    return bytes([flags, len(body)]) + body
+
+
+def message(*parts: bytes) -> bytes:
+    return b"".join(frame(part, more=index < len(parts) - 1) for index, part in enumerate(parts))
+
+
+def fed(stream: bytes, *, limit: int, chunk: int) -> MessageSizeCounter:
+    counter = MessageSizeCounter(limit)
+    for start in range(0, len(stream), chunk):
+        counter.feed(stream[start : start + chunk])
+    return counter
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 1 << 20])
+def test_messages_are_counted_whatever_the_chunks(chunk):
+    stream = GREETING + READY + message(b"a" * 10, b"b" * 300, b"") + message(b"c" * 1000) + message(b"d")
+    counter = fed(stream, limit=1310, chunk=chunk)
+    assert counter.messages == 3
+    assert (counter.header, counter.body_left, counter.message_bytes) == (b"", 0, 0)
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 1 << 20])
+def test_a_message_of_many_parts_is_cut_past_the_limit(chunk):
+    stream = GREETING + READY + message(b"x" * 100) + b"".join(frame(b"y" * 300, more=True) for _ in range(4))
+    with pytest.raises(StreamRefused, match="more than 1000 bytes"):
+        fed(stream, limit=1000, chunk=chunk)
+    fed(stream[: -(300 + 9)], limit=1000, chunk=chunk)  # three parts: 900 bytes, under the limit
+
+
+def test_a_long_frame_header_is_cut_before_its_body_arrives():
+    counter = MessageSizeCounter(1 << 20)
+    counter.feed(GREETING + bytes([0x02]) + (1 << 40).to_bytes(8, "big")[:4])
+    with pytest.raises(StreamRefused):
+        counter.feed((1 << 40).to_bytes(8, "big")[4:])
+
+
+@pytest.mark.parametrize(
+    "stream, reason",
+    [
+        (b"\x01" + GREETING[1:], "greeting"),  # a ZMTP 1.0 length-prefixed greeting
+        (GREETING[:10] + bytes([2, 0]) + GREETING[12:], "greeting"),  # ZMTP 2.0: framed otherwise
+        (GREETING + bytes([0x08, 1, 0]), "flags"),
+        (GREETING + bytes([0x05, 1, 0]), "flags"),  # a command cannot have more parts
+        (GREETING + bytes([0x06]) + (1 << 20).to_bytes(8, "big"), "command"),
+    ],
+)
+def test_anything_but_zmtp_3_is_refused(stream, reason):
+    with pytest.raises(StreamRefused, match=reason):
+        MessageSizeCounter(1 << 30).feed(stream)
+
+
+def test_the_relay_carries_zmq_both_ways_and_cuts_a_long_message(tmp_path):
+    async def scenario():
+        context = zmq.asyncio.Context()
+        kernel = context.socket(zmq.ROUTER)
+        kernel.bind(f"ipc://{tmp_path}/kernel-1")
+        relay = KernelRelay(max_message_bytes=1 << 20)
+        try:
+            assert stat.S_IMODE(os.stat(relay.directory).st_mode) == 0o700
+            path = await relay.endpoint(f"{tmp_path}/kernel-1", os.path.join(relay.directory, "k-1"))
+            host = context.socket(zmq.DEALER)
+            host.setsockopt(zmq.LINGER, 0)
+            host.connect(f"ipc://{path}")
+            await host.send_multipart([b"request", b"x" * 1000])
+            identity, *request = await asyncio.wait_for(kernel.recv_multipart(), 5)
+            assert request == [b"request", b"x" * 1000]
+            await kernel.send_multipart([identity, b"reply", b"y" * 500_000])
+            assert await asyncio.wait_for(host.recv_multipart(), 5) == [b"reply", b"y" * 500_000]
+            assert relay.refused == ""
+            await kernel.send_multipart([identity, *[b"z" * 400_000] * 3])  # 1.2 MB in all: over the limit
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(host.recv_multipart(), 1)
+            assert "more than 1048576 bytes" in relay.refused
+            host.close()
+        finally:
+            await relay.close()
+            kernel.close(linger=0)
+            context.term()
+        assert not os.path.exists(relay.directory)
+
+    asyncio.run(scenario())
