@@ -26,6 +26,7 @@ import tempfile
 MAX_MESSAGE_BYTES = 16 << 20
 GREETING_BYTES = 64  # ZMTP 3: signature (10), version (2), mechanism (20), as-server (1), filler (31)
 MORE, LONG, COMMAND = 0x01, 0x02, 0x04
+PART_OVERHEAD_BYTES = 64
 MAX_COMMAND_BYTES = 64 << 10  # READY with its metadata, PING/PONG: small
 CHUNK_BYTES = 256 << 10
 
@@ -87,7 +88,9 @@ class MessageSizeCounter:
             if size > MAX_COMMAND_BYTES:
                 raise StreamRefused(f"a command of {size} bytes")
         else:
-            self.message_bytes += size
+            # Each part costs the host its size and a message header (libzmq's msg_t, 64 bytes), so a message
+            # of countless empty parts is cut too.
+            self.message_bytes += size + PART_OVERHEAD_BYTES
             if self.message_bytes > self.max_message_bytes:
                 raise StreamRefused(f"a message of more than {self.max_message_bytes} bytes")
             if not flags & MORE:
