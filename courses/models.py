@@ -188,12 +188,15 @@ class CoursePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         context.update(course_state_for(course=self, user=request.user))
-        lessons = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in self.live_lessons]
-        data = structured_data.course_json_ld(
-            self, url=self.get_full_url(request), lessons=lessons, instructors=list(self.instructors.all())
-        )
-        context["json_ld"] = structured_data.script_json(data)
+        context["json_ld"] = structured_data.script_json(self.json_ld(request, self.live_lessons))
         return context
+
+    def json_ld(self, request, lessons: list["LessonPage"]) -> dict:
+        """The course's Bioschemas JSON-LD (structured_data), with these lessons as its parts."""
+        links = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in lessons]
+        return structured_data.course_json_ld(
+            self, url=self.get_full_url(request), lessons=links, instructors=list(self.instructors.all())
+        )
 
 
 class CourseInstructor(Orderable):
@@ -231,18 +234,20 @@ class LessonPage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_state_for(lesson=self, user=request.user))
-        course = self.course
-        data = structured_data.lesson_json_ld(
+        context["json_ld"] = structured_data.script_json(self.json_ld(request, self.course))
+        if context["can_read"]:
+            context.update(lesson_context(page=self, request=request))
+        return context
+
+    def json_ld(self, request, course: CoursePage) -> dict:
+        """The lesson's Bioschemas JSON-LD (structured_data), as a part of `course`."""
+        return structured_data.lesson_json_ld(
             self,
             url=self.get_full_url(request),
             course=course,
             course_url=course.get_full_url(request),
             instructors=list(course.instructors.all()),
         )
-        context["json_ld"] = structured_data.script_json(data)
-        if context["can_read"]:
-            context.update(lesson_context(page=self, request=request))
-        return context
 
 
 class Enrolment(models.Model):

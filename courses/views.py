@@ -100,15 +100,8 @@ def materials_feed(request: HttpRequest) -> JsonResponse:
     there are no events: only courses and their training materials."""
     graph = []
     for course, lessons in catalogue_materials():
-        course_url, instructors = course.get_full_url(request), list(course.instructors.all())
-        links = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in lessons]
-        graph.append(structured_data.course_json_ld(course, url=course_url, lessons=links, instructors=instructors))
-        for lesson, link in zip(lessons, links, strict=True):
-            graph.append(
-                structured_data.lesson_json_ld(
-                    lesson, url=link.url, course=course, course_url=course_url, instructors=instructors
-                )
-            )
+        graph.append(course.json_ld(request, lessons))
+        graph += [lesson.json_ld(request, course) for lesson in lessons]
     for item in graph:
         item.pop("@context")
     body = {"@context": structured_data.CONTEXT, "@graph": graph}

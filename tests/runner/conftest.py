@@ -199,3 +199,24 @@ def assert_no_sandbox_runs_as_root(kernel_host) -> None:
     uids = code_running_host_uids(kernel_host.process.pid)
     assert uids, "no sandboxed kernel found below the host"
     assert all(0 not in process_uids for process_uids in uids.values()), f"sandboxed as host root: {uids}"
+
+
+def reset_peak_memory(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from the current size
+
+
+def peak_memory_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+# A kernel sends forty 8 MiB parts of one iopub message and never its last part (the attack the relay in
+# runner/zmtp_guard.py stops). The same 8 MiB each time: the kernel itself stays small.
+FORTY_PARTS_THAT_NEVER_END = (
+    "import time, zmq\n"
+    "socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (8 << 20)\n"
+    "for _ in range(40):\n"
+    "    socket.send(part, zmq.SNDMORE, copy=False)\n"
+    "    time.sleep(0.02)\n"
+    "time.sleep(2)\n"
+)

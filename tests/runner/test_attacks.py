@@ -20,7 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner.conftest import ROOT, assert_no_sandbox_runs_as_root, descendants, run, text_of
+from tests.runner.conftest import (
+    FORTY_PARTS_THAT_NEVER_END,
+    ROOT,
+    assert_no_sandbox_runs_as_root,
+    descendants,
+    peak_memory_mib,
+    reset_peak_memory,
+    run,
+    text_of,
+)
 
 CELL_TIMEOUT = 3.0
 GRACE = 2.0
@@ -888,15 +897,6 @@ def test_single_huge_print_is_capped(runner, session):
     assert_recovers(runner, session)
 
 
-def _reset_peak_memory(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from the current size
-
-
-def _peak_memory_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
 def test_one_huge_output_message_does_not_inflate_the_host(runner, session, kernel_host):
     """One print of 40 MB is one iopub message: the host held and decoded it whole before capping it
     (review of 2026-12-04: +269 MiB per flooding kernel). ZMQ now drops a connection whose message is over
@@ -904,10 +904,10 @@ def test_one_huge_output_message_does_not_inflate_the_host(runner, session, kern
     from runner.kernel import MAX_MESSAGE_BYTES
 
     host = kernel_host.process.pid
-    _reset_peak_memory(host)
-    before = _peak_memory_mib(host)
+    reset_peak_memory(host)
+    before = peak_memory_mib(host)
     reply = run(runner, session, "import sys\nsys.stdout.write('w' * (40 << 20))\nsys.stdout.flush()")
-    grown = _peak_memory_mib(host) - before
+    grown = peak_memory_mib(host) - before
     assert reply.status == "died", (reply.status, reply.message)
     assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
     assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
@@ -921,18 +921,10 @@ def test_a_message_of_many_parts_does_not_inflate_the_host(runner, session, kern
     from runner.kernel import MAX_MESSAGE_BYTES
 
     host = kernel_host.process.pid
-    _reset_peak_memory(host)
-    before = _peak_memory_mib(host)
-    code = (
-        "import time, zmq\n"
-        "socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (8 << 20)\n"
-        "for _ in range(40):\n"
-        "    socket.send(part, zmq.SNDMORE, copy=False)\n"  # the same 8 MiB each time: the kernel stays small
-        "    time.sleep(0.02)\n"
-        "time.sleep(2)\n"
-    )
-    reply = run(runner, session, code)
-    grown = _peak_memory_mib(host) - before
+    reset_peak_memory(host)
+    before = peak_memory_mib(host)
+    reply = run(runner, session, FORTY_PARTS_THAT_NEVER_END)
+    grown = peak_memory_mib(host) - before
     assert reply.status == "died", (reply.status, reply.message)
     assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
     assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from runner.provisioner import PROVISIONER_NAME, register
+from tests.runner.conftest import FORTY_PARTS_THAT_NEVER_END, peak_memory_mib, reset_peak_memory
 
 
 @pytest.fixture
@@ -69,21 +71,6 @@ def test_stock_kernel_manager_runs_a_sandboxed_kernel(kernel_manager):
     asyncio.run(scenario())
 
 
-def _peak_memory_mib() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
-FORTY_PARTS_THAT_NEVER_END = (
-    "import time, zmq\n"
-    "socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (8 << 20)\n"
-    "for _ in range(40):\n"
-    "    socket.send(part, zmq.SNDMORE, copy=False)\n"  # the same 8 MiB each time: the kernel stays small
-    "    time.sleep(0.02)\n"
-    "time.sleep(2)\n"
-)
-
-
 def test_a_message_of_many_parts_does_not_inflate_the_server(kernel_manager):
     """ZMQ holds every part of a message until its last: forty 8 MiB parts that never end sat in the
     server's memory (328 MiB). The provisioner puts the relay (runner/zmtp_guard.py) between the server's
@@ -96,11 +83,11 @@ def test_a_message_of_many_parts_does_not_inflate_the_server(kernel_manager):
         await client.wait_for_ready(timeout=30)
         relay = kernel_manager.provisioner.relay
         assert client.iopub_channel.socket.get(zmq.LAST_ENDPOINT).decode().startswith(f"ipc://{relay.directory}/")
-        Path("/proc/self/clear_refs").write_text("5")
-        before = _peak_memory_mib()
+        reset_peak_memory(os.getpid())
+        before = peak_memory_mib(os.getpid())
         with pytest.raises(TimeoutError):  # reading iopub, as a server does: it hears nothing after the cut
             await run(client, FORTY_PARTS_THAT_NEVER_END, timeout=8)
-        grown = _peak_memory_mib() - before
+        grown = peak_memory_mib(os.getpid()) - before
         assert "more than 16777216 bytes" in relay.refused
         assert grown < 32, f"the server grew by {grown:.0f} MiB"
         client.stop_channels()
