@@ -15,6 +15,7 @@ pages, names those the user may not edit by their live title (`live_title_unless
 """
 
 import functools
+import json
 
 import django_filters
 from django.contrib.admin.utils import unquote
@@ -399,6 +400,34 @@ class ChooserChosenMultipleView(page_chooser.ChosenMultipleView):
             page = live_title_unless_editable(pages[item["id"]], self.request.user)
             item["adminTitle"] = page.get_admin_display_title()
         return super().render_chosen_response(result)
+
+
+class ExternalLinkView(page_chooser.ExternalLinkView):
+    """The link chooser's "external link" tab turns a URL that routes to a page into a link to that page,
+    named by its draft title, and routes to private pages and to live pages below drafts alike: a probe of
+    URLs would read other trainers' unpublished titles and find their private pages. A URL converts only
+    to a page the user may edit; any other stays the external link it was typed as, the same answer a URL
+    that matches no page gets."""
+
+    def post(self, request):
+        response = super().post(request)
+        page_id = _converted_page_id(response)
+        if page_id is None:
+            return response
+        page = Page.objects.filter(pk=page_id).first()
+        if page is not None and page_permission_policy.user_has_permission_for_instance(request.user, "change", page):
+            return response
+        return self.render_chosen_response(self.get_result_data())
+
+
+def _converted_page_id(response) -> int | None:
+    """The page a link-chooser answer converted the URL to: its chosen result, or the page it asks to
+    confirm; None for an external link or the form shown again."""
+    if response.get("Content-Type", "").split(";")[0] != "application/json":
+        return None
+    data = json.loads(response.content)
+    page = data.get("internal") or data.get("result") or {}
+    return page.get("id") if isinstance(page, dict) else None
 
 
 def page_bulk_actions_scoped(view):

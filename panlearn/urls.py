@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.urls import include, path, re_path
+from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -9,6 +10,7 @@ from wagtail.admin.viewsets.pages import page_viewset_registry
 from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
 from wagtail.contrib.sitemaps.views import sitemap as sitemap_view
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from content.sitemaps import DatasetSitemap
 from exercises import views as exercise_views
@@ -18,6 +20,7 @@ from .admin_scoping import (
     ChooserBrowseView,
     ChooserChosenMultipleView,
     ChooserSearchView,
+    ExternalLinkView,
     ScopedLockedPagesView,
     ScopedLogEntriesView,
     SuperusersPageTypesUsageView,
@@ -28,44 +31,39 @@ from .admin_scoping import (
     page_of_own_only,
 )
 
-urlpatterns = [
-    path("favicon.ico", views.favicon),
-    # Wagtail's site history, narrowed to what each user sees (admin_scoping): matched before Wagtail's own.
-    path("admin/reports/site-history/", require_admin_access(ScopedLogEntriesView.as_view())),
-    path("admin/reports/site-history/results/", require_admin_access(ScopedLogEntriesView.as_view(results_only=True))),
-    # Wagtail's reports that name users or pages across the site: narrowed (admin_scoping), before Wagtail's own.
-    path("admin/reports/locked/", require_admin_access(ScopedLockedPagesView.as_view())),
-    path("admin/reports/locked/results/", require_admin_access(ScopedLockedPagesView.as_view(results_only=True))),
-    path("admin/reports/page-types-usage/", require_admin_access(SuperusersPageTypesUsageView.as_view())),
+# Wagtail's admin views that panlearn scopes (admin_scoping), matched before Wagtail's own. Each is
+# decorated as Wagtail decorates its admin: the admin's access check, and never cached (a proxy or the
+# browser's back button must not show one user's admin page to another).
+_admin_overrides = [
+    # Wagtail's site history, narrowed to what each user sees.
+    path("admin/reports/site-history/", ScopedLogEntriesView.as_view()),
+    path("admin/reports/site-history/results/", ScopedLogEntriesView.as_view(results_only=True)),
+    # Wagtail's reports that name users or pages across the site, narrowed.
+    path("admin/reports/locked/", ScopedLockedPagesView.as_view()),
+    path("admin/reports/locked/results/", ScopedLockedPagesView.as_view(results_only=True)),
+    path("admin/reports/page-types-usage/", SuperusersPageTypesUsageView.as_view()),
     path(
         "admin/reports/page-types-usage/results/",
-        require_admin_access(SuperusersPageTypesUsageView.as_view(results_only=True)),
+        SuperusersPageTypesUsageView.as_view(results_only=True),
     ),
-    # The page explorer, for pages the user may explore only (admin_scoping), before Wagtail's own.
+    # The page explorer, for pages the user may explore only.
     path(
         "admin/pages/<int:parent_page_id>/",
-        require_admin_access(
-            explorable_pages_only(page_viewset_registry.as_view("index", parent_page_id_kwarg="parent_page_id"))
-        ),
+        explorable_pages_only(page_viewset_registry.as_view("index", parent_page_id_kwarg="parent_page_id")),
     ),
     path(
         "admin/pages/<int:parent_page_id>/results/",
-        require_admin_access(
-            explorable_pages_only(page_viewset_registry.as_view("index_results", parent_page_id_kwarg="parent_page_id"))
-        ),
+        explorable_pages_only(page_viewset_registry.as_view("index_results", parent_page_id_kwarg="parent_page_id")),
     ),
-    # Wagtail's page views that name a page before checking the user may see it (admin_scoping): scoped,
-    # before Wagtail's own.
+    # Wagtail's page views that name a page before checking the user may see it.
     path(
         "admin/pages/<int:page_to_move_id>/move/<int:destination_id>/confirm/",
-        require_admin_access(
-            move_confirmation_checked(page_viewset_registry.as_view("move_confirm", page_id_kwarg="page_to_move_id"))
-        ),
+        move_confirmation_checked(page_viewset_registry.as_view("move_confirm", page_id_kwarg="page_to_move_id")),
     ),
     *(
         path(
             f"admin/pages/workflow/{route}",
-            require_admin_access(page_of_own_only(page_viewset_registry.as_view(name, page_id_kwarg="page_id"))),
+            page_of_own_only(page_viewset_registry.as_view(name, page_id_kwarg="page_id")),
         )
         for route, name in (
             ("action/<int:page_id>/<slug:action_name>/<int:task_state_id>/", "workflow_action"),
@@ -77,21 +75,28 @@ urlpatterns = [
             ("preview/<int:page_id>/<int:task_id>/", "workflow_preview"),
         )
     ),
-    # The page chooser, scoped and naming pages the user may not edit by their live titles (admin_scoping).
-    path("admin/choose-page/", require_admin_access(ChooserBrowseView.as_view())),
+    # The page chooser, scoped and naming pages the user may not edit by their live titles; its external-link
+    # tab converts URLs to pages the user may edit only.
+    path("admin/choose-page/", ChooserBrowseView.as_view()),
     path(
         "admin/choose-page/<int:parent_page_id>/",
-        require_admin_access(chooser_scoped(ChooserBrowseView.as_view())),
+        chooser_scoped(ChooserBrowseView.as_view()),
     ),
-    path("admin/choose-page/search/", require_admin_access(ChooserSearchView.as_view())),
+    path("admin/choose-page/search/", ChooserSearchView.as_view()),
     path(
         "admin/choose-page/chosen-multiple/",
-        require_admin_access(chooser_scoped(ChooserChosenMultipleView.as_view())),
+        chooser_scoped(ChooserChosenMultipleView.as_view()),
     ),
+    path("admin/choose-external-link/", ExternalLinkView.as_view()),
     path(
         "admin/bulk/<str:app_label>/<str:model_name>/<str:action>/",
-        require_admin_access(page_bulk_actions_scoped(bulk_actions)),
+        page_bulk_actions_scoped(bulk_actions),
     ),
+]
+
+urlpatterns = [
+    path("favicon.ico", views.favicon),
+    *decorate_urlpatterns(_admin_overrides, lambda view: never_cache(require_admin_access(view))),
     # Facility and facility staff moved to the facilities app (issue 17); their old admin URLs lead there.
     *(
         re_path(

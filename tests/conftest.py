@@ -1,4 +1,5 @@
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,52 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     _remove_sqlite_test_files()
+
+
+def _transactional(item) -> tuple[bool, bool]:
+    """(transactional, serialized_rollback) of a test, from its django_db mark."""
+    marker = item.get_closest_marker("django_db")
+    if marker is None:
+        return False, False
+    return bool(marker.kwargs.get("transaction")), bool(marker.kwargs.get("serialized_rollback"))
+
+
+_flushed_by: list[str] = []  # the last transactional test on this pytest worker, whose flush emptied the database
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if _transactional(item)[0]:
+        _flushed_by[:] = [item.nodeid]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A serialized_rollback test loads the migrations' rows (content types among them) into the database
+    the last transactional test flushed. If anything wrote there since (a thread or a process that test
+    started and did not stop), the load would fail here and in every later such test on this worker, none
+    of them at fault. Flush again, and warn naming the test that leaked: the warning shows in the summary."""
+    if not (_flushed_by and _transactional(item)[1]):
+        return
+    from django.core.management import call_command
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    leaker = _flushed_by.pop()
+    with item.config.stash[blocking_manager_key].unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT app_label, model FROM django_content_type ORDER BY id LIMIT 5")
+            stray = cursor.fetchall()
+        if stray:
+            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+    if stray:
+        warnings.warn(
+            f"The database flushed after {leaker} held rows again (content types {stray}) before {item.nodeid}: "
+            "that test left a thread or process writing after its end, or is transactional without "
+            "serialized_rollback. Flushed again.",
+            stacklevel=1,
+        )
 
 
 @pytest.fixture

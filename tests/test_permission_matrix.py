@@ -208,6 +208,11 @@ RULES = [
     Rule(r"^admin/store_clients/", SUPERUSER),
     # -- Wagtail's page admin on course A's pages: its editors, not another course's trainers --------------
     # (tests/courses/test_trainer_page_scope.py: explorer, search, chooser, add, copy, move)
+    # The page chooser and its external-link tab: every admin user links to live public pages and to their
+    # own; another's drafts and titles stay hidden (tests/courses/test_trainer_page_scope.py).
+    Rule(r"^admin/choose-page/(search/|chosen-multiple/)?$", ADMIN_USERS),
+    Rule(r"^admin/choose-page/<int:parent_page_id>/$", ADMIN_USERS, url=on("course_a")),
+    Rule(r"^admin/choose-external-link/$", ADMIN_USERS),
     Rule(r"^admin/courses/new/$", TRAINERS, why="any trainer starts a course; the catalogue's tester decides"),
     Rule(r"^admin/pages/<int:parent_page_id>/(results/|add_subpage/)?$", TRAINER_A, url=on("course_a")),
     Rule(r"^admin/pages/<int:page_id>/(edit|view_draft|history|history/results|workflow_history|usage|copy|privacy)/$",

@@ -8,7 +8,7 @@ permission that only the catalogue honours (courses.permissions).
 
 from django.contrib.auth.models import Group
 from django.test import TestCase
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import GroupPagePermission, Page, PageViewRestriction, Site
 
 from courses.models import CoursePage, LessonPage
 from courses.services import TRAINERS_GROUP
@@ -185,9 +185,8 @@ class TrainerPageScopeOtherRoutesTests(TwoTrainers):
         self.assertTrue(mine.is_child_of(self.bobs))
 
 
-class ChooserTitlesTests(TwoTrainers):
-    """The page chooser names a page by its draft title (Wagtail's admin display title). Alice saved an
-    unpublished retitling of her live course: Bob, who may link to the course, sees only its live title."""
+class AliceRetitled(TwoTrainers):
+    """Alice saved an unpublished retitling of her live course, and has an unpublished lesson."""
 
     SECRET = "SECRET draft title"
 
@@ -200,6 +199,11 @@ class ChooserTitlesTests(TwoTrainers):
         cls.alices_unpublished_lesson = LessonPageFactory(
             parent=cls.alices, owner=cls.alice, title="Alice's unpublished lesson", live=False
         )
+
+
+class ChooserTitlesTests(AliceRetitled):
+    """The page chooser names a page by its draft title (Wagtail's admin display title): Bob, who may link
+    to Alice's course, sees only its live title."""
 
     def chooser_views(self):
         """Each chooser answer that names Alice's course, her lesson or her drafts: (what, response)."""
@@ -239,3 +243,62 @@ class ChooserTitlesTests(TwoTrainers):
         self.assertContains(self.client.get(f"/admin/choose-page/{self.alices.pk}/"), "Alice&#x27;s unpublished lesson")
         chosen = self.client.get(f"/admin/choose-page/chosen-multiple/?id={self.alices.pk}").json()
         self.assertEqual([page["adminTitle"] for page in chosen["result"]], [self.SECRET])
+
+
+class ExternalLinkConversionTests(AliceRetitled):
+    """The link chooser's external-link tab turns a URL that routes to a page into a link to that page,
+    named by its draft title; it routes to private pages too. Bob, who may not edit Alice's pages, gets the
+    external link he typed, as for a URL that matches no page; Alice gets her page."""
+
+    def post_link(self, url):
+        response = self.client.post(
+            "/admin/choose-external-link/",
+            {"external-link-chooser-url": url, "external-link-chooser-link_text": ""},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def test_another_trainers_page_stays_an_external_link(self):
+        PageViewRestriction.objects.create(
+            page=self.alices_lesson, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+        )
+        self.client.force_login(self.bob)
+        nowhere = self.post_link("/no-such-page/").json()
+        self.assertEqual(nowhere["step"], "external_link_chosen")
+        for page in (self.alices, self.alices_lesson):
+            url = page.get_url()
+            answer = self.post_link(url)
+            self.assertNotIn("SECRET", answer.content.decode())
+            self.assertEqual(answer.json(), {**nowhere, "result": {**nowhere["result"], "url": url, "title": url}})
+        # Bob's own course converts, as Wagtail does.
+        self.assertEqual(self.post_link(self.bobs.get_url()).json()["result"]["id"], self.bobs.pk)
+
+    def test_the_pages_editor_gets_the_page(self):
+        self.client.force_login(self.alice)
+        chosen = self.post_link(self.alices.get_url()).json()
+        self.assertEqual(chosen["step"], "external_link_chosen")
+        self.assertEqual((chosen["result"]["id"], chosen["result"]["adminTitle"]), (self.alices.pk, self.SECRET))
+
+
+class AdminOverridesAreNeverCachedTests(TwoTrainers):
+    """panlearn's replacements of Wagtail's admin views answer as Wagtail's own do: never cached."""
+
+    def test_each_override_says_never_cache(self):
+        from panlearn.urls import _admin_overrides
+
+        self.client.force_login(self.bob)
+        urls = [
+            "/admin/reports/site-history/",
+            "/admin/reports/locked/",
+            f"/admin/pages/{self.bobs.pk}/",
+            "/admin/choose-page/",
+            f"/admin/choose-page/{self.catalogue.pk}/",
+            "/admin/choose-page/search/?q=x",
+            "/admin/choose-external-link/",
+        ]
+        self.assertGreaterEqual(len(_admin_overrides), len(urls))
+        for url in urls:
+            response = self.client.get(url)
+            self.assertIn(response.status_code, (200, 302, 403), url)
+            self.assertIn("no-store", response.get("Cache-Control", ""), url)
+            self.assertIn("private", response.get("Cache-Control", ""), url)

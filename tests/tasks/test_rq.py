@@ -158,8 +158,20 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _kill_worker(worker: subprocess.Popen) -> None:
-    """SIGKILL for the worker and its work horse at once: the job dies mid-way, nothing of it runs on."""
-    for pid in [worker.pid, *_descendants(worker.pid)]:
+    """SIGKILL for the worker and its work horses at once: the job dies mid-way, nothing of it runs on.
+
+    Each process is stopped before its children are listed, so none can fork a horse after the list is
+    read. A horse forked in that gap (for the xAPI delivery a finished grade queues) outlived the test,
+    wrote content types into the flushed database, and broke every later test on that pytest worker."""
+    stopped: list[int] = []
+    frontier = [worker.pid]
+    while frontier:
+        for pid in frontier:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped += frontier
+        frontier = [pid for pid in _descendants(worker.pid) if pid not in stopped]
+    for pid in stopped:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     worker.wait(10)
