@@ -8,10 +8,9 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from pylti1p3.exception import LtiException
-from pylti1p3.service_connector import ServiceConnector
 
 from .models import DeliveryStatus, ScoreDelivery
-from .tool_config import PlatformRegistration
+from .tool_config import PlatformRegistration, PlatformServiceConnector
 
 logger = logging.getLogger(__name__)
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -27,7 +26,7 @@ def scores_url(line_item_url: str) -> str:
 def score_post(delivery: ScoreDelivery, *, session: requests.Session | None = None) -> None:
     """POST the score with an access token from the platform (client credentials, signed by the tool)."""
     registration = PlatformRegistration(delivery.line_item.platform)
-    connector = ServiceConnector(registration, session or requests.Session())
+    connector = PlatformServiceConnector(registration, session or requests.Session())
     connector.make_service_request([SCORE_SCOPE], scores_url(delivery.line_item.url), is_post=True,
                                    data=json.dumps(delivery.payload()), content_type=SCORE_MEDIA_TYPE)  # fmt: skip
 

@@ -7,7 +7,6 @@ import contextlib
 import requests
 from django.db import transaction
 from django.utils import timezone
-from pylti1p3.service_connector import ServiceConnector
 
 from courses.exceptions import NotEnrolled
 from courses.services import enrolment_deactivate
@@ -15,14 +14,14 @@ from courses.services import enrolment_deactivate
 from .claims import launch_from
 from .models import LtiContext, LtiIdentity
 from .services import course_join, identity_create, identity_touch
-from .tool_config import PlatformRegistration
+from .tool_config import PlatformRegistration, PlatformServiceConnector
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
 
 def members_fetch(context: LtiContext, *, session: requests.Session | None = None) -> list[dict]:
-    connector = ServiceConnector(PlatformRegistration(context.platform), session or requests.Session())
+    connector = PlatformServiceConnector(PlatformRegistration(context.platform), session or requests.Session())
     members = []
     for page in connector.get_paginated_data([NRPS_SCOPE], context.memberships_url, accept=NRPS_MEDIA_TYPE):
         members.extend((page["body"] or {}).get("members", []))

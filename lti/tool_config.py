@@ -1,6 +1,9 @@
 """pylti1p3's view of the registered platforms: a tool configuration read from the Platform table, and
 a registration that signs with the tool's current key under its own kid."""
 
+import hashlib
+
+from pylti1p3.contrib.django.service_connector import DjangoServiceConnector
 from pylti1p3.deployment import Deployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
@@ -64,3 +67,12 @@ class PlatformToolConf(ToolConfAbstract):
         if platform is None or deployment_id not in platform.deployment_id_list():
             return None
         return Deployment().set_deployment_id(deployment_id)
+
+
+class PlatformServiceConnector(DjangoServiceConnector):
+    """Access tokens cached in Django's cache (shared by workers), per registration: pylti1p3 keys them by
+    issuer and scopes only, and two registrations of one LMS have different client ids and rights."""
+
+    def _get_cache_key(self, scope_key: str) -> str:
+        client = hashlib.sha256(str(self._registration.get_client_id()).encode()).hexdigest()[:16]
+        return f"lti1p3-access-token-{client}-{scope_key}"

@@ -10,13 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from pylti1p3.exception import LtiException
 
 from . import deep_linking, keys, services
-from .claims import DEEP_LINKING, INSTRUCTOR, RESOURCE_LINK
+from .claims import DEEP_LINKING, INSTRUCTOR, RESOURCE_LINK, launch_from
 from .exceptions import LaunchRefused
 from .launch import message_launch, oidc_login, verified_launch
 from .middleware import FRAME_COOKIE, frame_cookie_value
-from .models import LtiIdentity
+from .models import LtiIdentity, Platform
 
 PENDING_LINK = "lti_pending_link"  # a launch waiting for the user's choice: link or a new account
 DEEP_LINK_LAUNCH = "lti_deep_link_launch"
@@ -85,8 +86,10 @@ def launch(request: HttpRequest) -> HttpResponse:
 
 def _continue(request, tool_launch, read, identity) -> HttpResponse:
     if read.message_type == DEEP_LINKING:
-        _sign_in(request, identity)
-        request.session[DEEP_LINK_LAUNCH] = tool_launch.get_launch_id()
+        body, launch_id = tool_launch.get_launch_data(), tool_launch.get_launch_id()
+        _sign_in(request, identity)  # a different user signed in before: the session was flushed, keep the launch
+        tool_launch.get_session_service().save_launch_data(launch_id, body)
+        request.session[DEEP_LINK_LAUNCH] = launch_id
         return _signed_in(request, identity, redirect("lti:deep_link"))
     page = services.launch_apply(identity=identity, launch=read)
     _sign_in(request, identity)
@@ -101,15 +104,10 @@ def link(request: HttpRequest) -> HttpResponse:
     if not pending:
         raise LaunchRefused("There is no LMS launch waiting for this choice. Open the activity again.")
     tool_launch = message_launch(request)
-    from pylti1p3.exception import LtiException
-
     try:
         tool_launch = tool_launch.from_cache(pending["launch_id"], request, tool_launch.get_tool_conf())
     except LtiException as error:
         raise LaunchRefused("The LMS launch expired. Open the activity again.") from error
-    from .claims import launch_from
-    from .models import Platform
-
     read = launch_from(tool_launch.get_launch_data())
     platform = Platform.objects.get(pk=pending["platform"])
     if request.POST.get("choice") == "link" and request.user.is_authenticated:

@@ -9,7 +9,10 @@ from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, start
 @pytest.fixture
 def lms(client, db):
     """The loopback platform, registered in panlearn as an operator would (its URLs in the Platform table)."""
-    platform = start(lambda: client.get("/lti/jwks/").json())
+    # The tool's key set as its JWKS URL serves it, read here: the platform's thread must not query the test
+    # database (it would wait on the test's open transaction).
+    tool_key_set = client.get("/lti/jwks/").json()
+    platform = start(lambda: tool_key_set)
     platform.record = Platform.objects.create(
         name="Loopback Moodle", issuer=platform.issuer, client_id=CLIENT_ID,
         auth_login_url=platform.url("/auth"), auth_token_url=platform.url("/token"),
