@@ -133,6 +133,7 @@ urlpatterns = [
     path("datasets/", include("content.urls")),
     path("xapi/", include("tracking.store.urls")),
     path("oai/", include("oaipmh.urls")),  # OAI-PMH 2.0: published courses and datasets for harvesters
+    path("lti/", include("lti.urls")),  # LTI 1.3 tool: login initiation, launch, JWKS, deep linking
     # What catalogues (TeSS, search engines) crawl: Wagtail's live public pages, then the public datasets.
     path("sitemap.xml", sitemap_view, {"sitemaps": {"pages": PageSitemap, "datasets": DatasetSitemap}}),
 ]

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "certificates",
     "useroffice",
     "oaipmh",
+    "lti",
     "dashboards",
     "demo",
     "wagtail.contrib.forms",
@@ -80,6 +81,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "panlearn.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
+    # Cross-site cookies and frame-ancestors for a browser an LTI launch signed in, and for it only.
+    "lti.middleware.LtiFrameMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,6 +242,7 @@ from cells.conf import *
 from content.conf import *
 from courses.conf import *
 from invitations.conf import *
+from lti.conf import *
 from oaipmh.conf import *
 from onboarding.conf import *
 from runner.conf import *

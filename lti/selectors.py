@@ -1,0 +1,64 @@
+"""Reads: what an instructor may place, an exercise's counting score, where a score goes."""
+
+from decimal import Decimal
+
+from django.db.models import Q
+
+from courses.selectors import catalogue_materials
+from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, SubmissionKind, SubmissionStatus
+from exercises.policy_rules import best_score
+from exercises.selectors import page_exercise_ids
+
+from .models import LineItem, LtiIdentity
+
+
+def placeable_content() -> list[dict]:
+    """Published public courses, their public lessons and the exercises on them, in site order."""
+    rows = []
+    for course, lessons in catalogue_materials():
+        entries = []
+        for lesson in lessons:
+            lesson = lesson.specific
+            exercises = Exercise.objects.filter(pk__in=page_exercise_ids(lesson)).order_by("title")
+            entries.append({"lesson": lesson, "exercises": list(exercises)})
+        rows.append({"course": course, "lessons": entries})
+    return rows
+
+
+def maximum_points(exercise: Exercise) -> Decimal:
+    if exercise.kind == ExerciseKind.QUIZ:
+        return sum((question.points for question in exercise.questions.all()), Decimal(0))
+    if exercise.kind == ExerciseKind.FREE_RESPONSE:
+        return exercise.response_points
+    return sum((test.points for test in exercise.tests.all()), Decimal(0))
+
+
+def counting_score(*, user, exercise: Exercise) -> tuple[Decimal | None, Decimal | None, bool]:
+    """(score, possible, awaiting a trainer) as the gradebook counts it: the newest override, else the best
+    graded submit under the exercise's policy."""
+    submits = Submission.objects.filter(exercise=exercise, user=user, kind=SubmissionKind.SUBMIT)
+    best = best_score(submits.filter(status=SubmissionStatus.GRADED))
+    awaiting = submits.filter(status=SubmissionStatus.AWAITING).exists()
+    possible = best.possible if best is not None else maximum_points(exercise)
+    override = GradeOverride.objects.filter(exercise=exercise, user=user).order_by("-set_at").first()
+    if override is not None:
+        return override.points, possible, False
+    return (best.points if best is not None else None), possible, awaiting
+
+
+def score_destinations(*, user, exercise: Exercise, course=None) -> list[tuple[LineItem, LtiIdentity]]:
+    """The line items of this exercise, on platforms where the user has an LMS identity. A submission from
+    one course's lesson goes to that course's columns only."""
+    identities = {identity.platform_id: identity for identity in LtiIdentity.objects.filter(user=user)}
+    if not identities:
+        return []
+    line_items = LineItem.objects.filter(exercise=exercise, platform_id__in=identities).select_related("platform")
+    if course is not None:
+        line_items = line_items.filter(Q(course__isnull=True) | Q(course=course))
+    return [(line_item, identities[line_item.platform_id]) for line_item in line_items if line_item.platform.is_active]
+
+
+def contexts_with_roster() -> list:
+    from .models import LtiContext
+
+    return list(LtiContext.objects.exclude(memberships_url="").filter(platform__is_active=True))

@@ -1,0 +1,68 @@
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from .admin_views import tool_keys
+from .models import LtiContext, Platform, ScoreDelivery
+
+
+class PlatformViewSet(ModelViewSet):
+    """LMS registrations. Model permissions guard it: superusers, and staff granted them explicitly."""
+
+    model = Platform
+    icon = "link-external"
+    menu_label = "LTI platforms"
+    add_to_settings_menu = True
+    form_fields = ["name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url",
+                   "deployment_ids", "is_active"]  # fmt: skip
+    list_display = ["name", "issuer", "client_id", "is_active"]
+    search_fields = ["name", "issuer", "client_id"]
+
+
+class LtiContextViewSet(ModelViewSet):
+    model = LtiContext
+    icon = "group"
+    menu_label = "LTI placements"
+    add_to_settings_menu = True
+    form_fields = ["title"]
+    list_display = ["title", "context_id", "platform", "course", "roster_synced_at"]
+
+
+class ScoreDeliveryViewSet(ModelViewSet):
+    """Every score posted to an LMS: status, attempts and the last error. Marking one pending again and
+    running `manage.py lti retry` posts it again."""
+
+    model = ScoreDelivery
+    icon = "success"
+    menu_label = "LTI score deliveries"
+    add_to_settings_menu = True
+    form_fields = ["status"]
+    list_display = ["identity", "line_item", "score_given", "score_maximum", "status", "attempts", "last_error",
+                    "updated_at"]  # fmt: skip
+    list_filter = ["status"]
+    inspect_view_enabled = True
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return [
+        PlatformViewSet("lti_platforms"),
+        LtiContextViewSet("lti_placements"),
+        ScoreDeliveryViewSet("lti_score_deliveries"),
+    ]
+
+
+@hooks.register("register_admin_urls")
+def key_urls():
+    return [path("lti/keys/", tool_keys, name="panlearn_lti_keys")]
+
+
+class SuperusersMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser
+
+
+@hooks.register("register_settings_menu_item")
+def keys_menu_item():
+    return SuperusersMenuItem("LTI tool keys", reverse("panlearn_lti_keys"), icon_name="key", order=920)
