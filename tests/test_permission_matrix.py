@@ -110,6 +110,8 @@ RULES = [
     Rule(r"^documents/", SAME, why="Wagtail documents: their collections' privacy decides"),
     Rule(r"^datasets/", SAME, why="the open dataset catalogue"),
     Rule(r"^sitemap\.xml$", SAME, why="what catalogues crawl: public pages and datasets, alike for everyone"),
+    Rule(r"^lti/(login|launch|jwks|deep-link|link)/$", SAME,
+         why="an LMS's messages and the launch they start: the signed message decides (tests/lti)"),
     Rule(r"^oai/$", SAME, why="OAI-PMH: published courses and public datasets, alike for everyone"),
     Rule(r"^learn/catalogue/materials\.jsonld$", SAME, why="the public courses and lessons, alike for everyone"),
     Rule(r"^verify/", EVERYONE, url=lambda w, r: f"/verify/{w['certificate'].public_id}/"),
@@ -204,6 +206,11 @@ RULES = [
     Rule(r"^admin/certificates/<int:pk>/revoke/$", STAFF_X, url=on("certificate")),
     Rule(r"^admin/useroffice/tokens/", STAFF, post_only=True),
     Rule(r"^admin/useroffice/webhooks/<int:facility_id>/$", STAFF_X, url=on("facility_x")),
+    # LMS registrations, placements, score deliveries and the tool's keys: the site's administrators.
+    Rule(r"^admin/lti_\w+/(edit|delete|inspect|history|history-results|copy|usage)/", frozenset(),
+         why="no LTI object in the world: tests/lti"),
+    Rule(r"^admin/lti_\w+/", SUPERUSER),
+    Rule(r"^admin/lti/keys/$", SUPERUSER),
     Rule(r"^admin/store_clients/(edit|delete|inspect)/", SUPERUSER, url=on("store_client")),
     Rule(r"^admin/store_clients/", SUPERUSER),
     # -- Wagtail's page admin on course A's pages: its editors, not another course's trainers --------------
