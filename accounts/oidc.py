@@ -28,6 +28,8 @@ CALLBACK_URL_NAME = "accounts:oidc_callback"
 DISCOVERY_TTL = 3600.0
 # An authorization request older than this is refused at the callback, whatever the provider says.
 STATE_MAX_AGE = 15 * 60
+# Claims of a sign-in whose email the provider did not verify, waiting for the person's choice (views).
+PENDING_SESSION_KEY = "panlearn_oidc_pending"
 
 
 class ProviderUnavailable(Exception):

@@ -1,13 +1,14 @@
 """Drop a cached user row (accounts/backends.py) as soon as the user changes or goes."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .backends import user_cache_key
+from .oidc import PENDING_SESSION_KEY
 
 User = get_user_model()
 
@@ -38,3 +39,12 @@ def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     from .throttle import sign_in_failed as spend
 
     spend(username=credentials.get("username", ""), request=request)
+
+
+@receiver(user_logged_in)
+def drop_pending_identity(sender, request=None, **kwargs) -> None:
+    """Whoever signs in next in this browser (with a password, say) must not create an account from the
+    claims an earlier, unfinished identity sign-in left waiting: that account would belong to someone else's
+    identity. The person who wanted it signs in with the provider again."""
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(PENDING_SESSION_KEY, None)

@@ -38,7 +38,7 @@ SESSION_BACKEND = "accounts.backends.CachedUserBackend"
 LINK_KEY = "panlearn_link_user"
 # A sign-in without a verified email waits for the person's choice (`oidc_new_account`): its claims stay in
 # the session, signed, for 10 minutes, and are spent by the first POST.
-PENDING_KEY = "panlearn_oidc_pending"
+PENDING_KEY = oidc.PENDING_SESSION_KEY
 PENDING_SALT = "panlearn.accounts.oidc-pending"
 PENDING_MAX_AGE = 10 * 60
 PENDING_CLAIMS = ("sub", "email", "email_verified", "preferred_username", "name", "given_name", "family_name")

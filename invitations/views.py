@@ -1,6 +1,9 @@
 """The invitee's side: the emailed one-time link, and choosing a password for an account the import made."""
 
+import time
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
@@ -12,6 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import links
+
+# Spending an invitation that made an account lets this browser choose its password, for an hour.
+PASSWORD_CHOICE_KEY = "panlearn_invitation_password_choice"
+PASSWORD_CHOICE_MAX_AGE = 60 * 60
 
 PROBLEMS = {
     "unknown": "This invitation link is not valid. Check that you copied the whole link from the email.",
@@ -44,6 +51,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     if not signed_in:
         login(request, invitation.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     if not invitation.user.has_usable_password():
+        request.session[PASSWORD_CHOICE_KEY] = {"user": invitation.user_id, "at": time.time()}
         return redirect("invitations:set_password")
     return redirect("onboarding:ready")
 
@@ -51,12 +59,19 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @never_cache
 def set_password(request: HttpRequest) -> HttpResponse:
-    """For an account without a password (made by an invitation); others change theirs as usual."""
+    """For the account an invitation made, right after its link was spent in this browser. Any other account
+    without a password (one made by a PaN identity or an LMS sign-in) is not given one by whoever holds its
+    session: its owner asks for a reset link, sent to the confirmed address."""
     if request.user.has_usable_password():
+        return redirect("onboarding:ready")
+    choice = request.session.get(PASSWORD_CHOICE_KEY) or {}
+    if choice.get("user") != request.user.pk or time.time() - choice.get("at", 0) > PASSWORD_CHOICE_MAX_AGE:
+        messages.error(request, "To set a password, use “Forgotten your password?” on the sign-in page.")
         return redirect("onboarding:ready")
     form = SetPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
+        request.session.pop(PASSWORD_CHOICE_KEY, None)
         return redirect("onboarding:ready")
     return render(request, "invitations/set_password.html", {"form": form})

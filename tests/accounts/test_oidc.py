@@ -236,6 +236,23 @@ def test_the_new_account_choice_expires(browser):
     assert not User.objects.exists() and signed_in_user(browser.client) is None
 
 
+def test_a_password_sign_in_in_the_same_browser_drops_the_waiting_identity(browser):
+    """Mallory's unverified sign-in waits for her choice; she walks away, and Bob signs in with his password
+    at the same computer. The waiting claims are gone: Bob cannot create an account bound to Mallory's
+    identity (which she would then open) by pressing the button left on screen."""
+    assert browser.sign_in("mallory").url == NEW_ACCOUNT
+    bob = UserFactory(username="bob", email="bob@example.org")
+    form = browser.client.get("/accounts/login/")
+    signed_in = browser.client.post(
+        "/accounts/login/", {"username": "bob", "password": "correct horse battery staple",
+                             "csrfmiddlewaretoken": CSRF_TOKEN.search(form.text).group(1)},
+    )  # fmt: skip
+    assert signed_in.status_code == 302 and signed_in_user(browser.client) == bob
+    response = browser.client.post(NEW_ACCOUNT, {"csrfmiddlewaretoken": browser.client.cookies["csrftoken"].value})
+    assert response.url == "/accounts/login/" and "has expired" in browser.messages(response)
+    assert list(User.objects.all()) == [bob] and not PanIdentity.objects.exists()
+
+
 def test_a_verified_email_links_the_existing_account(browser):
     ada = UserFactory(username="ada_l", email="Ada@Example.org", last_login=timezone.now())  # she has used it
     response = browser.sign_in("ada")

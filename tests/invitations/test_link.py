@@ -133,3 +133,25 @@ def test_an_account_used_on_the_facilitys_word_alone_is_not_opened_by_an_email(
         pan_identity_sign_in(issuer=ISSUER, claims={"sub": "ann-1", "email": "ann@example.org", "email_verified": True})
     assert refused.value.reason == "link_required" and not PanIdentity.objects.exists()
     assert how_confirmed("ann@example.org") == ConfirmedEmail.FACILITY
+
+
+def test_only_the_invitations_account_chooses_a_password_here(client, facility, staff, programmes,
+                                                             django_capture_on_commit_callbacks):  # fmt: skip
+    """An account without a password made another way (a PaN identity's) is not given one by whoever holds
+    its session; the invitation's own account is, once, in the browser that spent the link."""
+    form = {"new_password1": "a long new passphrase 42", "new_password2": "a long new passphrase 42"}
+    password_page = "/learn/onboarding/invitations/account/password/"
+    by_identity = UserFactory(username="by-identity", password=None)
+    by_identity.set_unusable_password()
+    by_identity.save()
+    client.force_login(by_identity)
+    for answer in (client.get(password_page), client.post(password_page, form)):
+        assert answer.status_code == 302 and answer.url == "/learn/onboarding/ready/"
+    by_identity.refresh_from_db()
+    assert not by_identity.has_usable_password()
+
+    client.logout()
+    path = invite(facility, staff, "new@example.org,New Person,P-1,2099-01-01,pi", django_capture_on_commit_callbacks)
+    assert client.post(path).url == password_page
+    assert client.post(password_page, form).url == "/learn/onboarding/ready/"
+    assert User.objects.get(email="new@example.org").check_password(form["new_password1"])
