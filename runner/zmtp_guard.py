@@ -20,6 +20,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 # The largest message (all its parts) a host takes from a kernel. Kept outputs (256 KiB of text, 4 MiB
 # images) fit several times over.
@@ -100,13 +101,39 @@ class MessageSizeCounter:
         return position
 
 
+DIRECTORY_PREFIX = "plk-"
+_swept: list[bool] = []
+
+
+def sweep_stale_directories(root: str | None = None) -> int:
+    """Remove the relay directories of processes that are gone: a host killed (SIGKILL, the OOM killer)
+    never closed its relays, and their sockets would stay in /tmp for good. Those of live processes stay,
+    whoever they are (a reused pid keeps a stale one: safe, if untidy)."""
+    removed = 0
+    for path in Path(root or tempfile.gettempdir()).glob(f"{DIRECTORY_PREFIX}*-*"):
+        pid = path.name.removeprefix(DIRECTORY_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and path.lstat().st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _sweep_stale_directories_once() -> None:
+    if not _swept:
+        _swept.append(True)
+        with contextlib.suppress(OSError):
+            sweep_stale_directories()
+
+
 class KernelRelay:
     """One kernel's relays: `endpoint(path)` is the socket path the host connects to instead of the kernel's
     `path`. `refused` tells whether a relay cut a stream (the host's connection then closes)."""
 
     def __init__(self, *, max_message_bytes: int):
         self.max_message_bytes = max_message_bytes
-        self.directory = tempfile.mkdtemp(prefix="plk-")  # mode 0700; short, for the 108-byte socket paths
+        _sweep_stale_directories_once()
+        # Mode 0700; short, for the 108-byte socket paths; named by this process, for the sweep.
+        self.directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
         self.refused: str = ""
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()

@@ -9,7 +9,7 @@ import pytest
 import zmq
 import zmq.asyncio
 
-from runner.zmtp_guard import KernelRelay, MessageSizeCounter, StreamRefused
+from runner.zmtp_guard import KernelRelay, MessageSizeCounter, StreamRefused, sweep_stale_directories
 
 GREETING = b"\xff" + b"\x00" * 8 + b"\x7f" + bytes([3, 1]) + b"NULL".ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
 READY_BODY = b"\x05READY" + b"\x0bSocket-Type" + (3).to_bytes(4, "big") + b"PUB"
@@ -108,3 +108,30 @@ def test_the_relay_carries_zmq_both_ways_and_cuts_a_long_message(tmp_path):
         assert not os.path.exists(relay.directory)
 
     asyncio.run(scenario())
+
+
+def test_relay_directories_of_dead_processes_are_swept(tmp_path):
+    """A host killed with SIGKILL never closes its relays: the next one removes their directory. Those of
+    live processes, and anything not named as a relay's, stay."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"plk-{gone.pid}-x1"
+    live = tmp_path / f"plk-{os.getpid()}-x2"
+    other = tmp_path / "plk-notapid-x3"
+    for directory in (dead, live, other):
+        directory.mkdir()
+        (directory / "k-1").touch()
+    assert sweep_stale_directories(str(tmp_path)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_a_relay_directory_is_named_by_its_process_and_removed_on_close():
+    async def scenario():
+        relay = KernelRelay(max_message_bytes=1024)
+        assert os.path.basename(relay.directory).startswith(f"plk-{os.getpid()}-")
+        await relay.close()
+        return relay.directory
+
+    assert not os.path.exists(asyncio.run(scenario()))
