@@ -143,6 +143,11 @@ class SandboxedKernel:
         return self.cgroup.process_count() > 3
 
     def output_connection_lost(self) -> bool:
+        """iopub closed (the kernel went, or ZMQ refused a part), or the relay cut any channel: an execute
+        reply is the cell's too (its payloads are the code's to write), and a cut on shell would otherwise
+        pass unreported while its message is lost."""
+        if self.relay is not None and self.relay.refused:
+            return True
         monitor = self._iopub_monitor
         return monitor is not None and bool(monitor.get(zmq.EVENTS) & zmq.POLLIN)
 

@@ -931,6 +931,27 @@ def test_a_message_of_many_parts_does_not_inflate_the_host(runner, session, kern
     assert_recovers(runner, session)
 
 
+def test_an_oversized_reply_on_the_shell_channel_is_reported_as_a_flood(runner, session, kernel_host):
+    """A cell's execute_reply carries its payloads, which the cell's code writes: 20 MiB of them make a
+    shell message over the limit. The relay cuts the shell connection as it cuts output; the student is
+    told, as for an output flood, and gets a fresh kernel, rather than a cut no one reports."""
+    from runner.kernel import MAX_MESSAGE_BYTES
+
+    code = (
+        "get_ipython().payload_manager.write_payload("
+        "{'source': 'set_next_input', 'text': 'p' * (20 << 20), 'replace': False})"
+    )
+    host = kernel_host.process.pid
+    reset_peak_memory(host)
+    before = peak_memory_mib(host)
+    reply = run(runner, session, code)
+    grown = peak_memory_mib(host) - before
+    assert reply.status == "died", (reply.status, reply.message)
+    assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
+    assert grown < 2 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
+    assert_recovers(runner, session)
+
+
 def test_mountinfo_names_no_checkout_path_but_the_virtualenv(runner, session):
     """/proc/self/mountinfo shows the host path of every bind. The kernel helpers, the matplotlib cache and
     the masks over the host's boot line come in as data; what remains is the virtualenv (sys.prefix names
