@@ -7,12 +7,11 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.bulk_action import index as bulk_actions
 from wagtail.admin.viewsets.pages import page_viewset_registry
-from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
 from wagtail.contrib.sitemaps.views import sitemap as sitemap_view
 from wagtail.documents import urls as wagtaildocs_urls
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
-from content.sitemaps import DatasetSitemap
+from content.sitemaps import DatasetSitemap, ReachablePageSitemap
 from exercises import views as exercise_views
 
 from . import views
@@ -135,7 +134,7 @@ urlpatterns = [
     path("oai/", include("oaipmh.urls")),  # OAI-PMH 2.0: published courses and datasets for harvesters
     path("lti/", include("lti.urls")),  # LTI 1.3 tool: login initiation, launch, JWKS, deep linking
     # What catalogues (TeSS, search engines) crawl: Wagtail's live public pages, then the public datasets.
-    path("sitemap.xml", sitemap_view, {"sitemaps": {"pages": PageSitemap, "datasets": DatasetSitemap}}),
+    path("sitemap.xml", sitemap_view, {"sitemaps": {"pages": ReachablePageSitemap, "datasets": DatasetSitemap}}),
 ]
 
 if settings.DEBUG:

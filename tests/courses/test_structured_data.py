@@ -119,6 +119,7 @@ def published_and_not(catalogue, course):
     lesson = LessonPageFactory(parent=course, title="Live lesson")
     draft_lesson = LessonPageFactory(parent=course, title="Draft lesson", live=False)
     draft_course = CoursePageFactory(parent=catalogue, title="Draft course", live=False)
+    lesson_of_draft = LessonPageFactory(parent=draft_course, title="Live lesson of a draft course")
     hidden = private_course(catalogue, "Private course")
     hidden_lesson = LessonPageFactory(parent=hidden, title="Private lesson")
     dataset_sync_bundled(BUNDLED_DATASETS)
@@ -126,7 +127,7 @@ def published_and_not(catalogue, course):
     unpublished = Dataset.objects.create(slug="embargoed", title="Embargoed", licence="CC-BY-4.0", is_public=False)
     return {
         "listed": [course, lesson],
-        "unlisted": [draft_lesson, draft_course, hidden, hidden_lesson],
+        "unlisted": [draft_lesson, draft_course, lesson_of_draft, hidden, hidden_lesson],
         "dataset": public,
         "unpublished_dataset": unpublished,
     }
@@ -142,6 +143,8 @@ def test_the_sitemap_lists_public_pages_and_datasets_only(client, published_and_
         assert page.url in paths
     for page in published_and_not["unlisted"]:
         assert page.url not in paths
+    for path in paths:  # what a crawler is sent to, it finds
+        assert client.get(path).status_code == 200, path
     assert f"/datasets/{published_and_not['dataset'].slug}/" in paths
     assert "/datasets/embargoed/" not in paths
 
