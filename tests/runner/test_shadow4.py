@@ -3,11 +3,16 @@ default kernel limits, not the smaller ones the other runner tests use."""
 
 import contextlib
 import json
+import sys
 
 import pytest
 
 from runner.host_config import HostConfig, Limits
+from runner.sandbox import KERNEL_LIB_SOURCE
 from tests.runner.conftest import RunningHost, text_of
+
+sys.path.insert(0, str(KERNEL_LIB_SOURCE))
+import panlearn_optics as optics
 
 DEFAULTS, LIMITS = HostConfig(), Limits()
 
@@ -84,8 +89,8 @@ except Exception as error:
     print(f"{time.perf_counter() - started:.1f}", error)
 """)
     assert status == "ok", text
-    optics, dabax = text.strip().splitlines()[-2:]
-    delta, beta = map(float, optics.split())
+    materials, dabax = text.strip().splitlines()[-2:]
+    delta, beta = map(float, materials.split())
     assert 2.0e-5 < delta < 2.5e-5 and 0.5e-6 < beta < 2e-6  # rhodium at 10 keV: Henke's tables give 2.2e-5
     seconds, message = dabax.split(" ", 1)
     assert float(seconds) < 5  # no network namespace: the download fails at once rather than hanging
@@ -105,13 +110,6 @@ print(json.dumps({**dataclasses.asdict(result), "peak_mib": peak / 1024}))
     assert status == "ok", text
     assert reply.duration_ms < DEFAULTS.cell_timeout * 1000
     result = json.loads(text.strip().splitlines()[-1])
-    import sys
-
-    from runner.sandbox import KERNEL_LIB_SOURCE
-
-    sys.path.insert(0, str(KERNEL_LIB_SOURCE))
-    import panlearn_optics as optics
-
     # 1:1 imaging: the spot is the source, within the aberrations and the counting noise.
     assert result["fwhm_h"] == pytest.approx(optics.FWHM_PER_SIGMA * 10e-6, rel=0.08)
     assert result["fwhm_v"] == pytest.approx(optics.FWHM_PER_SIGMA * 5e-6, rel=0.08)
@@ -141,5 +139,5 @@ print(json.dumps({**dataclasses.asdict(result), "fresnel": optics.grazing_reflec
     assert result["intensity"] == pytest.approx(result["fresnel"], rel=0.01)
     assert 0.9 < result["intensity"] < 0.97  # below the critical angle (~6.7 mrad) but not total
     # The sagittal plane (horizontal) images cleanly; the meridional one shows the toroid's aberrations.
-    assert result["fwhm_h"] == pytest.approx(2.3548 * 10e-6 / 2, rel=0.08)
-    assert 2.3548 * 5e-6 / 2 < result["fwhm_v"] < 2.3548 * 5e-6 * 0.75
+    assert result["fwhm_h"] == pytest.approx(optics.FWHM_PER_SIGMA * 10e-6 / 2, rel=0.08)
+    assert optics.FWHM_PER_SIGMA * 5e-6 / 2 < result["fwhm_v"] < optics.FWHM_PER_SIGMA * 5e-6 * 0.75
