@@ -17,16 +17,40 @@ import panlearn_optics as optics
 DEFAULTS, LIMITS = HostConfig(), Limits()
 
 
-@pytest.fixture(scope="module")
-def default_host(tmp_path_factory):
-    host = RunningHost(
-        tmp_path_factory.mktemp("shadow4"),
+SHADOW4_MODULES = (
+    "shadow4.sources.source_geometrical.source_gaussian",
+    "shadow4.beamline.s4_beamline",
+    "shadow4.beamline.optical_elements.mirrors.s4_toroid_mirror",
+    "shadow4.beamline.optical_elements.absorbers.s4_screen",
+)
+
+
+def host_at_default_limits(tmp, **overrides) -> RunningHost:
+    return RunningHost(
+        tmp,
         PANLEARN_RUNNER_POOL_SIZE="1",
         PANLEARN_RUNNER_CELL_TIMEOUT=str(int(DEFAULTS.cell_timeout)),
         PANLEARN_RUNNER_MEMORY_MIB=str(LIMITS.memory_mib),
         PANLEARN_RUNNER_PIDS=str(LIMITS.pids),
         PANLEARN_RUNNER_TMP_MIB=str(LIMITS.tmp_mib),
+        **overrides,
     )
+
+
+@pytest.fixture(scope="module")
+def default_host(tmp_path_factory):
+    host = host_at_default_limits(tmp_path_factory.mktemp("shadow4"))
+    yield host
+    host.stop()
+
+
+@pytest.fixture(scope="module")
+def grading_host(tmp_path_factory):
+    """Grading parents that preload shadow4: each grading job mounts a private tmpfs over /tmp, which hides
+    a virtualenv that lives under /tmp (a worktree's, maybe CI's), so there a job can import only what
+    its parent imported before forking. A virtualenv elsewhere (/opt, /srv) needs no preload."""
+    preload = ",".join((*DEFAULTS.preload, *SHADOW4_MODULES))
+    host = host_at_default_limits(tmp_path_factory.mktemp("shadow4-grading"), PANLEARN_RUNNER_PRELOAD=preload)
     yield host
     host.stop()
 
@@ -141,3 +165,27 @@ print(json.dumps({**dataclasses.asdict(result), "fresnel": optics.grazing_reflec
     # The sagittal plane (horizontal) images cleanly; the meridional one shows the toroid's aberrations.
     assert result["fwhm_h"] == pytest.approx(optics.FWHM_PER_SIGMA * 10e-6 / 2, rel=0.08)
     assert optics.FWHM_PER_SIGMA * 5e-6 / 2 < result["fwhm_v"] < optics.FWHM_PER_SIGMA * 5e-6 * 0.75
+
+
+def test_a_graded_exercise_traces_100k_rays_within_the_default_limits(grading_host):
+    """The student's code traces in a grading job, forked from its parent, at the default limits."""
+    student = """
+import panlearn_shadow4 as s4
+result = s4.trace(s4.ToroidBeamline(nrays=100_000, p=20.0, q=10.0, slit_half_h=None))
+spot = result.fwhm_h
+"""
+    test = {
+        "name": "spot",
+        "source": (
+            "def test_spot():\n"
+            "    import panlearn_optics as optics\n"
+            "    expected = optics.FWHM_PER_SIGMA * 10e-6 * optics.magnification(20.0, 10.0)\n"
+            "    assert abs(spot - expected) < 0.08 * expected, (spot, expected)\n"
+        ),
+        "function": "test_spot",
+        "points": 1,
+    }
+    with grading_host.client() as client:
+        result = client.grade(code=student, tests=[test])
+    assert result["status"] == "completed", result
+    assert result["tests"][0]["status"] == "passed", json.dumps(result)[:4000]
