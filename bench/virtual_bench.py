@@ -53,7 +53,7 @@ from runner.sandbox import KERNEL_LIB_SOURCE, kernel_environment  # noqa: E402
 
 TARGETS = {"trace_sandbox_ratio": 1.1}
 SHADOW4_MODULES = (
-    "shadow4.sources.source_geometrical.source_gaussian",
+    "shadow4.sources.source_geometrical.source_geometrical",
     "shadow4.beamline.s4_beamline",
     "shadow4.beamline.optical_elements.mirrors.s4_toroid_mirror",
     "shadow4.beamline.optical_elements.absorbers.s4_screen",

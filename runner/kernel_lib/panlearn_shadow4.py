@@ -22,8 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 from panlearn_optics import fwhm, meridional_radius, sagittal_radius
 
-HC_EV_M = 1.239841984e-6  # photon energy (eV) times wavelength (m)
-
 
 @dataclass(frozen=True)
 class ToroidBeamline:
@@ -66,21 +64,17 @@ def build(config: ToroidBeamline):
     from shadow4.beamline.optical_elements.mirrors.s4_toroid_mirror import S4ToroidMirror, S4ToroidMirrorElement
     from shadow4.beamline.s4_beamline import S4Beamline
     from shadow4.beamline.s4_optical_element_decorators import SurfaceCalculation
-    from shadow4.sources.source_geometrical.source_gaussian import SourceGaussian
+    from shadow4.sources.source_geometrical.source_geometrical import SourceGeometrical
     from syned.beamline.element_coordinates import ElementCoordinates
     from syned.beamline.shape import Rectangle
 
     if config.slit_half_h is not None and not 0 < config.slit_distance < config.p:
         raise ValueError("the slit must stand between the source and the mirror")
-    source = SourceGaussian(
-        nrays=config.nrays,
-        seed=config.seed,
-        sigmaX=config.sigma_h,
-        sigmaY=0.0,
-        sigmaZ=config.sigma_v,
-        sigmaXprime=config.sigma_h_prime,
-        sigmaZprime=config.sigma_v_prime,
-    )
+    # SourceGeometrical rather than SourceGaussian: it writes itself into to_python_code(), and carries the energy.
+    source = SourceGeometrical(name="source", nrays=config.nrays, seed=config.seed)
+    source.set_spatial_type_gaussian(sigma_h=config.sigma_h, sigma_v=config.sigma_v)
+    source.set_angular_distribution_gaussian(sigdix=config.sigma_h_prime, sigdiz=config.sigma_v_prime)
+    source.set_energy_distribution_singleline(config.energy_ev, unit="eV")
     beamline = S4Beamline(light_source=source)
     mirror_p = config.p
     if config.slit_half_h is not None:
@@ -114,7 +108,7 @@ def trace(config: ToroidBeamline) -> TraceResult:
     """Trace `config`'s rays from the source to the image screen."""
     started = time.perf_counter()
     beamline = build(config)
-    beam = beamline.get_light_source().get_beam(wavelength=HC_EV_M / config.energy_ev)
+    beam = beamline.get_light_source().get_beam()
     intensity_in = beam.get_intensity(nolost=1)
     for element in beamline.get_beamline_elements():
         element.set_input_beam(beam)

@@ -18,7 +18,7 @@ DEFAULTS, LIMITS = HostConfig(), Limits()
 
 
 SHADOW4_MODULES = (
-    "shadow4.sources.source_geometrical.source_gaussian",
+    "shadow4.sources.source_geometrical.source_geometrical",
     "shadow4.beamline.s4_beamline",
     "shadow4.beamline.optical_elements.mirrors.s4_toroid_mirror",
     "shadow4.beamline.optical_elements.absorbers.s4_screen",
@@ -79,7 +79,7 @@ started = time.perf_counter()
 import shadow4, syned, srxraylib, silx, fabio, xraylib
 from shadow4.beamline.s4_beamline import S4Beamline
 from shadow4.beamline.optical_elements.mirrors.s4_toroid_mirror import S4ToroidMirror
-from shadow4.sources.source_geometrical.source_gaussian import SourceGaussian
+from shadow4.sources.source_geometrical.source_geometrical import SourceGeometrical
 from silx.io.specfile import SpecFile
 import panlearn_shadow4
 imported_ms = (time.perf_counter() - started) * 1000
@@ -127,6 +127,9 @@ def test_a_100k_ray_trace_fits_the_default_limits_and_images_the_source(kernel):
 import dataclasses, json
 import panlearn_shadow4 as s4
 result = s4.trace(s4.ToroidBeamline(nrays=100_000))
+script = {}
+exec(s4.build(s4.ToroidBeamline(nrays=1000)).to_python_code(), script)  # what a student would copy and change
+assert (script["beam"].get_column(10) > 0).mean() > 0.5
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 print(json.dumps({**dataclasses.asdict(result), "peak_mib": peak / 1024}))
