@@ -34,7 +34,7 @@ class ToroidBeamline:
     energy_ev: float = 10_000.0
     slit_distance: float = 5.0  # source to slit
     slit_half_h: float | None = 150e-6  # None: no slit
-    slit_half_v: float | None = 75e-6
+    slit_half_v: float | None = 75e-6  # None: open vertically
     p: float = 10.0  # source to mirror
     q: float = 10.0  # mirror to image
     grazing_angle: float = 3e-3
@@ -78,7 +78,7 @@ def build(config: ToroidBeamline):
     beamline = S4Beamline(light_source=source)
     mirror_p = config.p
     if config.slit_half_h is not None:
-        half_h, half_v = config.slit_half_h, config.slit_half_v or math.inf
+        half_h, half_v = config.slit_half_h, config.slit_half_v or 1.0  # a metre: open in that direction
         slit = S4Screen(name="slit", boundary_shape=Rectangle(-half_h, half_h, -half_v, half_v), i_abs=0, i_stop=0)
         coordinates = ElementCoordinates(p=config.slit_distance, q=0.0, angle_radial=0.0, angle_radial_out=math.pi)
         beamline.append_beamline_element(S4ScreenElement(optical_element=slit, coordinates=coordinates))
