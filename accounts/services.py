@@ -48,12 +48,15 @@ def email_confirm(*, user: User, how: str, email: str | None = None) -> Confirme
         raise EmailNotConfirmed(f"{address} is already confirmed for another panlearn account.") from error
 
 
-def email_confirm_proven(*, user: User, how: str, now: datetime | None = None) -> bool:
-    """The user has just shown they receive mail at their current address (`how`: LINK, PROVIDER). If it was
-    confirmed only on a facility's word (FACILITY), it is now proven; other confirmations stay as they are."""
-    address = user.email.strip().lower()
+def email_confirm_proven(*, user: User, address: str, how: str, now: datetime | None = None) -> bool:
+    """The user has just shown they receive mail at `address` (`how`: LINK, PROVIDER). If that is still their
+    address and it was confirmed only on a facility's word (FACILITY), it is now proven; other confirmations
+    stay as they are. A proof of an address the account has since left proves nothing about its current one."""
+    address = address.strip().lower()
+    if not address or address != user.email.strip().lower():
+        return False
     confirmations = ConfirmedEmail.objects.filter(user=user, email=address, how=ConfirmedEmail.FACILITY)
-    return bool(address) and confirmations.update(how=how, confirmed_at=now or timezone.now()) > 0
+    return confirmations.update(how=how, confirmed_at=now or timezone.now()) > 0
 
 
 def email_confirmation_token(user: User) -> str:
@@ -191,7 +194,7 @@ def pan_identity_sign_in(
         user = matches[0]
         _check_active(user)
         PanIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email, last_login_at=timezone.now())
-        email_confirm_proven(user=user, how=ConfirmedEmail.PROVIDER)
+        email_confirm_proven(user=user, address=email, how=ConfirmedEmail.PROVIDER)
         return PanSignIn(user=user, linked_by_email=True)
 
     if not create_users:

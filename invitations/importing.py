@@ -336,9 +336,9 @@ def invitations_send(
                         base_url=base_url,
                     )
                 )
-            ParticipantInvitation.objects.filter(pk__in=[invitation.pk for invitation in invitations]).update(
-                sent_at=now
-            )
+            for invitation in invitations:
+                invitation.sent_at, invitation.sent_to = now, invitation.user.email.strip().lower()
+            ParticipantInvitation.objects.bulk_update(invitations, ["sent_at", "sent_to"])
             connection.send_messages(messages)
             sent += len(messages)
     return sent

@@ -65,9 +65,9 @@ def invitation_use(*, invitation: ParticipantInvitation, user, now: datetime | N
     if not updated:
         return False
     invitation.used_at = now
-    # The link was mailed to the account's address (invitations_send): whoever spends it receives mail there,
-    # which turns a confirmation that was only the facility's word into proof.
-    email_confirm_proven(user=user, how=ConfirmedEmail.LINK, now=now)
+    # The link was mailed to `sent_to` (invitations_send): whoever spends it receives mail there, which turns a
+    # confirmation that was only the facility's word into proof, if the account still uses that address.
+    email_confirm_proven(user=user, address=invitation.sent_to, how=ConfirmedEmail.LINK, now=now)
     enrolments = Enrolment.objects.filter(user=user, course_id__in=invitation.enrolled_course_ids, is_active=True)
     with tracking.batch():
         for enrolment in enrolments.select_related("course"):

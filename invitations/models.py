@@ -101,6 +101,9 @@ class ParticipantInvitation(models.Model):
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.CharField(
+        max_length=254, blank=True, help_text="The address the link was mailed to: spending it proves that one."
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
 

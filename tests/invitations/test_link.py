@@ -107,6 +107,21 @@ def test_spending_the_link_proves_the_address(client, facility, staff, programme
     assert ann.how == ConfirmedEmail.LINK and ann.confirmed_at >= before
 
 
+def test_a_link_proves_only_the_address_it_was_mailed_to(
+    client, facility, staff, programmes, django_capture_on_commit_callbacks
+):
+    """Ann's link went to ann@example.org; the facility has since given her account another address, again on
+    its word alone. Spending the old link shows she reads the old mailbox, not the new one."""
+    links = links_by_address(facility, staff, django_capture_on_commit_callbacks, ANN)
+    ann = User.objects.get(email="ann@example.org")
+    assert ParticipantInvitation.objects.get(user=ann).sent_to == "ann@example.org"
+    ann.email = "ann@new.example"
+    ann.save()
+    ConfirmedEmail.objects.create(user=ann, email="ann@new.example", how=ConfirmedEmail.FACILITY)
+    assert client.post(links["ann@example.org"]).status_code == 302
+    assert how_confirmed("ann@new.example") == ConfirmedEmail.FACILITY
+
+
 def test_an_invitee_may_first_sign_in_with_a_verified_identity(
     facility, staff, programmes, django_capture_on_commit_callbacks
 ):
