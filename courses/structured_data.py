@@ -98,7 +98,11 @@ def course_json_ld(course, *, url: str, lessons: list[Link], instructors: list) 
         "name": course.title,
         "description": course.summary or course.title,
         "timeRequired": f"PT{course.estimated_minutes}M",
-        "hasPart": [{"@type": "LearningResource", "name": lesson.name, "url": lesson.url} for lesson in lessons],
+        # Each part names its own node (@id = its page, as the lesson's JSON-LD does): a harvester merges them.
+        "hasPart": [
+            {"@type": "LearningResource", "@id": lesson.url, "name": lesson.name, "url": lesson.url}
+            for lesson in lessons
+        ],
         "hasCourseInstance": [
             {
                 "@type": "CourseInstance",
@@ -127,7 +131,7 @@ def lesson_json_ld(lesson, *, url: str, course, course_url: str, instructors: li
         "name": lesson.title,
         "description": lesson.summary or course.summary or lesson.title,
         "learningResourceType": "interactive lesson",
-        "isPartOf": {"@type": "Course", "name": course.title, "url": course_url},
+        "isPartOf": {"@type": "Course", "@id": course_url, "name": course.title, "url": course_url},
     }
     if instructors:
         data["author"] = [person(instructor) for instructor in instructors]

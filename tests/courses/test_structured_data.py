@@ -73,6 +73,8 @@ def test_a_course_page_is_a_bioschemas_course_with_its_online_instance(client, c
     assert data["timeRequired"] == "PT90M"
     assert [part["name"] for part in data["hasPart"]] == ["Peaks"]
     assert data["hasPart"][0]["url"].endswith(lesson.url)
+    lesson_data = json_ld(client.get(lesson.url).text)  # the same node, named alike on both pages
+    assert data["hasPart"][0]["@id"] == lesson_data["@id"] and lesson_data["isPartOf"]["@id"] == data["@id"]
     (instance,) = data["hasCourseInstance"]
     assert_minimum({**instance, "@context": data["@context"]}, "CourseInstance")
     assert instance["location"] == {"@type": "VirtualLocation", "url": data["url"]}
