@@ -50,6 +50,32 @@ def test_a_message_of_many_parts_is_cut_past_the_limit(chunk):
     fed(stream[: -(300 + 9)], limit=1200, chunk=chunk)  # three parts: 3 * (300 + 64) bytes, under the limit
 
 
+def test_whole_frames_and_header_by_header_count_alike():
+    """Headers wholly inside a chunk are read in one loop, the rest header by header: a seeded mix of short,
+    long, empty and command frames, cut at random places, counts as when it comes byte by byte."""
+    import random
+
+    chance = random.Random(2026_12_06)
+    parts = []
+    for _ in range(400):
+        kind = chance.random()
+        if kind < 0.05:
+            parts.append(READY)
+        else:
+            size = chance.choice([0, 1, 2, 9, 255, 256, 300, 1000])
+            parts.append(message(*(b"z" * size for _ in range(chance.randint(1, 4)))))
+    stream = GREETING + b"".join(parts)
+    slow = fed(stream, limit=1 << 20, chunk=1)
+    cuts = sorted(chance.sample(range(1, len(stream)), 300))
+    fast = MessageSizeCounter(1 << 20)
+    for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        fast.feed(stream[start:end])
+    assert fast.messages == slow.messages == sum(part is not READY for part in parts)
+    assert (fast.header, fast.body_left, fast.message_bytes) == (b"", 0, 0)
+    with pytest.raises(StreamRefused, match="frame flags"):
+        fed(GREETING + message(b"ok") + b"\x08\x00", limit=1 << 20, chunk=1 << 16)
+
+
 def test_a_message_of_countless_empty_parts_is_cut():
     """Empty parts cost the host a message header each (review of 2026-12-06: 16 Mi of them grew it by 1 GiB)."""
     with pytest.raises(StreamRefused):
