@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -182,6 +183,7 @@ class KernelRelay:
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._descriptors: list[int] = []  # O_PATH, one per kernel socket (endpoint)
 
     async def relayed(self, connection: dict) -> dict:
         """An ipc connection (`launch.ipc_connection`, as the host reaches it) whose every endpoint is a relay."""
@@ -192,8 +194,18 @@ class KernelRelay:
         return {**connection, "ip": prefix}
 
     async def endpoint(self, kernel_path: str, path: str) -> str:
+        """Relay `path` to the kernel's socket at `kernel_path` as it is now. The socket is pinned by an
+        O_PATH descriptor and every later connection goes through that: a host that connects again (the
+        provisioner's clients do, whenever a gateway opens new channels) reaches the same socket, never a
+        symlink the kernel's code has put at its path since."""
+        descriptor = os.open(kernel_path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self._descriptors.append(descriptor)
+        if not stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+            raise StreamRefused(f"{kernel_path} is not a socket")
+        pinned = f"/proc/self/fd/{descriptor}"
+
         async def relay(host_reader: asyncio.StreamReader, host_writer: asyncio.StreamWriter) -> None:
-            await self._relay(kernel_path, host_reader, host_writer)
+            await self._relay(pinned, host_reader, host_writer)
 
         self._servers.append(await asyncio.start_unix_server(relay, path=path))
         return path
@@ -239,5 +251,9 @@ class KernelRelay:
         for writer in list(self._writers):
             writer.close()
         self._servers, self._tasks, self._writers = [], set(), set()
+        for descriptor in self._descriptors:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        self._descriptors = []
         with contextlib.suppress(OSError):
             shutil.rmtree(self.directory)

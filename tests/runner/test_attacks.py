@@ -933,8 +933,10 @@ def test_a_message_of_many_parts_does_not_inflate_the_host(runner, session, kern
 
 def test_an_oversized_reply_on_the_shell_channel_is_reported_as_a_flood(runner, session, kernel_host):
     """A cell's execute_reply carries its payloads, which the cell's code writes: 20 MiB of them make a
-    shell message over the limit. The relay cuts the shell connection as it cuts output; the student is
-    told, as for an output flood, and gets a fresh kernel, rather than a cut no one reports."""
+    shell message over the limit. The relay cuts the shell connection as it cuts output, and the host,
+    which never reconnects, reports it as a flood and gives a fresh kernel: on this cell, or (if the cell's
+    idle status on iopub came before the relay read the reply's header) at once on the next one, rather
+    than the next cell waiting out its time on a dead channel."""
     from runner.kernel import MAX_MESSAGE_BYTES
 
     code = (
@@ -945,6 +947,10 @@ def test_an_oversized_reply_on_the_shell_channel_is_reported_as_a_flood(runner, 
     reset_peak_memory(host)
     before = peak_memory_mib(host)
     reply = run(runner, session, code)
+    if reply.status == "ok":
+        started = time.monotonic()
+        reply = run(runner, session, "1 + 1")
+        assert time.monotonic() - started < CELL_TIMEOUT, "the next cell waited on the cut channel"
     grown = peak_memory_mib(host) - before
     assert reply.status == "died", (reply.status, reply.message)
     assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message

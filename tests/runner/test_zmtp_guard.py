@@ -3,6 +3,7 @@ limit, anything but ZMTP 3 refused; and the relay itself between two real ZMQ so
 
 import asyncio
 import os
+import socket
 import stat
 
 import pytest
@@ -132,6 +133,56 @@ def test_the_relay_carries_zmq_both_ways_and_cuts_a_long_message(tmp_path):
             kernel.close(linger=0)
             context.term()
         assert not os.path.exists(relay.directory)
+
+    asyncio.run(scenario())
+
+
+def test_a_later_connection_reaches_the_socket_the_relay_pinned_not_what_is_at_its_path(tmp_path):
+    """The kernel's code may put a symlink to any socket on the host where its socket was. A host that
+    connects to the relay after that (a gateway's new channels) still reaches the kernel's own socket."""
+
+    async def scenario():
+        context = zmq.asyncio.Context()
+        kernel, decoy = context.socket(zmq.ROUTER), context.socket(zmq.ROUTER)
+        kernel.bind(f"ipc://{tmp_path}/kernel-1")
+        decoy.bind(f"ipc://{tmp_path}/host-service")
+        relay = KernelRelay(max_message_bytes=1 << 20)
+        try:
+            path = await relay.endpoint(f"{tmp_path}/kernel-1", os.path.join(relay.directory, "k-1"))
+            os.rename(f"{tmp_path}/kernel-1", f"{tmp_path}/moved-away")
+            os.symlink(f"{tmp_path}/host-service", f"{tmp_path}/kernel-1")
+            host = context.socket(zmq.DEALER)
+            host.setsockopt(zmq.LINGER, 0)
+            host.connect(f"ipc://{path}")
+            await host.send_multipart([b"hello"])
+            _, body = await asyncio.wait_for(kernel.recv_multipart(), 5)
+            assert body == b"hello"
+            assert await decoy.poll(200) == 0
+            host.close()
+        finally:
+            await relay.close()
+            kernel.close(linger=0)
+            decoy.close(linger=0)
+            context.term()
+
+    asyncio.run(scenario())
+
+
+def test_a_relay_refuses_a_path_that_is_not_a_socket(tmp_path):
+    async def scenario():
+        (tmp_path / "kernel-1").write_text("not a socket")
+        relay = KernelRelay(max_message_bytes=1 << 20)
+        try:
+            with pytest.raises(StreamRefused, match="not a socket"):
+                await relay.endpoint(f"{tmp_path}/kernel-1", os.path.join(relay.directory, "k-1"))
+            sock = socket.socket(socket.AF_UNIX)
+            sock.bind(f"{tmp_path}/real")
+            os.symlink(f"{tmp_path}/real", f"{tmp_path}/kernel-2")
+            with pytest.raises(StreamRefused, match="not a socket"):  # a symlink is never followed, even to one
+                await relay.endpoint(f"{tmp_path}/kernel-2", os.path.join(relay.directory, "k-2"))
+        finally:
+            sock.close()
+            await relay.close()
 
     asyncio.run(scenario())
 
