@@ -122,7 +122,7 @@ LESSON_SOURCE = {
             "<p>A ray tracer describes the beam as many independent rays, each with a position and a direction. "
             "shadow4, the ray tracer of the OASYS suite used here, works in <b>metres and radians</b>, with "
             "<i>y</i> along the beam, <i>x</i> horizontal and <i>z</i> vertical. A ray's angle to the axis, "
-            "x′ = dx/dy, is (to within a part in 10<sup>9</sup> at these angles) the direction cosine shadow4 "
+            "x′ = dx/dy, is (to better than a part in 10<sup>7</sup> at these angles) the direction cosine shadow4 "
             "stores in column 4 (column 6 for z′).</p>"
             "<p>An undulator or bending-magnet source is well described, for a first design, by a Gaussian in "
             "each of x, x′, z and z′: an rms size σ (micrometres) and an rms divergence σ′ (microradians). "
@@ -368,9 +368,10 @@ for a, t, f in zip(half_widths[::3], traced[::3], analytic[::3]):
         ),
         (
             "text",
-            "<p>The same slit closer to the source cuts more: the beam there is smaller only by the quadrature "
-            "of σ₀ and σ′d, so at 5 m a 100 µm beam is nearly all divergence. The rays a slit keeps are also "
-            "the ones with small angles: the divergence downstream is cut too.</p>",
+            "<p>Where a slit stands matters: 5 m from the source the beam is σ(5 m) = √(σ₀² + (5 m · σ′)²) "
+            "≈ 100 µm, nearly all of it from the divergence, so the same slit passes less the further it is "
+            "from the source. The rays a slit keeps are also those with small angles: it cuts the divergence "
+            "downstream too.</p>",
         ),
         code_cell(
             """beam = through_slit(rays, 50e-6, 1.0, distance)
@@ -546,7 +547,8 @@ for name, column, sigma in (("horizontal", 1, 10e-6), ("vertical", 3, 5e-6)):
         ),
         (
             "text",
-            "<p>The horizontal (sagittal) spot is the source demagnified twice. The vertical one is a little "
+            "<p>The horizontal (sagittal) spot is the source's size times q/p = 1/2, as the lens equation says. "
+            "The vertical one is a little "
             "larger: a toroid only approximates the ellipse that images one point perfectly onto another, and "
             "its aberrations grow with the demagnification and the length of the footprint. The next cell "
             "keeps p + q = 30 m and demagnifies more and more.</p>",

@@ -109,7 +109,7 @@ def test_every_live_cell_runs_and_plots_in_a_sandboxed_kernel(kernel_host, slug)
 
 
 @db
-def test_the_demo_loads_the_course_once_with_its_validated_exercises_in_their_lessons(demo):
+def test_the_demo_loads_the_course_once_with_its_validated_exercises_in_their_lessons(demo, client):
     course = CoursePage.objects.get(slug=OPTICS_COURSE["slug"])
     assert course.live and course.title == OPTICS_COURSE["title"] and course.owner.username == "trainer"
     lessons = LessonPage.objects.child_of(course).live()
@@ -120,6 +120,14 @@ def test_the_demo_loads_the_course_once_with_its_validated_exercises_in_their_le
         assert exercise.validation["solution"]["points"] == exercise.validation["solution"]["possible"]
         assert exercise.validation["starter"]["points"] < exercise.validation["starter"]["possible"]
         assert exercise.pk in page_exercise_ids(lessons.get(slug=spec["lesson"]))
+
+    client.login(username="student", password="panlearn-student")
+    client.post(f"/learn/courses/{course.pk}/enrol/")
+    for lesson in lessons:  # rendered with its maths, its live cells and its exercise's prompt
+        html = client.get(lesson.url).text
+        assert 'data-display="block"' in html and 'data-display="inline"' in html, lesson.slug
+        spec = next(spec for spec in OPTICS_EXERCISES if spec["lesson"] == lesson.slug)
+        assert spec["title"] in html, lesson.slug
 
     call_command("load_demo_content", verbosity=0)  # idempotent
     assert CoursePage.objects.filter(slug=OPTICS_COURSE["slug"]).count() == 1
