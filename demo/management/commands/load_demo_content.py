@@ -31,6 +31,7 @@ from demo.material.data_course import DATA_COURSE
 from demo.material.exercises import CODE_EXERCISES
 from demo.material.figures import FIGURES
 from demo.material.masterclass import MASTERCLASS_COURSE
+from demo.material.optics_course import OPTICS_COURSE, OPTICS_EXERCISES
 from facilities.models import Facility, FacilityContact
 
 DEMO_ACCOUNTS = {
@@ -70,6 +71,9 @@ class Command(BaseCommand):
         dataset_sync_bundled(BUNDLED_DATASETS)
         self._exercises |= {spec["title"]: self._code_exercise(spec) for spec in CODE_EXERCISES}
         self._course(catalogue, DATA_COURSE, owner=accounts["trainer"])
+        # Virtual experiments with shadow4: its exercises' hidden tests trace rays in the grading job.
+        self._exercises |= {spec["title"]: self._code_exercise(spec) for spec in OPTICS_EXERCISES}
+        self._course(catalogue, OPTICS_COURSE, owner=accounts["trainer"])
         masterclass = self._course(catalogue, MASTERCLASS_COURSE, owner=accounts["trainer2"])
         self._invite_to_course(masterclass, [accounts[name] for name in MASTERCLASS_COURSE["invited"]],
                                invited_by=accounts["trainer2"])  # fmt: skip
