@@ -1,5 +1,6 @@
 """What a verified launch message says, read into plain values (pure functions: no database)."""
 
+import re
 from dataclasses import dataclass
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -23,10 +24,19 @@ def role_of(roles: list[str]) -> str:
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+    """A database id, or None: ASCII digits only ("²".isdigit() is true) and small enough for a bigint."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
+
+
+def _url_or_empty(value) -> str:
+    """A service URL that fits its column (500); anything longer or not http(s) is dropped, not truncated."""
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= 500 and text.startswith(("https://", "http://")) else ""
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -48,16 +58,17 @@ class Launch:
 
 
 def launch_from(body: dict) -> Launch:
-    context = body.get(f"{LTI}context") or {}
-    custom = body.get(f"{LTI}custom") or {}
-    ags = body.get(AGS_ENDPOINT) or {}
-    nrps = body.get(NRPS) or {}
+    context = _dict(body.get(f"{LTI}context"))
+    custom = _dict(body.get(f"{LTI}custom"))
+    ags = _dict(body.get(AGS_ENDPOINT))
+    nrps = _dict(body.get(NRPS))
+    roles = body.get(f"{LTI}roles")
     return Launch(
         issuer=str(body.get("iss", "")),
         subject=str(body.get("sub", "")),
         message_type=str(body.get(f"{LTI}message_type", "")),
         deployment_id=str(body.get(f"{LTI}deployment_id", "")),
-        role=role_of(body.get(f"{LTI}roles") or []),
+        role=role_of([role for role in roles if isinstance(role, str)] if isinstance(roles, list) else []),
         name=str(body.get("name") or "")[:255],
         email=str(body.get("email") or "")[:254],
         given_name=str(body.get("given_name") or "")[:150],
@@ -65,6 +76,6 @@ def launch_from(body: dict) -> Launch:
         context_title=str(context.get("title") or "")[:255],
         page_id=_int_or_none(custom.get(PAGE_PARAMETER)),
         exercise_id=_int_or_none(custom.get(EXERCISE_PARAMETER)),
-        lineitem_url=str(ags.get("lineitem") or ""),
-        memberships_url=str(nrps.get("context_memberships_url") or ""),
+        lineitem_url=_url_or_empty(ags.get("lineitem")),
+        memberships_url=_url_or_empty(nrps.get("context_memberships_url")),
     )

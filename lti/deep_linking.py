@@ -1,6 +1,8 @@
 """Deep linking: the instructor's choice becomes ltiResourceLink items (a lineItem for an exercise, so the
 LMS makes its gradebook column), signed by the tool's key and posted back to the LMS."""
 
+import re
+
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem as PlatformLineItem
 from wagtail.models import Page
@@ -9,8 +11,10 @@ from courses.models import CoursePage, LessonPage
 from exercises.selectors import exercise_on
 
 from .claims import EXERCISE_PARAMETER, PAGE_PARAMETER
-from .launch import message_launch
+from .launch import restored_launch
 from .selectors import maximum_points, placeable_content
+
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def choices() -> list[dict]:
@@ -24,7 +28,9 @@ def chosen(values: list[str]) -> list[tuple[object, object]]:
     for value in values:
         kind, _, rest = value.partition(":")
         page_id, _, exercise_id = rest.partition(":")
-        if not page_id.isdigit() or (kind == "exercise") != exercise_id.isdigit():
+        if kind not in ("page", "exercise") or not _ID.fullmatch(page_id):
+            continue
+        if (kind == "exercise") != bool(_ID.fullmatch(exercise_id)):  # str.isdigit() takes "²", int() does not
             continue
         page = Page.objects.live().public().filter(pk=int(page_id)).specific().first()
         if not isinstance(page, CoursePage | LessonPage):
@@ -56,7 +62,6 @@ def resource_for(page, exercise, *, launch_url: str) -> DeepLinkResource:
 
 def response_form(request, *, launch_id: str, items, launch_url: str) -> str:
     """The auto-submitting form that carries the signed LtiDeepLinkingResponse to the LMS."""
-    tool_launch = message_launch(request)
-    tool_launch = tool_launch.from_cache(launch_id, request, tool_launch.get_tool_conf())
+    tool_launch = restored_launch(request, launch_id)
     resources = [resource_for(page, exercise, launch_url=launch_url) for page, exercise in items]
     return tool_launch.get_deep_link().output_response_form(resources)

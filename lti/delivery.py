@@ -5,9 +5,7 @@ import json
 import logging
 from datetime import timedelta
 
-import requests
 from django.conf import settings
-from pylti1p3.exception import LtiException
 
 from .models import DeliveryStatus, ScoreDelivery
 from .tool_config import PlatformRegistration, PlatformServiceConnector
@@ -23,10 +21,9 @@ def scores_url(line_item_url: str) -> str:
     return f"{path.rstrip('/')}/scores" + (f"?{query}" if query else "")
 
 
-def score_post(delivery: ScoreDelivery, *, session: requests.Session | None = None) -> None:
+def score_post(delivery: ScoreDelivery) -> None:
     """POST the score with an access token from the platform (client credentials, signed by the tool)."""
-    registration = PlatformRegistration(delivery.line_item.platform)
-    connector = PlatformServiceConnector(registration, session or requests.Session())
+    connector = PlatformServiceConnector(PlatformRegistration(delivery.line_item.platform))
     connector.make_service_request([SCORE_SCOPE], scores_url(delivery.line_item.url), is_post=True,
                                    data=json.dumps(delivery.payload()), content_type=SCORE_MEDIA_TYPE)  # fmt: skip
 
@@ -42,17 +39,19 @@ def score_deliver(delivery_id: int) -> timedelta | None:
         delivery.status, delivery.last_error = DeliveryStatus.SENT, "Superseded by a newer score."
         delivery.save(update_fields=["status", "last_error", "updated_at"])
         return None
+    # Counted before the post: a post that never returns (a killed worker) still uses up a try.
     delivery.attempts += 1
+    delivery.save(update_fields=["attempts", "updated_at"])
     try:
         score_post(delivery)
-    except (LtiException, requests.RequestException) as error:
+    except Exception as error:  # whatever the platform or its answer did: recorded, retried, never lost
         delivery.last_error = str(error)[:2000]
         gave_up = delivery.attempts >= settings.PANLEARN_LTI_SCORE_MAX_ATTEMPTS
         delivery.status = DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING
-        delivery.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+        delivery.save(update_fields=["last_error", "status", "updated_at"])
         logger.warning("score delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, error)
         return None if gave_up else timedelta(seconds=settings.PANLEARN_LTI_SCORE_RETRY_SECONDS * 2 ** (
             delivery.attempts - 1))  # fmt: skip
     delivery.status, delivery.last_error = DeliveryStatus.SENT, ""
-    delivery.save(update_fields=["attempts", "status", "last_error", "updated_at"])
+    delivery.save(update_fields=["status", "last_error", "updated_at"])
     return None

@@ -104,12 +104,31 @@ class LineItem(models.Model):
         "panlearn_courses.CoursePage", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
         help_text="Only submissions from this course's lessons are posted (overrides always are).",
     )  # fmt: skip
+    context_id = models.CharField(
+        max_length=255, blank=True,
+        help_text="The LMS course the column is in: only its members' scores are posted to it.",
+    )  # fmt: skip
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["platform", "url"], name="lti_one_line_item")]
 
     def __str__(self) -> str:
         return self.url
+
+
+class ContextMember(models.Model):
+    """An LMS user seen in an LMS course (launched in it, or listed by its roster): their scores may go to
+    that course's line items, and no other course's."""
+
+    identity = models.ForeignKey(LtiIdentity, on_delete=models.CASCADE, related_name="memberships")
+    context_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["identity", "context_id"], name="lti_one_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.identity} in {self.context_id}"
 
 
 class DeliveryStatus(models.TextChoices):

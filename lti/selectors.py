@@ -9,7 +9,7 @@ from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, 
 from exercises.policy_rules import best_score
 from exercises.selectors import page_exercise_ids
 
-from .models import LineItem, LtiIdentity
+from .models import ContextMember, LineItem, LtiIdentity
 
 
 def placeable_content() -> list[dict]:
@@ -47,15 +47,22 @@ def counting_score(*, user, exercise: Exercise) -> tuple[Decimal | None, Decimal
 
 
 def score_destinations(*, user, exercise: Exercise, course=None) -> list[tuple[LineItem, LtiIdentity]]:
-    """The line items of this exercise, on platforms where the user has an LMS identity. A submission from
-    one course's lesson goes to that course's columns only."""
+    """The line items of this exercise in LMS courses the user was launched in or is listed in (another
+    teacher's LMS course on the same platform gets nothing), on platforms where the user has an identity.
+    A submission from one course's lesson goes to that course's columns only."""
     identities = {identity.platform_id: identity for identity in LtiIdentity.objects.filter(user=user)}
     if not identities:
         return []
-    line_items = LineItem.objects.filter(exercise=exercise, platform_id__in=identities).select_related("platform")
+    memberships = set(ContextMember.objects.filter(identity__in=identities.values()).values_list(
+        "identity__platform_id", "context_id"))  # fmt: skip
+    line_items = LineItem.objects.filter(exercise=exercise, platform_id__in=identities).exclude(context_id="")
     if course is not None:
         line_items = line_items.filter(Q(course__isnull=True) | Q(course=course))
-    return [(line_item, identities[line_item.platform_id]) for line_item in line_items if line_item.platform.is_active]
+    return [
+        (line_item, identities[line_item.platform_id])
+        for line_item in line_items.select_related("platform")
+        if line_item.platform.is_active and (line_item.platform_id, line_item.context_id) in memberships
+    ]
 
 
 def contexts_with_roster() -> list:

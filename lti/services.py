@@ -1,5 +1,5 @@
 """Writes of a launch: the LMS user's account (found by issuer and subject only, never by an email), the
-course's enrolment or editing rights, and what the LMS placed where (its course, its line items)."""
+course's enrolment (never editing rights), and what the LMS placed where (its course, its line items)."""
 
 import re
 import unicodedata
@@ -11,14 +11,13 @@ from django.utils import timezone
 from courses.exceptions import AlreadyEnrolled, CourseNotAvailable
 from courses.models import CoursePage, Enrolment, LessonPage
 from courses.selectors import page_is_public
-from courses.services import course_grant_editing, enrolment_create, enrolments_bulk_apply, trainers_group_setup
+from courses.services import enrolment_create
 from exercises.models import Exercise
 from exercises.selectors import exercise_on
-from tracking.identity import registration_for
 
-from .claims import INSTRUCTOR, Launch
+from .claims import Launch
 from .exceptions import LaunchRefused
-from .models import LineItem, LtiContext, LtiIdentity, Platform
+from .models import ContextMember, LineItem, LtiContext, LtiIdentity, Platform
 
 _NOT_IN_USERNAME = re.compile(r"[^\w.+-]+", re.ASCII)
 
@@ -33,14 +32,21 @@ def _unique_username(launch: Launch) -> str:
     return username
 
 
-@transaction.atomic
 def identity_create(*, platform: Platform, launch: Launch) -> LtiIdentity:
     """A new account for an LMS user seen for the first time. The LMS's email is kept on the identity only:
-    an address nobody confirmed here must not reach invitations or other accounts (accounts.ConfirmedEmail)."""
-    user = User.objects.create_user(username=_unique_username(launch), password=None,
-                                    first_name=(launch.given_name or launch.name)[:150])  # fmt: skip
-    return LtiIdentity.objects.create(platform=platform, subject=launch.subject, user=user, name=launch.name,
-                                      email=launch.email, last_launch_at=timezone.now())  # fmt: skip
+    an address nobody confirmed here must not reach invitations or other accounts (accounts.ConfirmedEmail).
+    If the identity was made meanwhile (another launch, a roster sync), that one is used."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=_unique_username(launch), password=None,
+                                            first_name=(launch.given_name or launch.name)[:150])  # fmt: skip
+            return LtiIdentity.objects.create(platform=platform, subject=launch.subject, user=user, name=launch.name,
+                                              email=launch.email, last_launch_at=timezone.now())  # fmt: skip
+    except IntegrityError:
+        identity = LtiIdentity.objects.select_related("user").filter(platform=platform, subject=launch.subject).first()
+        if identity is None:
+            raise
+        return identity
 
 
 @transaction.atomic
@@ -86,25 +92,20 @@ def launch_target(launch: Launch) -> tuple[CoursePage, object, Exercise | None]:
     return course, page, exercise
 
 
-def course_join(*, user, course: CoursePage, role: str) -> None:
-    """A learner is enrolled (the LMS's roster is their invitation, whatever the course's policy); an
-    instructor becomes a trainer who edits this course, and only it (its editors group)."""
-    if role == INSTRUCTOR:
-        user.groups.add(trainers_group_setup())
-        course_grant_editing(course=course, user=user)
-        return
+def course_join(*, user, course: CoursePage) -> None:
+    """Enrol an LMS user under the course's own policy. A launch or a roster never grants editing (an LMS
+    instructor is enrolled like a learner; a panlearn trainer of the course grants editing in panlearn), and
+    an invitation-only course is not opened by an LMS: the LMS's roles and custom parameters are typed by
+    its teachers, not by this course's editors."""
+    if Enrolment.objects.filter(user=user, course=course, is_active=True).exists():
+        return  # enrolled already (perhaps invited): nothing to check again
     try:
         enrolment_create(user=user, course=course)
     except AlreadyEnrolled:
         pass
-    except CourseNotAvailable:  # by invitation: the LMS admitted them
-        reactivate = list(Enrolment.objects.filter(user=user, course=course, is_active=False).values_list(
-            "user_id", "course_id"))  # fmt: skip
-        if not Enrolment.objects.filter(user=user, course=course, is_active=True).exists():
-            create = [] if reactivate else [
-                Enrolment(user=user, course=course, registration=registration_for(user_id=user.pk, course_id=course.pk))
-            ]  # fmt: skip
-            enrolments_bulk_apply(create=create, reactivate=reactivate, users=[user], now=timezone.now())
+    except CourseNotAvailable as error:
+        raise LaunchRefused("This panlearn course is by invitation only; ask its trainers for an invitation.",
+                            status=403) from error  # fmt: skip
 
 
 def context_record(*, platform: Platform, launch: Launch, course: CoursePage) -> LtiContext | None:
@@ -123,12 +124,29 @@ def context_record(*, platform: Platform, launch: Launch, course: CoursePage) ->
     return context
 
 
+def membership_record(*, identity: LtiIdentity, context_id: str) -> None:
+    """The LMS user is in this LMS course: its line items may receive their scores."""
+    if context_id:
+        ContextMember.objects.get_or_create(identity=identity, context_id=context_id)
+
+
 def line_item_record(*, platform: Platform, launch: Launch, exercise: Exercise, course: CoursePage) -> LineItem | None:
-    """The line item a launch of an exercise carries (the one the LMS made from the deep link's lineItem)."""
+    """The line item a launch of an exercise carries (the one the LMS made from the deep link's lineItem). A
+    column, once recorded, keeps its exercise and LMS course: a later launch naming the same URL for another
+    exercise or course (custom parameters are typed by teachers) must not re-point another column's scores."""
     if not launch.lineitem_url:
         return None
-    line_item, _ = LineItem.objects.update_or_create(platform=platform, url=launch.lineitem_url,
-                                                     defaults={"exercise": exercise, "course": course})  # fmt: skip
+    values = {"exercise": exercise, "course": course, "context_id": launch.context_id}
+    with transaction.atomic():
+        line_item, created = LineItem.objects.get_or_create(platform=platform, url=launch.lineitem_url, defaults=values)
+    if not created and not line_item.context_id and (line_item.exercise_id, line_item.course_id) == (
+            exercise.pk, course.pk):  # fmt: skip
+        line_item.context_id = launch.context_id  # recorded before line items knew their LMS course
+        line_item.save(update_fields=["context_id"])
+    if not created and (line_item.exercise_id, line_item.course_id, line_item.context_id) != (
+            exercise.pk, course.pk, launch.context_id):  # fmt: skip
+        raise LaunchRefused("This LMS gradebook column belongs to another panlearn exercise or LMS course.",
+                            status=409)  # fmt: skip
     return line_item
 
 
@@ -136,8 +154,9 @@ def line_item_record(*, platform: Platform, launch: Launch, exercise: Exercise, 
 def launch_apply(*, identity: LtiIdentity, launch: Launch) -> object:
     """Everything a verified resource-link launch changes; returns the page to open."""
     course, page, exercise = launch_target(launch)
-    course_join(user=identity.user, course=course, role=launch.role)
+    course_join(user=identity.user, course=course)
     context_record(platform=identity.platform, launch=launch, course=course)
+    membership_record(identity=identity, context_id=launch.context_id)
     if exercise is not None:
         line_item_record(platform=identity.platform, launch=launch, exercise=exercise, course=course)
     return page

@@ -2,6 +2,9 @@
 a registration that signs with the tool's current key under its own kid."""
 
 import hashlib
+import re
+import time
+import uuid
 
 from pylti1p3.contrib.django.service_connector import DjangoServiceConnector
 from pylti1p3.deployment import Deployment
@@ -10,6 +13,7 @@ from pylti1p3.tool_config.abstract import ToolConfAbstract
 
 from .keys import signing_key
 from .models import Platform
+from .outbound import PlatformCallRefused, call_json, service_url_checked, url_checked
 
 
 class PlatformRegistration(Registration):
@@ -76,3 +80,40 @@ class PlatformServiceConnector(DjangoServiceConnector):
     def _get_cache_key(self, scope_key: str) -> str:
         client = hashlib.sha256(str(self._registration.get_client_id()).encode()).hexdigest()[:16]
         return f"lti1p3-access-token-{client}-{scope_key}"
+
+    # pylti1p3 calls with plain requests (no timeout, redirects followed, any address) and follows any
+    # `Link: rel=next`: here every call goes through lti.outbound, and the token only to the platform's host.
+
+    def get_access_token(self, scopes) -> str:
+        scope_key = self._scope_key(sorted(scopes))
+        cached = self._get_cached_access_token(scope_key)
+        if cached:
+            return cached
+        registration, now = self._registration, int(time.time())
+        client_id, token_url = str(registration.get_client_id()), registration.get_auth_token_url()
+        assertion = self.encode_jwt({
+            "iss": client_id, "sub": client_id, "aud": registration.get_auth_audience() or token_url,
+            "iat": now - 5, "exp": now + 60, "jti": f"lti-service-token-{uuid.uuid4()}",
+        }, registration.get_tool_private_key(), {"kid": registration.get_kid()})  # fmt: skip
+        _, body = call_json("POST", url_checked(token_url), data={
+            "grant_type": "client_credentials", "scope": " ".join(sorted(scopes)), "client_assertion": assertion,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        })  # fmt: skip
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise PlatformCallRefused("The platform's token endpoint answered without an access token.")
+        expires_in = body.get("expires_in")
+        self._cache_access_token(scope_key, token, expires_in=expires_in if isinstance(expires_in, int) else 0)
+        return token
+
+    def make_service_request(self, scopes, url, *, is_post=False, data=None, content_type="application/json",
+                             accept="application/json", case_insensitive_headers=False):  # fmt: skip
+        service_url_checked(self._registration.platform, url)
+        headers = {"Authorization": f"Bearer {self.get_access_token(scopes)}", "Accept": accept}
+        if is_post:
+            headers["Content-Type"] = content_type
+        response_headers, body = call_json("POST" if is_post else "GET", url, headers=headers,
+                                           content=data if is_post else None)  # fmt: skip
+        match = re.search(r'<([^>]*)>;\s*rel="next"', response_headers.get("link", "").replace("\n", " "), re.I)
+        # The next page gets the token too: make_service_request checks its host when it is fetched.
+        return {"headers": dict(response_headers), "body": body, "next_page_url": match.group(1) if match else None}

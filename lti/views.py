@@ -10,13 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from pylti1p3.exception import LtiException
 
 from . import deep_linking, keys, services
 from .claims import DEEP_LINKING, INSTRUCTOR, RESOURCE_LINK, launch_from
 from .exceptions import LaunchRefused
-from .launch import message_launch, oidc_login, verified_launch
-from .middleware import FRAME_COOKIE, frame_cookie_value
+from .launch import oidc_login, restored_launch, verified_launch
+from .middleware import frame_origins_remember
 from .models import LtiIdentity, Platform
 
 PENDING_LINK = "lti_pending_link"  # a launch waiting for the user's choice: link or a new account
@@ -42,21 +41,25 @@ def _launch_url(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 @refusals_shown
 def login(request: HttpRequest) -> HttpResponse:
-    response = oidc_login(request, launch_url=_launch_url(request))
-    response.lti_cross_site = True  # the session holding the nonce must come back with the cross-site launch
-    return response
-
-
-def _signed_in(request: HttpRequest, identity: LtiIdentity, response: HttpResponse) -> HttpResponse:
-    origins = identity.platform.frame_origins()
-    response.set_cookie(FRAME_COOKIE, frame_cookie_value(origins), max_age=settings.PANLEARN_LTI_FRAME_MAX_AGE,
-                        httponly=True, secure=True, samesite="None")  # fmt: skip
-    response.lti_frame_origins = origins
-    return response
+    # State and nonce go to pylti1p3's cache storage under its own cookie: the session is not touched, so
+    # a cross-site request here cannot relax an existing session cookie.
+    return oidc_login(request, launch_url=_launch_url(request))
 
 
 def _sign_in(request: HttpRequest, identity: LtiIdentity) -> None:
+    """Sign in (a new session key) and let this session's learner pages be framed by the platform."""
+    if not identity.user.is_active:
+        raise LaunchRefused("This panlearn account has been deactivated.", status=403)
     auth_login(request, identity.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    frame_origins_remember(request, identity.platform.frame_origins())
+
+
+def _top_level_only(response: HttpResponse) -> HttpResponse:
+    """The account choice decides who the user is here: never inside a frame (clickjacking)."""
+    response["X-Frame-Options"] = "DENY"
+    response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.lti_top_level = True
+    return response
 
 
 @csrf_exempt  # the platform's form post (an id_token): its signature, state and nonce protect it
@@ -73,27 +76,22 @@ def launch(request: HttpRequest) -> HttpResponse:
     if identity is None and request.user.is_authenticated:
         # Signed in already (e.g. the LMS opened panlearn in a new window): ask, never link silently.
         request.session[PENDING_LINK] = {"launch_id": tool_launch.get_launch_id(), "platform": platform.pk}
-        response = render(request, "lti/link.html", {"platform": platform, "launch": read})
-        return _signed_in(request, LtiIdentity(platform=platform), response)
+        return _top_level_only(render(request, "lti/link.html", {"platform": platform, "launch": read}))
     if identity is None:
         identity = services.identity_create(platform=platform, launch=read)
     else:
-        if not identity.user.is_active:
-            raise LaunchRefused("This panlearn account has been deactivated.", status=403)
         services.identity_touch(identity, read)
     return _continue(request, tool_launch, read, identity)
 
 
 def _continue(request, tool_launch, read, identity) -> HttpResponse:
     if read.message_type == DEEP_LINKING:
-        body, launch_id = tool_launch.get_launch_data(), tool_launch.get_launch_id()
-        _sign_in(request, identity)  # a different user signed in before: the session was flushed, keep the launch
-        tool_launch.get_session_service().save_launch_data(launch_id, body)
-        request.session[DEEP_LINK_LAUNCH] = launch_id
-        return _signed_in(request, identity, redirect("lti:deep_link"))
+        _sign_in(request, identity)  # the launch data stays in pylti1p3's storage, apart from the session
+        request.session[DEEP_LINK_LAUNCH] = tool_launch.get_launch_id()
+        return redirect("lti:deep_link")
     page = services.launch_apply(identity=identity, launch=read)
     _sign_in(request, identity)
-    return _signed_in(request, identity, redirect(page.url))
+    return redirect(page.url)
 
 
 @require_POST
@@ -103,13 +101,11 @@ def link(request: HttpRequest) -> HttpResponse:
     pending = request.session.pop(PENDING_LINK, None)
     if not pending:
         raise LaunchRefused("There is no LMS launch waiting for this choice. Open the activity again.")
-    tool_launch = message_launch(request)
-    try:
-        tool_launch = tool_launch.from_cache(pending["launch_id"], request, tool_launch.get_tool_conf())
-    except LtiException as error:
-        raise LaunchRefused("The LMS launch expired. Open the activity again.") from error
+    tool_launch = restored_launch(request, pending["launch_id"])
     read = launch_from(tool_launch.get_launch_data())
-    platform = Platform.objects.get(pk=pending["platform"])
+    platform = Platform.objects.filter(pk=pending["platform"], is_active=True).first()
+    if platform is None:  # removed or deactivated while the choice was pending
+        raise LaunchRefused("This LMS is not registered with panlearn.", status=403)
     if request.POST.get("choice") == "link" and request.user.is_authenticated:
         identity = services.identity_link(platform=platform, launch=read, user=request.user)
     else:

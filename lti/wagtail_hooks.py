@@ -4,6 +4,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .admin_views import tool_keys
+from .forms import PlatformForm
 from .models import LtiContext, Platform, ScoreDelivery
 
 
@@ -14,10 +15,11 @@ class PlatformViewSet(ModelViewSet):
     icon = "link-external"
     menu_label = "LTI platforms"
     add_to_settings_menu = True
-    form_fields = ["name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url",
-                   "deployment_ids", "is_active"]  # fmt: skip
     list_display = ["name", "issuer", "client_id", "is_active"]
     search_fields = ["name", "issuer", "client_id"]
+
+    def get_form_class(self, for_update=False):
+        return PlatformForm
 
 
 class LtiContextViewSet(ModelViewSet):

@@ -6,6 +6,12 @@ from lti.models import Platform
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, start
 
 
+@pytest.fixture(autouse=True)
+def allow_loopback_platforms(settings):
+    """The loopback platform is http:// on 127.0.0.1: allowed here only, as the webhook tests do."""
+    settings.PANLEARN_LTI_ALLOW_PRIVATE_PLATFORMS = True
+
+
 @pytest.fixture
 def lms(client, db):
     """The loopback platform, registered in panlearn as an operator would (its URLs in the Platform table)."""

@@ -87,6 +87,7 @@ class LoopbackPlatform:
     token_requests: int = 0
     fail_scores: int = 0  # answer this many score posts with a 500 first
     members: list = field(default_factory=list)
+    requests: list = field(default_factory=list)  # (method, path, Authorization header) of every request
     server: ThreadingHTTPServer = None
 
     @property
@@ -201,6 +202,14 @@ def start(tool_jwks) -> LoopbackPlatform:
 
         def do_GET(self):
             request = self._request("GET")
+            platform.requests.append(("GET", request.path, self.headers.get("Authorization")))
+            if request.path == "/internal":  # an internal service's answer: not JSON, and secret
+                data = b"internal-secret-9f3a"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                return self.wfile.write(data)
             if request.path == "/jwks":
                 return self._answer(200, {"keys": platform.registration.get_jwks()})
             if request.path == "/memberships":
@@ -210,6 +219,9 @@ def start(tool_jwks) -> LoopbackPlatform:
 
         def do_POST(self):
             request = self._request("POST")
+            platform.requests.append(("POST", request.path, self.headers.get("Authorization")))
+            if request.path == "/token-without-token":  # a token endpoint whose answer has no access_token
+                return self._answer(200, {"token_type": "Bearer"})
             if request.path == "/token":
                 platform.token_requests += 1
                 platform.registration.set_tool_key_set(tool_jwks())

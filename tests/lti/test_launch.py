@@ -1,5 +1,5 @@
 """Login initiation and launch against a third-party platform (lti1p3platform on loopback): the learner
-ends signed in on the lesson, enrolled; an instructor edits that course only; accounts are found by issuer
+ends signed in on the lesson, enrolled; an instructor is enrolled too and edits nothing; accounts are found by issuer
 and subject, never by an email; and every bad launch is refused with a page that says why."""
 
 import jwt
@@ -44,15 +44,23 @@ def test_an_account_with_the_same_unconfirmed_email_is_not_taken_over(client, la
     assert client.get(lessons[0].url).wsgi_request.user == user
 
 
-def test_an_instructor_becomes_an_editor_of_that_course_only(client, launch, catalogue, course, lessons):
+def test_an_instructor_gets_no_editing_rights_from_a_launch(client, launch, catalogue, course, lessons):
+    """The course comes from a custom parameter any LMS teacher can type: a launch never grants editing."""
     other = CoursePageFactory(parent=catalogue, title="Another course", slug="another")
-    response = launch(roles=[INSTRUCTOR], **on(course))
-    assert response.status_code == 302 and response["Location"] == course.url
+    response = launch(roles=[INSTRUCTOR], **on(other))
+    assert response.status_code == 302 and response["Location"] == other.url
     user = LtiIdentity.objects.get(subject="moodle-user-42").user
-    assert course_editors_group(course) in user.groups.all()
-    assert course.permissions_for_user(user).can_edit()
-    assert not other.permissions_for_user(user).can_edit()
-    assert not Enrolment.objects.filter(user=user).exists()
+    assert course_editors_group(other) not in user.groups.all() and not user.groups.exists()
+    assert not other.permissions_for_user(user).can_edit() and not course.permissions_for_user(user).can_edit()
+    assert Enrolment.objects.filter(user=user, course=other, is_active=True).exists()  # enrolled as a learner
+
+
+def test_an_invitation_only_course_is_not_opened_by_a_launch(launch, course, lessons):
+    course.enrolment_policy = "invitation"
+    course.save_revision().publish()
+    for roles in ([LEARNER], [INSTRUCTOR]):
+        refused(launch(roles=roles, **on(lessons[0])), 403, "by invitation only")
+    assert not Enrolment.objects.exists()
 
 
 def test_a_signed_in_user_links_the_lms_account_only_when_they_choose(client, launch, lessons):
@@ -66,16 +74,34 @@ def test_a_signed_in_user_links_the_lms_account_only_when_they_choose(client, la
     assert LtiIdentity.objects.get(subject="moodle-user-42").user == mine
 
 
-def test_the_launch_page_may_be_framed_by_the_lms_only(client, launch, lms, lessons):
+def test_only_learner_pages_may_be_framed_by_the_lms_and_only_for_the_launched_session(client, launch, lms, lessons):
     response = launch(**on(lessons[0]))
-    assert "X-Frame-Options" not in response
-    assert response["Content-Security-Policy"] == f"frame-ancestors 'self' {lms.issuer}"
     session = response.cookies["sessionid"]
     assert session["samesite"] == "None" and session["secure"]
+    assert "panlearn_lti_frame" not in response.cookies  # the origins live in the session, not a cookie
     framed = client.get(lessons[0].url)
-    assert "X-Frame-Options" not in framed and lms.issuer in framed["Content-Security-Policy"]
-    client.cookies.clear()
-    assert client.get(lessons[0].url)["X-Frame-Options"] == "DENY"  # any other browser: not frameable
+    assert "X-Frame-Options" not in framed
+    assert framed["Content-Security-Policy"] == f"frame-ancestors 'self' {lms.issuer}"
+    for path in ("/admin/", "/accounts/login/", "/lti/link/"):  # the LMS must not frame these
+        answer = client.get(path)
+        assert answer.get("X-Frame-Options") == "DENY", path
+        assert lms.issuer not in answer.get("Content-Security-Policy", ""), path
+    client.post("/accounts/logout/")
+    assert client.get(lessons[0].url)["X-Frame-Options"] == "DENY"  # the session that was launched is gone
+
+
+def test_the_account_choice_is_never_framed(client, launch, lessons):
+    client.force_login(UserFactory(username="marie"))
+    response = launch(**on(lessons[0]))
+    assert b"Use marie from now on" in response.content
+    assert response["X-Frame-Options"] == "DENY" and response["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+def test_a_cross_site_login_initiation_leaves_an_existing_session_cookie_alone(client, lms, lessons):
+    client.force_login(UserFactory(username="marie"))
+    response = client.get("/lti/login/", lms.login_initiation(user_id="u"))
+    assert response.status_code == 302
+    assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
 
 
 # Refusals ------------------------------------------------------------------------------------------------
@@ -92,8 +118,8 @@ def test_a_replayed_launch_is_refused(client, launch, lessons):
     assert first.status_code == 302
     again = client.post("/lti/launch/", first.form)  # the same browser: its nonce is spent
     assert again.status_code == 400 and "already used" in again.content.decode()
-    elsewhere = Client().post("/lti/launch/", first.form)  # another browser: no login state for it
-    refused(elsewhere, 400, "State not found")
+    elsewhere = Client().post("/lti/launch/", first.form)  # another browser: refused too
+    refused(elsewhere, 400, "")
     assert LtiIdentity.objects.count() == 1
 
 

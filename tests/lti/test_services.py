@@ -98,7 +98,7 @@ def test_a_learner_may_not_place_content(launch):
     assert response.status_code == 403 and "instructors" in response.content.decode()
 
 
-def test_the_roster_sync_enrols_members_and_makes_instructors_editors(launch, lms, course, lessons):
+def test_the_roster_sync_enrols_members_and_makes_nobody_an_editor(launch, lms, course, lessons):
     launch(custom={"panlearn_page": str(lessons[0].pk)})
     context = LtiContext.objects.get()
     assert context.memberships_url == lms.url("/memberships")
@@ -112,8 +112,13 @@ def test_the_roster_sync_enrols_members_and_makes_instructors_editors(launch, lm
     grace = LtiIdentity.objects.get(subject="m-2").user
     left = LtiIdentity.objects.get(subject="moodle-user-42").user
     assert Enrolment.objects.filter(user=ada, course=course, is_active=True).exists()
-    assert course_editors_group(course) in grace.groups.all()
-    assert not Enrolment.objects.filter(user=left, course=course, is_active=True).exists()
+    assert not grace.groups.exists() and not course.permissions_for_user(grace).can_edit()
+    assert course_editors_group(course) not in grace.groups.all()
+    assert Enrolment.objects.filter(user=grace, course=course, is_active=True).exists()
+    # Inactive in the LMS: no more scores to its course, but the enrolment (made by the launch, or by the learner
+    # in panlearn) is not the roster's to end.
+    assert Enrolment.objects.filter(user=left, course=course, is_active=True).exists()
+    assert not left.lti_identities.get().memberships.exists()
 
 
 def test_a_rotated_key_signs_while_the_old_one_stays_published_for_the_grace_period(settings, client):
