@@ -11,6 +11,8 @@ from cells.parameters import ParameterError, bind, binding_code, plan_parameters
 from tests.exercises.conftest import cells_body
 from tests.exercises.test_cells import run, texts
 from tests.factories import LessonPageFactory
+from tracking.models import OutboxStatement
+from tracking.xapi import vocabulary as v
 
 ANGLE = {"name": "angle", "label": "Grazing angle", "unit": "mrad", "kind": "float", "minimum": 1.0,
          "maximum": 10.0, "step": 0.5, "default": 2.5, "choices": ""}  # fmt: skip
@@ -191,11 +193,13 @@ async def test_bad_values_are_a_400_and_forged_cells_a_404(student, param_lesson
     # The same cell id on another lesson is that lesson's cell: the declaration is looked up per page.
     response = await post_run(student, cell_lesson, "cell-a", code, {"angle": 2.5})
     assert response.status_code == 400 and "no parameters" in response.json()["message"]
+    assert not await OutboxStatement.objects.filter(verb=v.EXECUTED).aexists()  # nothing ran
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("end_sessions")
-async def test_a_run_binds_the_values_in_the_students_kernel(student, param_lesson):
+async def test_a_run_binds_the_values_in_the_students_kernel(student, param_lesson, learner, settings):
+    settings.PANLEARN_CELLS_RUNS_PER_MINUTE = 3  # parameter runs count as runs
     code = "print(f'{angle!r} {slit!r} {crystal!r}', angle * slit)"
     status, events = await run_with(student, param_lesson, code, {"angle": 4.5, "crystal": "Ge(220)"})
     assert status == 200
@@ -206,6 +210,11 @@ async def test_a_run_binds_the_values_in_the_students_kernel(student, param_less
     # The values live in the kernel like any variable: the next cell sees the last ones bound.
     status, events = await run(student, param_lesson, "cell-b", "print(angle)")
     assert texts(events) == "2.5\n"
+    # Each run is recorded as any cell run is; the fourth in the minute is refused.
+    executed = OutboxStatement.objects.filter(user=learner, verb=v.EXECUTED)
+    assert await executed.acount() == 3
+    response = await post_run(student, param_lesson, "cell-a", code, {"angle": 3.0})
+    assert response.status_code == 429
 
 
 async def run_with(client, page, code, params):

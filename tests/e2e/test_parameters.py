@@ -83,6 +83,17 @@ def test_changing_a_parameter_runs_the_cell_with_the_new_value(student_page):
     assert not errors, errors
 
 
+def test_the_controls_are_accessible(student_page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = student_page
+    expect(page.get_by_label("Grazing angle (mrad)")).to_be_enabled()
+    page.get_by_label("Slit width (µm)").fill("15")  # with a refusal message shown too
+    expect(page.locator('[data-param="slit"] .code-cell-param-message')).to_contain_text("steps of 10")
+    violations = Axe().run(page, context=".code-cell-params").response["violations"]
+    assert not [(found["id"], found["impact"]) for found in violations if found["impact"] in {"serious", "critical"}]
+
+
 def test_the_server_refuses_a_forged_value_with_a_message(student_page, asgi_server):
     page = student_page
     expect(page.get_by_label("Grazing angle (mrad)")).to_be_enabled()

@@ -15,7 +15,7 @@ export class Params {
   constructor(cell, fieldset) {
     this.cell = cell;
     this.el = fieldset;
-    this.timer = null;
+    this.timers = {}; // pending actions by key: "run", and each parameter's refusal message
     this.values = {};
     this.controls = [];
     const script = fieldset.querySelector("script.code-cell-params-spec");
@@ -47,11 +47,15 @@ export class Params {
     if (!range || !number) return;
     for (const input of [range, number]) input.disabled = !enable;
     const unit = spec.unit ? ` ${spec.unit}` : "";
+    // Said once the student pauses, like a run: "1" on the way to "120" is not worth an alert.
     const refuse = (text) => {
-      number.setAttribute("aria-invalid", "true");
-      if (message) message.textContent = text;
+      this.schedule(`message:${spec.name}`, () => {
+        number.setAttribute("aria-invalid", "true");
+        if (message) message.textContent = text;
+      });
     };
     const accept = (value) => {
+      this.cancel(`message:${spec.name}`);
       number.removeAttribute("aria-invalid");
       if (message) message.textContent = "";
       this.values[spec.name] = value;
@@ -82,11 +86,21 @@ export class Params {
   // A valid value changed: run the cell once the student pauses. The lesson runs one cell at a time and
   // does not queue a cell twice; the values are read when the run starts, so the latest ones win.
   changed() {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.cell.lesson.requestRun(this.cell);
+    this.schedule("run", () => this.cell.lesson.requestRun(this.cell));
+  }
+
+  // After a pause; the same key again restarts the pause (the last change wins).
+  schedule(key, action) {
+    this.cancel(key);
+    this.timers[key] = setTimeout(() => {
+      delete this.timers[key];
+      action();
     }, DEBOUNCE_MS);
+  }
+
+  cancel(key) {
+    if (this.timers[key] !== undefined) clearTimeout(this.timers[key]);
+    delete this.timers[key];
   }
 
   current() {
