@@ -82,10 +82,15 @@ def _on_step(value: float, low: float, step: float) -> bool:
 
 
 def plan_parameters(declared) -> list[dict]:
-    """The cell's declaration as plain data (for the cached run plan and the page's controls)."""
-    out = []
+    """The cell's declaration as plain data (for the cached run plan and the page's controls).
+
+    Content saved without the admin form's checks (an import, a script) may hold declarations the form
+    refuses: those, a name seen before and any beyond MAX_PARAMETERS are left out, not bound."""
+    out: list[dict] = []
     for spec in declared or []:
         spec = dict(spec)
+        if len(out) == MAX_PARAMETERS or declaration_errors(spec) or spec["name"] in {p["name"] for p in out}:
+            continue
         item = {"name": spec["name"], "label": spec.get("label") or spec["name"], "unit": spec.get("unit") or "",
                 "kind": spec["kind"]}  # fmt: skip
         if spec["kind"] == "choice":

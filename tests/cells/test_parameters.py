@@ -99,6 +99,13 @@ def test_the_admin_form_shows_the_error_to_the_trainer(admin_client, course):
     assert "The default must be between the minimum (1) and the maximum (10)." in response.content.decode()
 
 
+def test_declarations_saved_without_the_form_are_left_out_not_bound():
+    broken = [{**ANGLE, "name": "import"}, {**SLIT, "default": 5.0}, {**ANGLE, "step": None}, ANGLE, ANGLE]
+    assert [spec["name"] for spec in plan_parameters(broken)] == ["angle"]
+    many = [{**ANGLE, "name": f"p{i}"} for i in range(12)]
+    assert len(plan_parameters(many)) == 8
+
+
 # -- the values a browser sends -------------------------------------------------------------------------------
 
 
@@ -227,3 +234,16 @@ async def run_with(client, page, code, params):
         lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
         events.append((lines["event"], json.loads(lines["data"])))
     return 200, events
+
+
+@pytest.mark.django_db
+def test_the_page_shows_labelled_controls_with_the_defaults(client, param_lesson, learner):
+    client.force_login(learner)
+    html = client.get(param_lesson.url).content.decode()
+    assert '<label for="param-cell-a-angle">Grazing angle (mrad)</label>' in html
+    assert 'id="param-cell-a-angle" class="code-cell-param-number" min="1.0"' in html
+    assert 'step="0.5" value="2.5" disabled' in html
+    assert '<option value="Si(111)" selected>Si(111)</option>' in html
+    assert '<option value="x&#x27;); import os; (&#x27;">' in html  # escaped like any trainer text
+    spec = html.split('class="code-cell-params-spec">', 1)[1].split("</script>", 1)[0]
+    assert [p["name"] for p in json.loads(spec)] == ["angle", "slit", "crystal"]
