@@ -180,9 +180,21 @@ async def post_run(client, page, cell_id: str, code: str, params):
                              content_type="application/json")  # fmt: skip
 
 
+@pytest.fixture
+def other_lesson(course):
+    """Another lesson of the course, whose parameter cell's id is not in param_lesson."""
+    lesson = LessonPageFactory(parent=course, title="Slits", slug="slits")
+    body = json.loads(cells_body(cells=[{"id": "cell-slit", "code": "print(slit)", "setup_code": "",
+                                         "read_only": False}], setup=""))  # fmt: skip
+    body[1]["value"]["parameters"] = [SLIT]
+    lesson.body = json.dumps(body)
+    lesson.save_revision().publish()
+    return lesson
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("end_sessions")
-async def test_bad_values_are_a_400_and_forged_cells_a_404(student, param_lesson, cell_lesson):
+async def test_bad_values_are_a_400_and_forged_cells_a_404(student, param_lesson, cell_lesson, other_lesson):
     code = "print(angle)"
     response = await post_run(student, param_lesson, "cell-a", code, {"angle": 11})
     assert response.status_code == 400 and response.json()["message"] == "Grazing angle must be between 1 and 10."
@@ -197,6 +209,8 @@ async def test_bad_values_are_a_400_and_forged_cells_a_404(student, param_lesson
     assert response.status_code == 400 and "no parameters" in response.json()["message"]
     response = await post_run(student, param_lesson, "cell-forged", code, {"angle": 2.5})
     assert response.status_code == 404
+    response = await post_run(student, param_lesson, "cell-slit", code, {"slit": 20})  # other_lesson's cell
+    assert response.status_code == 404 and "no such cell" in response.json()["message"]
     # The same cell id on another lesson is that lesson's cell: the declaration is looked up per page.
     response = await post_run(student, cell_lesson, "cell-a", code, {"angle": 2.5})
     assert response.status_code == 400 and "no parameters" in response.json()["message"]
