@@ -101,14 +101,15 @@ class CodeCellBlock(blocks.StructBlock):
         code = value["code"]
         if request is not None and page is not None and cell_id and not value["read_only"]:
             code = saved_code_for(request=request, page=page).get(cell_id, code)
+        parameters = plan_parameters(value.get("parameters"))
         context.update(
             cell_id=cell_id,
             shown_code=code,
             # For the "reset" button; escaped for a <script> element like json_script does.
             starter_json=escape_json(value["code"]),
             example_html=render_parts_html(parse_parts(value["example_output"])),
-            parameters=plan_parameters(value.get("parameters")),
-            parameters_json=escape_json(plan_parameters(value.get("parameters"))),
+            parameters=parameters,
+            parameters_json=escape_json(parameters),
         )
         return context
 

@@ -112,7 +112,7 @@ def validate_values(specs: list[dict], raw) -> dict:
     if not isinstance(raw, dict):
         raise ParameterError("Send the parameters as an object of name: value.")
     by_name = {spec["name"]: spec for spec in specs}
-    unknown = sorted(str(name)[:40] for name in raw if name not in by_name)
+    unknown = sorted(str(name)[:40] for name in raw if name not in by_name)[:3]
     if unknown:
         raise ParameterError(f"This cell has no parameter {', '.join(unknown)}; reload the page.")
     return {spec["name"]: _checked(spec, raw[spec["name"]]) if spec["name"] in raw else spec["default"]
