@@ -9,6 +9,7 @@ from content.selectors import lesson_dataset_slugs
 from courses.selectors import active_enrolment, page_is_public
 
 from .models import CellDraft, CellDraftVersion
+from .parameters import plan_parameters
 from .plan_versions import plan_versions
 
 CELL_BLOCK = "code_cell"
@@ -130,9 +131,10 @@ class PageFacts:
 def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
     """The lesson's run facts for this user, from the cache when nothing changed: None if no such lesson."""
     versions = plan_versions(page_id=page_id, runner_key=runner_key)
-    # "plan2": plans cached before the cells app hold PageFacts pickled under exercises.selectors, which
-    # no longer exists; a shared cache would fail to load them for PLAN_TTL after an upgrade.
-    key = f"panlearn:cells:plan2:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
+    # "plan3": the cells carry their parameters, which older plans lack. "plan2": plans cached before the cells
+    # app hold PageFacts pickled under exercises.selectors, which no longer exists; a shared cache would fail to
+    # load them for PLAN_TTL after an upgrade.
+    key = f"panlearn:cells:plan3:{runner_key}:{page_id}:{versions[0]}:{versions[1]}"
     plan = cache.get(key)
     if plan is None:
         page = lesson_for(user=user, page_id=page_id)
@@ -145,7 +147,11 @@ def run_plan(*, user, page_id: int, runner_key: str) -> dict | None:
             "editor": access.editor,
             "why": access.why,
             "cells": {
-                cell_id: {"code": cell["code"], "read_only": cell["read_only"]}
+                cell_id: {
+                    "code": cell["code"],
+                    "read_only": cell["read_only"],
+                    "parameters": plan_parameters(cell.get("parameters")),
+                }
                 for cell_id, cell in code_cells(page).items()
             },
             "setup": setup_code(page),

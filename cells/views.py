@@ -25,6 +25,7 @@ from tracking import interface as tracking
 
 from . import sessions
 from .hub import hub
+from .parameters import ParameterError, bind, validate_values
 from .rate_limits import RateLimited, check_rate, check_run_rate, check_visitor_sessions
 from .selectors import (
     LessonRef,
@@ -137,6 +138,15 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
     cell = plan["cells"].get(cell_id)
     if cell is None:
         return JsonResponse({"message": "This lesson has no such cell; reload the page."}, status=404)
+    code = cell["code"] if cell["read_only"] else str(body.get("code", ""))
+    parameters = cell.get("parameters") or []
+    if parameters:
+        try:
+            code = bind(code, validate_values(parameters, body.get("params")))
+        except ParameterError as error:
+            return JsonResponse({"message": str(error)}, status=400)
+    elif body.get("params"):
+        return JsonResponse({"message": "This cell has no parameters; reload the page."}, status=400)
     try:
         check_run_rate(user=user, request=request)
         if not user.is_authenticated:
@@ -148,7 +158,7 @@ def _plan_run(request: HttpRequest, user, page_id: int) -> RunPlan | JsonRespons
         user=user,
         who=who,
         cell_id=cell_id,
-        code=cell["code"] if cell["read_only"] else str(body.get("code", "")),
+        code=code,
         setup=plan["setup"],
         datasets=plan["datasets"],
         tab=str(body.get("tab", ""))[:64],

@@ -1,6 +1,7 @@
 // One code cell: editor, toolbar, output, autosave and history.
 import { createEditor, getCode, setCode } from "./editor.js";
 import { OutputArea } from "./output.js";
+import { Params } from "./params.js";
 import { readEvents } from "./sse.js";
 import { HttpError, NetworkError, messageOf } from "./api.js";
 import { button, formatDuration, formatTime, h, lowerFirst, restoreMarkup, uniqueId } from "./dom.js";
@@ -159,6 +160,8 @@ export class Cell {
     });
     pre.hidden = true;
     el.classList.add("code-cell--live");
+    const fieldset = el.querySelector("fieldset[data-params]");
+    this.params = fieldset ? new Params(this, fieldset) : null;
   }
 
   // Undo mount() after an error: the server markup comes back as it was,
@@ -229,7 +232,9 @@ export class Cell {
       const response = await lesson.api.request(
         "POST",
         "run",
-        { cell_id: this.id, code, tab: lesson.tab },
+        this.params
+          ? { cell_id: this.id, code, tab: lesson.tab, params: this.params.current() }
+          : { cell_id: this.id, code, tab: lesson.tab },
         { signal: this.abort.signal, accept: "text/event-stream" },
       );
       if (!response.ok) {
