@@ -30,6 +30,8 @@ BEFORE_THE_RENAMES = [
 # courses 0009 follows the facilities move and goes back with it: the Trainers group gives back its model
 # permission to create courses and gets "add" on the catalogue page again.
 UNDONE_BY_COURSES_0009 = {"auth_group_permissions": -1, "wagtailcore_grouppagepermission": +1}
+# Tables of apps made after the architecture work, whose first migration follows the renames.
+NEWER_APPS = ("panlearn_lti_",)
 # model -> (its app label now, before the move)
 MOVED = {
     "facility": ("panlearn_facilities", "panlearn_courses"),
@@ -73,7 +75,14 @@ def test_the_demo_data_survives_the_renames_back_and_forth(monkeypatch):
     try:
         for app, migration in BEFORE_THE_RENAMES:
             call_command("migrate", app, migration, verbosity=0)
-        assert row_counts() == {table: count + UNDONE_BY_COURSES_0009.get(table, 0) for table, count in filled.items()}
+        back = row_counts()
+        # Apps made after the renames depend on their migrations and go back with them: their tables are
+        # gone then (empty in the demo), and come back empty.
+        gone = set(filled) - set(back)
+        assert all(table.startswith(NEWER_APPS) and not filled[table] for table in gone), gone
+        assert back == {
+            table: count + UNDONE_BY_COURSES_0009.get(table, 0) for table, count in filled.items() if table not in gone
+        }
         assert content_type_apps() == {model: before for model, (_, before) in MOVED.items()}, (
             "the content types go back with the models"
         )
