@@ -6,9 +6,12 @@ against the cell's saved declaration (kind, range, step, choices) and the bindin
 *declared* value: a number made by Python from the checked number, or the trainer's own choice string.
 """
 
+import builtins
+import decimal
 import keyword
 import math
 import re
+import sys
 
 MAX_PARAMETERS = 8
 MAX_STEPS = 1000  # positions of a slider: (max - min) / step
@@ -17,6 +20,10 @@ MAX_CHOICE_LENGTH = 100
 KINDS = ("float", "int", "choice")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}\Z")
 _STEP_TOLERANCE = 1e-9
+# Names the lesson's Python session gives meaning to: Python's builtins, IPython's, and panlearn's helpers.
+RESERVED_NAMES = frozenset(dir(builtins)) | {"get_ipython", "In", "Out", "exit", "quit", "display", "np", "plt",
+                                             "pd", "h5py", "scipy", "matplotlib", "numpy", "pandas"}  # fmt: skip
+RESERVED_PREFIXES = ("panlearn", "_")  # _, _i, _oh, _dh: IPython's history
 
 
 class ParameterError(ValueError):
@@ -32,17 +39,22 @@ def declaration_errors(spec: dict) -> dict[str, str]:
     """What is wrong with one parameter's declaration, by field; {} when it is fine."""
     errors: dict[str, str] = {}
     name = spec.get("name") or ""
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name):
         errors["name"] = "Use a Python name: letters, digits and _, not starting with a digit, at most 40 characters."
     elif keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in {"True", "False", "None"}:
         errors["name"] = f"“{name}” is a Python keyword; choose another name."
     elif name.startswith("__") and name.endswith("__"):
         errors["name"] = "Names like __this__ are Python's own; choose another name."
+    elif name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
+        errors["name"] = f"“{name}” is a name the lesson's Python session already uses; choose another name."
     kind = spec.get("kind")
     if kind not in KINDS:
         errors["kind"] = "Choose float, int or choice."
         return errors
     if kind == "choice":
+        if not isinstance(spec.get("choices", ""), str):
+            errors["choices"] = "List the choices, one per line (the first is the default)."
+            return errors
         choices = choices_of(spec.get("choices", ""))
         if not choices:
             errors["choices"] = "List the choices, one per line (the first is the default)."
@@ -57,6 +69,8 @@ def declaration_errors(spec: dict) -> dict[str, str]:
     for key, value in (("minimum", low), ("maximum", high), ("step", step), ("default", default)):
         if value is None:
             errors[key] = "Required for a number parameter."
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            errors[key] = "Must be a number."
         elif not math.isfinite(value):
             errors[key] = "Must be a finite number."
         elif kind == "int" and value != int(value):
@@ -77,8 +91,25 @@ def declaration_errors(spec: dict) -> dict[str, str]:
 
 
 def _on_step(value: float, low: float, step: float) -> bool:
+    """On the grid low + k * step. Whole numbers exactly; floats within what their rounding allows, which
+    grows with the size of the values, not only with the number of steps (1000000.001 on a grid of 0.001
+    from 1e6 is on it)."""
+    if all(isinstance(number, int) for number in (value, low, step)):
+        return (value - low) % step == 0
     steps = (value - low) / step
-    return abs(steps - round(steps)) <= _STEP_TOLERANCE * max(1.0, abs(steps))
+    slack = _STEP_TOLERANCE * max(1.0, abs(steps)) + 4 * sys.float_info.epsilon * max(abs(value), abs(low)) / step
+    return abs(steps - round(steps)) <= slack
+
+
+def _on_grid(value: float, low: float, step: float) -> float:
+    """The grid's own value nearest `value` (checked to be on it), written with the decimals of the minimum
+    and the step: 0.3, not 0.30000000000000004 nor the 0.30000000001 a browser may send."""
+    decimals = max(_decimals(low), _decimals(step))
+    return round(low + round((value - low) / step) * step, decimals)
+
+
+def _decimals(number: float) -> int:
+    return max(0, -decimal.Decimal(repr(number)).as_tuple().exponent)
 
 
 def plan_parameters(declared) -> list[dict]:
@@ -88,8 +119,11 @@ def plan_parameters(declared) -> list[dict]:
     refuses: those, a name seen before and any beyond MAX_PARAMETERS are left out, not bound."""
     out: list[dict] = []
     for spec in declared or []:
-        spec = dict(spec)
-        if len(out) == MAX_PARAMETERS or declaration_errors(spec) or spec["name"] in {p["name"] for p in out}:
+        try:
+            spec = dict(spec)
+            if len(out) == MAX_PARAMETERS or declaration_errors(spec) or spec["name"] in {p["name"] for p in out}:
+                continue
+        except (TypeError, ValueError, AttributeError):  # not even a mapping of fields
             continue
         item = {"name": spec["name"], "label": spec.get("label") or spec["name"], "unit": spec.get("unit") or "",
                 "kind": spec["kind"]}  # fmt: skip
@@ -132,13 +166,13 @@ def _checked(spec: dict, value):
     low, high, step = spec["minimum"], spec["maximum"], spec["step"]
     if not low <= value <= high:
         raise ParameterError(f"{label} must be between {low:g} and {high:g}.")
-    if not _on_step(value, low, step):
+    if not _on_step(int(value) if spec["kind"] == "int" and value == int(value) else value, low, step):
         raise ParameterError(f"{label} must be {low:g} plus a whole number of steps of {step:g}.")
     if spec["kind"] == "int":
         if value != int(value):
             raise ParameterError(f"{label} must be a whole number.")
         return int(value)
-    return float(value)
+    return float(_on_grid(float(value), low, step))
 
 
 def binding_code(values: dict) -> str:
@@ -151,5 +185,11 @@ def binding_code(values: dict) -> str:
 
 
 def bind(code: str, values: dict) -> str:
-    """The cell's code with the values bound first, on its first line: tracebacks point one line lower."""
-    return f"{binding_code(values)}\n{code}" if values else code
+    """The cell's code with the values bound first: tracebacks point one line lower. A cell magic (%%time)
+    must stay the cell's first line, so there the binding opens the magic's body."""
+    if not values:
+        return code
+    if code.lstrip().startswith("%%"):
+        magic, _, body = code.lstrip().partition("\n")
+        return f"{magic}\n{binding_code(values)}\n{body}"
+    return f"{binding_code(values)}\n{code}"

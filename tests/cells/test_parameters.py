@@ -48,7 +48,9 @@ def test_a_good_declaration_is_accepted():
 @pytest.mark.parametrize(
     ("name", "says"),
     [("2theta", "Python name"), ("grazing angle", "Python name"), ("lambda", "keyword"), ("match", "keyword"),
-     ("None", "keyword"), ("__import__", "Python's own"), ("", "required"), ("a" * 41, "at most 40 characters")],
+     ("None", "keyword"), ("__import__", "Python's own"), ("", "required"), ("a" * 41, "at most 40 characters"),
+     ("len", "already uses"), ("get_ipython", "already uses"), ("np", "already uses"), ("_x", "already uses"),
+     ("panlearn_optics", "already uses")],
 )  # fmt: skip
 def test_bad_names_are_refused(name, says):
     assert says in parameter_errors(name=name)["name"]
@@ -104,6 +106,23 @@ def test_declarations_saved_without_the_form_are_left_out_not_bound():
     assert [spec["name"] for spec in plan_parameters(broken)] == ["angle"]
     many = [{**ANGLE, "name": f"p{i}"} for i in range(12)]
     assert len(plan_parameters(many)) == 8
+    # Fields of the wrong type, as raw JSON keeps them (review: each made the lesson page a 500).
+    mistyped = [{**ANGLE, "minimum": "1"}, {**ANGLE, "name": 5}, {**CRYSTAL, "choices": ["a", "b"]}, "angle", SLIT]
+    assert [spec["name"] for spec in plan_parameters(mistyped)] == ["slit"]
+
+
+def test_the_grid_holds_for_large_values_and_whole_numbers_exactly():
+    """The step check allows the rounding of the values' own size (review: 52 of 1001 points of a 0.001 grid
+    from 10^6 were refused), binds the grid's value, and checks whole numbers exactly."""
+    large = plan_parameters([{**ANGLE, "minimum": 1e6, "maximum": 1e6 + 1, "step": 0.001, "default": 1e6}])
+    for k in range(1001):
+        validate_values(large, {"angle": float(repr(1e6 + k * 0.001))})
+    assert validate_values(SPECS, {"angle": 2.5000000001})["angle"] == 2.5
+    tenths = plan_parameters([{**ANGLE, "minimum": 0.1, "maximum": 1.0, "step": 0.1, "default": 0.1}])
+    assert repr(validate_values(tenths, {"angle": 0.1 + 0.2})["angle"]) == "0.3"
+    huge = plan_parameters([{**SLIT, "minimum": 0, "maximum": 10**15, "step": 10**12, "default": 0}])
+    with pytest.raises(ParameterError, match="whole number of steps"):
+        validate_values(huge, {"slit": 500_000_000_000_001})
 
 
 # -- the values a browser sends -------------------------------------------------------------------------------
@@ -147,6 +166,8 @@ def test_the_binding_is_exactly_the_checked_values():
     exec(line, namespace)  # the trainer's odd choice stays a string
     assert {k: namespace[k] for k in values} == {"angle": 3.0, "slit": 100, "crystal": "x'); import os; ('"}
     assert bind("print(angle)", values) == f"{line}\nprint(angle)"
+    # A cell magic stays first: the binding opens its body.
+    assert bind("%%time\nprint(angle)", values) == f"%%time\n{line}\nprint(angle)"
 
 
 # -- the run endpoint, in a real sandboxed kernel -------------------------------------------------------------

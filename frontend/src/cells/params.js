@@ -108,7 +108,11 @@ export class Params {
   }
 }
 
+// As the server's check (cells/parameters.py): the slack grows with the values' size, not only the steps'.
 function onStep(value, low, step) {
   const steps = (value - low) / step;
-  return Math.abs(steps - Math.round(steps)) <= STEP_TOLERANCE * Math.max(1, Math.abs(steps));
+  const slack =
+    STEP_TOLERANCE * Math.max(1, Math.abs(steps)) +
+    (4 * Number.EPSILON * Math.max(Math.abs(value), Math.abs(low))) / step;
+  return Math.abs(steps - Math.round(steps)) <= slack;
 }
