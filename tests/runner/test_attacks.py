@@ -948,9 +948,8 @@ def test_an_oversized_reply_on_the_shell_channel_is_reported_as_a_flood(runner, 
     before = peak_memory_mib(host)
     reply = run(runner, session, code)
     if reply.status == "ok":
-        started = time.monotonic()
+        # Undetected, the next cell's request would sit on the dead channel and end as a timeout.
         reply = run(runner, session, "1 + 1")
-        assert time.monotonic() - started < CELL_TIMEOUT, "the next cell waited on the cut channel"
     grown = peak_memory_mib(host) - before
     assert reply.status == "died", (reply.status, reply.message)
     assert "output" in reply.message and f"{MAX_MESSAGE_BYTES >> 20} MiB" in reply.message
