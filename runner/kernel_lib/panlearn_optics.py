@@ -78,11 +78,19 @@ def critical_angle(delta: float) -> float:
 def fwhm(values, *, weights=None, bins: int | None = None) -> float:
     """Full width at half maximum of a distribution of ray coordinates, from a histogram with the
     half-maximum crossings interpolated linearly (a bin-wide answer is too coarse to compare with a
-    source size). The histogram spans ±4 rms around the median unless `bins` says otherwise."""
+    source size). The histogram spans ±4 rms around the median; with `weights` (a ray's intensity)
+    the median and the rms are weighted too, so that rays weighing nothing move neither the centre
+    nor the range. `bins` sets the number of bins (by default from the number of values)."""
     values = np.asarray(values, dtype=float)
     if values.size < 2:
         raise ValueError("fwhm needs at least two values")
-    centre, spread = float(np.median(values)), float(np.std(values))
+    if weights is None:
+        centre, spread = float(np.median(values)), float(np.std(values))
+    else:
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != values.shape or (weights < 0).any() or not weights.sum() > 0:
+            raise ValueError("fwhm needs one non-negative weight per value, not all zero")
+        centre, spread = _weighted_median(values, weights), _weighted_std(values, weights)
     if spread == 0:
         return 0.0
     bins = bins or max(20, min(200, int(2 * values.size ** (1 / 3))))
@@ -97,6 +105,18 @@ def fwhm(values, *, weights=None, bins: int | None = None) -> float:
     while right < counts.size - 1 and counts[right] > half:
         right += 1
     return _crossing(middles, counts, right - 1, right, half) - _crossing(middles, counts, left, left + 1, half)
+
+
+def _weighted_median(values, weights) -> float:
+    """The value below which half the weight lies (the lower of the two middle ones on a tie)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _weighted_std(values, weights) -> float:
+    mean = np.average(values, weights=weights)
+    return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
 
 
 def _peak_height(x, y, peak: int) -> float:

@@ -4,6 +4,7 @@ grazing incidence that focuses the source onto an image screen.
     import panlearn_shadow4 as s4
     result = s4.trace(s4.ToroidBeamline(nrays=100_000))
     result.fwhm_h, result.fwhm_v, result.transmitted
+    s4.trace(s4.ToroidBeamline(slit_half_h=None, slit_half_v=None))  # no slit
 
 Works offline, as the sandbox has no network: the mirror reflects everything (`coating=None`) or
 computes its reflectivity with xraylib, whose tables are compiled into its wheel. shadow4's other
@@ -33,8 +34,8 @@ class ToroidBeamline:
     sigma_v_prime: float = 10e-6
     energy_ev: float = 10_000.0
     slit_distance: float = 5.0  # source to slit
-    slit_half_h: float | None = 150e-6  # None: no slit
-    slit_half_v: float | None = 75e-6  # None: open vertically
+    slit_half_h: float | None = 150e-6  # None: open horizontally
+    slit_half_v: float | None = 75e-6  # None: open vertically; both None: no slit at all
     p: float = 10.0  # source to mirror
     q: float = 10.0  # mirror to image
     grazing_angle: float = 3e-3
@@ -68,7 +69,8 @@ def build(config: ToroidBeamline):
     from syned.beamline.element_coordinates import ElementCoordinates
     from syned.beamline.shape import Rectangle
 
-    if config.slit_half_h is not None and not 0 < config.slit_distance < config.p:
+    has_slit = config.slit_half_h is not None or config.slit_half_v is not None
+    if has_slit and not 0 < config.slit_distance < config.p:
         raise ValueError("the slit must stand between the source and the mirror")
     # SourceGeometrical rather than SourceGaussian: it writes itself into to_python_code(), and carries the energy.
     source = SourceGeometrical(name="source", nrays=config.nrays, seed=config.seed)
@@ -77,8 +79,10 @@ def build(config: ToroidBeamline):
     source.set_energy_distribution_singleline(config.energy_ev, unit="eV")
     beamline = S4Beamline(light_source=source)
     mirror_p = config.p
-    if config.slit_half_h is not None:
-        half_h, half_v = config.slit_half_h, config.slit_half_v or 1.0  # a metre: open in that direction
+    if has_slit:
+        # None: a metre, open in that direction; 0.0 is a closed slit, not an open one.
+        half_h = 1.0 if config.slit_half_h is None else config.slit_half_h
+        half_v = 1.0 if config.slit_half_v is None else config.slit_half_v
         slit = S4Screen(name="slit", boundary_shape=Rectangle(-half_h, half_h, -half_v, half_v), i_abs=0, i_stop=0)
         coordinates = ElementCoordinates(p=config.slit_distance, q=0.0, angle_radial=0.0, angle_radial_out=math.pi)
         beamline.append_beamline_element(S4ScreenElement(optical_element=slit, coordinates=coordinates))

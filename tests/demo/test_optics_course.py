@@ -135,28 +135,71 @@ def test_the_demo_loads_the_course_once_with_its_validated_exercises_in_their_le
     assert Exercise.objects.filter(title__in=[spec["title"] for spec in OPTICS_EXERCISES]).count() == 3
 
 
+_SIZE_H, _SIZE_V = "math.hypot(SIGMA_H, SIGMA_H_PRIME * d)", "math.hypot(SIGMA_V, SIGMA_V_PRIME * d)"
+
+# Per exercise, wrong answers (the replacements that make them from the reference solution) and the tests
+# each must fail.
 WRONG_ANSWERS = {
-    # Sizes added linearly, not in quadrature.
-    SOURCE_EXERCISE["title"]: ("return math.hypot(sigma0, sigma_prime * d)", "return sigma0 + sigma_prime * d"),
-    # The source's size at the slit instead of the beam's there.
-    SLIT_EXERCISE["title"]: ("SIGMA_H_PRIME * d)", "0 * d)"),
-    # The sagittal radius for the meridional one.
-    MIRROR_EXERCISE["title"]: ("2 * p * q / ((p + q) * math.sin(theta))", "2 * p * q * math.sin(theta) / (p + q)"),
+    SOURCE_EXERCISE["title"]: {
+        "sizes added linearly": (
+            (("return math.hypot(sigma0, sigma_prime * d)", "return sigma0 + sigma_prime * d"),),
+            {"test_sizes_add_in_quadrature", "test_against_a_trace", "test_sigma_h_at_1m"},
+        ),
+        "the divergence alone, σ′·d": (
+            (("return math.hypot(sigma0, sigma_prime * d)", "return sigma_prime * d"),),
+            {"test_sizes_add_in_quadrature", "test_against_a_trace", "test_sigma_h_at_1m"},
+        ),
+    },
+    SLIT_EXERCISE["title"]: {
+        "the source's size at the slit": (
+            (("SIGMA_H_PRIME * d)", "0 * d)"), ("SIGMA_V_PRIME * d)", "0 * d)")),
+            {"test_against_traced_slits", "test_fraction"},
+        ),
+        "the divergence alone, σ′·d": (
+            ((_SIZE_H, "SIGMA_H_PRIME * d"), (_SIZE_V, "SIGMA_V_PRIME * d")),
+            {"test_against_traced_slits", "test_fraction"},
+        ),
+        "sizes added linearly": (
+            ((_SIZE_H, "SIGMA_H + SIGMA_H_PRIME * d"), (_SIZE_V, "SIGMA_V + SIGMA_V_PRIME * d")),
+            {"test_against_traced_slits", "test_fraction"},
+        ),
+    },
+    MIRROR_EXERCISE["title"]: {
+        "the sagittal radius": (
+            (("2 * p * q / ((p + q) * math.sin(theta))", "2 * p * q * math.sin(theta) / (p + q)"),),
+            {"test_one_to_one", "test_radius_exactly"},
+        ),
+        "θ for sin θ": (
+            (("(p + q) * math.sin(theta))", "(p + q) * theta)"),),
+            {"test_one_to_one", "test_radius_exactly"},  # by 1.5e-6 at 3 mrad, 4e-4 at the hidden 0.05 rad
+        ),
+    },
 }
+
+
+def wrong_answer(spec: dict, replacements) -> str:
+    code = spec["solution_code"]
+    for old, new in replacements:
+        assert old in code, old
+        code = code.replace(old, new)
+    return code
 
 
 @db
 @pytest.mark.parametrize("spec", OPTICS_EXERCISES, ids=lambda spec: spec["lesson"])
-def test_the_reference_solution_scores_full_marks_and_a_wrong_answer_less(demo, spec):
+def test_the_reference_solution_scores_full_marks_and_wrong_answers_less(demo, spec):
     exercise = Exercise.objects.get(title=spec["title"])
     points, possible, outcomes = grade(exercise, spec["solution_code"])
     assert points == possible > 0, outcomes
 
-    old, new = WRONG_ANSWERS[spec["title"]]
-    assert old in spec["solution_code"]
-    points, possible, outcomes = grade(exercise, spec["solution_code"].replace(old, new))
-    assert points < possible, outcomes
-    assert any(outcome.get("status") == "failed" for outcome in outcomes), outcomes
+    for mistake, (replacements, failing) in WRONG_ANSWERS[spec["title"]].items():
+        points, possible, outcomes = grade(exercise, wrong_answer(spec, replacements))
+        assert points < possible, (mistake, outcomes)
+        failed = {outcome["name"] for outcome in outcomes if outcome.get("status") == "failed"}
+        assert failed == failing, (mistake, outcomes)
+        if mistake == "θ for sin θ":  # the visible test says why
+            message = next(outcome.get("message", "") for outcome in outcomes if outcome["name"] == "test_one_to_one")
+            assert "use sin θ, not θ" in message, outcomes
 
 
 @db

@@ -64,3 +64,23 @@ def test_fwhm_of_a_gaussian_and_of_a_flat_top():
     assert optics.fwhm(np.ones(10)) == 0.0
     with pytest.raises(ValueError):
         optics.fwhm([1.0])
+
+
+def test_fwhm_with_weights_centres_and_spans_its_histogram_on_the_weighted_rays():
+    """Rays that weigh nothing (lost, or absorbed by a coating) move neither the histogram's centre nor its
+    range: a beam of rms 1 with as many weightless rays 50 away has the FWHM of the beam alone."""
+    rng = np.random.default_rng(3)
+    beam, stray = rng.normal(0.0, 1.0, 50_000), rng.normal(50.0, 1.0, 50_000)
+    values = np.concatenate([beam, stray])
+    weights = np.concatenate([np.ones(beam.size), np.zeros(stray.size)])
+    alone = optics.fwhm(beam, bins=100)
+    assert alone == pytest.approx(optics.FWHM_PER_SIGMA, rel=0.03)
+    # The same histogram but for the median (the lower middle value when weighted, the mean of the two not).
+    assert optics.fwhm(values, weights=weights, bins=100) == pytest.approx(alone, rel=1e-3)
+    # Weights that scale every ray alike change nothing.
+    assert optics.fwhm(beam, weights=np.full(beam.size, 0.3), bins=100) == pytest.approx(alone, rel=1e-3)
+    # And with the default bins (unweighted, the stray rays would centre the histogram on 25, 25 times as wide).
+    assert optics.fwhm(values, weights=weights) == pytest.approx(optics.FWHM_PER_SIGMA, rel=0.05)
+    for bad in (np.zeros(values.size), -weights, weights[:10]):
+        with pytest.raises(ValueError):
+            optics.fwhm(values, weights=bad)

@@ -13,6 +13,7 @@ from tests.runner.conftest import RunningHost, text_of
 
 sys.path.insert(0, str(KERNEL_LIB_SOURCE))
 import panlearn_optics as optics
+import panlearn_shadow4 as s4
 
 DEFAULTS, LIMITS = HostConfig(), Limits()
 
@@ -69,6 +70,35 @@ def kernel(default_host, request):
         yield run
         with contextlib.suppress(Exception):
             client.shutdown(session_id, user=user)
+
+
+def slit_of(config: s4.ToroidBeamline):
+    """The slit's (x min, x max, z min, z max) and distance in the beamline `config` builds; None without one."""
+    pytest.importorskip("shadow4")
+    first = s4.build(config).get_beamline_elements()[0]
+    if first.get_optical_element().get_name() != "slit":
+        return None
+    return first.get_optical_element().get_boundary_shape().get_boundaries(), first.get_coordinates().p()
+
+
+def test_the_beamline_s_slit_opens_only_where_a_half_width_is_none():
+    """None opens a direction (a metre), 0.0 closes it; the slit exists while either half-width is set."""
+    assert slit_of(s4.ToroidBeamline()) == ((-150e-6, 150e-6, -75e-6, 75e-6), 5.0)
+    assert slit_of(s4.ToroidBeamline(slit_half_h=None)) == ((-1.0, 1.0, -75e-6, 75e-6), 5.0)  # vertical only
+    assert slit_of(s4.ToroidBeamline(slit_half_v=None)) == ((-150e-6, 150e-6, -1.0, 1.0), 5.0)
+    assert slit_of(s4.ToroidBeamline(slit_half_v=0.0)) == ((-150e-6, 150e-6, -0.0, 0.0), 5.0)  # closed
+    assert slit_of(s4.ToroidBeamline(slit_half_h=None, slit_half_v=None)) is None
+    assert [
+        element.get_optical_element().get_name()
+        for element in s4.build(s4.ToroidBeamline(slit_half_h=None, slit_half_v=None)).get_beamline_elements()
+    ] == ["toroid", "image"]
+    with pytest.raises(ValueError, match="between the source and the mirror"):
+        s4.build(s4.ToroidBeamline(slit_half_h=None, slit_distance=12.0))  # a vertical slit is a slit too
+    s4.build(s4.ToroidBeamline(slit_half_h=None, slit_half_v=None, slit_distance=12.0))  # no slit: no matter
+    # A vertical-only slit (±75 µm at 5 m) passes the vertical Gaussian integral there.
+    vertical_only = s4.trace(s4.ToroidBeamline(nrays=20_000, slit_half_h=None)).transmitted
+    analytic = optics.gaussian_slit_transmission(75e-6, optics.beam_size(5.0, 5e-6, 10e-6))
+    assert vertical_only == pytest.approx(analytic, rel=0.03)
 
 
 def test_shadow4_imports_offline_and_writes_nothing_outside_the_sandbox_s_own_tmpfs(kernel):
@@ -154,7 +184,8 @@ def test_demagnifying_mirror_with_a_rhodium_coating(kernel):
     status, text, _ = kernel("""
 import dataclasses, json, xraylib
 import panlearn_shadow4 as s4, panlearn_optics as optics
-config = s4.ToroidBeamline(nrays=50_000, p=20.0, q=10.0, slit_half_h=None, coating="Rh", coating_density=12.41)
+config = s4.ToroidBeamline(nrays=50_000, p=20.0, q=10.0, slit_half_h=None, slit_half_v=None, coating="Rh",
+                           coating_density=12.41)
 result = s4.trace(config)
 delta = 1 - xraylib.Refractive_Index_Re("Rh", 10.0, 12.41)
 beta = xraylib.Refractive_Index_Im("Rh", 10.0, 12.41)
@@ -174,7 +205,7 @@ def test_a_graded_exercise_traces_100k_rays_within_the_default_limits(grading_ho
     """The student's code traces in a grading job, forked from its parent, at the default limits."""
     student = """
 import panlearn_shadow4 as s4
-result = s4.trace(s4.ToroidBeamline(nrays=100_000, p=20.0, q=10.0, slit_half_h=None))
+result = s4.trace(s4.ToroidBeamline(nrays=100_000, p=20.0, q=10.0, slit_half_h=None, slit_half_v=None))
 spot = result.fwhm_h
 """
     test = {
