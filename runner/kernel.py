@@ -43,6 +43,11 @@ OUTPUT_FLOOD_MESSAGE = (
     f"Your code sent more than {MAX_MESSAGE_BYTES >> 20} MiB of output at once, so the kernel was restarted. "
     "Print a summary or a slice instead."
 )
+# What ZMQ may queue for the host's reader, per socket, in messages. Between cells nobody reads, and its
+# default (1000) let a kernel pile up whole messages just under the size limit there: 400-580 MiB in the
+# host from one kernel. Past a few, they wait in the kernel's own sockets (its memory, its limit), whose
+# publisher drops what its queue cannot hold, as ZMQ does for any slow subscriber.
+HOST_QUEUE_MESSAGES = 4
 # How long a kernel whose iopub closed may take to show that it exited rather than overflowed.
 KERNEL_EXIT_GRACE_S = 0.5
 KERNEL_ARGV = ["-m", "ipykernel_launcher", "-f", CONNECTION_FILE, "--HistoryManager.enabled=False"]
@@ -104,6 +109,7 @@ class SandboxedKernel:
         self.client = AsyncKernelClient()
         self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
         self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.client.context.setsockopt(zmq.RCVHWM, HOST_QUEUE_MESSAGES)
         self.client.load_connection_info(await self.relay.relayed(host_side(connection, self.child_pid)))
         self.client.start_channels(hb=False)
         # Tells when ZMQ dropped iopub (an oversized message): no output nor "idle" would come again.

@@ -931,6 +931,38 @@ def test_a_message_of_many_parts_does_not_inflate_the_host(runner, session, kern
     assert_recovers(runner, session)
 
 
+def test_whole_messages_between_cells_do_not_pile_up_in_the_host(runner, session, kernel_host):
+    """Between cells nobody reads a kernel's output, and ZMQ queued up to a thousand whole messages (each
+    under the limit) ahead of the host's reader: a thread that went on sending 15 MiB messages after its
+    cell had ended grew the host by ~1.2 GiB (review of 2026-12-06). The host's sockets now queue a few
+    messages at most; the rest waits in the kernel, within its own memory limit, or is dropped there."""
+    from runner.kernel import MAX_MESSAGE_BYTES
+
+    code = (
+        "import threading, time\n"
+        "def flood():\n"
+        "    time.sleep(0.5)  # the cell is over: nobody reads\n"
+        "    socket, part = get_ipython().kernel.iopub_thread.socket, b'm' * (15 << 20)\n"
+        "    for _ in range(80):\n"
+        "        socket.send(part, copy=False)\n"
+        "threading.Thread(target=flood, daemon=True).start()\n"
+    )
+    host = kernel_host.process.pid
+    reset_peak_memory(host)
+    before = peak_memory_mib(host)
+    reply = run(runner, session, code)
+    assert reply.status == "ok", (reply.status, reply.message)
+    time.sleep(3)  # the thread sends; nobody reads
+    grown = peak_memory_mib(host) - before
+    assert grown < 8 * (MAX_MESSAGE_BYTES >> 20), f"the host grew by {grown:.0f} MiB"
+    # What the kernel kept queued reaches the host ahead of its next cell, which may run out of time for
+    # it: the flood costs its sender's own time, not the host's memory.
+    for _ in range(3):
+        if run(runner, session, "1+1").status == "ok":
+            break
+    assert_recovers(runner, session)
+
+
 def test_an_oversized_reply_on_the_shell_channel_is_reported_as_a_flood(runner, session, kernel_host):
     """A cell's execute_reply carries its payloads, which the cell's code writes: 20 MiB of them make a
     shell message over the limit. The relay cuts the shell connection as it cuts output, and the host,
