@@ -63,8 +63,7 @@ class MessageSizeCounter:
                 self.greeting += taken
                 self.greeting_left -= len(taken)
                 position += len(taken)
-                if not self.greeting_left:
-                    self._check_greeting()
+                self._check_greeting()
             elif self.body_left:
                 taken = min(self.body_left, len(view) - position)
                 self.body_left -= taken
@@ -112,9 +111,12 @@ class MessageSizeCounter:
         return position
 
     def _check_greeting(self) -> None:
-        greeting = self.greeting
-        if greeting[0] != 0xFF or greeting[9] != 0x7F or greeting[10] != 3:
-            raise StreamRefused("not a ZMTP 3 greeting")
+        """The bytes that decide the protocol, as soon as each arrives: the relay forwards a chunk once it is
+        read, and a version byte of 1 or 2 passed on in a chunk of its own would make the host read what
+        follows in another framing than the one counted here."""
+        for index, expected in ((0, 0xFF), (9, 0x7F), (10, 3)):
+            if len(self.greeting) > index and self.greeting[index] != expected:
+                raise StreamRefused("not a ZMTP 3 greeting")
 
     def _read_header(self, view: memoryview, position: int) -> int:
         needed = 1 if not self.header else (9 if self.header[0] & LONG else 2)

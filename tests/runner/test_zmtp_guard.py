@@ -212,3 +212,13 @@ def test_a_relay_directory_is_named_by_its_process_and_removed_on_close():
         return relay.directory
 
     assert not os.path.exists(asyncio.run(scenario()))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_version_is_refused_before_its_byte_is_forwarded(version):
+    """The relay forwards each chunk once it is read: a greeting cut after its version byte must be refused
+    then, not 53 bytes later, or the host would take what follows in ZMTP 1 or 2 framing."""
+    counter = MessageSizeCounter(1 << 30)
+    counter.feed(GREETING[:10])
+    with pytest.raises(StreamRefused, match="greeting"):
+        counter.feed(bytes([version]))
