@@ -40,3 +40,10 @@ PANLEARN_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("PANLEARN_SIGNUPS_PER_ADDRESS_PE
 PANLEARN_PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PANLEARN_PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 5)
 PANLEARN_EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = env_int("PANLEARN_EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR", 3)
 PANLEARN_CERTIFICATE_LOOKUPS_PER_ADDRESS_PER_MINUTE = env_int("PANLEARN_CERTIFICATE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 30)
+
+# Accounts that reach the admin (staff, trainers, facility staff) confirm each sign-in with a code from an
+# authenticator app before their first admin page (accounts/second_factor.py). Off only where nobody's
+# grades or clearances are real: the demo, and tests other than the gate's own.
+PANLEARN_STAFF_MFA = env_bool("PANLEARN_STAFF_MFA", True)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env_str("PANLEARN_OTP_ISSUER", "panlearn")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import second_factor_views, views
 
 app_name = "accounts"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("oidc/callback/", views.oidc_callback, name="oidc_callback"),
     path("oidc/new-account/", views.oidc_new_account, name="oidc_new_account"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-step/set-up/", second_factor_views.second_factor_setup, name="second_factor_setup"),
+    path("two-step/", second_factor_views.second_factor_verify, name="second_factor_verify"),
     path(
         "password-reset/",
         views.PasswordResetView.as_view(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
+from .second_factor import second_factor_enabled, second_factor_required
 from .selectors import email_is_confirmed, pan_identities_for
 from .services import (
     EmailNotConfirmed,
@@ -114,6 +115,8 @@ def account(request: HttpRequest) -> HttpResponse:
             "identities": pan_identities_for(request.user),
             "pan_identity_name": oidc.display_name() if oidc.oidc_enabled() else "",
             "email_confirmed": email_is_confirmed(request.user),
+            "second_factor_required": second_factor_required(request.user),
+            "second_factor_enabled": second_factor_enabled(request.user),
         },
     )
 

@@ -12,7 +12,7 @@ import os
 import secrets
 
 from .base import *
-from .env import env_list, env_str
+from .env import env_bool, env_list, env_str
 
 DEMO_SECRETS_FILE = VAR_DIR / "demo-secrets.json"
 _SECRET_NAMES = ("DJANGO_SECRET_KEY", "PANLEARN_RUNNER_SECRET", "PANLEARN_TRACKING_STORE_PASSWORD")
@@ -50,5 +50,8 @@ PANLEARN_TRACKING_STORE_PASSWORD = (
     env_str("PANLEARN_TRACKING_STORE_PASSWORD") or _secrets["PANLEARN_TRACKING_STORE_PASSWORD"]
 )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# The demo's logins are printed for anyone to try, so the admin's second factor is off unless asked for
+# (PANLEARN_STAFF_MFA=1 scripts/demo.sh); everywhere else it is on (accounts/conf.py).
+PANLEARN_STAFF_MFA = env_bool("PANLEARN_STAFF_MFA", False)
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 SECURE_REFERRER_POLICY = "same-origin"

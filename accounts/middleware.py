@@ -1,0 +1,50 @@
+"""The admin asks an account that reaches it for its second factor (accounts/second_factor.py) once per
+session: before the first admin page, an account without an authenticator sets one up, and one with it
+types a code. Pages outside the admin are not held up, and neither is any request of an account that
+does not reach the admin: the check costs them a prefix comparison."""
+
+from urllib.parse import urlencode
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .second_factor import second_factor_enabled, second_factor_required, session_verified
+
+ADMIN_PREFIX = "/admin/"
+
+
+def second_factor_redirect(request):
+    """Where an admin request must go first, or None."""
+    if not request.path.startswith(ADMIN_PREFIX) or not settings.PANLEARN_STAFF_MFA:
+        return None
+    if not second_factor_required(request.user) or session_verified(request):
+        return None
+    view = "accounts:second_factor_verify" if second_factor_enabled(request.user) else "accounts:second_factor_setup"
+    return redirect(f"{reverse(view)}?{urlencode({'next': request.get_full_path()})}")
+
+
+class StaffSecondFactorMiddleware:
+    """After django-otp's OTPMiddleware, which tells which device (if any) verified the session."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._is_async = iscoroutinefunction(get_response)
+        if self._is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self._is_async:
+            return self.__acall__(request)
+        return second_factor_redirect(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        if request.path.startswith(ADMIN_PREFIX) and settings.PANLEARN_STAFF_MFA:
+            response = await sync_to_async(second_factor_redirect)(request)
+            if response is not None:
+                return response
+        return await self.get_response(request)
