@@ -30,7 +30,7 @@ class LtiContextViewSet(ModelViewSet):
     menu_label = "LTI placements"
     add_to_settings_menu = True
     form_fields = ["title"]
-    list_display = ["title", "context_id", "platform", "course", "roster_synced_at"]
+    list_display = ["title", "context_id", "platform", "course", "instructors_train", "roster_synced_at"]
 
 
 class ScoreDeliveryViewSet(ModelViewSet):

@@ -230,6 +230,16 @@ def test_deleting_the_platform_takes_back_its_grants(client, lms, course, lesson
     assert not edits(user, course) and not user.groups.exists()
 
 
+def test_deleting_the_course_takes_back_its_grants(client, lms, course, lessons, course_b, trainer):
+    bound(lms, course, trainer)
+    launch_in(client, lms, lessons[0])
+    launch_in(client, lms, course_b)  # course B too, where nobody approved this LMS course
+    user = user_of(lms)
+    course.delete()
+    assert not TrainerGrant.objects.exists() and not LtiContext.objects.filter(course_id=course.pk).exists()
+    assert not User.objects.get(pk=user.pk).groups.exists()
+
+
 def test_the_roster_of_an_approved_lms_course_makes_nobody_an_editor(lms, course, lessons, trainer):
     context = bound(lms, course, trainer)
     lms.members = [{"user_id": "m-2", "roles": [INSTRUCTOR], "name": "Grace"}]
