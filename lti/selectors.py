@@ -10,7 +10,7 @@ from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, 
 from exercises.policy_rules import best_score
 from exercises.selectors import page_exercise_ids
 
-from .models import ContextMember, LineItem, LtiContext, LtiIdentity
+from .models import ContextMember, LineItem, LtiContext, LtiIdentity, TrainerGrant
 
 
 def placeable_content() -> list[dict]:
@@ -70,8 +70,17 @@ def contexts_with_roster() -> list:
     return list(LtiContext.objects.exclude(memberships_url="").filter(platform__is_active=True))
 
 
+def approvable_courses(user) -> QuerySet:
+    """The courses whose LMS courses the user may let train: those they edit, except where only a launch made
+    them an editor (an LMS course's instructor does not open the course to other LMS courses' instructors)."""
+    courses = editable_courses(user)
+    if getattr(user, "is_superuser", False):
+        return courses
+    return courses.exclude(pk__in=TrainerGrant.objects.filter(user=user, made_editor=True).values("context__course"))
+
+
 def contexts_editable_by(user) -> QuerySet[LtiContext]:
-    """The LMS courses placed in the courses the user edits (every one for superusers): the ones whose
-    instructors they may let train, with how many train through each now."""
-    return (LtiContext.objects.filter(course__in=editable_courses(user))
+    """The LMS courses placed in the courses the user may approve for (every one for superusers), with how many
+    people train through each now."""
+    return (LtiContext.objects.filter(course__in=approvable_courses(user))
             .select_related("platform", "course", "bound_by").annotate(trainers=Count("trainer_grants")))  # fmt: skip

@@ -13,11 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from courses.selectors import can_edit_course, is_course_editor
+from courses.selectors import is_course_editor
 from courses.services import TRAINER_COLLECTION_PERMISSIONS, course_grant_editing, course_revoke_editing
 
 from .claims import INSTRUCTOR
 from .models import LtiContext, TrainerGrant
+from .selectors import approvable_courses
 
 LMS_TRAINERS_GROUP = "LMS co-trainers"
 # What editing one course needs besides its page permissions: the admin, images and documents, exercises (scoped
@@ -57,11 +58,15 @@ def lms_trainers_group() -> Group:
     return group
 
 
+def _check_approver(context: LtiContext, user) -> None:
+    if not approvable_courses(user).filter(pk=context.course_id).exists():
+        raise PermissionDenied
+
+
 @transaction.atomic
 def context_bind(*, context: LtiContext, by) -> None:
     """An editor of the course lets this LMS course's instructors train it, from their next launch."""
-    if not can_edit_course(course=context.course, user=by):
-        raise PermissionDenied
+    _check_approver(context, by)
     context.instructors_train, context.bound_by, context.bound_at = True, by, timezone.now()
     context.save(update_fields=["instructors_train", "bound_by", "bound_at", "updated_at"])
 
@@ -70,8 +75,7 @@ def context_bind(*, context: LtiContext, by) -> None:
 def context_unbind(*, context: LtiContext, by) -> int:
     """An editor of the course takes the binding back, and with it every grant its launches made; the number
     of people who no longer train through it."""
-    if not can_edit_course(course=context.course, user=by):
-        raise PermissionDenied
+    _check_approver(context, by)
     context.instructors_train, context.bound_by, context.bound_at = False, None, None
     context.save(update_fields=["instructors_train", "bound_by", "bound_at", "updated_at"])
     return grants_withdraw(context.trainer_grants.all())

@@ -173,6 +173,19 @@ def test_another_courses_trainer_neither_sees_nor_approves_its_lms_courses(clien
     assert not edits(user_of(lms), course)
 
 
+def test_an_instructor_made_an_editor_by_a_launch_approves_no_other_lms_course(client, lms, course, lessons,
+                                                                              trainer):  # fmt: skip
+    bound(lms, course, trainer)
+    launch_in(client, lms, lessons[0])
+    launch_in(Client(), lms, lessons[0], sub="stranger", context_id="moodle-course-666")  # another LMS course
+    user, other = user_of(lms), LtiContext.objects.get(context_id="moodle-course-666")
+    assert edits(user, course)
+    assert "moodle-course-666" not in client.get("/admin/lti/lms-courses/").content.decode()
+    assert client.post(f"/admin/lti/lms-courses/{other.pk}/approve/").status_code == 404
+    other.refresh_from_db()
+    assert not other.instructors_train
+
+
 def test_approval_is_a_post_with_a_csrf_token(catalogue, lms, course, lessons):
     launch_in(Client(), lms, lessons[0])
     context = LtiContext.objects.get()
