@@ -31,6 +31,15 @@ def page_is_public(page: Page) -> bool:
     return not PageViewRestriction.objects.filter(page__in=page.get_ancestors(inclusive=True)).exists()
 
 
+def course_editors_group_name(course: CoursePage) -> str:
+    return f"Course editors: {course.pk}"
+
+
+def is_course_editor(*, course: CoursePage, user) -> bool:
+    """A member of the course's editors group (services.course_editors_group), not merely able to edit it."""
+    return user.groups.filter(name=course_editors_group_name(course)).exists()
+
+
 def can_edit_course(*, course: CoursePage, user) -> bool:
     return user.is_authenticated and course.permissions_for_user(user).can_edit()
 

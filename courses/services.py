@@ -14,7 +14,7 @@ from tracking.identity import registration_for
 from .events import enrolments_changed
 from .exceptions import AlreadyEnrolled, CourseNotAvailable, InvitationInvalid, NotEnrolled
 from .models import CatalogueIndexPage, CourseInvitation, CoursePage, Enrolment, LessonCompletion, LessonPage
-from .selectors import course_progress_for, page_is_public
+from .selectors import course_editors_group_name, course_progress_for, page_is_public
 
 COURSE_EDITOR_PERMISSIONS = ("add", "change", "publish")
 TRAINERS_GROUP = "Trainers"
@@ -148,7 +148,7 @@ def lesson_uncomplete(*, user, lesson: LessonPage) -> None:
 
 def course_editors_group(course: CoursePage) -> Group:
     """A group per course whose members may edit and publish the course and all its lessons."""
-    group, created = Group.objects.get_or_create(name=f"Course editors: {course.pk}")
+    group, created = Group.objects.get_or_create(name=course_editors_group_name(course))
     if created:
         for codename in COURSE_EDITOR_PERMISSIONS:
             GroupPagePermission.objects.create(group=group, page=course, permission_type=codename)
@@ -157,6 +157,11 @@ def course_editors_group(course: CoursePage) -> Group:
 
 def course_grant_editing(*, course: CoursePage, user) -> None:
     user.groups.add(course_editors_group(course))
+
+
+def course_revoke_editing(*, course: CoursePage, user) -> None:
+    """Out of the course's editors group; never creates the group (the course may be being deleted)."""
+    user.groups.remove(*Group.objects.filter(name=course_editors_group_name(course)))
 
 
 @transaction.atomic

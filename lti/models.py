@@ -1,5 +1,6 @@
 """LMS platforms registered by the operator, the tool's own signing keys, and what launches leave behind:
-who an LMS user is here, which LMS course a panlearn course is placed in, its line items and score posts."""
+who an LMS user is here, which LMS course a panlearn course is placed in (and whether the course's editors let
+its instructors train), its line items and score posts."""
 
 from urllib.parse import urlsplit
 
@@ -75,7 +76,10 @@ class LtiIdentity(models.Model):
 
 
 class LtiContext(models.Model):
-    """An LMS course (context) in which a panlearn course is placed, and its roster service."""
+    """An LMS course (context) in which a panlearn course is placed, and its roster service.
+
+    Its instructors train the panlearn course only once an editor of that course has said so
+    (`instructors_train`): the LMS's roles are typed by the LMS's teachers, not by the course's editors."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="contexts")
     context_id = models.CharField(max_length=255)
@@ -84,6 +88,12 @@ class LtiContext(models.Model):
     memberships_url = models.URLField(max_length=500, blank=True)
     roster_synced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    instructors_train = models.BooleanField(
+        default=False, help_text="An editor of the course lets this LMS course's instructors edit it.",
+    )  # fmt: skip
+    bound_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="The editor who let its instructors train.")  # fmt: skip
+    bound_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -92,6 +102,23 @@ class LtiContext(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title or self.context_id} → {self.course}"
+
+
+class TrainerGrant(models.Model):
+    """Editing of a course that a launch gave an instructor of a bound LMS course. Revoking the binding takes
+    back these grants and nothing else: `made_editor` says whether the launch added the user to the course's
+    editors, or found them there already (then panlearn, not the LMS, made them an editor)."""
+
+    context = models.ForeignKey(LtiContext, on_delete=models.CASCADE, related_name="trainer_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_trainer_grants")
+    made_editor = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["context", "user"], name="lti_one_trainer_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} trains {self.context.course} from {self.context}"
 
 
 class LineItem(models.Model):

@@ -1,15 +1,16 @@
-"""Reads: what an instructor may place, an exercise's counting score, where a score goes."""
+"""Reads: what an instructor may place, an exercise's counting score, where a score goes, which LMS courses an
+editor may let train."""
 
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 
-from courses.selectors import catalogue_materials
+from courses.selectors import catalogue_materials, editable_courses
 from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, SubmissionKind, SubmissionStatus
 from exercises.policy_rules import best_score
 from exercises.selectors import page_exercise_ids
 
-from .models import ContextMember, LineItem, LtiIdentity
+from .models import ContextMember, LineItem, LtiContext, LtiIdentity, TrainerGrant
 
 
 def placeable_content() -> list[dict]:
@@ -66,6 +67,20 @@ def score_destinations(*, user, exercise: Exercise, course=None) -> list[tuple[L
 
 
 def contexts_with_roster() -> list:
-    from .models import LtiContext
-
     return list(LtiContext.objects.exclude(memberships_url="").filter(platform__is_active=True))
+
+
+def approvable_courses(user) -> QuerySet:
+    """The courses whose LMS courses the user may let train: those they edit, except where only a launch made
+    them an editor (an LMS course's instructor does not open the course to other LMS courses' instructors)."""
+    courses = editable_courses(user)
+    if getattr(user, "is_superuser", False):
+        return courses
+    return courses.exclude(pk__in=TrainerGrant.objects.filter(user=user, made_editor=True).values("context__course"))
+
+
+def contexts_editable_by(user) -> QuerySet[LtiContext]:
+    """The LMS courses placed in the courses the user may approve for (every one for superusers), with how many
+    people train through each now."""
+    return (LtiContext.objects.filter(course__in=approvable_courses(user))
+            .select_related("platform", "course", "bound_by").annotate(trainers=Count("trainer_grants")))  # fmt: skip

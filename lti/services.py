@@ -1,8 +1,10 @@
 """Writes of a launch: the LMS user's account (found by issuer and subject only, never by an email), the
-course's enrolment (never editing rights), and what the LMS placed where (its course, its line items)."""
+course's enrolment, editing for an instructor only where the course's editors bound the LMS course (lti.trainers),
+and what the LMS placed where (its course, its line items)."""
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -18,6 +20,7 @@ from exercises.selectors import exercise_on
 from .claims import Launch
 from .exceptions import LaunchRefused
 from .models import ContextMember, LineItem, LtiContext, LtiIdentity, Platform
+from .trainers import Training, training_apply
 
 _NOT_IN_USERNAME = re.compile(r"[^\w.+-]+", re.ASCII)
 
@@ -93,10 +96,9 @@ def launch_target(launch: Launch) -> tuple[CoursePage, object, Exercise | None]:
 
 
 def course_join(*, user, course: CoursePage) -> None:
-    """Enrol an LMS user under the course's own policy. A launch or a roster never grants editing (an LMS
-    instructor is enrolled like a learner; a panlearn trainer of the course grants editing in panlearn), and
-    an invitation-only course is not opened by an LMS: the LMS's roles and custom parameters are typed by
-    its teachers, not by this course's editors."""
+    """Enrol an LMS user under the course's own policy, an instructor too (editing is lti.trainers' to give,
+    and only where the course's editors said so). An invitation-only course is not opened by an LMS: the LMS's
+    roles and custom parameters are typed by its teachers, not by this course's editors."""
     if Enrolment.objects.filter(user=user, course=course, is_active=True).exists():
         return  # enrolled already (perhaps invited): nothing to check again
     try:
@@ -150,13 +152,21 @@ def line_item_record(*, platform: Platform, launch: Launch, exercise: Exercise, 
     return line_item
 
 
+@dataclass(frozen=True)
+class Applied:
+    page: object  # the lesson or course to open
+    course: CoursePage
+    training: Training
+
+
 @transaction.atomic
-def launch_apply(*, identity: LtiIdentity, launch: Launch) -> object:
-    """Everything a verified resource-link launch changes; returns the page to open."""
+def launch_apply(*, identity: LtiIdentity, launch: Launch) -> Applied:
+    """Everything a verified resource-link launch changes: the page to open, and whether the user trains."""
     course, page, exercise = launch_target(launch)
     course_join(user=identity.user, course=course)
-    context_record(platform=identity.platform, launch=launch, course=course)
+    context = context_record(platform=identity.platform, launch=launch, course=course)
     membership_record(identity=identity, context_id=launch.context_id)
     if exercise is not None:
         line_item_record(platform=identity.platform, launch=launch, exercise=exercise, course=course)
-    return page
+    training = training_apply(user=identity.user, context=context, role=launch.role)
+    return Applied(page=page, course=course, training=training)

@@ -4,6 +4,7 @@ verifies through `launch`, writes through `services`, and answers with a redirec
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from .exceptions import LaunchRefused
 from .launch import oidc_login, restored_launch, verified_launch
 from .middleware import frame_origins_remember
 from .models import LtiIdentity, Platform
+from .trainers import Training
 
 PENDING_LINK = "lti_pending_link"  # a launch waiting for the user's choice: link or a new account
 DEEP_LINK_LAUNCH = "lti_deep_link_launch"
@@ -89,9 +91,21 @@ def _continue(request, tool_launch, read, identity) -> HttpResponse:
         _sign_in(request, identity)  # the launch data stays in pylti1p3's storage, apart from the session
         request.session[DEEP_LINK_LAUNCH] = tool_launch.get_launch_id()
         return redirect("lti:deep_link")
-    page = services.launch_apply(identity=identity, launch=read)
+    applied = services.launch_apply(identity=identity, launch=read)
     _sign_in(request, identity)
-    return redirect(page.url)
+    _tell_training(request, applied)
+    return redirect(applied.page.url)
+
+
+def _tell_training(request: HttpRequest, applied: services.Applied) -> None:
+    if applied.training == Training.GRANTED:
+        edit_url = request.build_absolute_uri(reverse("wagtailadmin_pages:edit", args=[applied.course.pk]))
+        messages.info(request, f"As an instructor of this LMS course, which the course's editors approved, you edit "
+                               f"“{applied.course.title}” in panlearn's admin: {edit_url}")  # fmt: skip
+    elif applied.training == Training.AWAITING_APPROVAL:
+        messages.info(request, f"You are enrolled in “{applied.course.title}” as a learner. To edit it as this LMS "
+                               "course's instructor, ask an editor of the course to approve this LMS course in "
+                               "panlearn's admin (LMS courses); then open the activity again.")  # fmt: skip
 
 
 @require_POST

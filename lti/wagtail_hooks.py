@@ -3,7 +3,9 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from .admin_views import tool_keys
+from courses.selectors import editable_courses
+
+from .admin_views import lms_course_approve, lms_course_revoke, lms_courses, tool_keys
 from .forms import PlatformForm
 from .models import LtiContext, Platform, ScoreDelivery
 
@@ -28,7 +30,7 @@ class LtiContextViewSet(ModelViewSet):
     menu_label = "LTI placements"
     add_to_settings_menu = True
     form_fields = ["title"]
-    list_display = ["title", "context_id", "platform", "course", "roster_synced_at"]
+    list_display = ["title", "context_id", "platform", "course", "instructors_train", "roster_synced_at"]
 
 
 class ScoreDeliveryViewSet(ModelViewSet):
@@ -57,7 +59,12 @@ def register_viewsets():
 
 @hooks.register("register_admin_urls")
 def key_urls():
-    return [path("lti/keys/", tool_keys, name="panlearn_lti_keys")]
+    return [
+        path("lti/keys/", tool_keys, name="panlearn_lti_keys"),
+        path("lti/lms-courses/", lms_courses, name="panlearn_lti_lms_courses"),
+        path("lti/lms-courses/<int:pk>/approve/", lms_course_approve, name="panlearn_lti_lms_course_approve"),
+        path("lti/lms-courses/<int:pk>/revoke/", lms_course_revoke, name="panlearn_lti_lms_course_revoke"),
+    ]
 
 
 class SuperusersMenuItem(MenuItem):
@@ -68,3 +75,14 @@ class SuperusersMenuItem(MenuItem):
 @hooks.register("register_settings_menu_item")
 def keys_menu_item():
     return SuperusersMenuItem("LTI tool keys", reverse("panlearn_lti_keys"), icon_name="key", order=920)
+
+
+class CourseEditorsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return editable_courses(request.user).exists()
+
+
+@hooks.register("register_admin_menu_item")
+def lms_courses_menu_item():
+    """Where a course's editors let the instructors of an LMS course it is placed in train it."""
+    return CourseEditorsMenuItem("LMS courses", reverse("panlearn_lti_lms_courses"), icon_name="group", order=160)

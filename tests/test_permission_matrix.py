@@ -28,6 +28,7 @@ from courses import services as courses
 from courses.models import CourseInvitation
 from exercises.models import Exercise
 from facilities.models import FacilityStaff
+from lti.models import LtiContext, Platform
 from onboarding import services as onboarding
 from onboarding.models import Experiment, Participant, Programme, ProgrammeCompletion
 from tests.factories import FacilityFactory, UserFactory, trainer_of
@@ -211,10 +212,18 @@ RULES = [
     Rule(r"^admin/useroffice/tokens/", STAFF, post_only=True),
     Rule(r"^admin/useroffice/webhooks/<int:facility_id>/$", STAFF_X, url=on("facility_x")),
     # LMS registrations, placements, score deliveries and the tool's keys: the site's administrators.
+    Rule(r"^admin/lti_platforms/(edit|delete|inspect|history|history-results|copy|usage)/", SUPERUSER,
+         url=on("lti_platform")),
+    Rule(r"^admin/lti_placements/(edit|delete|inspect|history|history-results|copy|usage)/", SUPERUSER,
+         url=on("lti_context_a")),
     Rule(r"^admin/lti_\w+/(edit|delete|inspect|history|history-results|copy|usage)/", frozenset(),
-         why="no LTI object in the world: tests/lti"),
+         why="no score delivery in the world: tests/lti"),
     Rule(r"^admin/lti_\w+/", SUPERUSER),
     Rule(r"^admin/lti/keys/$", SUPERUSER),
+    # A course's editors let an LMS course's instructors train it (issue 20): each lists the LMS courses of the
+    # courses they edit (none: an empty list) and approves or revokes those only (tests/lti/test_trainers.py).
+    Rule(r"^admin/lti/lms-courses/$", ADMIN_USERS),
+    Rule(r"^admin/lti/lms-courses/<int:pk>/(approve|revoke)/$", TRAINER_A, url=on("lti_context_a"), post_only=True),
     Rule(r"^admin/store_clients/(edit|delete|inspect)/", SUPERUSER, url=on("store_client")),
     Rule(r"^admin/store_clients/", SUPERUSER),
     # -- Wagtail's page admin on course A's pages: its editors, not another course's trainers --------------
@@ -268,6 +277,11 @@ def world(catalogue):
     participant_x = onboarding.participant_add(experiment=experiment_x, user=users["student_a"])
     lesson_a = course_a.get_children().specific().filter(title="Course A quiz").get()
     store_client, _ = clients.client_create(name="LMS", scopes=[StoreClient.WRITE])
+    lti_platform = Platform.objects.create(
+        name="Moodle", issuer="https://moodle.example", client_id="panlearn", deployment_ids="1",
+        auth_login_url="https://moodle.example/auth", auth_token_url="https://moodle.example/token",
+        key_set_url="https://moodle.example/jwks",
+    )  # fmt: skip
     return {
         "users": users,
         "course_a": course_a,
@@ -282,6 +296,8 @@ def world(catalogue):
         "invitation_a": courses.invitation_create(course=course_a, email="guest@example.org"),
         "certificate": Certificate.objects.get(completion__user=users["student_a"]),
         "store_client": store_client,
+        "lti_platform": lti_platform,
+        "lti_context_a": LtiContext.objects.create(platform=lti_platform, context_id="physics-101", course=course_a),
         "facility_x": facility_x,
         "identity": PanIdentity.objects.create(user=users["student_a"], issuer="https://idp.example", subject="a"),
         "ids": {},

@@ -15,18 +15,24 @@ def allow_loopback_platforms(settings):
 @pytest.fixture
 def lms(client, db):
     """The loopback platform, registered in panlearn as an operator would (its URLs in the Platform table)."""
+    platform = registered(client, "Loopback Moodle")
+    yield platform
+    platform.server.shutdown()
+    platform.server.server_close()
+
+
+def registered(client, name: str):
+    """A loopback platform started and registered under `name`."""
     # The tool's key set as its JWKS URL serves it, read here: the platform's thread must not query the test
     # database (it would wait on the test's open transaction).
     tool_key_set = client.get("/lti/jwks/").json()
     platform = start(lambda: tool_key_set)
     platform.record = Platform.objects.create(
-        name="Loopback Moodle", issuer=platform.issuer, client_id=CLIENT_ID,
+        name=name, issuer=platform.issuer, client_id=CLIENT_ID,
         auth_login_url=platform.url("/auth"), auth_token_url=platform.url("/token"),
         key_set_url=platform.url("/jwks"), deployment_ids=f"other\n{DEPLOYMENT_ID}\n",
     )  # fmt: skip
-    yield platform
-    platform.server.shutdown()
-    platform.server.server_close()
+    return platform
 
 
 def authorize(client, lms, *, user_id: str = "moodle-user-42", hint: str = "resource") -> dict:
