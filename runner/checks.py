@@ -1,8 +1,5 @@
 """Checks of the runner's settings that would otherwise fail at a student's first run."""
 
-import sys
-from pathlib import Path
-
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
@@ -43,29 +40,5 @@ def gateway_sessions_shared(app_configs, **kwargs):
             "starts a new kernel.",
             hint="Set DJANGO_CACHE_URL to redis://..., or run one web process.",
             id="panlearn.W010",
-        )
-    ]
-
-
-# Where each grading job mounts a tmpfs of its own (kernel_lib/panlearn_jobns.py, private_places).
-JOB_PRIVATE_ROOTS = (Path("/tmp"), Path("/dev/shm"))
-
-
-@register()
-def virtualenv_outside_job_tmpfs(app_configs, **kwargs):
-    """A grading job mounts its own /tmp and /dev/shm, over whatever the sandbox bound there: a virtualenv
-    under one of them vanishes from the job, which then imports only what its grading parent preloaded."""
-    prefix = Path(sys.prefix).resolve()
-    under = [root for root in JOB_PRIVATE_ROOTS if prefix.is_relative_to(root)]
-    if not under:
-        return []
-    return [
-        Warning(
-            f"The virtualenv ({prefix}) lies under {under[0]}, which each grading job replaces with a tmpfs of its "
-            "own: graded code can import only the modules its grading parent preloaded "
-            f"({settings.PANLEARN_RUNNER_PRELOAD}), so an exercise that imports another one (shadow4) fails.",
-            hint="Install the checkout and its .venv elsewhere (/srv, /opt, a home directory), or add the modules "
-            "to PANLEARN_RUNNER_PRELOAD.",
-            id="panlearn.W011",
         )
     ]

@@ -9,8 +9,10 @@ that runs student code.
 
 Concurrent grades are apart: each job is pid 1 of its own pid namespace, with its own mount, IPC,
 network and UTS namespaces, private /tmp, /dev/shm, home and /run/kernel, and a read-only procfs
-that lists that namespace alone (kernel_lib/panlearn_jobns.py); the parents are not dumpable. What
-they still share is the host uid (one uid is mapped into the sandbox).
+that lists that namespace alone (kernel_lib/panlearn_jobns.py); the parents are not dumpable. Where
+the host can map a range of ids (job_ids.py), each job also runs as a host uid and gid that no
+concurrent job has, so what Linux counts per uid (processes, pipe buffers, inotify, message queues)
+is its own; elsewhere the jobs share the sandbox's host uid.
 
 The protocol of a grade (its tests, the results and their parser) is `grading_protocol.py`; the
 in-sandbox side of the parents is kernel_lib/panlearn_grader.py.
@@ -33,9 +35,10 @@ from dataclasses import dataclass
 from .cgroups import KernelCgroup
 from .exceptions import RunnerUnavailable
 from .grading_protocol import GradingResult, GradingTest, TestOutcome, not_run, outcome_of
-from .launch import Spawned, spawn_sandbox
+from .job_ids import IdBlocks, JobIdRange, write_id_maps
+from .launch import Spawned, sandbox_init_pid, spawn_sandbox
 from .pool import DatasetKey
-from .sandbox import KERNEL_LIB, Limits, SandboxSpec
+from .sandbox import KERNEL_LIB, Limits, SandboxSpec, sandbox_host_uid
 
 logger = logging.getLogger(__name__)
 FRAME = struct.Struct(">I")
@@ -86,8 +89,17 @@ class Child:
 class GraderParent:
     """A sandboxed Python that imported the stack once and forks a child per connection it is given."""
 
-    def __init__(self, *, role: str, spec: SandboxSpec, cgroup: KernelCgroup | None, secure: bool):
+    def __init__(
+        self,
+        *,
+        role: str,
+        spec: SandboxSpec,
+        cgroup: KernelCgroup | None,
+        secure: bool,
+        id_blocks: IdBlocks | None = None,
+    ):
         self.role, self.spec, self.cgroup, self.secure = role, spec, cgroup, secure
+        self.id_blocks = id_blocks  # where spec.job_ids goes back once the sandbox is gone
         self.spawned: Spawned | None = None
         self.control: socket.socket | None = None
         self.forks = 0
@@ -111,6 +123,14 @@ class GraderParent:
             sandbox_end.close()
         host_end.setblocking(False)
         self.control = host_end
+        if self.spawned.userns_block is not None:
+            try:
+                await self._map_ids()
+            except (OSError, ValueError, TimeoutError) as error:
+                detail = self.spawned.stderr_tail()
+                await self.close()
+                message = f"The {self.role} grading process got no ids for its jobs: {error} {detail}"
+                raise RuntimeError(message) from error
         try:
             ready = await asyncio.wait_for(asyncio.get_running_loop().sock_recv(host_end, 5), START_TIMEOUT)
         except TimeoutError:
@@ -120,6 +140,19 @@ class GraderParent:
             await self.close()
             raise RuntimeError(f"The {self.role} grading process did not start: {detail or 'no message'}")
         return self
+
+    async def _map_ids(self) -> None:
+        """bwrap waits, its child in a user namespace with no ids yet: map them, then let it go on."""
+        block, spawned = self.spec.job_ids, self.spawned
+        try:
+            child_pid = await sandbox_init_pid(spawned, START_TIMEOUT)
+            root = sandbox_host_uid()
+            root_uid, root_gid = (root, root) if root is not None else (os.getuid(), os.getgid())
+            await asyncio.to_thread(write_id_maps, child_pid, block, root_uid, root_gid)
+            os.write(spawned.userns_block, b"1")
+        finally:
+            os.close(spawned.userns_block)  # closed unwritten, bwrap goes on unmapped and fails at once
+            spawned.userns_block = None
 
     async def fork(self) -> Child:
         if not self.alive or self.control is None:
@@ -163,6 +196,9 @@ class GraderParent:
             self.spawned = None
         if self.cgroup is not None:
             await asyncio.to_thread(self.cgroup.remove)
+        if self.id_blocks is not None and self.spec.job_ids is not None:
+            blocks, self.id_blocks = self.id_blocks, None
+            await asyncio.to_thread(blocks.give_back, self.spec.job_ids)
 
 
 @dataclass
@@ -195,11 +231,15 @@ class Grader:
         cgroup_version: int | None,
         mpl_cache: str | None,
         max_pairs: int = 4,
+        job_ids: JobIdRange | None = None,
     ):
         self.limits, self.preload, self.slots = limits, preload, slots
         self.interrupt_grace, self.secure = interrupt_grace, secure
         self.cgroup_parent, self.cgroup_version, self.mpl_cache = cgroup_parent, cgroup_version, mpl_cache
         self.max_pairs = max_pairs
+        # Each parent's block: its `slots` concurrent jobs, and as many again for jobs that were killed
+        # and whose pid namespace is still going away (the parent reuses a uid only once it is gone).
+        self.id_blocks = IdBlocks(job_ids, 2 * slots + 2) if job_ids is not None else None
         self.pairs: OrderedDict[DatasetKey, ParentPair] = OrderedDict()
         self._semaphore = asyncio.Semaphore(slots)
         self._starting: dict[DatasetKey, asyncio.Task] = {}
@@ -218,17 +258,25 @@ class Grader:
                 pids_max=self.limits.pids * self.slots + 8,
                 version=self.cgroup_version,
             )
+        block = self.id_blocks.take() if self.id_blocks is not None else None
         spec = SandboxSpec(
-            argv=[sys.executable, "-I", GRADER, role, ",".join(self.preload)],
+            # The preload list last: a test reads it as sys.argv[-1] (the parent's memory, intact).
+            argv=[sys.executable, "-I", GRADER, role, str(block.size if block else 0), ",".join(self.preload)],
             limits=self.limits,
             datasets=dict(datasets),
             mpl_cache=self.mpl_cache,
             job_namespaces=True,
+            job_ids=block,
         )
-        return GraderParent(role=role, spec=spec, cgroup=cgroup, secure=self.secure)
+        return GraderParent(role=role, spec=spec, cgroup=cgroup, secure=self.secure, id_blocks=self.id_blocks)
 
     async def _start_pair(self, datasets: DatasetKey) -> ParentPair:
-        student, tests = self._parent("student", datasets), self._parent("tests", datasets)
+        student = self._parent("student", datasets)
+        try:
+            tests = self._parent("tests", datasets)
+        except BaseException:
+            await student.close()  # gives its ids back
+            raise
         results = await asyncio.gather(student.start(), tests.start(), return_exceptions=True)
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:

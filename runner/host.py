@@ -28,10 +28,11 @@ from .exceptions import (
 from .grading_parents import Grader
 from .grading_protocol import GradingResult, GradingTest
 from .host_config import HostConfig
+from .job_ids import job_id_range
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
-from .sandbox import MPL_CACHE, SandboxSpec, host_protections
+from .sandbox import MPL_CACHE, SandboxSpec, host_protections, sandbox_host_uid
 
 logger = logging.getLogger(__name__)
 PENDING_INTERRUPT_SECONDS = 2.0
@@ -90,7 +91,7 @@ class KernelHost:
     def check_protections(self) -> None:
         """Refuse to run without every protection, unless the operator opted out loudly."""
         self.protections = host_protections(self.config.cgroup_name, self.config.datasets_dir)
-        missing = [check for check in self.protections if not check.ok]
+        missing = [check for check in self.protections if not check.ok and check.required]
         if missing:
             summary = "; ".join(f"{check.name}: {check.detail}" for check in missing)
             if not self.config.insecure:
@@ -102,6 +103,13 @@ class KernelHost:
         by_name = {check.name: check.ok for check in self.protections}
         self.secure = by_name.get("seccomp", False)
         self._cgroup_version = cgroup_version() if by_name.get("cgroups") else None
+
+    def _job_ids(self):
+        """The host ids grading jobs run as, one each (job_ids.py); None: they share the sandbox's uid."""
+        try:
+            return job_id_range(sandbox_host_uid())
+        except SandboxUnavailable:
+            return None  # check_protections refused to start, unless the operator chose insecure mode
 
     async def start(self) -> None:
         self.check_protections()
@@ -124,6 +132,7 @@ class KernelHost:
             cgroup_parent=self.config.cgroup_name if self._cgroup_version is not None else None,
             cgroup_version=self._cgroup_version,
             mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
+            job_ids=self._job_ids(),
         )
         await self.grader.start()
         self._cull_task = asyncio.create_task(self._cull_forever(), name="session-cull")
@@ -329,7 +338,7 @@ class KernelHost:
         pool = self.pool
         return {
             "status": "ok" if pool is not None else "starting",
-            "secure": self.secure and all(check.ok for check in self.protections),
+            "secure": self.secure and all(check.ok or not check.required for check in self.protections),
             "protections": {check.name: {"ok": check.ok, "detail": check.detail} for check in self.protections},
         }
 

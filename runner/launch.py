@@ -57,6 +57,8 @@ class Spawned:
     process: subprocess.Popen
     info_fd: int
     stderr_fd: int
+    # With spec.job_ids: write a byte here once the sandbox's id maps are written; bwrap waits for it.
+    userns_block: int | None = None
 
     def stderr_tail(self, size: int = 4096) -> str:
         try:
@@ -112,7 +114,9 @@ def spawn_sandbox(
     fds.setdefault("/etc/passwd", memfd("passwd", PASSWD.encode()))
     fds.setdefault("/etc/group", memfd("group", GROUP.encode()))
     filter_fd = seccomp_fd(job_namespaces=spec.job_namespaces) if secure else None
-    argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds)
+    block_read, block_write = os.pipe() if spec.job_ids is not None else (None, None)
+    argv = bwrap_argv(spec, bwrap=bwrap_path(), info_fd=info_write, seccomp_fd=filter_fd, files=fds,
+                      userns_block_fd=block_read)  # fmt: skip
     if cgroup is not None:
         cgroup.create()
     limits = spec.limits
@@ -127,6 +131,7 @@ def spawn_sandbox(
                 cgroup.join_current_process()
 
     pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
+    pass_fds += [block_read] if block_read is not None else []
     try:
         process = subprocess.Popen(
             argv,
@@ -142,11 +147,13 @@ def spawn_sandbox(
     except BaseException:
         os.close(info_read)
         os.close(stderr_fd)
+        if block_write is not None:
+            os.close(block_write)
         raise
     finally:
         for fd in pass_fds:
             os.close(fd)
-    return Spawned(process=process, info_fd=info_read, stderr_fd=stderr_fd)
+    return Spawned(process=process, info_fd=info_read, stderr_fd=stderr_fd, userns_block=block_write)
 
 
 def _read_info(fd: int) -> dict:

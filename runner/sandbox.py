@@ -21,6 +21,7 @@ from pathlib import Path
 from .cgroups import cgroups_usable
 from .exceptions import SandboxUnavailable
 from .host_config import Limits
+from .job_ids import IdBlock, job_id_range, no_job_ids_reason
 
 SANDBOX_UID = 65534
 SETPRIV = shutil.which("setpriv")
@@ -104,6 +105,8 @@ class SandboxSpec:
     mpl_cache: str | None = None
     # A grading parent: its jobs make namespaces of their own (seccomp.JOB_NAMESPACE_SYSCALLS).
     job_namespaces: bool = False
+    # A grading parent's block of host ids for its jobs (job_ids.py); the caller writes the maps.
+    job_ids: IdBlock | None = None
 
 
 @functools.cache
@@ -140,8 +143,18 @@ def kernel_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int | None, files: dict[str, int]) -> list:
-    """The full command line. `files` maps sandbox paths to fds whose content becomes a read-only file."""
+def bwrap_argv(
+    spec: SandboxSpec,
+    *,
+    bwrap: str,
+    info_fd: int,
+    seccomp_fd: int | None,
+    files: dict[str, int],
+    userns_block_fd: int | None = None,
+) -> list:
+    """The full command line. `files` maps sandbox paths to fds whose content becomes a read-only file.
+    With `userns_block_fd` (a grading parent with spec.job_ids), bwrap maps no id itself: it waits on that
+    fd until the caller has written its child's uid_map and gid_map (job_ids.write_id_maps)."""
     limits = spec.limits
     tmpfs_bytes = str(limits.tmp_mib << 20)
     argv = [
@@ -156,6 +169,15 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         "--clearenv",
         "--info-fd", str(info_fd),
     ]  # fmt: skip
+    if userns_block_fd is not None:
+        # Explicit: bwrap checks for --unshare-user before it implies it for an unprivileged caller.
+        argv += ["--unshare-user", "--userns-block-fd", str(userns_block_fd)]
+    # Jobs of their own uids (spec.job_ids) are not the sandbox's owner: what bwrap makes (the directories
+    # it creates on the way, 0700, and the data files, 0600) must be readable by any uid, as the host's are.
+    readable = spec.job_ids is not None
+    if readable:
+        for directory in _made_directories([*ETC_FILES, *files]):
+            argv += ["--perms", "0755", "--dir", directory]
     for path in SYSTEM_DIRS:
         if os.path.isdir(path) and not os.path.islink(path):
             argv += ["--ro-bind", path, path]
@@ -180,7 +202,7 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
     for dataset_id, host_dir in sorted(spec.datasets.items()):
         argv += ["--ro-bind", host_dir, f"/data/{dataset_id}"]
     for sandbox_path, fd in files.items():
-        argv += ["--ro-bind-data", str(fd), sandbox_path]
+        argv += [*(["--perms", "0444"] if readable else []), "--ro-bind-data", str(fd), sandbox_path]
     argv += ["--remount-ro", "/"]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
@@ -188,6 +210,13 @@ def bwrap_argv(spec: SandboxSpec, *, bwrap: str, info_fd: int, seccomp_fd: int |
         argv += ["--setenv", name, value]
     argv += ["--chdir", HOME, "--", *spec.argv]
     return argv
+
+
+def _made_directories(paths: list[str]) -> list[str]:
+    """The directories bwrap would create for these sandbox paths, parents first; none below /proc or /dev,
+    which exist already."""
+    made = {str(parent) for path in paths for parent in Path(path).parents if str(parent) != "/"}
+    return sorted((path for path in made if not path.startswith(("/proc", "/dev"))), key=lambda path: path.count("/"))
 
 
 def _grading_parent_identity(spec: SandboxSpec) -> list[str]:
@@ -198,9 +227,17 @@ def _grading_parent_identity(spec: SandboxSpec) -> list[str]:
     bubblewrap nest a second user namespace, in which the sandbox's mounts are locked and Linux refuses
     a new procfs. The jobs drop every capability before any of their code runs; the grading filter
     refuses remounts, moves and new user namespaces (seccomp.py); and outside, the sandbox's root is
-    the same unprivileged host uid as a kernel's."""
+    the same unprivileged host uid as a kernel's.
+
+    With a block of host ids (spec.job_ids) it also holds CAP_SETUID and CAP_SETGID, so that each job
+    can switch to a uid and gid of its own before its code runs, and CAP_KILL, so that it can still
+    interrupt and kill its jobs (and sweep what outlived them), which no longer run as its uid. All three
+    hold in the sandbox's user namespace only, where nothing but the parent, its jobs and bwrap's init
+    run; the jobs drop them with the rest."""
     uid = "0" if spec.job_namespaces else str(SANDBOX_UID)
     extra = ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"] if spec.job_namespaces else []
+    if spec.job_namespaces and spec.job_ids is not None:
+        extra += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     return [*extra, "--uid", uid, "--gid", uid]
 
 
@@ -222,6 +259,8 @@ class Protection:
     name: str
     ok: bool
     detail: str
+    # Not required: reported as a warning when missing, and the runner still starts.
+    required: bool = True
 
 
 def host_protections(cgroup_parent: str, datasets_dir: Path | None = None) -> list[Protection]:
@@ -253,7 +292,29 @@ def host_protections(cgroup_parent: str, datasets_dir: Path | None = None) -> li
     ok, detail = cgroups_usable(cgroup_parent)
     checks.append(Protection("cgroups", ok, detail))
     checks += _sandbox_probe(datasets_dir)
+    checks.append(_job_ids_check())
     return checks
+
+
+def _job_ids_check() -> Protection:
+    """Grading jobs' own host uids (job_ids.py). A root host maps its configured range: a bad one is a failure.
+    A host running as its own user needs a subordinate range; without one its concurrent grades share its uid,
+    which is a warning, not a failure: they stay apart in every other way (namespaces, tmpfs, signals), and
+    what they share is what Linux counts per uid, so one grade can slow or starve another but not reach it."""
+    name = "job uids"
+    try:
+        id_range = job_id_range(sandbox_host_uid())
+    except SandboxUnavailable as error:
+        return Protection(name, False, str(error))
+    if id_range is None:
+        return Protection(
+            name, False, f"concurrent grades share one host uid ({no_job_ids_reason()}): give the runner's user a "
+            "subordinate range in /etc/subuid and /etc/subgid and install newuidmap (see docs/operator.md)",
+            required=False,
+        )  # fmt: skip
+    end = id_range.uid_start + id_range.count - 1
+    return Protection(name, True, f"each grading job runs as a host uid of its own, from {id_range.uid_start}-{end} "
+                                  f"({id_range.source})")  # fmt: skip
 
 
 # Opens every file below the host-global parts of /proc for writing (writing nothing) and prints

@@ -532,7 +532,7 @@ def child_main(role: str, conn: socket.socket) -> None:
         run_tests(conn, job)
 
 
-def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes: int) -> int:
+def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes: int, uid: int | None) -> int:
     pid = os.fork()
     if pid:
         os.close(fd)
@@ -550,7 +550,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
 
         # Its own pid namespace and /tmp, /dev/shm and home; this process stays behind as the keeper.
         panlearn_jobns.enter_job_namespaces(
-            libc, size_bytes=private_bytes, home=os.environ.get("HOME", "/tmp"), close_in_keeper=(conn.fileno(),)
+            libc,
+            size_bytes=private_bytes,
+            home=os.environ.get("HOME", "/tmp"),
+            uid=uid,
+            close_in_keeper=(conn.fileno(),),
         )
         # Signals reach this job only: a job must not run if it could stop its neighbours or the parent.
         if not panlearn_signals.confine_signals(libc):  # None: an architecture the filter does not know
@@ -570,11 +574,12 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
         os._exit(code)
 
 
-def _reap(children: set[int], *, block_for: int | None = None) -> None:
+def _reap(children: dict[int, int | None], *, block_for: int | None = None) -> None:
+    """`children`: each job's keeper and the uid the job runs as (None: the sandbox's own)."""
     if block_for is not None and block_for in children:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(block_for, 0)
-        children.discard(block_for)
+        children.pop(block_for, None)
     while children:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -583,10 +588,42 @@ def _reap(children: set[int], *, block_for: int | None = None) -> None:
             break
         if pid == 0:
             break
-        children.discard(pid)
+        children.pop(pid, None)
 
 
-def _sweep(own_sid: int, children: set[int]) -> None:
+def _uids_running() -> set[int]:
+    """The uids of every process of this sandbox, zombies included: the jobs' pid namespaces are nested in
+    the sandbox's, so its /proc lists them all."""
+    uids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, StopIteration), open(f"/proc/{entry}/status") as status:
+                uids.update(map(int, next(line for line in status if line.startswith("Uid:")).split()[1:]))
+    return uids
+
+
+def _job_uid(children: dict[int, int | None], order: list[int]) -> int | None:
+    """A uid of `order` that no job holds: none whose keeper runs, and none that any process still has (a
+    killed job's keeper can be reaped before its pid namespace is gone). Waits a little for one; None if none
+    came. Least recently used first, so that a uid just given back has time to go."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        held = set(children.values())
+        candidates = [uid for uid in order if uid not in held]
+        if candidates:
+            running = _uids_running()
+            for uid in candidates:
+                if uid not in running:
+                    order.remove(uid)
+                    order.append(uid)
+                    return uid
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+        _reap(children)
+
+
+def _sweep(own_sid: int, children: dict[int, int | None]) -> None:
     """Kill processes that outlived their job or left its session: only jobs' sessions may run."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -604,7 +641,9 @@ def _sweep(own_sid: int, children: set[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def parent_main(role: str, preload: list[str]) -> None:
+def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
+    """`job_uids`: how many uids (1..job_uids) the sandbox maps for jobs, each a host uid of its own;
+    0: jobs run as the parent's uid."""
     os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:
         sys.path.insert(0, HERE)  # panlearn_check for tests, panlearn_data for student code
@@ -631,7 +670,8 @@ def parent_main(role: str, preload: list[str]) -> None:
     gc.freeze()  # children share the preloaded objects' pages instead of copying them on first GC
     control = socket.socket(fileno=0)
     own_sid = os.getsid(0)
-    children: set[int] = set()
+    children: dict[int, int | None] = {}  # keeper -> its job's uid
+    uid_order = list(range(1, job_uids + 1))
     # Each job's private /tmp, /dev/shm and home are each as large as the sandbox's own /tmp.
     tmp = os.statvfs("/tmp")
     private_bytes = tmp.f_blocks * tmp.f_frsize
@@ -652,7 +692,11 @@ def parent_main(role: str, preload: list[str]) -> None:
         command, target = message[:1], struct.unpack(">i", message[1:5])[0] if len(message) == 5 else 0
         if command == b"F" and fds:
             _reap(children)
-            children.add(_fork_child(role, control, fds[0], libc, private_bytes))
+            uid = _job_uid(children, uid_order) if job_uids else None
+            if job_uids and uid is None:
+                os.close(fds[0])  # no uid free: the host sees the connection close and retries elsewhere
+            else:
+                children[_fork_child(role, control, fds[0], libc, private_bytes, uid)] = uid
         elif command in (b"K", b"I") and target in children:
             with contextlib.suppress(OSError):
                 os.killpg(target, signal.SIGKILL if command == b"K" else signal.SIGINT)
@@ -664,4 +708,5 @@ def parent_main(role: str, preload: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    parent_main(sys.argv[1], [name for name in sys.argv[2].split(",") if name] if len(sys.argv) > 2 else [])
+    # role, how many job uids the sandbox maps (0: none), the modules to preload
+    parent_main(sys.argv[1], [name for name in sys.argv[3].split(",") if name], int(sys.argv[2]))

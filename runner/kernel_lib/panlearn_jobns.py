@@ -5,7 +5,8 @@ Jobs of one grading parent share its sandbox. Without this, a job saw the files 
 wrote, could fill the space that job needed, and could list (and, but for the signal filter, stop)
 the other jobs and the parent. The parent is the sandbox's root with CAP_SYS_ADMIN and CAP_SETPCAP in the sandbox's
 user namespace (runner/sandbox.py). Right after its fork, a job's first process unshares mount, pid,
-IPC, network and UTS namespaces, mounts fresh size-limited tmpfs on the writable places and forks the
+IPC, network and UTS namespaces, mounts fresh size-limited tmpfs on the writable places (binding back,
+read-only, what the sandbox bound below them: a virtualenv under /tmp) and forks the
 job's real process, pid 1 of the new pid namespace. That one mounts a read-only procfs of its own
 namespace over /proc, with the same covers as the sandbox's (/proc/sys hidden; the boot line and the
 load empty). Both drop every capability, from the bounding set too, before any of the job's code runs.
@@ -19,12 +20,19 @@ The grading sandbox's seccomp filter lets unshare and mount through for this (no
 no remount, no move); each job's own filter (panlearn_signals) refuses them again before the job's
 code runs.
 
-What stays shared: the host uid (one uid is mapped into the sandbox).
+A host uid of its own (runner/job_ids.py): where the sandbox maps a block of host ids at uids 1..N, the
+parent hands each job one that no running job holds, and the job's pid 1 switches to it (groups, gid,
+uid) after its mounts and before its code, its private places owned by it. The grading parent holds
+CAP_SETUID and CAP_SETGID for this; the job drops them with the rest, so it cannot go back to 0 or to
+another job's uid. Without such a block, the jobs share the sandbox's uid (and host uid) as before.
 """
 
 import ctypes
+import errno
 import os
+import re
 import signal
+import stat
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -38,8 +46,8 @@ MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 # /dev/null. (sysrq-trigger is a file of a read-only procfs: it cannot be opened for writing.)
 HIDDEN_PROC_DIRECTORIES = ("/proc/sys", "/proc/irq", "/proc/bus")
 EMPTIED_PROC_FILES = ("/proc/cmdline", "/proc/loadavg")
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP = 1, 24
-CAP_SETPCAP, CAP_SYS_ADMIN = 8, 21  # the grading parent's two (runner/sandbox.py)
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+CAP_SETPCAP = 8  # needed to empty the bounding set, so it goes last
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -61,22 +69,87 @@ def private_places(home: str) -> tuple[str, ...]:
     return ("/tmp", "/dev/shm", home, "/run/kernel")
 
 
-def enter_job_namespaces(libc, *, size_bytes: int, home: str, close_in_keeper: tuple[int, ...] = ()) -> None:
-    """Returns in the job's pid 1, inside its own namespaces, with no capabilities. The calling process
-    becomes the keeper and never returns. Raises OSError if a namespace cannot be made."""
+def enter_job_namespaces(
+    libc, *, size_bytes: int, home: str, uid: int | None = None, close_in_keeper: tuple[int, ...] = ()
+) -> None:
+    """Returns in the job's pid 1, inside its own namespaces, with no capabilities, as `uid` (and gid) if
+    given. The calling process becomes the keeper and never returns. Raises OSError if a namespace cannot
+    be made or the uid not taken."""
     _check(libc.unshare(JOB_NAMESPACES), "unshare(mount, pid, ipc, net, uts)")
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making mounts private")
-    options = f"size={size_bytes},mode=0700".encode()
-    for place in private_places(home):
+    places = private_places(home)
+    kept = _read_only_binds_under(places)  # a virtualenv under /tmp: the tmpfs would hide it
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""  # the job's alone: mode 0700
+    options = f"size={size_bytes},mode=0700{owner}".encode()
+    for place in places:
         _check(libc.mount(b"tmpfs", place.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options), f"tmpfs on {place}")
+    _bind_back(libc, kept, uid)
     job = os.fork()
     if job == 0:
         _mount_own_proc(libc)
-        _drop_capabilities(libc)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the keeper gone: the job goes
+        _drop_capabilities(libc, uid)
+        # After the switch, which clears both: the keeper gone, the job goes; and a job of its own uid may
+        # read its own /proc/self (no other process runs as that uid).
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if uid is not None:
+            libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         return
     _drop_capabilities(libc)
     _keep(job, close_in_keeper)
+
+
+def _unescape(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)  # mountinfo's \040 etc.
+
+
+def _read_only_binds_under(places: tuple[str, ...]) -> dict[str, int]:
+    """The sandbox's read-only mounts below a private place (bwrap binds the virtualenv and Python there when they
+    live under /tmp, a checkout cloned there), topmost only, each with an O_PATH fd of this mount namespace's
+    copy: the job's tmpfs is about to cover them. Writable ones are left covered: they would be shared."""
+    found = {}
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            fields = line.split()
+            point, options = _unescape(fields[4]), fields[5].split(",")
+            if any(point.startswith(place.rstrip("/") + "/") for place in places):
+                found[point] = "ro" in options  # the last (topmost) mount on a path wins
+    points = sorted(point for point, read_only in found.items() if read_only)
+    top = [point for point in points if not any(point.startswith(other + "/") for other in points)]
+    return {point: os.open(point, os.O_PATH | os.O_NOFOLLOW) for point in top}
+
+
+def _bind_back(libc, kept: dict[str, int], uid: int | None) -> None:
+    """Each kept mount bound again at its path in the job's tmpfs, with what is mounted below it. A bind keeps
+    the source mount's flags, read-only among them (and the grading filter refuses the remount that could undo
+    it); checked all the same, so that no job runs with a writable view of the host. The directories on the way
+    are made as the job's uid, which alone may write in its tmpfs (the sandbox's root has no CAP_DAC_OVERRIDE)."""
+    if uid is not None and kept:
+        libc.setfsgid(uid)
+        libc.setfsuid(uid)
+    try:
+        _bind_each(libc, kept)
+    finally:
+        if uid is not None and kept:
+            libc.setfsuid(0)
+            libc.setfsgid(0)
+            if libc.setfsuid(-1) != 0:  # -1 changes nothing and answers the current one
+                raise OSError("could not become the sandbox's root again")
+
+
+def _bind_each(libc, kept: dict[str, int]) -> None:
+    for point, fd in kept.items():
+        try:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.makedirs(point, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(point), exist_ok=True)
+                os.close(os.open(point, os.O_CREAT | os.O_WRONLY, 0o444))
+            source = f"/proc/self/fd/{fd}".encode()
+            _check(libc.mount(source, point.encode(), None, MS_BIND | MS_REC, None), f"binding {point} back")
+            if not os.statvfs(point).f_flag & os.ST_RDONLY:
+                raise OSError(f"{point} came back writable")
+        finally:
+            os.close(fd)
 
 
 def _mount_own_proc(libc) -> None:
@@ -90,14 +163,26 @@ def _mount_own_proc(libc) -> None:
         _check(libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"cover of {path}")
 
 
-def _drop_capabilities(libc) -> None:
+def _drop_capabilities(libc, uid: int | None = None) -> None:
     """The parent's capabilities reach no job's code: out of the bounding set first (which takes
-    CAP_SETPCAP, so it goes last), so that nothing the job executes can regain them, then out of every
-    set (the ambient one with them)."""
-    for capability in (CAP_SYS_ADMIN, CAP_SETPCAP):
-        _check(
-            libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), f"dropping capability {capability} from the bounding set"
-        )
+    CAP_SETPCAP, so it goes last), so that nothing the job executes can regain them; then, with the
+    CAP_SETUID and CAP_SETGID still held, to `uid` for good (real, effective and saved, no groups);
+    then out of every set (the ambient one with them)."""
+    for capability in [*(number for number in range(64) if number != CAP_SETPCAP), CAP_SETPCAP]:
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL and capability > CAP_SETPCAP:
+                continue  # past the last capability this kernel knows
+            _check(-1, f"dropping capability {capability} from the bounding set")
+    if uid is not None:
+        try:
+            os.setgroups([])
+        except PermissionError:  # setgroups denied in this namespace: fine if there are none to keep
+            if os.getgroups():
+                raise
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # from 0 to non-0: Linux clears the permitted and effective sets
+        if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
+            raise OSError(f"could not become uid {uid}")
     header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(libc.capset(ctypes.byref(header), data), "dropping capabilities")
 

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import contextlib
+import os
 import time
 
 import pytest
@@ -477,7 +478,11 @@ def test_concurrent_grades_have_private_tmp_shm_and_home(runner):
     )
     victim_tests = [make_test("kept", "assert mine == ['my answers'] * 3, mine", 2)]
     attacker_code = PLACES + (
-        "seen = sorted(name for place in places for name in os.listdir(place))\n"
+        # Not the directories on the way to a virtualenv below /tmp, which each job binds back read-only
+        "import sys\n"
+        "bound = {path[len(place) + 1 :].split('/')[0] for path in (sys.prefix, sys.base_prefix)\n"
+        "         for place in places if path.startswith(place + '/')}\n"
+        "seen = sorted(name for place in places for name in os.listdir(place) if name not in bound)\n"
         "filled = []\n"
         "for place in places:\n"
         "    try:\n"
@@ -585,3 +590,111 @@ def test_concurrent_grades_share_no_sockets_nor_ipc(runner):
     )
     assert outcomes(attacked)["nothing"]["status"] == "passed", outcomes(attacked)["nothing"]["message"]
     assert victim_result["points"] == 1.0, victim_result
+
+
+# -- a host uid of its own per grading job (security issue 16) ---------------------------------------------------
+
+OWN_IDS = (
+    "import os, time\n"
+    "ids = {line.split(':')[0]: line.split()[1:] for line in open('/proc/self/status')"
+    " if line.startswith(('Uid:', 'Gid:'))}\n"
+    "mine = os.getuid()\n"
+    "went_back = []\n"
+    "for name, call in (('setuid 0', lambda: os.setuid(0)), ('setresuid 0', lambda: os.setresuid(0, 0, 0)),\n"
+    "                   ('setuid other', lambda: os.setuid(mine % 50 + 1)), ('setgid 0', lambda: os.setgid(0)),\n"
+    "                   ('setgroups 0', lambda: os.setgroups([0]))):\n"
+    "    try:\n        call()\n    except PermissionError:\n        continue\n"
+    "    if os.getresuid() != (mine,) * 3 or os.getgroups():\n        went_back.append(name)\n"
+    "print('uid', mine)\n"
+    "time.sleep(1.5)\n"
+)
+
+
+def _job_host_uids(host_pid: int) -> dict[int, set[int]]:
+    """The host uids of every grading job's code below the host: sandboxed processes of a grading parent's that
+    have no child (the parent has its keepers, a keeper its job), by runner.sandbox.host_uids."""
+    from runner.sandbox import host_uids
+    from tests.runner.conftest import code_running_host_uids
+
+    found = {}
+    for pid in code_running_host_uids(host_pid):
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as children:
+                if children.read().split():
+                    continue
+        except OSError:
+            continue
+        uids = host_uids(pid)
+        if uids:
+            found[pid] = uids
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a root host maps a range of job uids (PANLEARN_RUNNER_JOB_UIDS)")
+def test_concurrent_grades_run_as_host_uids_of_their_own(runner, kernel_host):
+    """Security issue 16: every grading job ran as the one sandbox uid, so per-uid accounting was shared. Two
+    grades at once: each student's code runs as a uid no other job has, neither 0 nor the sandbox's host uid, seen
+    inside (/proc/self/status) and from the host (runner.sandbox.host_uids), and cannot set any other uid again."""
+    from runner.job_ids import DEFAULT_JOB_IDS
+    from runner.sandbox import sandbox_host_uid
+
+    start, count = map(int, DEFAULT_JOB_IDS.split(":"))
+    tests = [
+        make_test("own_uid", "assert ids['Uid'] == [str(mine)] * 4 and mine != 0, ids", 1),
+        make_test("own_gid", "assert ids['Gid'] == [str(mine)] * 4, ids", 1),
+        make_test("no_way_back", "assert went_back == [], went_back", 1),
+    ]
+    seen: dict[int, set[int]] = {}
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        runs = [executor.submit(runner.grade, code=OWN_IDS, tests=tests) for _ in range(2)]
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:  # while both students' code sleeps
+            seen.update(_job_host_uids(kernel_host.process.pid))
+            time.sleep(0.05)
+        results = [run.result() for run in runs]
+    inside = []
+    for result in results:
+        for name in ("own_uid", "own_gid", "no_way_back"):
+            assert outcomes(result)[name]["status"] == "passed", outcomes(result)[name]["message"]
+        inside.append(int(result["student_outputs"][0]["text"].split()[1]))
+    assert inside[0] != inside[1] and 0 not in inside, inside
+    host_side = {uid for uids in seen.values() for uid in uids}
+    in_range = {uid for uid in host_side if start <= uid < start + count}
+    assert len(in_range) >= 2, f"two student jobs at once, with host uids of their own: {seen}"
+    assert 0 not in host_side and sandbox_host_uid() not in in_range, seen
+    assert all(len(uids) == 1 for uids in seen.values()), f"a job's processes hold one uid each: {seen}"
+
+
+PIPE_SIZE = "import fcntl\nF_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031\n"
+
+
+def test_a_grade_that_uses_up_its_pipe_buffers_leaves_a_neighbours_alone(runner):
+    """Linux counts pipe buffers per uid: past pipe-user-pages-soft (16384 pages), an unprivileged user's new pipes
+    get two pages. A grade grows pipes to 1 MiB until Linux refuses, then opens pipes until a new one is that small,
+    and keeps them all; a concurrent grade, meanwhile,
+    opens a pipe and still gets the full 64 KiB, and keeps its full score. With one uid for every job, the victim's
+    pipe shrank to 8 KiB."""
+    victim_code = PIPE_SIZE + (
+        "import os, time\ntime.sleep(1.5)\n"
+        "reading, writing = os.pipe()\nvictim_size = fcntl.fcntl(writing, F_GETPIPE_SZ)\n"
+    )
+    victim_tests = [make_test("full_pipe", "assert victim_size == 65536, victim_size", 2)]
+    attacker_code = PIPE_SIZE + (
+        "import os, time\nkept, refused = [], None\n"
+        "for _ in range(400):\n"
+        "    reading, writing = os.pipe()\n    kept.append((reading, writing))\n"
+        "    try:\n        fcntl.fcntl(writing, F_SETPIPE_SZ, 1 << 20)\n"
+        "    except PermissionError:\n        refused = len(kept)\n        break\n"
+        "shrunk = None\n"
+        "for _ in range(40):  # then pipes of the default size, up to the limit itself\n"
+        "    reading, writing = os.pipe()\n    kept.append((reading, writing))\n"
+        "    if fcntl.fcntl(writing, F_GETPIPE_SZ) < 65536:\n        shrunk = fcntl.fcntl(writing, F_GETPIPE_SZ)\n"
+        "        break\n"
+        "time.sleep(2.5)\n"
+    )
+    attacker_tests = [make_test("used_up", "assert refused and shrunk, (refused, shrunk, len(kept))", 1)]
+    attacked, victim_result = grade_victim_then_attacker(
+        runner, (victim_code, victim_tests), (attacker_code, attacker_tests), head_start=0.2
+    )
+    assert outcomes(attacked)["used_up"]["status"] == "passed", outcomes(attacked)["used_up"]["message"]
+    assert victim_result["status"] == "completed" and victim_result["points"] == 2.0, victim_result

@@ -47,11 +47,10 @@ def default_host(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def grading_host(tmp_path_factory):
-    """Grading parents that preload shadow4: each grading job mounts a private tmpfs over /tmp, which hides
-    a virtualenv that lives under /tmp (a worktree's, maybe CI's), so there a job can import only what
-    its parent imported before forking. A virtualenv elsewhere (/opt, /srv) needs no preload."""
-    preload = ",".join((*DEFAULTS.preload, *SHADOW4_MODULES))
-    host = host_at_default_limits(tmp_path_factory.mktemp("shadow4-grading"), PANLEARN_RUNNER_PRELOAD=preload)
+    """Grading parents at the default preload: each job imports shadow4 itself. Each job mounts a private tmpfs
+    over /tmp, and binds back, read-only, what the sandbox bound below it: a virtualenv that lives under /tmp (a
+    worktree's, maybe CI's; run this with one there to check it) stays importable."""
+    host = host_at_default_limits(tmp_path_factory.mktemp("shadow4-grading"))
     yield host
     host.stop()
 
