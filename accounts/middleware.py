@@ -12,12 +12,13 @@ from django.urls import reverse
 
 from .second_factor import second_factor_enabled, second_factor_required, session_verified
 
+# Matched against path_info: under a script prefix (FORCE_SCRIPT_NAME, an ASGI root_path) path has it too.
 ADMIN_PREFIX = "/admin/"
 
 
 def second_factor_redirect(request):
     """Where an admin request must go first, or None."""
-    if not request.path.startswith(ADMIN_PREFIX) or not settings.PANLEARN_STAFF_MFA:
+    if not request.path_info.startswith(ADMIN_PREFIX) or not settings.PANLEARN_STAFF_MFA:
         return None
     if not second_factor_required(request.user) or session_verified(request):
         return None
@@ -43,7 +44,7 @@ class StaffSecondFactorMiddleware:
         return second_factor_redirect(request) or self.get_response(request)
 
     async def __acall__(self, request):
-        if request.path.startswith(ADMIN_PREFIX) and settings.PANLEARN_STAFF_MFA:
+        if request.path_info.startswith(ADMIN_PREFIX) and settings.PANLEARN_STAFF_MFA:
             response = await sync_to_async(second_factor_redirect)(request)
             if response is not None:
                 return response

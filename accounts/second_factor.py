@@ -24,6 +24,16 @@ def second_factor_required(user) -> bool:
     return bool(settings.PANLEARN_STAFF_MFA) and user.is_authenticated and staff_like(user)
 
 
+def second_factor_pending(user) -> bool:
+    """An account that needs the second factor, on a request whose session it has not verified. Such an
+    account counts as nobody special anywhere (the admin sends it to the code; a lesson's editor powers
+    outside the admin, such as drafts and example outputs, are withheld). Only a user object that came
+    through OTPMiddleware knows (`is_verified`); others are not requests' users."""
+    if not settings.PANLEARN_STAFF_MFA or not hasattr(user, "is_verified"):
+        return False
+    return not user.is_verified() and staff_like(user)
+
+
 def second_factor_enabled(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
@@ -57,8 +67,15 @@ def authenticator_confirm(request, device: TOTPDevice, code: str) -> list[str] |
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _backup_codes_replace(request.user)
-    otp_login(request, device)
+    _verified(request, device)
     return codes
+
+
+def _verified(request, device) -> None:
+    """A new session key first, as at sign-in: a session planted in this browser by someone who knew the
+    password must not become verified by the owner's code."""
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def _backup_codes_replace(user) -> list[str]:
@@ -81,7 +98,7 @@ def session_verify(request, code: str) -> bool:
         with transaction.atomic():
             locked = type(device).objects.select_for_update().get(pk=device.pk)
             if locked.verify_token(code):
-                otp_login(request, locked)
+                _verified(request, locked)
                 return True
     return False
 

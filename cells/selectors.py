@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from accounts.second_factor import second_factor_pending
 from content.selectors import lesson_dataset_slugs
 from courses.selectors import active_enrolment, page_is_public
 
@@ -33,9 +34,8 @@ def is_course_editor(*, user, course) -> bool:
     workflow queries a full `can_edit()` makes for users who have no permission at all."""
     if not (user.is_authenticated and user.is_active):
         return False
-    if user.is_superuser:
-        return True
-    return bool({"change", "publish"} & course.permissions_for_user(user).permissions)
+    editor = user.is_superuser or bool({"change", "publish"} & course.permissions_for_user(user).permissions)
+    return editor and not second_factor_pending(user)  # a password alone opens no draft
 
 
 def run_access(*, user, page) -> RunAccess:

@@ -196,7 +196,12 @@ def bwrap_argv(
     argv += ["--size", tmpfs_bytes, "--tmpfs", HOME]
     argv += ["--size", str(1 << 20), "--tmpfs", RUN_DIR]
     # After the tmpfs mounts, so that a Python or virtualenv under /tmp (a CI checkout) stays visible.
-    for path in (*python_paths(), *spec.extra_ro_paths):
+    bound = [*python_paths(), *spec.extra_ro_paths]
+    if readable:  # the ways to them too (/root/.pyenv, /work/main): bwrap would make them its owner's alone
+        for directory in _made_directories(bound):
+            if not directory.startswith(SYSTEM_DIRS) and directory not in ("/tmp", HOME):
+                argv += ["--perms", "0755", "--dir", directory]
+    for path in bound:
         argv += ["--ro-bind", path, path]
     argv += ["--dir", "/data"]
     for dataset_id, host_dir in sorted(spec.datasets.items()):

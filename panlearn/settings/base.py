@@ -104,6 +104,7 @@ PANLEARN_CELLS_MIDDLEWARE = [
     "panlearn.middleware.CommonMiddleware",
     "panlearn.middleware.CsrfViewMiddleware",
     "panlearn.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # lazy: read only for a lesson's editors (cells.selectors)
     "panlearn.middleware.XFrameOptionsMiddleware",
 ]
 
