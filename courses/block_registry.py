@@ -2,7 +2,8 @@
 
 An app declares `lesson_blocks = "dotted.path.to.callable"` on its AppConfig; the
 callable returns `(name, block)` pairs. The lesson StreamBlock is assembled from the
-core blocks plus every declared provider, in INSTALLED_APPS order.
+core blocks plus every declared provider, in INSTALLED_APPS order. An app whose blocks name things
+that not every editor may use declares `lesson_body_check` too (`lesson_body_problems`).
 """
 
 from collections.abc import Callable, Iterable
@@ -56,3 +57,15 @@ def lesson_context(*, page, request) -> dict:
             listed.extend(path for path in paths if path not in listed)  # two apps may need one bundle
         context.update(extra)
     return context
+
+
+def lesson_body_problems(*, body, user, page) -> list[str]:
+    """What `user` may not save in a lesson's body, from apps declaring `lesson_body_check = "dotted.path"`
+    on their AppConfig: the callable takes the cleaned body, the user and the page as stored (no pk for a
+    new one) and returns messages. A block's own clean() cannot say: it does not know who saves."""
+    problems: list[str] = []
+    for config in apps.get_app_configs():
+        check_path = getattr(config, "lesson_body_check", None)
+        if check_path:
+            problems.extend(import_string(check_path)(body=body, user=user, page=page))
+    return problems

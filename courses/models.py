@@ -17,6 +17,7 @@ from facilities.models import Facility
 
 from . import structured_data
 from .blocks import LessonBodyBlock
+from .forms import LessonPageForm
 from .vocabularies import (
     LICENCE_CHOICES,
     TECHNIQUE_CHOICES,
@@ -217,6 +218,7 @@ class LessonPage(Page):
 
     content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+    base_form_class = LessonPageForm
     parent_page_types = ["panlearn_courses.CoursePage"]
     subpage_types: list[str] = []
     template = "courses/lesson_page.html"

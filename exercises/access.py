@@ -72,3 +72,21 @@ def manageable_exercises(user, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Exercise.objects.all() if queryset is None else queryset
     ids = manageable_exercise_ids(user)
     return queryset if ids is None else queryset.filter(pk__in=ids)
+
+
+def unmanaged_exercises_in(*, body, user, page) -> list[str]:
+    """An exercise joins a lesson only in the hands of someone who manages it already. Using it would
+    make it the lesson's course's (see the top): a trainer who put a facility's safety quiz in a draft
+    lesson of their own gained its grades, its answer key and its overrides, which clear for beamtime
+    (review of 2026-12-06). What the lesson already uses, as stored, stays, whoever saves."""
+    ids = manageable_exercise_ids(user)
+    if ids is None:
+        return []
+    stored = _exercise_ids_in(type(page).objects.get(pk=page.pk).body) if page.pk else set()
+    used = [block.value.get("exercise") for block in body if block.block_type == "exercise"]
+    refused = {exercise.pk: exercise.title for exercise in used if exercise is not None}
+    return [
+        f"“{title}” belongs to courses you do not edit, so it cannot be used here. Ask its authors for a copy."
+        for pk, title in sorted(refused.items())
+        if pk not in ids and pk not in stored
+    ]

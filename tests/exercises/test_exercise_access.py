@@ -127,3 +127,34 @@ def test_site_history_shows_a_trainer_only_their_own_exercises(client, world):
     client.force_login(world["bob"])
     history = client.get("/admin/reports/site-history/").text
     assert "Quiz of B" in history and "Quiz of A" not in history and "Safety quiz" not in history
+
+
+def add_lesson(client, course, exercise):
+    from wagtail.test.utils.form_data import nested_form_data, streamfield
+
+    form = {"title": "Scratch", "slug": f"scratch-{exercise.pk}", "summary": "",
+            "body": streamfield([("exercise", {"exercise": exercise.pk})])}  # fmt: skip
+    return client.post(f"/admin/pages/add/panlearn_courses/lessonpage/{course.pk}/", nested_form_data(form))
+
+
+def test_an_exercise_joins_a_lesson_only_in_the_hands_of_who_manages_it(client, world):
+    """Naming the facility's safety quiz in a new draft lesson of her own course made it Alice's: its
+    grades, its answer key, and an override that cleared a learner for beamtime (review of 2026-12-06)."""
+    from courses.models import CoursePage, LessonPage
+
+    alice, learner, safety_quiz = world["alice"], world["learner"], world["safety_quiz"]
+    course_a = CoursePage.objects.get(title="Course A")
+    client.force_login(alice)
+    refused = add_lesson(client, course_a, safety_quiz)
+    assert refused.status_code == 200 and "belongs to courses you do not edit" in refused.text
+    assert not LessonPage.objects.filter(slug=f"scratch-{safety_quiz.pk}").exists()
+    assert "Safety quiz" not in gradebook_exercises(client, alice)
+    cleared = {"exercise": safety_quiz.pk, "user": learner.pk, "points": "5", "comment": "Cleared"}
+    assert client.post("/admin/exercises/gradebook/override", cleared).status_code == 404
+    assert not ProgrammeCompletion.objects.filter(user=learner, programme=world["programme"]).exists()
+    # Her own exercises (this one has not passed its validation run: refused for that alone), and those
+    # her course already uses, she may place.
+    client.force_login(alice)
+    own = add_lesson(client, course_a, world["draft"])
+    assert "validation run" in own.text and "belongs to courses you do not edit" not in own.text
+    assert add_lesson(client, course_a, world["quiz_a"]).status_code == 302
