@@ -14,6 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
+from panlearn.public_urls import page_public_url, public_root
+
 from .elements import (
     OAI,
     OAI_IDENTIFIER,
@@ -61,7 +63,6 @@ class Repository:
         self.records = PublishedRecords()
         self.base_url = request.build_absolute_uri(request.path)
         self.id = settings.PANLEARN_OAIPMH_REPOSITORY_ID or split_domain_port(request.get_host())[0]
-        self.public_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
 
     @property
     def name(self) -> str:
@@ -75,19 +76,18 @@ class Repository:
         return identifier_make(self.id, record.kind, record.pk)
 
     @cached_property
-    def _default_root(self) -> str:
+    def _dataset_root(self) -> str:
+        """A dataset is no Wagtail page: its page is on the public address, else on the default Site's."""
+        if settings.WAGTAILADMIN_BASE_URL:
+            return public_root("")
         site = Site.objects.filter(is_default_site=True).first()
-        return site.root_url if site else ""
+        return public_root(site.root_url if site else "")
 
     def url_of(self, record: Record) -> str:
         """The record's page, on the public address; "" for a course outside every site (it has none)."""
         if record.kind != COURSE:
-            return (self.public_url or self._default_root) + reverse("content:dataset_detail", args=[record.item.slug])
-        parts = record.item.get_url_parts(self.request)
-        if parts is None:
-            return ""
-        _, root_url, path = parts
-        return (self.public_url or root_url) + path
+            return self._dataset_root + reverse("content:dataset_detail", args=[record.item.slug])
+        return page_public_url(record.item, self.request) or ""
 
     @cached_property
     def dissemination(self) -> Dissemination:
