@@ -99,6 +99,14 @@ def test_a_dataset_page_follows_the_bioschemas_dataset_profile(client):
         assert data["url"] == data["@id"] and not data["url"].endswith("?tab=files")
 
 
+def test_a_dataset_page_names_itself_on_the_public_address(client, settings):
+    settings.WAGTAILADMIN_BASE_URL = "https://learn.example.org/"
+    dataset_sync_bundled(BUNDLED_DATASETS)
+    dataset = Dataset.objects.filter(is_public=True).first()
+    data = json_ld(client.get(f"/datasets/{dataset.slug}/", HTTP_HOST="internal:8000").text)
+    assert data["@id"] == f"https://learn.example.org/datasets/{dataset.slug}/"
+
+
 def test_json_ld_cannot_close_its_script_element_nor_open_a_comment(client, course):
     course.title = "Evil </script><script>alert(1)</script> <!-- & more"
     course.save_revision().publish()
