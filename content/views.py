@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from courses import structured_data
+from panlearn.public_urls import public_root
 
 from . import hdf5
 from .blocks import file_kind
@@ -26,10 +27,11 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _visible_dataset(request, slug)
+    root = public_root(request.build_absolute_uri("/"))  # the address catalogues keep, as in OAI-PMH records
     json_ld = schema_org(
         dataset,
-        page_url=request.build_absolute_uri(reverse("content:dataset_detail", args=[slug])),
-        file_url=lambda item: request.build_absolute_uri(reverse("content:dataset_file", args=[slug, item.name])),
+        page_url=root + reverse("content:dataset_detail", args=[slug]),
+        file_url=lambda item: root + reverse("content:dataset_file", args=[slug, item.name]),
     )
     files = list(dataset.files.all())
     context = {

@@ -14,6 +14,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from facilities.models import Facility
+from panlearn.public_urls import page_public_url
 
 from . import structured_data
 from .blocks import LessonBodyBlock
@@ -194,9 +195,9 @@ class CoursePage(Page):
 
     def json_ld(self, request, lessons: list["LessonPage"]) -> dict:
         """The course's Bioschemas JSON-LD (structured_data), with these lessons as its parts."""
-        links = [structured_data.Link(lesson.title, lesson.get_full_url(request)) for lesson in lessons]
+        links = [structured_data.Link(lesson.title, page_public_url(lesson, request)) for lesson in lessons]
         return structured_data.course_json_ld(
-            self, url=self.get_full_url(request), lessons=links, instructors=list(self.instructors.all())
+            self, url=page_public_url(self, request), lessons=links, instructors=list(self.instructors.all())
         )
 
 
@@ -245,9 +246,9 @@ class LessonPage(Page):
         """The lesson's Bioschemas JSON-LD (structured_data), as a part of `course`."""
         return structured_data.lesson_json_ld(
             self,
-            url=self.get_full_url(request),
+            url=page_public_url(self, request),
             course=course,
-            course_url=course.get_full_url(request),
+            course_url=page_public_url(course, request),
             instructors=list(course.instructors.all()),
         )
 

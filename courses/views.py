@@ -100,7 +100,10 @@ def materials_feed(request: HttpRequest) -> JsonResponse:
     there are no events: only courses and their training materials."""
     graph = []
     for course, lessons in catalogue_materials():
-        graph.append(course.json_ld(request, lessons))
+        entry = course.json_ld(request, lessons)
+        if not entry["url"]:  # a course in no Wagtail site has no address, nor its instance a location
+            continue
+        graph.append(entry)
         graph += [lesson.json_ld(request, course) for lesson in lessons]
     for item in graph:
         item.pop("@context")

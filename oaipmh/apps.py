@@ -6,3 +6,6 @@ class OaiPmhConfig(AppConfig):
     label = "panlearn_oaipmh"
     verbose_name = "Catalogue harvesting (OAI-PMH)"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

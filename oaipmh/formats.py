@@ -1,11 +1,20 @@
 """The metadata formats: Dublin Core (`oai_dc`) for every record, DataCite kernel 4 (`oai_datacite`,
-as the OpenAIRE guidelines name it) for datasets."""
+as the OpenAIRE guidelines name it) for datasets that have a DOI.
+
+DataCite's kernel 4 schema requires an `identifier` of type DOI: a dataset without a DOI has no valid
+DataCite record, so it is not disseminated in that format at all (GetRecord answers
+cannotDisseminateFormat, lists leave it out, ListMetadataFormats names oai_dc only) rather than given a
+record that names its page as the identifier and fails the schema its namespace declares. Its page is in
+its Dublin Core record, and a DOI'd dataset's page is a DataCite alternateIdentifier.
+"""
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree.ElementTree import Element
+
+from django.db.models import Q
 
 from content.metadata import FORMAT_MIME, SPDX_URL
 from content.models import Dataset, SourceKind
@@ -26,7 +35,11 @@ from .elements import (
 from .selectors import COURSE, DATASET, FacilityIndex, Record
 
 UNAVAILABLE = ":unav"  # DataCite's standard value for a property that has no value to give
-DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
+# A DOI within what the registry holds ("10.5281/zenodo.1", "https://doi.org/10.5281/zenodo.1", "doi:10..."):
+# the same pattern in Python and in the database (SQLite's REGEXP is Python's re; PostgreSQL's ~ knows \S).
+DOI_PATTERN = r"10\.[0-9]{4,9}/\S+"
+DOI = re.compile(DOI_PATTERN)
+HAS_DOI = Q(doi__regex=DOI_PATTERN)
 CITED_YEAR = re.compile(r"\(((?:19|20)\d\d)\)")
 
 
@@ -46,13 +59,27 @@ class MetadataFormat:
     namespace: str
     kinds: tuple[str, ...]
     build: Callable[[Record, Dissemination], Element]
+    # Which items of a kind the format describes, in the database (`only`) and in Python (`accepts`).
+    only: dict[str, Q] = field(default_factory=dict)
+    accepts: Callable[[CoursePage | Dataset], bool] = lambda item: True
+
+    def describes(self, record: Record) -> bool:
+        """Whether this format has a record's metadata; a deleted record's, whether it had when it went."""
+        if record.deleted:
+            return self.prefix in record.prefixes
+        return record.kind in self.kinds and self.accepts(record.item)
 
 
 # What both formats say of a dataset
 
 
 def doi_of(dataset: Dataset) -> str:
-    return DOI_PREFIX.sub("", dataset.doi.strip())
+    found = DOI.search(dataset.doi)
+    return found[0] if found else ""
+
+
+def has_doi(dataset: Dataset) -> bool:
+    return bool(doi_of(dataset))
 
 
 def technique_label(key: str) -> str:
@@ -141,13 +168,12 @@ def oai_dc(record: Record, context: Dissemination) -> Element:
 
 
 def oai_datacite(record: Record, context: Dissemination) -> Element:
-    """A DataCite kernel 4 `resource`. Without a DOI the identifier is the dataset's page (type URL), as the
-    OpenAIRE guidelines for data archives allow; DataCite's own schema wants a DOI there."""
+    """A DataCite kernel 4 `resource`, of a dataset with a DOI (the format's `accepts`)."""
     dataset: Dataset = record.item
     resource = root(DATACITE, "resource", schema_location(DATACITE, DATACITE_SCHEMA))
     page_url = context.url_of(record)
     doi = doi_of(dataset)
-    sub(resource, DATACITE, "identifier", doi or page_url, {"identifierType": "DOI" if doi else "URL"})
+    sub(resource, DATACITE, "identifier", doi, {"identifierType": "DOI"})
 
     creator = sub(sub(resource, DATACITE, "creators"), DATACITE, "creator")
     facility = context.facilities.for_text(dataset.facility) if dataset.facility else None
@@ -168,9 +194,8 @@ def oai_datacite(record: Record, context: Dissemination) -> Element:
         sub(sub(resource, DATACITE, "subjects"), DATACITE, "subject", technique.label, attributes)
     dates = sub(resource, DATACITE, "dates")
     sub(dates, DATACITE, "date", record.datestamp.date().isoformat(), {"dateType": "Updated"})
-    if doi:
-        alternate = sub(resource, DATACITE, "alternateIdentifiers")
-        sub(alternate, DATACITE, "alternateIdentifier", page_url, {"alternateIdentifierType": "URL"})
+    alternate = sub(resource, DATACITE, "alternateIdentifiers")
+    sub(alternate, DATACITE, "alternateIdentifier", page_url, {"alternateIdentifierType": "URL"})
 
     files = list(dataset.files.all())
     if files:
@@ -204,10 +229,17 @@ FORMATS: dict[str, MetadataFormat] = {
     metadata_format.prefix: metadata_format
     for metadata_format in (
         MetadataFormat("oai_dc", OAI_DC_SCHEMA, OAI_DC, (COURSE, DATASET), oai_dc),
-        MetadataFormat("oai_datacite", DATACITE_SCHEMA, DATACITE, (DATASET,), oai_datacite),
+        MetadataFormat(
+            "oai_datacite", DATACITE_SCHEMA, DATACITE, (DATASET,), oai_datacite, {DATASET: HAS_DOI}, has_doi
+        ),
     )
 }
 
 
-def formats_for(kind: str) -> list[MetadataFormat]:
-    return [metadata_format for metadata_format in FORMATS.values() if kind in metadata_format.kinds]
+def formats_for(record: Record) -> list[MetadataFormat]:
+    return [metadata_format for metadata_format in FORMATS.values() if metadata_format.describes(record)]
+
+
+def prefixes_of(kind: str, item: CoursePage | Dataset) -> list[str]:
+    """The formats a published item is disseminated in, which its tombstone keeps."""
+    return [each.prefix for each in FORMATS.values() if kind in each.kinds and each.accepts(item)]

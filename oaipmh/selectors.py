@@ -2,15 +2,17 @@
 
 "Published" is decided where the site decides it: courses are the catalogue's `visible_courses` (live,
 no view restriction on the page or above it), datasets are those `datasets_visible_to` shows a visitor.
+A course or dataset that was published and is no longer is a deleted record while its `RecordChange`
+(its tombstone) lasts.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Min, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.text import slugify
 
 from content.models import Dataset
@@ -20,10 +22,15 @@ from courses.selectors import visible_courses
 from courses.vocabularies import TECHNIQUES_BY_KEY
 from facilities.models import Facility
 
+from .models import RecordChange
+
 COURSE = "course"
 DATASET = "dataset"
 KINDS = (COURSE, DATASET)
-RANKS = {COURSE: 0, DATASET: 1}  # orders a course before a dataset of the same datestamp
+# Orders records of one datestamp: courses, datasets, then deleted courses and deleted datasets.
+RANKS = {COURSE: 0, DATASET: 1}
+DELETED_RANKS = {COURSE: 2, DATASET: 3}
+DELETED = "deleted"
 # The datestamp of a live course that no publication ever stamped (made in code, not published).
 NEVER_STAMPED = datetime(1970, 1, 1, tzinfo=UTC)
 PARENT_SETS = {"type": "Kind of record", "technique": "Experimental technique", "facility": "Facility"}
@@ -34,20 +41,29 @@ Key = tuple[datetime, int, int]
 @dataclass(frozen=True)
 class Record:
     kind: str
-    item: CoursePage | Dataset
+    pk: int  # the course page's or the dataset's
     datestamp: datetime
     set_specs: tuple[str, ...]
+    item: CoursePage | Dataset | None = None  # None: a deleted record, a header without metadata
+    prefixes: tuple[str, ...] = ()  # a deleted record's metadata formats when it went
+
+    @property
+    def deleted(self) -> bool:
+        return self.item is None
 
     @property
     def key(self) -> Key:
-        return (self.datestamp, RANKS[self.kind], self.item.pk)
+        return (self.datestamp, (DELETED_RANKS if self.deleted else RANKS)[self.kind], self.pk)
 
 
 @dataclass(frozen=True)
 class Harvest:
-    """Which records a list asks for: of these kinds, in this set, stamped in [since, before)."""
+    """Which records a list asks for: of these kinds, in this set, stamped in [since, before); published
+    items that also meet the format's condition on their kind (`only`), deleted ones that had the format."""
 
     kinds: tuple[str, ...] = KINDS
+    prefix: str | None = None
+    only: dict[str, Q] = field(default_factory=dict)
     set_spec: str | None = None
     since: datetime | None = None
     before: datetime | None = None
@@ -80,14 +96,54 @@ class FacilityIndex:
         return f"facility:{slug}" if slug else ""
 
 
+def course_set_specs(course: CoursePage) -> tuple[str, ...]:
+    specs = ["type:course"]
+    if course.technique:
+        specs.append(f"technique:{course.technique}")
+    if course.facility is not None and (spec := FacilityIndex.spec_of(course.facility)):
+        specs.append(spec)
+    return tuple(specs)
+
+
+def dataset_set_specs(dataset: Dataset, facilities: FacilityIndex) -> tuple[str, ...]:
+    specs = ["type:dataset"]
+    if dataset.technique:
+        specs.append(f"technique:{dataset.technique}")
+    if dataset.facility and (spec := facilities.spec_of_text(dataset.facility)):
+        specs.append(spec)
+    return tuple(specs)
+
+
+def facility_index() -> FacilityIndex:
+    return FacilityIndex(list(Facility.objects.only("pk", "name", "short_name", "ror_id")))
+
+
 def _after(key: Key, rank: int) -> Q:
-    """Keyset paging: the records ordered after `key` by (datestamp, kind rank, pk)."""
+    """Keyset paging: the records of one kind ordered after `key` by (datestamp, kind rank, pk)."""
     stamp, last_rank, last_pk = key
     if last_rank < rank:
         return Q(oai_datestamp__gte=stamp)
     if last_rank > rank:
         return Q(oai_datestamp__gt=stamp)
     return Q(oai_datestamp__gt=stamp) | Q(oai_datestamp=stamp, pk__gt=last_pk)
+
+
+def _after_deleted(key: Key) -> Q:
+    """The same for the deleted records of every kind at once, ranked in the query."""
+    stamp, last_rank, last_pk = key
+    later = Q(oai_datestamp__gt=stamp) | Q(oai_datestamp=stamp, oai_rank__gt=last_rank)
+    return later | Q(oai_datestamp=stamp, oai_rank=last_rank, item_id__gt=last_pk)
+
+
+def _stamped(kind: str, own) -> Greatest:
+    """A published record's datestamp: its own, or when it last came back unchanged, if later."""
+    came_back = RecordChange.objects.filter(kind=kind, item_id=OuterRef("pk")).values("datestamp")[:1]
+    return Greatest(own, Coalesce(Subquery(came_back), Value(NEVER_STAMPED)))
+
+
+def _in_set(spec: str) -> Q:
+    """A deleted record's membership of `spec` or of a set below it, from the sets it had."""
+    return Q(set_specs__contains=f" {spec} ") | Q(set_specs__contains=f" {spec}:")
 
 
 class PublishedRecords:
@@ -97,40 +153,50 @@ class PublishedRecords:
     @cached_property
     def courses(self) -> QuerySet[CoursePage]:
         # A subquery of the catalogue's own selector; its `.specific()` would cost a query per page of results.
+        own = Coalesce("last_published_at", "first_published_at", Value(NEVER_STAMPED))
         return CoursePage.objects.filter(pk__in=visible_courses().values("pk")).annotate(
-            oai_datestamp=Coalesce("last_published_at", "first_published_at", Value(NEVER_STAMPED))
+            oai_datestamp=_stamped(COURSE, own)
         )
 
     @cached_property
     def datasets(self) -> QuerySet[Dataset]:
-        return datasets_visible_to(AnonymousUser()).annotate(oai_datestamp=F("updated_at"))
+        return datasets_visible_to(AnonymousUser()).annotate(oai_datestamp=_stamped(DATASET, F("updated_at")))
+
+    def deleted(self, kinds: tuple[str, ...] = KINDS) -> QuerySet[RecordChange]:
+        """The tombstones of these kinds, in one query: rows whose item is not published now."""
+        published = Q(kind=COURSE, item_id__in=visible_courses().values("pk"))
+        published |= Q(kind=DATASET, item_id__in=datasets_visible_to(AnonymousUser()).values("pk"))
+        ranks = [When(kind=kind, then=Value(rank)) for kind, rank in DELETED_RANKS.items()]
+        return (
+            RecordChange.objects.filter(kind__in=kinds)
+            .exclude(published)
+            .annotate(oai_datestamp=F("datestamp"), oai_rank=Case(*ranks, output_field=IntegerField()))
+        )
 
     @cached_property
     def facilities(self) -> FacilityIndex:
-        return FacilityIndex(list(Facility.objects.only("pk", "name", "short_name", "ror_id")))
+        return facility_index()
 
     # Records
 
     def _records(self, kind: str, items) -> list[Record]:
         if kind == COURSE:
-            return [Record(COURSE, course, course.oai_datestamp, self._course_sets(course)) for course in items]
-        return [Record(DATASET, dataset, dataset.oai_datestamp, self._dataset_sets(dataset)) for dataset in items]
+            return [
+                Record(COURSE, course.pk, course.oai_datestamp, course_set_specs(course), course) for course in items
+            ]
+        return [
+            Record(DATASET, dataset.pk, dataset.oai_datestamp, dataset_set_specs(dataset, self.facilities), dataset)
+            for dataset in items
+        ]
 
-    def _course_sets(self, course: CoursePage) -> tuple[str, ...]:
-        specs = ["type:course"]
-        if course.technique:
-            specs.append(f"technique:{course.technique}")
-        if course.facility is not None and (spec := FacilityIndex.spec_of(course.facility)):
-            specs.append(spec)
-        return tuple(specs)
-
-    def _dataset_sets(self, dataset: Dataset) -> tuple[str, ...]:
-        specs = ["type:dataset"]
-        if dataset.technique:
-            specs.append(f"technique:{dataset.technique}")
-        if dataset.facility and (spec := self.facilities.spec_of_text(dataset.facility)):
-            specs.append(spec)
-        return tuple(specs)
+    @staticmethod
+    def _deleted_records(rows) -> list[Record]:
+        return [
+            Record(
+                row.kind, row.item_id, row.datestamp, tuple(row.set_specs.split()), prefixes=tuple(row.prefixes.split())
+            )
+            for row in rows
+        ]
 
     def _with_related(self, kind: str, queryset: QuerySet) -> QuerySet:
         if kind == COURSE:
@@ -138,27 +204,39 @@ class PublishedRecords:
         return queryset.prefetch_related("files")
 
     def get(self, kind: str, pk: int) -> Record | None:
+        """The record of a course or dataset: published, else deleted, else None (never published)."""
         queryset = self.courses if kind == COURSE else self.datasets
         item = self._with_related(kind, queryset.filter(pk=pk)).first()
-        return self._records(kind, [item])[0] if item is not None else None
+        if item is not None:
+            return self._records(kind, [item])[0]
+        return next(iter(self._deleted_records(self.deleted((kind,)).filter(item_id=pk))), None)
 
     # Lists
 
+    def _dated(self, queryset: QuerySet, harvest: Harvest) -> QuerySet:
+        if harvest.since is not None:
+            queryset = queryset.filter(oai_datestamp__gte=harvest.since)
+        if harvest.before is not None:
+            queryset = queryset.filter(oai_datestamp__lt=harvest.before)
+        return queryset
+
     def _filtered(self, harvest: Harvest) -> dict[str, QuerySet]:
-        """Each kind's records in the harvest; a kind with none in it is left out, so costs no query."""
+        """The harvest's published records of each kind, then (under DELETED) its deleted records of every
+        kind; a kind with no published record in the set is left out, so costs no query."""
         filters = self._set_filters(harvest.set_spec) if harvest.set_spec else {COURSE: Q(), DATASET: Q()}
-        querysets = {}
+        parts = {}
         for kind in harvest.kinds:
             condition = filters.get(kind)
-            if condition is None:
-                continue
-            queryset = (self.courses if kind == COURSE else self.datasets).filter(condition)
-            if harvest.since is not None:
-                queryset = queryset.filter(oai_datestamp__gte=harvest.since)
-            if harvest.before is not None:
-                queryset = queryset.filter(oai_datestamp__lt=harvest.before)
-            querysets[kind] = queryset
-        return querysets
+            if condition is not None:
+                published = (self.courses if kind == COURSE else self.datasets).filter(condition)
+                parts[kind] = self._dated(published.filter(harvest.only.get(kind, Q())), harvest)
+        deleted = self.deleted(harvest.kinds)
+        if harvest.set_spec:
+            deleted = deleted.filter(_in_set(harvest.set_spec))
+        if harvest.prefix:
+            deleted = deleted.filter(prefixes__contains=f" {harvest.prefix} ")
+        parts[DELETED] = self._dated(deleted, harvest)
+        return parts
 
     def count(self, harvest: Harvest) -> int:
         return sum(queryset.count() for queryset in self._filtered(harvest).values())
@@ -166,22 +244,26 @@ class PublishedRecords:
     def page(self, harvest: Harvest, *, after: Key | None, size: int) -> tuple[list[Record], bool]:
         """Up to `size` records ordered by (datestamp, kind, pk) after `after`, and whether more follow.
 
-        Paging by key rather than by offset: a record published or changed during a harvest moves to the
-        end, and none is skipped or repeated because another one moved.
+        Paging by key rather than by offset: a record published, changed or deleted during a harvest moves
+        to the end, and none is skipped or repeated because another one moved.
         """
         records: list[Record] = []
-        for kind, queryset in self._filtered(harvest).items():
+        parts = self._filtered(harvest)
+        deleted = parts.pop(DELETED)
+        for kind, queryset in parts.items():
             if after is not None:
                 queryset = queryset.filter(_after(after, RANKS[kind]))
             queryset = self._with_related(kind, queryset.order_by("oai_datestamp", "pk"))
             records += self._records(kind, queryset[: size + 1])
+        if after is not None:
+            deleted = deleted.filter(_after_deleted(after))
+        records += self._deleted_records(deleted.order_by("oai_datestamp", "oai_rank", "item_id")[: size + 1])
         records.sort(key=lambda record: record.key)
         return records[:size], len(records) > size
 
     def earliest_datestamp(self) -> datetime | None:
-        stamps = [
-            queryset.aggregate(earliest=Min("oai_datestamp"))["earliest"] for queryset in (self.courses, self.datasets)
-        ]
+        querysets = (self.courses, self.datasets, self.deleted())
+        stamps = [queryset.aggregate(earliest=Min("oai_datestamp"))["earliest"] for queryset in querysets]
         return min((stamp for stamp in stamps if stamp is not None), default=None)
 
     # Sets

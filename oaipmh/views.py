@@ -12,6 +12,9 @@ from django.http.request import split_domain_port
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from wagtail.models import Site
+
+from panlearn.public_urls import page_public_url, public_root
 
 from .elements import (
     OAI,
@@ -48,7 +51,12 @@ DOMAIN_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 
 
 class Repository:
-    """This site as an OAI-PMH repository, for one request: its names, its records and their addresses."""
+    """This site as an OAI-PMH repository, for one request: its names, its records and their addresses.
+
+    The baseURL is where the harvester reached the endpoint (the request's scheme and host, which a proxy
+    passes on). The records' pages are on the public address PANLEARN_BASE_URL, whatever host the harvester
+    used; without one, on the Wagtail Site's root URL (the page's site; the default site for a dataset).
+    """
 
     def __init__(self, request: HttpRequest):
         self.request = request
@@ -65,12 +73,21 @@ class Repository:
         return settings.PANLEARN_OAIPMH_ADMIN_EMAILS or [parseaddr(settings.DEFAULT_FROM_EMAIL)[1]]
 
     def identifier(self, record: Record) -> str:
-        return identifier_make(self.id, record.kind, record.item.pk)
+        return identifier_make(self.id, record.kind, record.pk)
+
+    @cached_property
+    def _dataset_root(self) -> str:
+        """A dataset is no Wagtail page: its page is on the public address, else on the default Site's."""
+        if settings.WAGTAILADMIN_BASE_URL:
+            return public_root("")
+        site = Site.objects.filter(is_default_site=True).first()
+        return public_root(site.root_url if site else "")
 
     def url_of(self, record: Record) -> str:
-        if record.kind == COURSE:
-            return record.item.get_full_url(self.request) or ""
-        return self.request.build_absolute_uri(reverse("content:dataset_detail", args=[record.item.slug]))
+        """The record's page, on the public address; "" for a course outside every site (it has none)."""
+        if record.kind != COURSE:
+            return self._dataset_root + reverse("content:dataset_detail", args=[record.item.slug])
+        return page_public_url(record.item, self.request) or ""
 
     @cached_property
     def dissemination(self) -> Dissemination:
@@ -79,7 +96,7 @@ class Repository:
     def record(self, identifier: str) -> Record:
         record = self.records.get(*identifier_parse(identifier, self.id, KINDS))
         if record is None:
-            raise IdDoesNotExist(f"{identifier!r} is not a published record of this repository.")
+            raise IdDoesNotExist(f"{identifier!r} is not a record of this repository: it was never published.")
         return record
 
 
@@ -101,7 +118,9 @@ def identify(repository: Repository, oai_request: OAIRequest) -> Element:
         sub(answer, OAI, "adminEmail", address)
     earliest = repository.records.earliest_datestamp() or NEVER_STAMPED
     sub(answer, OAI, "earliestDatestamp", datestamp_format(earliest))
-    sub(answer, OAI, "deletedRecord", "no")  # unpublished records are not tracked: they simply disappear
+    # Transient, not persistent: a tombstone lasts only while its item stays unpublished, and is written by
+    # signals, which bulk updates (QuerySet.update) and raw SQL do not send (see models.RecordChange).
+    sub(answer, OAI, "deletedRecord", "transient")
     sub(answer, OAI, "granularity", GRANULARITY)
     if DOMAIN_NAME.fullmatch(repository.id):
         description = sub(answer, OAI, "description")
@@ -116,7 +135,7 @@ def identify(repository: Repository, oai_request: OAIRequest) -> Element:
 
 def list_metadata_formats(repository: Repository, oai_request: OAIRequest) -> Element:
     identifier = oai_request.get("identifier")
-    formats = formats_for(repository.record(identifier).kind) if identifier else list(FORMATS.values())
+    formats = formats_for(repository.record(identifier)) if identifier else list(FORMATS.values())
     answer = root(OAI, "ListMetadataFormats")
     for item in formats:
         entry = sub(answer, OAI, "metadataFormat")
@@ -138,7 +157,7 @@ def list_sets(repository: Repository, oai_request: OAIRequest) -> Element:
 
 
 def _header(parent: Element, repository: Repository, record: Record) -> None:
-    header = sub(parent, OAI, "header")
+    header = sub(parent, OAI, "header", attributes={"status": "deleted" if record.deleted else None})
     sub(header, OAI, "identifier", repository.identifier(record))
     sub(header, OAI, "datestamp", datestamp_format(record.datestamp))
     for spec in record.set_specs:
@@ -148,7 +167,8 @@ def _header(parent: Element, repository: Repository, record: Record) -> None:
 def _record(parent: Element, repository: Repository, record: Record, item: MetadataFormat) -> None:
     entry = sub(parent, OAI, "record")
     _header(entry, repository, record)
-    sub(entry, OAI, "metadata").append(item.build(record, repository.dissemination))
+    if not record.deleted:  # a deleted record is its header alone
+        sub(entry, OAI, "metadata").append(item.build(record, repository.dissemination))
 
 
 def _list(repository: Repository, oai_request: OAIRequest, *, with_metadata: bool) -> Element:
@@ -162,6 +182,8 @@ def _list(repository: Repository, oai_request: OAIRequest, *, with_metadata: boo
     item = metadata_format(query.metadata_prefix)
     harvest = Harvest(
         kinds=item.kinds,
+        prefix=item.prefix,
+        only=item.only,
         set_spec=query.set_spec,
         since=query.since.moment if query.since else None,
         before=query.until.end if query.until else None,
@@ -198,8 +220,8 @@ def list_identifiers(repository: Repository, oai_request: OAIRequest) -> Element
 def get_record(repository: Repository, oai_request: OAIRequest) -> Element:
     record = repository.record(oai_request.arguments["identifier"])
     item = metadata_format(oai_request.arguments["metadataPrefix"])
-    if record.kind not in item.kinds:
-        raise CannotDisseminateFormat(f"A {record.kind} has no {item.prefix} metadata.")
+    if not item.describes(record):
+        raise CannotDisseminateFormat(f"This {record.kind} has no {item.prefix} metadata.")
     answer = root(OAI, "GetRecord")
     _record(answer, repository, record, item)
     return answer

@@ -99,6 +99,14 @@ def test_a_dataset_page_follows_the_bioschemas_dataset_profile(client):
         assert data["url"] == data["@id"] and not data["url"].endswith("?tab=files")
 
 
+def test_a_dataset_page_names_itself_on_the_public_address(client, settings):
+    settings.WAGTAILADMIN_BASE_URL = "https://learn.example.org/"
+    dataset_sync_bundled(BUNDLED_DATASETS)
+    dataset = Dataset.objects.filter(is_public=True).first()
+    data = json_ld(client.get(f"/datasets/{dataset.slug}/", HTTP_HOST="internal:8000").text)
+    assert data["@id"] == f"https://learn.example.org/datasets/{dataset.slug}/"
+
+
 def test_json_ld_cannot_close_its_script_element_nor_open_a_comment(client, course):
     course.title = "Evil </script><script>alert(1)</script> <!-- & more"
     course.save_revision().publish()
@@ -161,6 +169,29 @@ def test_the_materials_feed_is_every_public_course_and_lesson(client, catalogue,
     assert_minimum({**course, "@context": body["@context"]}, "Course")
     assert_minimum({**lesson, "@context": body["@context"]}, "TrainingMaterial")
     assert lesson["isPartOf"]["url"] == course["url"]
+
+
+def test_an_undated_course_run_is_an_instance_with_the_profiles_minimum_and_no_dates(
+    client, catalogue, course, settings
+):
+    """Bioschemas CourseInstance 1.0-RELEASE requires courseMode and location only; startDate and endDate
+    are recommended. A self-paced course has no dates: its instance says how (online, at its own pace) and
+    where (its page), and gives no date rather than an empty or invented one."""
+    settings.WAGTAILADMIN_BASE_URL = "https://learn.example.org"  # the public address, not the Site's localhost
+    outside = CoursePageFactory(parent=Page.get_first_root_node(), title="In no site")  # no address at all
+    body = client.get("/learn/catalogue/materials.jsonld", HTTP_HOST="internal:8000").json()
+    courses = [item for item in body["@graph"] if item["@type"] == "Course"]
+    assert [item["name"] for item in courses] == ["Powder diffraction"] and outside.live
+    (data,) = courses
+    assert data["url"] == f"https://learn.example.org{course.url}"
+    (instance,) = data["hasCourseInstance"]
+    assert_minimum({**instance, "@context": body["@context"]}, "CourseInstance")
+    assert instance["courseMode"] == ["online", "asynchronous"]
+    assert instance["location"] == {"@type": "VirtualLocation", "url": data["url"]}
+    assert not {"startDate", "endDate", "eventStatus"} & set(instance)
+    assert all(value not in (None, "", []) for value in instance.values())
+    page = json_ld(client.get(course.url).text)  # the page says the same
+    assert page["hasCourseInstance"] == data["hasCourseInstance"]
 
 
 def test_the_materials_feed_costs_the_same_queries_for_more_courses(client, catalogue, course):

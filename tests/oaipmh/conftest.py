@@ -1,5 +1,6 @@
 """A catalogue with published, draft, private and withdrawn courses and public and hidden datasets, each
-stamped at a known time; several share a datestamp, across kinds, so paging must break ties."""
+stamped at a known time; several share a datestamp, across kinds, so paging must break ties. The private
+and withdrawn courses were published first: they are deleted records, stamped like the others."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,9 +15,11 @@ from content.models import Dataset, DatasetFile
 from content.services import dataset_sync_bundled
 from courses.models import CoursePage
 from courses.services import course_create
+from oaipmh.models import RecordChange
 from tests.factories import FacilityFactory, UserFactory
 
 REPOSITORY_ID = "learn.example.org"
+PUBLIC_URL = "https://learn.example.org"  # where records' pages are, whatever host a harvester uses
 T0 = datetime(2024, 3, 1, 9, 0, 0, 400000, tzinfo=UTC)  # sub-second: `until` at seconds granularity must still hold it
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 NASTY_TITLE = 'Imaging <3D> & "tomography"\x07 at 10 °C'
@@ -32,11 +35,21 @@ class Catalogue:
     courses: list = field(default_factory=list)  # published: live, no view restriction
     datasets: list = field(default_factory=list)  # public
     hidden: list = field(default_factory=list)  # draft, private and withdrawn courses; an unpublished dataset
+    deleted: list = field(default_factory=list)  # the hidden ones that were published: private and withdrawn
     stamps: dict = field(default_factory=dict)  # oai identifier -> datestamp
 
     @property
     def published_ids(self) -> set[str]:
         return {oai_id(item) for item in self.courses + self.datasets}
+
+    @property
+    def deleted_ids(self) -> set[str]:
+        return {oai_id(item) for item in self.deleted}
+
+    @property
+    def all_ids(self) -> set[str]:
+        """What a full harvest lists: the published records, and the deleted ones as headers."""
+        return self.published_ids | self.deleted_ids
 
 
 @pytest.fixture
@@ -44,6 +57,7 @@ def oai_settings(settings):
     settings.PANLEARN_OAIPMH_REPOSITORY_ID = REPOSITORY_ID
     settings.PANLEARN_OAIPMH_REPOSITORY_NAME = "PaN training catalogue"
     settings.PANLEARN_OAIPMH_ADMIN_EMAILS = ["oai-admin@example.org"]
+    settings.WAGTAILADMIN_BASE_URL = PUBLIC_URL
     return settings
 
 
@@ -101,6 +115,7 @@ def records(catalogue, oai_settings) -> Catalogue:
         licence="CC-BY-4.0", is_public=False,
     )  # fmt: skip
     world.hidden = [draft, private, withdrawn, embargoed]
+    world.deleted = [private, withdrawn]
 
     # Three records to a datestamp, courses and datasets mixed, the hidden ones among them.
     mixed = []
@@ -112,6 +127,9 @@ def records(catalogue, oai_settings) -> Catalogue:
             CoursePage.objects.filter(pk=item.pk).update(last_published_at=stamp)
         else:
             Dataset.objects.filter(pk=item.pk).update(updated_at=stamp)
+        RecordChange.objects.filter(kind=oai_id(item).split(":")[-1].split("/")[0], item_id=item.pk).update(
+            datestamp=stamp
+        )
         world.stamps[oai_id(item)] = stamp
     return world
 

@@ -105,16 +105,29 @@ def test_id_does_not_exist(oai, records, identifier):
     assert error_of(oai(verb="ListMetadataFormats", identifier=identifier))[0] == "idDoesNotExist"
 
 
-def test_unpublished_records_do_not_exist(oai, records):
+def test_records_never_published_do_not_exist_and_withdrawn_ones_are_deleted(oai, records):
     for item in records.hidden:
-        assert error_of(oai(verb="GetRecord", identifier=oai_id(item), metadataPrefix="oai_dc"))[0] == "idDoesNotExist"
+        document = oai(verb="GetRecord", identifier=oai_id(item), metadataPrefix="oai_dc")
+        if item not in records.deleted:  # the draft, the embargoed dataset
+            assert error_of(document)[0] == "idDoesNotExist"
+            assert error_of(oai(verb="ListMetadataFormats", identifier=oai_id(item)))[0] == "idDoesNotExist"
+            continue
+        (record,) = document.findall(f"{OAI}GetRecord/{OAI}record")
+        assert record.find(f"{OAI}header").get("status") == "deleted"
+        assert record.find(f"{OAI}metadata") is None
+        assert record.findtext(f"{OAI}header/{OAI}datestamp") == f"{records.stamps[oai_id(item)]:%Y-%m-%dT%H:%M:%SZ}"
+        formats = oai(verb="ListMetadataFormats", identifier=oai_id(item)).findall(f".//{OAI}metadataPrefix")
+        assert [item.text for item in formats] == ["oai_dc"]
+        code, _ = error_of(oai(verb="GetRecord", identifier=oai_id(item), metadataPrefix="oai_datacite"))
+        assert code == "cannotDisseminateFormat"
 
 
 @pytest.mark.parametrize(
     "arguments",
     [
-        {"set": "technique:spectroscopy"},  # only hidden records have it
-        {"set": "facility:ill"},
+        {"set": "facility:diamond"},  # only the embargoed dataset, never published, has it
+        {"set": "technique:spectroscopy", "until": "2024-03-01"},  # only deleted records have it, stamped later
+        {"set": "type:dataset", "metadataPrefix": "oai_datacite", "until": "2024-03-03"},  # no DOI until then
         {"set": "no-such-set"},
         {"until": "2024-02-29"},
         {"from": "2030-01-01T00:00:00Z"},
@@ -130,7 +143,7 @@ def test_no_records_match(oai, records, arguments):
 def test_the_widest_dates_are_answered(oai, records):
     arguments = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": "0001-01-01", "until": "9999-12-31"}
     headers = oai(**arguments).findall(f"{OAI}ListIdentifiers/{OAI}header")
-    assert {header.findtext(f"{OAI}identifier") for header in headers} == records.published_ids
+    assert {header.findtext(f"{OAI}identifier") for header in headers} == records.all_ids
 
 
 def test_an_empty_repository_matches_no_records(oai):
@@ -162,7 +175,7 @@ def test_bad_resumption_tokens(oai, records, oai_settings):
 
 def test_a_list_in_parts_counts_and_ends_with_an_empty_token(oai, records, oai_settings):
     oai_settings.PANLEARN_OAIPMH_PAGE_SIZE = 4
-    total = len(records.published_ids)
+    total = len(records.all_ids)
     document, seen, cursors = oai(verb="ListIdentifiers", metadataPrefix="oai_dc"), [], []
     while True:
         listing = document.find(f"{OAI}ListIdentifiers")
@@ -175,7 +188,7 @@ def test_a_list_in_parts_counts_and_ends_with_an_empty_token(oai, records, oai_s
             break
         assert token.get("expirationDate").endswith("Z")
         document = oai(verb="ListIdentifiers", resumptionToken=token.text)
-    assert cursors == list(range(0, total, 4)) and set(seen) == records.published_ids and len(seen) == total
+    assert cursors == list(range(0, total, 4)) and set(seen) == records.all_ids and len(seen) == total
     # A list that fits one response has no token at all.
     oai_settings.PANLEARN_OAIPMH_PAGE_SIZE = 100
     assert oai(verb="ListIdentifiers", metadataPrefix="oai_dc").find(f".//{OAI}resumptionToken") is None
@@ -205,4 +218,5 @@ def test_identifiers_default_to_the_host_of_the_request(client, records, oai_set
     document = parse(client.get("/oai/", {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc",
                                           "set": "type:course"}))  # fmt: skip
     headers = document.findall(f".//{OAI}header/{OAI}identifier")
-    assert {header.text for header in headers} == {f"oai:testserver:course/{item.pk}" for item in records.courses}
+    courses = records.courses + records.deleted
+    assert {header.text for header in headers} == {f"oai:testserver:course/{item.pk}" for item in courses}

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from xml.etree import ElementTree as ET
 
 import pytest
 from sickle import Sickle
@@ -11,7 +12,7 @@ from content.models import Dataset
 from courses.services import course_create
 from tests.factories import UserFactory
 
-from .conftest import NASTY_TITLE, T0, oai_id
+from .conftest import NASTY_TITLE, OAI, PUBLIC_URL, T0, oai_id
 
 # The live server reads what the test committed. A transactional test flushes the database, Wagtail's root
 # page and locale included: serialized_rollback restores them.
@@ -46,26 +47,30 @@ def test_a_full_harvest_returns_every_published_course_and_dataset_and_nothing_e
 
     ids = [record.header.identifier for record in harvested]
     assert len(ids) == len(set(ids)), "a record came twice"
-    assert set(ids) == records.published_ids
-    assert not {oai_id(item) for item in records.hidden} & set(ids)
-    titles = {record.metadata["title"][0] for record in harvested}
+    assert set(ids) == records.all_ids
+    # What was published and no longer is comes as a deleted header; what never was, not at all.
+    deleted = [record for record in harvested if record.deleted]
+    assert {record.header.identifier for record in deleted} == records.deleted_ids
+    assert all(record.xml.find(f".//{OAI}metadata") is None for record in deleted)
+    assert not ({oai_id(item) for item in records.hidden} - records.deleted_ids) & set(ids)
+    titles = {record.metadata["title"][0] for record in harvested if not record.deleted}
     assert not titles & {"Draft course", "Private course", "Withdrawn course", "Embargoed beamtime"}
+    assert b"Private course" not in b"".join(ET.tostring(record.xml) for record in harvested)
     assert "Secret draft title" not in titles and "Powder diffraction" in titles
     # Pages of two, in datestamp order, each record stamped when it was last published or changed.
-    total = len(records.courses) + len(records.datasets)
+    total = len(records.all_ids)
     assert len(sickle.requests) == -(-total // 2)
     assert all(set(request) == {"verb", "resumptionToken"} for request in sickle.requests[1:])
     stamps = [record.header.datestamp for record in harvested]
     assert stamps == sorted(stamps)
     assert all(stamp == f"{records.stamps[record.header.identifier]:%Y-%m-%dT%H:%M:%SZ}" for record, stamp in
                zip(harvested, stamps, strict=True))  # fmt: skip
-    assert not any(record.header.deleted for record in harvested)
 
 
 def test_a_harvest_over_post_sees_the_same_records(live_server, records, oai_settings):
     oai_settings.PANLEARN_OAIPMH_PAGE_SIZE = 3
     sickle = Sickle(live_server.url + "/oai/", http_method="POST")
-    assert identifiers(sickle) == records.published_ids
+    assert identifiers(sickle) == records.all_ids
 
 
 def test_records_published_or_changed_during_a_harvest_come_at_its_end_and_none_is_skipped(sickle, records):
@@ -80,7 +85,7 @@ def test_records_published_or_changed_during_a_harvest_come_at_its_end_and_none_
     Dataset.objects.get(pk=changed.pk).save()  # a real save: the datestamp moves to now
     rest = [header.identifier for header in harvest]
 
-    assert set(first) | set(rest) == records.published_ids | {oai_id(late)}
+    assert set(first) | set(rest) == records.all_ids | {oai_id(late)}
     assert rest[-2:] == [oai_id(late), oai_id(changed)]
     assert len(rest) == len(set(rest)) and set(first) & set(rest) == {oai_id(changed)}
 
@@ -95,7 +100,8 @@ def test_get_record_and_list_identifiers_in_dublin_core(sickle, records, live_se
     assert metadata["creator"] == ["Ada Lovelace", "Grace Hopper"]
     assert metadata["subject"] == ["Small-angle scattering"]
     assert metadata["publisher"] == ["ISIS Neutron and Muon Source"]
-    assert metadata["identifier"] == [saxs.get_full_url()]
+    # Its page on the public address, not the Wagtail Site's (http://localhost) nor the harvester's host.
+    assert metadata["identifier"] == [f"{PUBLIC_URL}/saxs-at-isis/"]
     assert metadata["type"] == ["InteractiveResource"]
     assert metadata["rights"] == ["https://spdx.org/licenses/CC-BY-4.0.html"]
 
@@ -105,13 +111,14 @@ def test_get_record_and_list_identifiers_in_dublin_core(sickle, records, live_se
     heart = records.datasets[-1]
     dataset = sickle.GetRecord(identifier=oai_id(heart), metadataPrefix="oai_dc").metadata
     assert dataset["type"] == ["Dataset"]
-    assert dataset["identifier"] == ["https://doi.org/10.5281/zenodo.1234567", f"{live_server.url}/datasets/hoa-heart/"]
+    assert dataset["identifier"] == ["https://doi.org/10.5281/zenodo.1234567", f"{PUBLIC_URL}/datasets/hoa-heart/"]
     assert dataset["creator"] == ["European Synchrotron Radiation Facility"]
     assert dataset["format"] == ["application/x-hdf5"]
     assert dataset["rights"] == ["https://spdx.org/licenses/CC-BY-4.0.html"]
 
     headers = list(sickle.ListIdentifiers(metadataPrefix="oai_dc"))
-    assert {header.identifier for header in headers} == records.published_ids
+    assert {header.identifier for header in headers} == records.all_ids
+    assert {header.identifier for header in headers if header.deleted} == records.deleted_ids
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", header.datestamp) for header in headers)
 
 
@@ -123,13 +130,14 @@ def test_sets_are_listed_as_they_exist_and_select_records(sickle, records):
     assert sets["facility:ipns"] == "IPNS"  # a dataset's facility that is no Facility of the site
     assert sets["technique:small-angle-scattering"] == "Small-angle scattering"
     assert {"type", "technique", "facility"} <= set(sets)
-    # Only the private course is at the ILL, and only hidden records use spectroscopy.
+    # Only the private course is at the ILL, and only hidden records use spectroscopy: sets of published
+    # records only are listed.
     assert "facility:ill" not in sets and "technique:spectroscopy" not in sets and "facility:diamond" not in sets
 
     courses = {oai_id(course) for course in records.courses}
-    assert identifiers(sickle, set="type:course") == courses
+    assert identifiers(sickle, set="type:course") == courses | records.deleted_ids
     assert identifiers(sickle, set="type:dataset") == records.published_ids - courses
-    assert identifiers(sickle, set="type") == records.published_ids
+    assert identifiers(sickle, set="type") == records.all_ids
     esrf = {oai_id(records.courses[1]), oai_id(records.courses[3]), oai_id(records.datasets[-1])}
     assert identifiers(sickle, set="facility:esrf") == esrf  # a course's Facility, a dataset's "esrf"
     isis = {oai_id(item) for item in records.datasets if item.facility == "ISIS"} | {oai_id(records.courses[0])}
@@ -137,17 +145,23 @@ def test_sets_are_listed_as_they_exist_and_select_records(sickle, records):
     imaging = {oai_id(records.courses[4]), oai_id(records.datasets[-1])}
     assert identifiers(sickle, set="technique:imaging") == imaging
     untyped = {oai_id(records.courses[5])}
-    assert identifiers(sickle, set="technique") == records.published_ids - untyped
+    assert identifiers(sickle, set="technique") == records.all_ids - untyped
     for header in sickle.ListIdentifiers(metadataPrefix="oai_dc", set="facility:isis"):
         assert "facility:isis" in header.setSpecs
+    # A deleted record keeps the sets it had: a harvester of the set learns that it went.
+    assert identifiers(sickle, set="technique:spectroscopy") == records.deleted_ids
+    private = oai_id(records.hidden[1])
+    (header,) = sickle.ListIdentifiers(metadataPrefix="oai_dc", set="facility:ill")
+    assert (header.identifier, header.deleted) == (private, True)
+    assert sorted(header.setSpecs) == ["facility:ill", "technique:spectroscopy", "type:course"]
     with pytest.raises(NoRecordsMatch):
-        identifiers(sickle, set="technique:spectroscopy")
+        identifiers(sickle, set="facility:diamond")  # the embargoed dataset's, never published
 
 
 def test_from_and_until_select_inclusively_at_either_granularity(sickle, records):
     def stamped(first, last):
         return {identifier for identifier, stamp in records.stamps.items() if first <= stamp <= last} & (
-            records.published_ids
+            records.all_ids
         )
 
     day1, day2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
@@ -162,23 +176,38 @@ def test_from_and_until_select_inclusively_at_either_granularity(sickle, records
         identifiers(sickle, until="2024-02-29")
 
 
-def test_datacite_for_datasets_only_with_its_required_properties(sickle, records, live_server):
-    harvested = list(sickle.ListRecords(metadataPrefix="oai_datacite"))
-    assert {record.header.identifier for record in harvested} == {oai_id(item) for item in records.datasets}
-    for record in harvested:
-        resource = record.xml.find(f".//{DATACITE}resource")
-        assert resource is not None, "the metadata is a DataCite kernel-4 resource"
-        identifier = resource.find(f"{DATACITE}identifier")
-        assert identifier.get("identifierType") in {"DOI", "URL"} and identifier.text
-        creators = resource.findall(f"{DATACITE}creators/{DATACITE}creator/{DATACITE}creatorName")
-        assert creators and all(name.text for name in creators)
-        assert resource.find(f"{DATACITE}titles/{DATACITE}title").text
-        assert resource.find(f"{DATACITE}publisher").text
-        assert re.fullmatch(r"\d{4}", resource.find(f"{DATACITE}publicationYear").text)
-        assert resource.find(f"{DATACITE}resourceType").get("resourceTypeGeneral") == "Dataset"
+# DataCite Metadata Schema 4 (kernel-4): the mandatory properties, and what the schema's types ask of them.
+DATACITE_REQUIRED = ("identifier", "creators", "titles", "publisher", "publicationYear", "resourceType")
 
-    heart = sickle.GetRecord(identifier=oai_id(records.datasets[-1]), metadataPrefix="oai_datacite")
-    resource = heart.xml.find(f".//{DATACITE}resource")
+
+def assert_datacite_kernel_4(resource) -> None:
+    assert resource is not None and resource.tag == f"{DATACITE}resource"
+    tags = [child.tag.removeprefix(DATACITE) for child in resource]
+    assert all(tags.count(name) == 1 for name in DATACITE_REQUIRED), tags  # each once (the schema's xs:all)
+    identifier = resource.find(f"{DATACITE}identifier")
+    assert identifier.get("identifierType") == "DOI"  # the schema fixes it
+    assert re.fullmatch(r"10\.\d{4,9}/\S+", identifier.text)
+    creators = resource.findall(f"{DATACITE}creators/{DATACITE}creator/{DATACITE}creatorName")
+    assert creators and all(name.text for name in creators)
+    assert all(title.text for title in resource.findall(f"{DATACITE}titles/{DATACITE}title"))
+    assert resource.find(f"{DATACITE}publisher").text
+    assert re.fullmatch(r"\d{4}", resource.find(f"{DATACITE}publicationYear").text)
+    resource_type = resource.find(f"{DATACITE}resourceType")
+    assert resource_type.get("resourceTypeGeneral") == "Dataset" and resource_type.text
+
+
+def test_datacite_only_for_datasets_with_a_doi_with_its_required_properties(sickle, records, live_server):
+    heart, bundled = records.datasets[-1], records.datasets[0]
+    assert not bundled.doi, "the bundled datasets have no DOI"
+    harvested = list(sickle.ListRecords(metadataPrefix="oai_datacite"))
+    assert [record.header.identifier for record in harvested] == [oai_id(heart)]
+    for record in harvested:
+        assert_datacite_kernel_4(record.xml.find(f".//{DATACITE}resource"))
+
+    resource = sickle.GetRecord(identifier=oai_id(heart), metadataPrefix="oai_datacite").xml.find(
+        f".//{DATACITE}resource"
+    )
+    assert_datacite_kernel_4(resource)
     identifier = resource.find(f"{DATACITE}identifier")
     assert (identifier.get("identifierType"), identifier.text) == ("DOI", "10.5281/zenodo.1234567")
     creator = resource.find(f"{DATACITE}creators/{DATACITE}creator")
@@ -191,22 +220,24 @@ def test_datacite_for_datasets_only_with_its_required_properties(sickle, records
     rights = resource.find(f"{DATACITE}rightsList/{DATACITE}rights")
     assert rights.get("rightsIdentifier") == "CC-BY-4.0"
     alternate = resource.find(f"{DATACITE}alternateIdentifiers/{DATACITE}alternateIdentifier")
-    assert alternate.text == f"{live_server.url}/datasets/hoa-heart/"
+    assert (alternate.text, alternate.get("alternateIdentifierType")) == (f"{PUBLIC_URL}/datasets/hoa-heart/", "URL")
 
-    bundled = sickle.GetRecord(identifier=oai_id(records.datasets[0]), metadataPrefix="oai_datacite")
-    resource = bundled.xml.find(f".//{DATACITE}resource")
-    assert resource.find(f"{DATACITE}identifier").get("identifierType") == "URL"
-    assert resource.find(f"{DATACITE}publisher").text == "refnx 0.1.67"  # the package that ships it
+    # A dataset without a DOI has no DataCite record: not listed, not given, not offered.
+    with pytest.raises(CannotDisseminateFormat):
+        sickle.GetRecord(identifier=oai_id(bundled), metadataPrefix="oai_datacite")
+    assert [item.metadataPrefix for item in sickle.ListMetadataFormats(identifier=oai_id(bundled))] == ["oai_dc"]
+    formats = [item.metadataPrefix for item in sickle.ListMetadataFormats(identifier=oai_id(heart))]
+    assert formats == ["oai_dc", "oai_datacite"]
+    assert sickle.GetRecord(identifier=oai_id(bundled), metadataPrefix="oai_dc").metadata["title"]
 
     course = oai_id(records.courses[0])
     assert [item.metadataPrefix for item in sickle.ListMetadataFormats(identifier=course)] == ["oai_dc"]
-    dataset = oai_id(records.datasets[0])
-    formats = [item.metadataPrefix for item in sickle.ListMetadataFormats(identifier=dataset)]
-    assert formats == ["oai_dc", "oai_datacite"]
     with pytest.raises(CannotDisseminateFormat):
         sickle.GetRecord(identifier=course, metadataPrefix="oai_datacite")
     with pytest.raises(NoRecordsMatch):
         list(sickle.ListIdentifiers(metadataPrefix="oai_datacite", set="type:course"))
+    with pytest.raises(NoRecordsMatch):
+        list(sickle.ListIdentifiers(metadataPrefix="oai_datacite", set="facility:isis"))  # datasets without a DOI
 
 
 def test_identify_describes_the_repository(sickle, records, live_server):
@@ -216,7 +247,7 @@ def test_identify_describes_the_repository(sickle, records, live_server):
     assert identify.protocolVersion == "2.0"
     assert identify.adminEmail == "oai-admin@example.org"
     assert identify.earliestDatestamp == f"{T0:%Y-%m-%dT%H:%M:%SZ}"
-    assert identify.deletedRecord == "no"
+    assert identify.deletedRecord == "transient"
     assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
     assert identify.repositoryIdentifier == "learn.example.org"  # the oai-identifier description
     formats = {item.metadataPrefix: item.metadataNamespace for item in sickle.ListMetadataFormats()}
