@@ -1,19 +1,22 @@
 """Names and Role Provisioning: an LMS course's members become panlearn accounts (by issuer and subject,
 as at a launch), enrolled in the placed course under its enrolment policy (never made its trainers), so the
 gradebook and dashboards list them before they first open anything. Members the LMS marks inactive no longer receive
-this LMS course's scores; their panlearn enrolment is panlearn's to end."""
+this LMS course's scores; their panlearn enrolment is panlearn's to end. The roster never makes anyone a trainer,
+but it takes back what launches from this LMS course gave (lti.trainers) from everyone it no longer lists as an
+active instructor: inactive, a learner now, or gone."""
 
 import contextlib
 
 from django.db import transaction
 from django.utils import timezone
 
-from .claims import launch_from
+from .claims import INSTRUCTOR, launch_from
 from .exceptions import LaunchRefused
 from .models import ContextMember, LtiContext, LtiIdentity
 from .outbound import PlatformCallRefused
 from .services import course_join, identity_create, identity_touch, membership_record
 from .tool_config import PlatformRegistration, PlatformServiceConnector
+from .trainers import roster_withdraw
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -44,8 +47,8 @@ def roster_sync(context_id: int) -> int:
     context = LtiContext.objects.select_related("platform", "course").get(pk=context_id)
     if not context.memberships_url:
         return 0
-    active = 0
-    for member in members_fetch(context):
+    active, instructors = 0, set()
+    for member in members_fetch(context):  # the whole roster first: a failed page withdraws nothing
         read = launch_from(member_claims(member))
         if not read.subject or len(read.subject) > 255:
             continue
@@ -63,9 +66,12 @@ def roster_sync(context_id: int) -> int:
             else:
                 identity_touch(identity, read)
             membership_record(identity=identity, context_id=context.context_id)
+            if read.role == INSTRUCTOR:
+                instructors.add(identity.user_id)
             with contextlib.suppress(LaunchRefused):  # by invitation: the LMS's roster does not open it
                 course_join(user=identity.user, course=context.course)
             active += 1
+    roster_withdraw(context=context, instructors=instructors)
     context.roster_synced_at = timezone.now()
     context.save(update_fields=["roster_synced_at", "updated_at"])
     return active

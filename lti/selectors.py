@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
+from courses.models import CoursePage
 from courses.selectors import catalogue_materials, editable_courses
 from exercises.models import Exercise, ExerciseKind, GradeOverride, Submission, SubmissionKind, SubmissionStatus
 from exercises.policy_rules import best_score
@@ -77,6 +78,19 @@ def approvable_courses(user) -> QuerySet:
     if getattr(user, "is_superuser", False):
         return courses
     return courses.exclude(pk__in=TrainerGrant.objects.filter(user=user, made_editor=True).values("context__course"))
+
+
+def trains_through_an_lms_only(*, user, page) -> CoursePage | None:
+    """The course `page` is, is in or holds that the user edits only because a launch made them one of its
+    editors (as approvable_courses reads it), if any; never for superusers. Such a co-trainer edits, publishes
+    and unpublishes, but neither deletes nor moves (lti.wagtail_hooks): deleting a lesson deletes its
+    completions, deleting the course its enrolments, and Wagtail keeps no trash."""
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return None
+    courses = CoursePage.objects.ancestor_of(page, inclusive=True) | CoursePage.objects.descendant_of(page)
+    grants = TrainerGrant.objects.filter(user=user, made_editor=True, context__course__in=courses)
+    grant = grants.select_related("context__course").order_by("pk").first()
+    return grant.context.course if grant is not None else None
 
 
 def contexts_editable_by(user) -> QuerySet[LtiContext]:

@@ -4,7 +4,8 @@ An LMS's roles are typed by its teachers, and a placement's course by anyone who
 so a launch alone never makes anyone an editor. An editor of the course first binds one LMS course (platform and
 context) to it; from then on a verified launch of an Instructor or ContentDeveloper of that LMS course, into that
 course, makes them one of its editors. Each grant is recorded (TrainerGrant), so revoking the binding takes back
-what launches gave and leaves what panlearn gave. The roster never grants (lti.roster)."""
+what launches gave and leaves what panlearn gave. The roster never grants; it takes back the grants of those it no
+longer lists as active instructors (lti.roster)."""
 
 import enum
 
@@ -21,15 +22,15 @@ from .models import LtiContext, TrainerGrant
 from .selectors import approvable_courses
 
 LMS_TRAINERS_GROUP = "LMS co-trainers"
-# What editing one course needs besides its page permissions: the admin, images and documents, exercises (scoped
-# to the courses one edits) and choosing datasets. Not creating courses nor changing the dataset registry, which
-# a platform trainer may.
+# What editing one course needs besides its page permissions: the admin, images and documents, and exercises
+# (scoped to the courses one edits). Choosing a dataset in a lesson needs no model permission (Wagtail's snippet
+# chooser asks for admin access only), so not even view_dataset: the registry's listing, unpublished datasets
+# included, is for platform trainers. Nor creating courses.
 LMS_TRAINER_MODEL_PERMISSIONS = (
     ("wagtailadmin", "access_admin"),
     ("panlearn_exercises", "add_exercise"),
     ("panlearn_exercises", "change_exercise"),
     ("panlearn_exercises", "view_exercise"),
-    ("panlearn_content", "view_dataset"),
 )
 
 
@@ -63,12 +64,26 @@ def _check_approver(context: LtiContext, user) -> None:
         raise PermissionDenied
 
 
+def _locked(context: LtiContext) -> LtiContext:
+    """The context's row, locked until the transaction ends: a launch granting through the binding and a
+    revoke taking it back take this lock in turn, so a launch that read the binding before a revoke committed
+    cannot grant after it (the revoke withdraws what the launch made, or the launch sees the binding gone)."""
+    return LtiContext.objects.select_for_update(of=("self",)).select_related("course").get(pk=context.pk)
+
+
+def _binding_set(context: LtiContext, *, instructors_train: bool, by, at) -> LtiContext:
+    locked = _locked(context)
+    for target in (locked, context):
+        target.instructors_train, target.bound_by, target.bound_at = instructors_train, by, at
+    locked.save(update_fields=["instructors_train", "bound_by", "bound_at", "updated_at"])
+    return locked
+
+
 @transaction.atomic
 def context_bind(*, context: LtiContext, by) -> None:
     """An editor of the course lets this LMS course's instructors train it, from their next launch."""
     _check_approver(context, by)
-    context.instructors_train, context.bound_by, context.bound_at = True, by, timezone.now()
-    context.save(update_fields=["instructors_train", "bound_by", "bound_at", "updated_at"])
+    _binding_set(context, instructors_train=True, by=by, at=timezone.now())
 
 
 @transaction.atomic
@@ -76,9 +91,16 @@ def context_unbind(*, context: LtiContext, by) -> int:
     """An editor of the course takes the binding back, and with it every grant its launches made; the number
     of people who no longer train through it."""
     _check_approver(context, by)
-    context.instructors_train, context.bound_by, context.bound_at = False, None, None
-    context.save(update_fields=["instructors_train", "bound_by", "bound_at", "updated_at"])
-    return grants_withdraw(context.trainer_grants.all())
+    locked = _binding_set(context, instructors_train=False, by=None, at=None)
+    return grants_withdraw(locked.trainer_grants.all())
+
+
+@transaction.atomic
+def roster_withdraw(*, context: LtiContext, instructors: set[int]) -> int:
+    """After a complete roster of the LMS course: take back its grants from everyone it does not list as an
+    active instructor (`instructors`: their user ids); never grants. The number withdrawn."""
+    locked = _locked(context)
+    return grants_withdraw(locked.trainer_grants.exclude(user_id__in=instructors))
 
 
 def grants_withdraw(grants) -> int:
@@ -101,6 +123,7 @@ def grants_withdraw(grants) -> int:
     return withdrawn
 
 
+@transaction.atomic
 def training_apply(*, user, context: LtiContext | None, role: str) -> Training:
     """A verified resource-link launch's effect on training: an instructor of a bound LMS course edits the
     course; one of an unbound LMS course is told to ask for the binding; someone the LMS no longer calls an
@@ -110,6 +133,7 @@ def training_apply(*, user, context: LtiContext | None, role: str) -> Training:
     if role != INSTRUCTOR:
         grants_withdraw(TrainerGrant.objects.filter(context=context, user=user))
         return Training.NONE
+    context = _locked(context)  # as committed now, not as the launch first read it (the caller's transaction)
     if not context.instructors_train:
         return Training.AWAITING_APPROVAL
     if not user.is_active:

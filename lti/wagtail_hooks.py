@@ -1,5 +1,7 @@
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -8,6 +10,7 @@ from courses.selectors import editable_courses
 from .admin_views import lms_course_approve, lms_course_revoke, lms_courses, tool_keys
 from .forms import PlatformForm
 from .models import LtiContext, Platform, ScoreDelivery
+from .selectors import trains_through_an_lms_only
 
 
 class PlatformViewSet(ModelViewSet):
@@ -86,3 +89,44 @@ class CourseEditorsMenuItem(MenuItem):
 def lms_courses_menu_item():
     """Where a course's editors let the instructors of an LMS course it is placed in train it."""
     return CourseEditorsMenuItem("LMS courses", reverse("panlearn_lti_lms_courses"), icon_name="group", order=160)
+
+
+def _refused(request, course, verb: str) -> str:
+    return (f"You edit “{course.title}” through an approved LMS course: you cannot {verb} the course or its "
+            "lessons (that would delete or take away students' progress). Unpublish a page instead, or ask "
+            "one of the course's editors in panlearn.")  # fmt: skip
+
+
+@hooks.register("before_delete_page")
+def refuse_lms_co_trainers_deleting(request, page):
+    """LMS co-trainers edit and publish a course; deleting its pages (and with them completions and
+    enrolments) is for its editors in panlearn."""
+    course = trains_through_an_lms_only(user=request.user, page=page)
+    if course is not None:
+        messages.error(request, _refused(request, course, "delete"))
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None
+
+
+@hooks.register("before_move_page")
+def refuse_lms_co_trainers_moving(request, page, destination):
+    course = trains_through_an_lms_only(user=request.user, page=page)
+    if course is not None:
+        messages.error(request, _refused(request, course, "move"))
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def refuse_lms_co_trainers_bulk(request, action_type, objects, action_class_instance):
+    """The same refusals for the page listing's bulk delete and move."""
+    from wagtail.models import Page
+
+    if action_type not in ("delete", "move") or not issubclass(action_class_instance.model, Page):
+        return None
+    for page in objects:
+        course = trains_through_an_lms_only(user=request.user, page=page)
+        if course is not None:
+            messages.error(request, _refused(request, course, action_type))
+            return redirect("wagtailadmin_explore", page.get_parent().pk)
+    return None
