@@ -11,7 +11,7 @@ Concurrent grades are apart: each job is pid 1 of its own pid namespace, with it
 network and UTS namespaces, private /tmp, /dev/shm, home and /run/kernel, and a read-only procfs
 that lists that namespace alone (kernel_lib/panlearn_jobns.py); the parents are not dumpable. Where
 the host can map a range of ids (job_ids.py), each job also runs as a host uid and gid that no
-concurrent job has, so what Linux counts per uid (processes, pipe buffers, inotify, message queues)
+concurrent job has, so what Linux counts per host uid (processes, pipe buffers, epoll watches)
 is its own; elsewhere the jobs share the sandbox's host uid.
 
 The protocol of a grade (its tests, the results and their parser) is `grading_protocol.py`; the

@@ -698,3 +698,22 @@ def test_a_grade_that_uses_up_its_pipe_buffers_leaves_a_neighbours_alone(runner)
     )
     assert outcomes(attacked)["used_up"]["status"] == "passed", outcomes(attacked)["used_up"]["message"]
     assert victim_result["status"] == "completed" and victim_result["points"] == 2.0, victim_result
+
+
+INOTIFY_AND_MQUEUE = (
+    "import ctypes, errno, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "def refused(result):\n    return result < 0 and ctypes.get_errno() == errno.EPERM\n"
+    "inotify = refused(libc.inotify_init1(0))\n"
+    "libc.mq_open.restype = ctypes.c_int\n"
+    "mqueue = refused(libc.mq_open(b'/panlearn-probe', os.O_CREAT | os.O_RDWR, 0o600, None))\n"
+)
+
+
+def test_a_grade_may_not_take_inotify_or_message_queues(runner):
+    """Linux counts inotify instances (128 per user) and POSIX message queues up the user-namespace chain,
+    against the uid that made every sandbox's namespace, whatever a job's own uid: one grade that took them
+    all left a concurrent grade (and every kernel) with none (review of 2026-12-06). A grade needs neither:
+    its filter refuses both."""
+    tests = [make_test("refused", "assert inotify and mqueue, (inotify, mqueue)", 1)]
+    result = runner.grade(code=INOTIFY_AND_MQUEUE, tests=tests)
+    assert outcomes(result)["refused"]["status"] == "passed", outcomes(result)["refused"]["message"]

@@ -79,3 +79,38 @@ def test_blocks_are_disjoint_and_come_back_once_their_uids_run_nothing(monkeypat
     monkeypatch.setattr(job_ids, "running_uids_in", lambda start, size: set())
     blocks.give_back(second)
     assert blocks.take().uid_start == 1000010
+
+
+def test_two_kernel_hosts_of_one_machine_take_disjoint_blocks(tmp_path, monkeypatch):
+    """Every host of a machine reads the same range; each kept its blocks in its own memory, so two hosts gave
+    their jobs the same uids (review of 2026-12-06). A block is held by an flock while its parent lives."""
+    monkeypatch.setattr(job_ids, "running_uids_in", lambda start, size: set())
+    id_range = JobIdRange(2000000, 2000000, 20, source="test")
+    one, two = IdBlocks(id_range, 10, directory=tmp_path), IdBlocks(id_range, 10, directory=tmp_path)
+    first = one.take()
+    second = two.take()
+    assert first.uid_start != second.uid_start
+    with pytest.raises(SandboxUnavailable, match="in use on this machine"):
+        two.take()  # the one block left is the first host's
+    one.give_back(first)
+    assert two.take().uid_start == first.uid_start  # released: the other host may take it
+
+
+@pytest.mark.parametrize("owner", ["alice", "4321"])
+def test_a_range_that_overlaps_another_users_subordinate_range_is_refused(monkeypatch, as_root, owner):
+    """Alice could take a job's uid with newuidmap and signal the job."""
+    monkeypatch.setenv("PANLEARN_RUNNER_JOB_UIDS", "100000:65536")
+    monkeypatch.setattr(job_ids, "_subordinate_ranges", lambda path: [(owner, 165000, 65536)])
+    with pytest.raises(SandboxUnavailable, match="overlaps"):
+        job_id_range(65534)
+
+
+def test_a_host_of_its_own_user_is_held_to_the_same_rules(monkeypatch):
+    """newuidmap maps whatever /etc/subuid grants: a range that holds root or the sandbox uid is refused."""
+    monkeypatch.setattr(os, "geteuid", lambda: 4321)
+    monkeypatch.setattr(os, "getuid", lambda: 4321)
+    monkeypatch.setattr(job_ids, "NEWUIDMAP", "/usr/bin/newuidmap")
+    monkeypatch.setattr(job_ids, "NEWGIDMAP", "/usr/bin/newgidmap")
+    monkeypatch.setattr(job_ids, "_subordinate", lambda path, uid: (0, 70000))
+    with pytest.raises(SandboxUnavailable):
+        job_id_range(None)
