@@ -43,7 +43,7 @@ PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", ",".join(_HostConfi
 PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", _HostConfig().grading_slots)
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
 PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", _HostConfig.cgroup_name)
-# PANLEARN_RUNNER_SANDBOX_UID (default 65534): the host uid sandboxes run as when the host runs as
+# PANLEARN_RUNNER_SANDBOX_UID (default 1879113728, no user's): the host uid sandboxes run as when the host runs as
 # root. runner/sandbox.py reads it from the environment: benches start sandboxes without Django.
 # Runs kernels even when a protection (seccomp, cgroups, user namespaces) is missing. Never in production.
 PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS = env_bool(

@@ -9,6 +9,7 @@ and the kernel's ipc sockets.
 import functools
 import json
 import os
+import pwd
 import resource
 import select
 import shutil
@@ -24,6 +25,11 @@ from .host_config import Limits
 from .job_ids import IdBlock, job_id_range, no_job_ids_reason
 
 SANDBOX_UID = 65534
+# The host uid a root host's sandboxes run as: no user's. Every sandbox's user namespace belongs to it, and
+# a process running as that uid on the host holds every capability in all of them; `nobody` (65534), the
+# default before, is the uid of daemons and of many containers (review of 2026-12-06). Just above the
+# grading jobs' default range (job_ids.DEFAULT_JOB_IDS). scripts/lib.sh says the same.
+DEFAULT_SANDBOX_HOST_UID = 1879113728
 SETPRIV = shutil.which("setpriv")
 HOST_DETAIL_FILES = ("/proc/cmdline", "/proc/loadavg")
 HOME = "/home/student"
@@ -62,12 +68,12 @@ def sandbox_host_uid() -> int | None:
 
     Linux guards host-global settings (/proc/sys/kernel/core_pattern, ...) by uid alone, and a
     sandbox started by root maps its user to root. So root drops to this uid (not root, owning
-    nothing; `nobody` unless PANLEARN_RUNNER_SANDBOX_UID says otherwise) before bubblewrap starts.
-    A host running as its own user needs nothing: its sandboxes map to that user.
+    nothing; DEFAULT_SANDBOX_HOST_UID unless PANLEARN_RUNNER_SANDBOX_UID says otherwise) before bubblewrap
+    starts. A host running as its own user needs nothing: its sandboxes map to that user.
     """
     if os.geteuid() != 0:
         return None
-    text = os.environ.get("PANLEARN_RUNNER_SANDBOX_UID", "65534")
+    text = os.environ.get("PANLEARN_RUNNER_SANDBOX_UID", str(DEFAULT_SANDBOX_HOST_UID))
     uid = int(text) if text.strip().isdigit() else -1
     if not 0 <= uid < 2**32 - 1:  # -1 and 4294967295 mean "unchanged" to setuid(2): root would stay root
         raise SandboxUnavailable(f"PANLEARN_RUNNER_SANDBOX_UID={text!r} is not a uid (0 < uid < 4294967295)")
@@ -297,8 +303,29 @@ def host_protections(cgroup_parent: str, datasets_dir: Path | None = None) -> li
     ok, detail = cgroups_usable(cgroup_parent)
     checks.append(Protection("cgroups", ok, detail))
     checks += _sandbox_probe(datasets_dir)
+    checks.append(_sandbox_uid_check())
     checks.append(_job_ids_check())
     return checks
+
+
+def _sandbox_uid_check() -> Protection:
+    """A root host's sandbox uid should be no user's: that user's processes would hold every capability in
+    every sandbox's user namespace (they belong to it). A warning: an operator may have chosen one knowingly."""
+    name = "sandbox uid"
+    try:
+        uid = sandbox_host_uid()
+    except SandboxUnavailable as error:
+        return Protection(name, False, str(error))
+    if uid is None:
+        return Protection(name, True, "sandboxes run as this host's own user")
+    try:
+        owner = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return Protection(name, True, f"sandboxes run as host uid {uid}, which is no user's")
+    return Protection(
+        name, False, f"sandboxes run as host uid {uid}, which is {owner!r}'s: its processes hold every capability "
+        "in every sandbox; set PANLEARN_RUNNER_SANDBOX_UID to an unused uid (see docs/operator.md)", required=False,
+    )  # fmt: skip
 
 
 def _job_ids_check() -> Protection:

@@ -32,12 +32,16 @@ find_python() {
   apt_install python3.11 python3.11-venv >&2 && echo python3.11
 }
 
+# As runner/sandbox.py's DEFAULT_SANDBOX_HOST_UID: the host uid a root host's sandboxes run as, no user's.
+DEFAULT_SANDBOX_HOST_UID=1879113728
+
 # sandbox_user_can_run PYTHON: true unless we are root and the sandbox uid cannot reach the real
 # interpreter behind PYTHON (a venv's python is a symlink to its base).
 sandbox_user_can_run() {
   [ "$(id -u)" != 0 ] && return 0
   command -v setpriv >/dev/null || return 0  # no setpriv: `runner check` says what is missing
-  setpriv --reuid="${PANLEARN_RUNNER_SANDBOX_UID:-65534}" --regid="${PANLEARN_RUNNER_SANDBOX_UID:-65534}" \
+  setpriv --reuid="${PANLEARN_RUNNER_SANDBOX_UID:-$DEFAULT_SANDBOX_HOST_UID}" \
+    --regid="${PANLEARN_RUNNER_SANDBOX_UID:-$DEFAULT_SANDBOX_HOST_UID}" \
     --clear-groups test -x "$(readlink -f "$1")"
 }
 
@@ -45,7 +49,7 @@ sandbox_user_can_run() {
 # which must reach this checkout, its venv and its datasets; a checkout under /root (mode 0700) it cannot.
 check_sandbox_can_reach() {
   sandbox_user_can_run "$VENV/bin/python" && sandbox_user_can_run "$ROOT/manage.py" && return 0
-  die "The code cells' sandboxes run as the unprivileged user ${PANLEARN_RUNNER_SANDBOX_UID:-65534}, which cannot \
+  die "The code cells' sandboxes run as the unprivileged uid ${PANLEARN_RUNNER_SANDBOX_UID:-$DEFAULT_SANDBOX_HOST_UID}, which cannot \
 read $ROOT (a folder on the way is private, as /root is). Clone panlearn elsewhere (for example under \
 /opt or /srv), or run the demo as a normal user."
 }

@@ -114,3 +114,16 @@ def test_a_host_of_its_own_user_is_held_to_the_same_rules(monkeypatch):
     monkeypatch.setattr(job_ids, "_subordinate", lambda path, uid: (0, 70000))
     with pytest.raises(SandboxUnavailable):
         job_id_range(None)
+
+
+def test_a_sandbox_uid_that_is_a_users_is_a_warning(monkeypatch, as_root):
+    """Every sandbox's user namespace belongs to the sandbox uid: a process of that uid on the host holds every
+    capability in all of them. `nobody`, the default before, is the uid of daemons and many containers."""
+    from runner.sandbox import DEFAULT_SANDBOX_HOST_UID, _sandbox_uid_check
+
+    monkeypatch.delenv("PANLEARN_RUNNER_SANDBOX_UID", raising=False)
+    check = _sandbox_uid_check()
+    assert check.ok and str(DEFAULT_SANDBOX_HOST_UID) in check.detail, check
+    monkeypatch.setenv("PANLEARN_RUNNER_SANDBOX_UID", "65534")
+    check = _sandbox_uid_check()
+    assert not check.ok and not check.required and "'nobody'" in check.detail, check
