@@ -170,7 +170,7 @@ def test_wrong_secret_and_down_host_are_clear_errors(kernel_host, tmp_path):
 def test_health_and_metrics(runner):
     health = runner.health()
     assert health["secure"] is True
-    assert set(health["protections"]) == {"namespaces", "seccomp", "cgroups", "user", "proc", "job uids"}
+    assert set(health["protections"]) == {"namespaces", "seccomp", "cgroups", "user", "proc", "sandbox uid", "job uids"}
     metrics = runner.metrics()
     for key in ("pool_idle", "sessions_busy", "sessions_idle", "restarts_by_cause", "kernels_total"):
         assert key in metrics
