@@ -174,18 +174,24 @@ def trainers_group_setup() -> Group:
     """
     group, _ = Group.objects.get_or_create(name=TRAINERS_GROUP)
     group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    for app_label, codename in TRAINER_MODEL_PERMISSIONS:
+    group_permissions_grant(group, models=TRAINER_MODEL_PERMISSIONS, collections=TRAINER_COLLECTION_PERMISSIONS)
+    return group
+
+
+def group_permissions_grant(group: Group, *, models, collections) -> None:
+    """Model permissions, `(app_label, codename)` (one of an app that is not installed is skipped: the content
+    app is optional), and the same kind of pairs as permissions on the root collection (images, documents)."""
+    for app_label, codename in models:
         permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-        if permission is not None:  # the content app is optional
+        if permission is not None:
             group.permissions.add(permission)
     root_collection = Collection.get_first_root_node()
-    for app_label, codename in TRAINER_COLLECTION_PERMISSIONS:
+    for app_label, codename in collections:
         GroupCollectionPermission.objects.get_or_create(
             group=group,
             collection=root_collection,
             permission=Permission.objects.get(content_type__app_label=app_label, codename=codename),
         )
-    return group
 
 
 def _publish(page, *, user) -> None:

@@ -9,13 +9,18 @@ longer lists as active instructors (lti.roster)."""
 
 import enum
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from courses.selectors import is_course_editor
-from courses.services import TRAINER_COLLECTION_PERMISSIONS, course_grant_editing, course_revoke_editing
+from courses.services import (
+    TRAINER_COLLECTION_PERMISSIONS,
+    course_grant_editing,
+    course_revoke_editing,
+    group_permissions_grant,
+)
 
 from .claims import INSTRUCTOR
 from .models import LtiContext, TrainerGrant
@@ -44,18 +49,9 @@ class Training(enum.Enum):
 
 def lms_trainers_group() -> Group:
     """Admin access for those who train a course through an LMS only; lti adds and removes its members."""
-    from wagtail.models import Collection, GroupCollectionPermission
-
     group, created = Group.objects.get_or_create(name=LMS_TRAINERS_GROUP)
     if created:
-        for app_label, codename in LMS_TRAINER_MODEL_PERMISSIONS:
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is not None:  # the content app is optional
-                group.permissions.add(permission)
-        root = Collection.get_first_root_node()
-        for app_label, codename in TRAINER_COLLECTION_PERMISSIONS:
-            permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            GroupCollectionPermission.objects.get_or_create(group=group, collection=root, permission=permission)
+        group_permissions_grant(group, models=LMS_TRAINER_MODEL_PERMISSIONS, collections=TRAINER_COLLECTION_PERMISSIONS)
     return group
 
 
