@@ -91,30 +91,30 @@ def lms_courses_menu_item():
     return CourseEditorsMenuItem("LMS courses", reverse("panlearn_lti_lms_courses"), icon_name="group", order=160)
 
 
-def _refused(request, course, verb: str) -> str:
+def _refused(course, verb: str) -> str:
     return (f"You edit “{course.title}” through an approved LMS course: you cannot {verb} the course or its "
             "lessons (that would delete or take away students' progress). Unpublish a page instead, or ask "
             "one of the course's editors in panlearn.")  # fmt: skip
 
 
+def _refusal(request, page, verb: str):
+    """LMS co-trainers edit and publish a course; deleting or moving its pages (and with them completions
+    and enrolments) is for its editors in panlearn. None when `request.user` may."""
+    course = trains_through_an_lms_only(user=request.user, page=page)
+    if course is None:
+        return None
+    messages.error(request, _refused(course, verb))
+    return redirect("wagtailadmin_pages:edit", page.pk)
+
+
 @hooks.register("before_delete_page")
 def refuse_lms_co_trainers_deleting(request, page):
-    """LMS co-trainers edit and publish a course; deleting its pages (and with them completions and
-    enrolments) is for its editors in panlearn."""
-    course = trains_through_an_lms_only(user=request.user, page=page)
-    if course is not None:
-        messages.error(request, _refused(request, course, "delete"))
-        return redirect("wagtailadmin_pages:edit", page.pk)
-    return None
+    return _refusal(request, page, "delete")
 
 
 @hooks.register("before_move_page")
 def refuse_lms_co_trainers_moving(request, page, destination):
-    course = trains_through_an_lms_only(user=request.user, page=page)
-    if course is not None:
-        messages.error(request, _refused(request, course, "move"))
-        return redirect("wagtailadmin_pages:edit", page.pk)
-    return None
+    return _refusal(request, page, "move")
 
 
 @hooks.register("before_bulk_action")
@@ -127,6 +127,6 @@ def refuse_lms_co_trainers_bulk(request, action_type, objects, action_class_inst
     for page in objects:
         course = trains_through_an_lms_only(user=request.user, page=page)
         if course is not None:
-            messages.error(request, _refused(request, course, action_type))
+            messages.error(request, _refused(course, action_type))
             return redirect("wagtailadmin_explore", page.get_parent().pk)
     return None
