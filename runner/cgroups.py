@@ -85,11 +85,14 @@ class KernelCgroup:
             finally:
                 os.close(fd)
 
-    def process_count(self) -> int:
+    def process_ids(self) -> list[int]:
         try:
-            return len((self.directories[-1] / "cgroup.procs").read_text().split())
+            return [int(pid) for pid in (self.directories[-1] / "cgroup.procs").read_text().split()]
         except OSError:
-            return 0
+            return []
+
+    def process_count(self) -> int:
+        return len(self.process_ids())
 
     def oom_kills(self) -> int:
         if self.version == 2:

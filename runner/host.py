@@ -32,6 +32,7 @@ from .job_ids import job_id_range
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
+from .priority import idle_warmup_available
 from .sandbox import MPL_CACHE, SandboxSpec, host_protections, sandbox_host_uid
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class KernelHost:
             target_size=self.config.pool_size,
             max_kernels=self.config.max_kernels,
             preload_code=self._preload_code(),
+            warm_at_idle_priority=idle_warmup_available(),
         )
         self.pool.start()
         self.grader = Grader(
@@ -350,6 +352,7 @@ class KernelHost:
             "pool_target": self.config.pool_size,
             "kernels_total": pool.total if pool else 0,
             "kernels_starting": pool.starting if pool else 0,
+            "refill_at_idle_priority": int(bool(pool and pool.warm_at_idle_priority)),  # hosts, once summed
             "kernels_max": self.config.max_kernels,
             "sessions": len(self.sessions),
             "sessions_busy": busy,

@@ -32,6 +32,7 @@ from .launch import (
     wait_for_sockets,
 )
 from .outputs import OutputBudget
+from .priority import process_tree, run_at_normal_priority
 from .sandbox import CONNECTION_FILE, SandboxSpec
 from .zmtp_guard import MAX_MESSAGE_BYTES, KernelRelay
 
@@ -84,16 +85,19 @@ class SandboxedKernel:
         self._spawned: Spawned | None = None
         self._iopub_monitor: zmq.Socket | None = None
         self.relay: KernelRelay | None = None  # between the host's sockets and the kernel's (zmtp_guard)
+        self.idle_priority = False  # warmed for the pool under SCHED_IDLE (priority.py) and not raised yet
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    async def start(self, *, timeout: float = 30.0) -> "SandboxedKernel":
+    async def start(self, *, timeout: float = 30.0, idle_priority: bool = False) -> "SandboxedKernel":
         connection = ipc_connection(uuid.uuid4().hex)
+        self.idle_priority = idle_priority
         spawned = spawn_sandbox(
             self.spec,
             cgroup=self.cgroup,
             secure=self.secure,
             files={CONNECTION_FILE: json.dumps({**connection, "kernel_name": "python3"}).encode()},
+            idle_priority=idle_priority,
         )
         self.process, self._spawned = spawned.process, spawned
         try:
@@ -189,6 +193,19 @@ class SandboxedKernel:
             "memory": f"Your code used more than {limits.memory_mib} MiB of memory, so the kernel was restarted.",
             "processes": f"Your code started more than {limits.pids} processes, so the kernel was restarted.",
         }.get(self.death_cause(), "Your Python session stopped unexpectedly and was restarted.")
+
+    def run_at_normal_priority(self, *, handed_out: bool = False) -> None:
+        """Someone needs this kernel: take it out of SCHED_IDLE, every process and thread of it.
+
+        While it is still starting, a process or thread it forks after this pass may inherit the idle
+        policy, so the pass is repeated at hand-out, when the warm kernel sits idle.
+        """
+        if not self.idle_priority or self.process is None:
+            return
+        if handed_out:
+            self.idle_priority = False
+        pids = self.cgroup.process_ids() if self.cgroup is not None else process_tree(self.process.pid)
+        run_at_normal_priority(pids)
 
     async def shutdown(self, *, now: bool = False) -> None:
         if self.client is not None:

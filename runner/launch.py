@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cgroups import KernelCgroup
+from .priority import idle_prefix
 from .sandbox import (
     GROUP,
     IPC_PREFIX,
@@ -82,7 +83,7 @@ PRLIMIT = shutil.which("prlimit")
 JOIN_AND_EXEC = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 111; shift; done; shift; exec "$@"'
 
 
-def _launcher(argv: list[str], limits, cgroup: KernelCgroup | None) -> list[str]:
+def _launcher(argv: list[str], limits, cgroup: KernelCgroup | None, prefix: list[str]) -> list[str]:
     mib = 1 << 20
     rlimits = [
         f"--as={limits.address_space_mib * mib}",
@@ -92,7 +93,7 @@ def _launcher(argv: list[str], limits, cgroup: KernelCgroup | None) -> list[str]
         "--core=0",
     ]
     procs = [str(path) for path in cgroup.procs_files()] if cgroup is not None else []
-    return ["/bin/sh", "-c", JOIN_AND_EXEC, "panlearn-sandbox", *procs, "--", PRLIMIT, *rlimits, "--", *argv]
+    return ["/bin/sh", "-c", JOIN_AND_EXEC, "panlearn-sandbox", *procs, "--", *prefix, PRLIMIT, *rlimits, "--", *argv]
 
 
 def spawn_sandbox(
@@ -103,8 +104,12 @@ def spawn_sandbox(
     files: dict[str, bytes],
     stdin=subprocess.DEVNULL,
     stdout=subprocess.DEVNULL,
+    idle_priority: bool = False,
 ) -> Spawned:
-    """Start bwrap inside the kernel's cgroup and rlimits; every process of the sandbox is counted."""
+    """Start bwrap inside the kernel's cgroup and rlimits; every process of the sandbox is counted.
+
+    With idle_priority the sandbox starts under SCHED_IDLE (priority.py): a pool refill.
+    """
     from .seccomp import seccomp_fd
 
     info_read, info_write = os.pipe()
@@ -122,13 +127,15 @@ def spawn_sandbox(
     limits = spec.limits
     child_setup = None
     if PRLIMIT:
-        argv = _launcher(argv, limits, cgroup)
+        argv = _launcher(argv, limits, cgroup, idle_prefix() if idle_priority else [])
     else:  # no util-linux: set limits and join in the forked child (slower, blocks the caller)
 
         def child_setup() -> None:
             apply_rlimits(limits)
             if cgroup is not None:
                 cgroup.join_current_process()
+            if idle_priority:
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     pass_fds = [info_write, *fds.values(), *([filter_fd] if filter_fd is not None else [])]
     pass_fds += [block_read] if block_read is not None else []

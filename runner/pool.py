@@ -38,12 +38,16 @@ class KernelPool:
         max_kernels: int,
         preload_code: str = "",
         refill_concurrency: int = 2,
+        warm_at_idle_priority: bool = False,
     ):
         self.kernel_factory = kernel_factory
         self.target_size = target_size
         self.max_kernels = max_kernels
         self.preload_code = preload_code
         self.refill_concurrency = refill_concurrency
+        # Refills start under SCHED_IDLE (priority.py) and are raised when someone waits or takes one.
+        self.warm_at_idle_priority = warm_at_idle_priority
+        self._warming: set[SandboxedKernel] = set()
         self.idle: dict[DatasetKey, deque[SandboxedKernel]] = {(): deque()}
         self.in_use: set[SandboxedKernel] = set()
         self.starting = 0
@@ -78,6 +82,7 @@ class KernelPool:
         deadline = time.monotonic() + timeout
         while len(self.idle[()]) < min(self.target_size, self.max_kernels) and time.monotonic() < deadline:
             self._refill_wakeup.set()
+            self._raise_warming()  # someone waits for these
             await asyncio.sleep(0.02)
 
     async def close(self) -> None:
@@ -109,6 +114,7 @@ class KernelPool:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             self.stats.waited += 1
+            self._raise_warming()
             if on_queue is not None:
                 await on_queue(self.queue_length())
             self._refill_wakeup.set()
@@ -132,6 +138,7 @@ class KernelPool:
         return None
 
     def _hand_out(self, kernel: SandboxedKernel) -> SandboxedKernel:
+        kernel.run_at_normal_priority(handed_out=True)
         self.in_use.add(kernel)
         self.stats.handed_out += 1
         kernel.last_used = time.monotonic()
@@ -166,12 +173,22 @@ class KernelPool:
 
     # -- refill ------------------------------------------------------------------------------------
 
-    async def _start_kernel(self, datasets: DatasetKey) -> SandboxedKernel:
+    def _raise_warming(self) -> None:
+        """A student waits: the kernels being warmed now compete at normal priority."""
+        for kernel in self._warming:
+            kernel.run_at_normal_priority()
+
+    async def _start_kernel(self, datasets: DatasetKey, *, refill: bool = False) -> SandboxedKernel:
         self.starting += 1
         started = time.monotonic()
         kernel = self.kernel_factory(datasets)
+        idle = refill and self.warm_at_idle_priority
+        if idle:
+            self._warming.add(kernel)
         try:
-            await kernel.start()
+            await kernel.start(idle_priority=idle)
+            if idle and self.queue_length():
+                kernel.run_at_normal_priority()  # a student started waiting while bwrap was starting
             if self.preload_code:
                 await kernel.preload(self.preload_code)
             self.stats.started += 1
@@ -186,6 +203,7 @@ class KernelPool:
             raise
         finally:
             self.starting -= 1
+            self._warming.discard(kernel)
 
     async def _refill_forever(self) -> None:
         while True:
@@ -199,11 +217,12 @@ class KernelPool:
                 )
                 if batch <= 0:
                     break
-                results = await asyncio.gather(*(self._start_kernel(()) for _ in range(batch)), return_exceptions=True)
+                starts = (self._start_kernel((), refill=True) for _ in range(batch))
+                results = await asyncio.gather(*starts, return_exceptions=True)
                 for result in results:
-                    if isinstance(result, SandboxedKernel):
-                        self.idle[()].append(result)
-                        self._wake_one_waiter()
-                    else:
+                    if isinstance(result, BaseException):
                         logger.error("A pooled kernel failed to start: %s", result)
                         await asyncio.sleep(1.0)  # do not spin on a broken host
+                    else:
+                        self.idle[()].append(result)
+                        self._wake_one_waiter()

@@ -1,0 +1,132 @@
+"""Pool refills warm at idle CPU priority; a kernel someone needs runs at normal priority."""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from runner.pool import KernelPool
+from tests.runner.conftest import descendants, run, text_of
+
+SCHED_OTHER, SCHED_IDLE = os.SCHED_OTHER, os.SCHED_IDLE
+
+
+def kernel_policies(host_pid: int) -> list[set[int]]:
+    """For each kernel process below the host, the scheduling policies of its threads."""
+    found = []
+    for pid in descendants(host_pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"ipykernel_launcher" not in argv or b"bwrap" in os.path.basename(argv[0]):
+                continue  # bwrap's own processes name the kernel in their arguments too
+            found.append({os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")})
+        except (OSError, ProcessLookupError):
+            continue  # ended meanwhile
+    return found
+
+
+def wait_for_full_pool(runner, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = runner.metrics()
+        if metrics["kernels_starting"] == 0 and metrics["pool_idle"] >= metrics["pool_target"]:
+            return metrics
+        time.sleep(0.1)
+    raise AssertionError(f"the pool did not refill: {metrics}")
+
+
+def test_warm_kernels_wait_at_idle_priority_and_a_handed_out_one_runs_at_normal(kernel_host, runner, session):
+    # The session took a warm kernel; every thread of every process in its sandbox is SCHED_OTHER again.
+    reply = run(runner, session, (
+        "import os\n"
+        "sorted({os.sched_getscheduler(int(t)) for p in os.listdir('/proc') if p.isdigit()"
+        " for t in os.listdir(f'/proc/{p}/task')})"
+    ))  # fmt: skip
+    assert reply.status == "ok", text_of(reply)
+    assert text_of(reply) == f"[{SCHED_OTHER}]"
+
+    # The kernels warmed in its place wait under SCHED_IDLE; no other kernel does.
+    metrics = wait_for_full_pool(runner)
+    assert metrics["refill_at_idle_priority"] == 1
+    policies = kernel_policies(kernel_host.process.pid)
+    idle = [threads for threads in policies if threads == {SCHED_IDLE}]
+    normal = [threads for threads in policies if threads == {SCHED_OTHER}]
+    assert len(idle) == metrics["pool_idle"], policies
+    assert len(normal) == len(policies) - len(idle), f"a kernel with threads of both policies: {policies}"
+    assert normal, "the session's kernel is below the host too"
+
+
+# -- the pool's side, with kernels that only record what they were asked ---------------------------
+
+
+class RecordingKernel:
+    def __init__(self, started: asyncio.Event | None = None):
+        self.alive = True
+        self.started_idle: bool | None = None
+        self.raised: list[bool] = []  # one entry per raise, True for the one at hand-out
+        self._gate = started
+
+    async def start(self, *, idle_priority: bool = False):
+        self.started_idle = idle_priority
+        if self._gate is not None:
+            await self._gate.wait()
+        return self
+
+    def run_at_normal_priority(self, *, handed_out: bool = False) -> None:
+        self.raised.append(handed_out)
+
+    async def shutdown(self, *, now: bool = False) -> None:
+        self.alive = False
+
+
+def test_the_refill_warms_idle_and_the_hand_out_raises():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel()) or made[-1],
+                          target_size=1, max_kernels=3, warm_at_idle_priority=True)  # fmt: skip
+        pool.start()
+        await pool.fill(timeout=5)
+        warm = made[0]
+        assert warm.started_idle is True
+        assert await pool.acquire() is warm
+        assert warm.raised[-1] is True
+        # With the pool empty and nobody ahead, a student's kernel is a cold start at normal priority.
+        pool.target_size = 0
+        cold = await pool.acquire()
+        assert cold is not warm and cold.started_idle is False
+        await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_student_waiting_for_the_pool_raises_the_kernels_being_warmed():
+    async def scenario():
+        gate = asyncio.Event()
+        made: list[RecordingKernel] = []
+        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel(gate)) or made[-1],
+                          target_size=1, max_kernels=1, warm_at_idle_priority=True)  # fmt: skip
+        pool.start()
+        await asyncio.sleep(0.05)  # the refill is starting the host's only kernel, at idle priority
+        assert len(made) == 1 and made[0].started_idle is True and made[0].raised == []
+        student = asyncio.create_task(pool.acquire(timeout=5))
+        await asyncio.sleep(0.05)  # the host is full: the student queues behind the refill
+        assert made[0].raised == [False], "the kernel being warmed was not raised for the waiting student"
+        gate.set()
+        assert await student is made[0]
+        assert made[0].raised[-1] is True
+        await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_without_the_privilege_the_refill_warms_at_normal_priority():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel()) or made[-1],
+                          target_size=1, max_kernels=2, warm_at_idle_priority=False)  # fmt: skip
+        pool.start()
+        await pool.fill(timeout=5)
+        assert made[0].started_idle is False
+        await pool.close()
+
+    asyncio.run(scenario())
