@@ -135,6 +135,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=600,
+        # A persistent connection is checked before the first query of each request or job: one that a
+        # database restart broke is replaced there, instead of failing that request (or an RQ job).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -150,8 +153,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # synchronous work runs in one of many threads, and each thread would keep a persistent connection of
 # its own (CONN_MAX_AGE), so two web processes with 200 students open more than PostgreSQL's default
 # 100 connections. With the pool, a process holds at most this many, and persistent connections are
-# off. 0 (the default) keeps persistent connections: right for one process, and for RQ workers, whose
-# work horses are forked and must not inherit a pool.
+# off. 0 (the default) keeps persistent connections: right for one process, and for RQ workers, which
+# run one job at a time in their own process (panlearn/rq_worker.py).
 PANLEARN_DB_POOL_MAX_SIZE = env_int("PANLEARN_DB_POOL_MAX_SIZE", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PANLEARN_DB_POOL_MAX_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -204,7 +207,8 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 
 # Background work: Django's tasks API. "database" (django-tasks-db) needs no extra service: the demo's
 # and a one-machine site's. "rq" (django-tasks-rq) puts the queue on Redis at REDIS_URL, for workers on
-# several machines (`manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler grading default`).
+# several machines (`manage.py rqworker --worker-class panlearn.rq_worker.Worker --job-class django_tasks_rq.Job
+# --with-scheduler grading default`; panlearn/rq_worker.py says why that worker class).
 PANLEARN_TASKS_BACKEND = env_str("PANLEARN_TASKS_BACKEND", "database")
 # A Redis that does not answer fails a connection in 2 s rather than hanging the request that queues.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0?socket_connect_timeout=2")

@@ -8,6 +8,8 @@ from panlearn.settings.test import *  # noqa: F403
 from panlearn.settings.test import DATABASES, RQ_TASK_QUEUES, TASK_BACKENDS
 
 DATABASES["default"]["NAME"] = os.environ["PANLEARN_TEST_DATABASE_NAME"]
+# Persistent, as in production, where a test asks for it (the test settings close connections per job).
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("PANLEARN_TEST_CONN_MAX_AGE", "0"))
 TASKS = {"default": TASK_BACKENDS["rq"]}
 RQ_QUEUES = {name: {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 900} for name in RQ_TASK_QUEUES}
 PANLEARN_RUNNER_BACKEND = "host"

@@ -132,8 +132,8 @@ def _worker_process(redis_url: str, socket: str, **env) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.tasks.rq_worker_settings", "REDIS_URL": redis_url,
            "PANLEARN_TEST_DATABASE_NAME": connection.settings_dict["NAME"], "PANLEARN_RUNNER_SOCKET": socket,
            **env}  # fmt: skip
-    command = [sys.executable, "manage.py", "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler",
-               "grading", "default"]  # fmt: skip
+    command = [sys.executable, "manage.py", "rqworker", "--worker-class", "panlearn.rq_worker.Worker",
+               "--job-class", "django_tasks_rq.Job", "--with-scheduler", "grading", "default"]  # fmt: skip
     # Its output to a file (a pipe no one reads would fill and stop it), kept for a failing test's reader.
     with open(Path(os.environ.get("TMPDIR", "/tmp")) / f"panlearn-rqworker-{os.getpid()}.log", "ab") as log:
         return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
@@ -213,6 +213,32 @@ def test_a_worker_killed_mid_grade_loses_nothing_and_counts_no_attempt_twice(rq_
     submission.refresh_from_db()
     assert submission.points == 2 and submission.attempt == 1
     assert Submission.objects.filter(user=student).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="dropping a connection needs a database server")
+def test_a_worker_runs_jobs_in_its_process_and_replaces_a_connection_the_database_dropped(rq_tasks, settings):
+    """panlearn.rq_worker.Worker: no work horse per job, one persistent connection, and a connection that the
+    database dropped between two jobs (a restart, a failover) is replaced before the next job, not failed on."""
+    from tests.tasks.probe_tasks import where_did_i_run
+
+    def run_one() -> list[int]:
+        result = where_did_i_run.enqueue()
+        assert _wait_for(lambda: result.refresh() or result.is_finished, 30), "the job did not finish"
+        assert result.status == "SUCCESSFUL", result.errors
+        return result.return_value
+
+    connections.close_all()
+    worker = _worker_process(rq_tasks, settings.PANLEARN_RUNNER_SOCKET, PANLEARN_TEST_CONN_MAX_AGE="600")
+    try:
+        first, second = run_one(), run_one()
+        assert first[0] == second[0] == worker.pid, "a job ran in a forked work horse"
+        assert first[1] == second[1], "the worker did not keep its connection between jobs"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [second[1]])
+        third = run_one()
+        assert third[0] == worker.pid and third[1] != second[1]
+    finally:
+        _kill_worker(worker)
 
 
 def test_xapi_delivery_by_a_worker_killed_mid_request_loses_and_duplicates_nothing(rq_tasks, settings):

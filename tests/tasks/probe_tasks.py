@@ -1,0 +1,14 @@
+"""A task that tells where it ran, for the RQ worker tests: the worker's process id and its database
+connection's server process id (PostgreSQL)."""
+
+import os
+
+from django.db import connection
+from django_tasks import task
+
+
+@task(queue_name="grading")
+def where_did_i_run() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return [os.getpid(), cursor.fetchone()[0]]
