@@ -4,11 +4,18 @@ Every request of a signed-in user loads their row; code cells make many small re
 ASGI each request runs in a fresh thread with a fresh database connection. The row is cached for
 a minute and dropped whenever the user is saved (a password change, deactivation, a new e-mail),
 so the session checks Django makes against it stay exact.
+
+A sign-in hands its database connection back before it checks the password: the hash takes a quarter
+of a CPU-second, seconds on a busy machine, and a class signing in at once would otherwise hold the
+web process's whole pool of connections while they hash (seen in the load test: pool waits of 20 s).
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+
+from panlearn.database import release_connections
 
 USER_TTL = 60
 
@@ -25,7 +32,23 @@ class CachedUserBackend(ModelBackend):
         # from asking the next backend too (the site's form says why; the admin's says the sign-in failed).
         if password is not None and sign_in_wait(username=username or kwargs.get("username", ""), request=request):
             raise PermissionDenied
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        # ModelBackend.authenticate, with the connection handed back between the row and the hash.
+        model = get_user_model()
+        username = kwargs.get(model.USERNAME_FIELD) if username is None else username
+        if username is None or password is None:
+            return None
+        try:
+            user = model._default_manager.get_by_natural_key(username)
+        except model.DoesNotExist:
+            release_connections()
+            model().set_password(password)  # as long as for a real account: no timing tells who has one
+            raise PermissionDenied from None  # see below
+        release_connections()
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        # The same answer from the next backend (ModelBackend, listed for older sessions) would cost a
+        # second hash: PermissionDenied ends the sign-in here, as a failed one.
+        raise PermissionDenied
 
     def get_user(self, user_id):
         key = user_cache_key(user_id)

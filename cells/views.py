@@ -13,11 +13,11 @@ import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
-from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import LessonPage
+from panlearn.database import release_connections
 from panlearn.http import json_body
 from runner.backends import get_async_client
 from runner.exceptions import RunnerError
@@ -93,15 +93,6 @@ async def _context(request: HttpRequest, page_id: int):
     return page, user, sessions.Who.of(user=user, session_key=key), access
 
 
-def _release_database() -> None:
-    """Hand this request's database connection back (to the pool, with PANLEARN_DB_POOL_MAX_SIZE) before a
-    stream: a tab's event stream would otherwise hold one for as long as the tab stays open, and a few tabs
-    would take a web process's whole pool. What the stream writes later checks one out again, briefly."""
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:  # a caller's transaction (a test's) is not this view's to end
-            connection.close()
-
-
 def _refused(access) -> JsonResponse:
     return JsonResponse({"message": access.why or "You may not run code here."}, status=403)
 
@@ -175,7 +166,7 @@ async def run(request: HttpRequest, page_id: int) -> HttpResponse:
     plan = await sync_to_async(lambda: _plan_run(request, request.user, page_id))()
     if isinstance(plan, JsonResponse):
         return plan
-    await sync_to_async(_release_database)()  # a run streams for up to the cell's time limit
+    await sync_to_async(release_connections)()  # a run streams for up to the cell's time limit
     return _stream_response(_run_events(plan))
 
 
@@ -269,7 +260,7 @@ async def _kernel_call(request, page_id, call, *, publish: bool = True, limit: s
     # request must not hold a connection of the web process's pool meanwhile, or a few waiting tabs
     # starve every other request of that process (seen in the load test after a host was killed). Without
     # a pool this closes the connection, and the next call opens one: a few ms, for a call made per page.
-    await sync_to_async(_release_database)()
+    await sync_to_async(release_connections)()
     try:
         state = await call(client=runner_client(), who=who, page=page)
     except RunnerError as error:
@@ -285,7 +276,7 @@ async def events(request: HttpRequest, page_id: int) -> HttpResponse:
     page, _user, who, access = await _context(request, page_id)
     if not access.allowed or not access.store:
         return _refused(access)
-    await sync_to_async(_release_database)()
+    await sync_to_async(release_connections)()
     return _stream_response(_hub_events((who.key, page.pk), request.GET.get("tab", "")[:64]))
 
 
