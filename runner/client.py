@@ -23,6 +23,15 @@ ERROR_TYPES = {
 }
 
 
+def session_request(*, user: str, context: str, kernel: str, datasets, queue_timeout: float | None) -> dict:
+    """The body of a new session's request. queue_timeout: how long to wait in a full host's queue
+    before answering PoolExhausted (several hosts: another may have room); the host's own limit if None."""
+    body = {"user": user, "context": context, "kernel": kernel, "datasets": list(datasets)}
+    if queue_timeout is not None:
+        body["queue_timeout"] = queue_timeout
+    return body
+
+
 def _raise_for(payload: dict) -> None:
     error = payload.get("error")
     if error:
@@ -113,8 +122,12 @@ class RunnerClient:
     def metrics(self, *, timeout: float | None = None) -> dict:
         return self._call("GET", "/v1/metrics", **_timeout(timeout))
 
-    def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
-        body = {"user": user, "context": context, "kernel": kernel, "datasets": list(datasets)}
+    def create_session(
+        self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None, queue_timeout=None
+    ) -> dict:
+        body = session_request(
+            user=user, context=context, kernel=kernel, datasets=datasets, queue_timeout=queue_timeout
+        )
         for payload in self._lines("/v1/sessions", body):
             _raise_for(payload)
             if "queue" in payload and on_queue is not None:
@@ -199,9 +212,11 @@ class AsyncRunnerClient:
         return await self._call("GET", "/v1/metrics", **_timeout(timeout))
 
     async def create_session(
-        self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
+        self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None, queue_timeout=None
     ) -> dict:
-        body = {"user": user, "context": context, "kernel": kernel, "datasets": list(datasets)}
+        body = session_request(
+            user=user, context=context, kernel=kernel, datasets=datasets, queue_timeout=queue_timeout
+        )
         async for payload in self._lines("/v1/sessions", body):
             _raise_for(payload)
             if "queue" in payload and on_queue is not None:

@@ -31,7 +31,7 @@ from .host_config import HostConfig
 from .job_ids import job_id_range
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
-from .pool import DatasetKey, KernelPool
+from .pool import QUEUE_TIMEOUT, DatasetKey, KernelPool
 from .priority import idle_warmup_available
 from .sandbox import MPL_CACHE, SandboxSpec, host_protections, sandbox_host_uid
 
@@ -122,7 +122,8 @@ class KernelHost:
             target_size=self.config.pool_size,
             max_kernels=self.config.max_kernels,
             preload_code=self._preload_code(),
-            warm_at_idle_priority=idle_warmup_available(),
+            # Raising a kernel finds its processes through its cgroup.
+            warm_at_idle_priority=self._cgroup_version is not None and idle_warmup_available(),
         )
         self.pool.start()
         self.grader = Grader(
@@ -203,7 +204,14 @@ class KernelHost:
     # -- sessions ----------------------------------------------------------------------------------
 
     async def create_session(
-        self, *, user: str, context: str, kernel_name: str = "python3", datasets: list[str] = (), on_queue=None
+        self,
+        *,
+        user: str,
+        context: str,
+        kernel_name: str = "python3",
+        datasets: list[str] = (),
+        on_queue=None,
+        queue_timeout: float = QUEUE_TIMEOUT,
     ) -> Session:
         if kernel_name not in KERNEL_SPECS:
             raise UnknownKernelSpec(f"There is no “{kernel_name[:40]}” kernel on this server.")
@@ -219,7 +227,7 @@ class KernelHost:
                 raise TooManySessions()
             await self.shutdown_session(oldest)  # the least recently used tab gives way
         assert self.pool is not None
-        kernel = await self.pool.acquire(resolved, on_queue=on_queue)
+        kernel = await self.pool.acquire(resolved, on_queue=on_queue, timeout=queue_timeout)
         session = Session(
             id=uuid.uuid4().hex, user=user, context=context, kernel_name=kernel_name, datasets=resolved, kernel=kernel
         )

@@ -38,6 +38,10 @@ POLICIES = ("least-loaded", "in-order")
 PROBE_TIMEOUT = 2.0  # health and metrics during placement and failover: a hung host must not hold a student
 DOWN_SECONDS = 10.0  # a host found down is not asked again for this long
 PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many probes in a row time out is down
+# A host found full after placement (others placed there at the same moment) keeps a new student in its
+# queue this long, then answers PoolExhausted so that the next host, which may have room, is asked: not
+# the host's whole minute. The last host asked keeps them as long as it would alone.
+QUEUE_SECONDS_BEFORE_NEXT_HOST = 5.0
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
@@ -79,19 +83,29 @@ def load_of(metrics: dict) -> float:
     return used / max(1, metrics.get("kernels_max", 1))
 
 
-def rank_of(metrics: dict, *, kernel: bool = True) -> tuple[bool, float]:
-    """How good a host is for new work, lowest first: for a session, a host without an idle warm kernel
-    ranks after every host with one; then by load. Grades run in processes of their own: load alone."""
-    return (kernel and metrics.get("pool_idle", 0) == 0, load_of(metrics))
+WARM, ROOM, FULL = 0, 1, 2  # a session's prospects on a host: a warm kernel now, a cold start, a queue
 
 
-def choose(ranks: dict[str, tuple[bool, float]], policy: str) -> str | None:
+def rank_of(metrics: dict, *, kernel: bool = True) -> tuple[int, float]:
+    """How good a host is for new work, lowest first: for a session, a host with an idle warm kernel, then a
+    host with room to start one (a second or two), then a full host, where the student would queue until a
+    kernel is freed; then by load. Grades run in processes of their own: load alone."""
+    if not kernel or metrics.get("pool_idle", 0) > 0:
+        prospect = WARM
+    elif metrics.get("kernels_total", 0) < metrics.get("kernels_max", 1):
+        prospect = ROOM
+    else:
+        prospect = FULL
+    return (prospect, load_of(metrics))
+
+
+def choose(ranks: dict[str, tuple[int, float]], policy: str) -> str | None:
     """The host to place on, from the ranks (`rank_of`) of the hosts that answered (in configured order);
     None if none answered."""
     if not ranks:
         return None
     if policy == "in-order":  # packing before speed: the first host with room, warm or not
-        loads = {name: load for name, (_cold, load) in ranks.items()}
+        loads = {name: load for name, (_prospect, load) in ranks.items()}
         return next((name for name, load in loads.items() if load < 1), min(loads, key=loads.__getitem__))
     return min(ranks, key=ranks.__getitem__)  # ties: the first configured
 
@@ -283,10 +297,12 @@ class MultiHostClient(_Hosts):
                     name = self._place(exclude=tried)
                 except RunnerUnavailable:
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
+            others = [other for other in self.candidates(tried) if other != name]
             try:
                 session = self.clients[name].create_session(
-                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
-                )
+                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
+                    queue_timeout=QUEUE_SECONDS_BEFORE_NEXT_HOST if others else None,
+                )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)
@@ -414,10 +430,12 @@ class AsyncMultiHostClient(_Hosts):
                     name = await self._place(exclude=tried)
                 except RunnerUnavailable:
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
+            others = [other for other in self.candidates(tried) if other != name]
             try:
                 session = await self.clients[name].create_session(
-                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue
-                )
+                    user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
+                    queue_timeout=QUEUE_SECONDS_BEFORE_NEXT_HOST if others else None,
+                )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)

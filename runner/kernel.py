@@ -8,6 +8,7 @@ control channel: a signal would reach bwrap, not the kernel.
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,9 +33,11 @@ from .launch import (
     wait_for_sockets,
 )
 from .outputs import OutputBudget
-from .priority import process_tree, run_at_normal_priority
+from .priority import run_at_normal_priority
 from .sandbox import CONNECTION_FILE, SandboxSpec
 from .zmtp_guard import MAX_MESSAGE_BYTES, KernelRelay
+
+logger = logging.getLogger(__name__)
 
 # ZMQ holds a whole message in memory before anyone can look at it, so a cap on outputs applied after
 # decoding came too late: one print of 100 MB grew the host by ~270 MiB. Past MAX_MESSAGE_BYTES the
@@ -194,20 +197,28 @@ class SandboxedKernel:
             "processes": f"Your code started more than {limits.pids} processes, so the kernel was restarted.",
         }.get(self.death_cause(), "Your Python session stopped unexpectedly and was restarted.")
 
-    def run_at_normal_priority(self, *, handed_out: bool = False) -> None:
-        """Someone needs this kernel: take it out of SCHED_IDLE, every process and thread of it.
+    def run_at_normal_priority(self, *, handed_out: bool = False) -> bool:
+        """Someone needs this kernel: take every process and thread of it out of SCHED_IDLE. False if the
+        host was refused (its pool then stops warming at idle priority).
 
-        While it is still starting, a process or thread it forks after this pass may inherit the idle
-        policy, so the pass is repeated at hand-out, when the warm kernel sits idle.
+        While it is still starting, a process or thread it forks after a pass may inherit the idle
+        policy; at hand-out, when the warm kernel sits idle, passes repeat until one changes nothing.
         """
-        if not self.idle_priority or self.process is None:
-            return
+        if not self.idle_priority or self.process is None or self.cgroup is None:
+            return True
+        for _attempt in range(4 if handed_out else 1):
+            changed = run_at_normal_priority(self.cgroup.process_ids())
+            if changed is None:
+                logger.error("could not raise kernel %s from idle priority: CAP_SYS_NICE refused", self.id)
+                return False
+            if not changed:
+                break
         if handed_out:
             self.idle_priority = False
-        pids = self.cgroup.process_ids() if self.cgroup is not None else process_tree(self.process.pid)
-        run_at_normal_priority(pids)
+        return True
 
     async def shutdown(self, *, now: bool = False) -> None:
+        self.run_at_normal_priority()  # a process killed under SCHED_IDLE on a busy machine is slow to exit
         if self.client is not None:
             if not now and self.alive:
                 try:

@@ -18,6 +18,10 @@ from .kernel import SandboxedKernel
 
 logger = logging.getLogger(__name__)
 DatasetKey = tuple[tuple[str, str], ...]
+QUEUE_TIMEOUT = 60.0  # seconds a student waits in a full host's queue for a kernel, at most
+# A kernel warming at idle priority that has not started in this long is raised: on a saturated machine an
+# idle task gets almost no CPU, and would miss the start's deadlines and be thrown away, again and again.
+IDLE_START_GRACE = 10.0
 
 
 @dataclass
@@ -98,7 +102,9 @@ class KernelPool:
 
     # -- hand-out ----------------------------------------------------------------------------------
 
-    async def acquire(self, datasets: DatasetKey = (), *, timeout: float = 60.0, on_queue=None) -> SandboxedKernel:
+    async def acquire(
+        self, datasets: DatasetKey = (), *, timeout: float = QUEUE_TIMEOUT, on_queue=None
+    ) -> SandboxedKernel:
         """A ready kernel for these datasets: a warm one if any, else a cold start while the host
         has room, else a place in a fair queue until a kernel is released or refilled."""
         deadline = time.monotonic() + timeout
@@ -138,7 +144,7 @@ class KernelPool:
         return None
 
     def _hand_out(self, kernel: SandboxedKernel) -> SandboxedKernel:
-        kernel.run_at_normal_priority(handed_out=True)
+        self._raise(kernel, handed_out=True)
         self.in_use.add(kernel)
         self.stats.handed_out += 1
         kernel.last_used = time.monotonic()
@@ -173,22 +179,28 @@ class KernelPool:
 
     # -- refill ------------------------------------------------------------------------------------
 
+    def _raise(self, kernel: SandboxedKernel, *, handed_out: bool = False) -> None:
+        if not kernel.run_at_normal_priority(handed_out=handed_out):
+            self.warm_at_idle_priority = False  # refused (priority.py): warm at normal priority from now on
+
     def _raise_warming(self) -> None:
         """A student waits: the kernels being warmed now compete at normal priority."""
-        for kernel in self._warming:
-            kernel.run_at_normal_priority()
+        for kernel in list(self._warming):
+            self._raise(kernel)
 
     async def _start_kernel(self, datasets: DatasetKey, *, refill: bool = False) -> SandboxedKernel:
         self.starting += 1
         started = time.monotonic()
         kernel = self.kernel_factory(datasets)
-        idle = refill and self.warm_at_idle_priority
+        idle = refill and self.warm_at_idle_priority and not self.queue_length()  # nobody waits for it
+        raise_late = None
         if idle:
             self._warming.add(kernel)
+            raise_late = asyncio.get_running_loop().call_later(IDLE_START_GRACE, self._raise, kernel)
         try:
             await kernel.start(idle_priority=idle)
             if idle and self.queue_length():
-                kernel.run_at_normal_priority()  # a student started waiting while bwrap was starting
+                self._raise(kernel)  # a student started waiting while bwrap was starting
             if self.preload_code:
                 await kernel.preload(self.preload_code)
             self.stats.started += 1
@@ -204,6 +216,8 @@ class KernelPool:
         finally:
             self.starting -= 1
             self._warming.discard(kernel)
+            if raise_late is not None:
+                raise_late.cancel()
 
     async def _refill_forever(self) -> None:
         while True:

@@ -4,39 +4,30 @@ A kernel's start and preload cost about 0.6 s of CPU. When a host comes back aft
 refills its whole pool at once, and on a busy machine that refill competed with the students'
 cells and page requests. Kernels warmed for the pool now start under SCHED_IDLE (`chrt --idle`,
 inherited by bwrap and everything it starts) and are set back to SCHED_OTHER when someone needs
-them: at hand-out, or as soon as a student waits for the pool.
+them: at hand-out, as soon as a student waits for the pool, and when a start has taken long
+enough (on a saturated machine an idle task gets almost no CPU, and would miss its deadlines).
 
-Leaving SCHED_IDLE needs CAP_SYS_NICE (an unprivileged process may not raise its own or another's
-priority past RLIMIT_NICE), so a host without it warms at normal priority, as before.
+Leaving SCHED_IDLE needs CAP_SYS_NICE in the machine's first user namespace: a root host in a
+container that has its own user namespace has the capability on paper but is refused. So the host
+tries it once on a process of its own before warming anything idle (`idle_warmup_available`); a
+host that cannot warms at normal priority, as before.
+
+The policy is per CPU cgroup: where the host has a CPU cgroup of its own (systemd's CPU
+accounting on cgroup v2), idle kernels yield to the host's other work, not to other services.
 """
 
 import contextlib
 import logging
 import os
 import shutil
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 CHRT = shutil.which("chrt")
-CAP_SYS_NICE = 23
 PROC = Path("/proc")
-
-
-def _has_sys_nice(status: Path = PROC / "self" / "status") -> bool:
-    try:
-        for line in status.read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> CAP_SYS_NICE & 1)
-    except (OSError, ValueError):
-        pass
-    return False
-
-
-def idle_warmup_available() -> bool:
-    """True where kernels can be warmed at idle priority and raised again at hand-out."""
-    return CHRT is not None and hasattr(os, "SCHED_IDLE") and _has_sys_nice()
 
 
 def idle_prefix() -> list[str]:
@@ -45,21 +36,25 @@ def idle_prefix() -> list[str]:
     return [CHRT, "--idle", "0"]
 
 
-def process_tree(root_pid: int) -> list[int]:
-    """root_pid and its descendants, from /proc's children lists (for a kernel with no cgroup)."""
-    found, pending = [], [root_pid]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in (PROC / str(pid) / "task").iterdir():
-                with contextlib.suppress(OSError):
-                    pending.extend(int(child) for child in (task / "children").read_text().split())
-    return found
+def idle_warmup_available() -> bool:
+    """Start a process under SCHED_IDLE and raise it: True only if the raise is allowed here."""
+    if CHRT is None or not hasattr(os, "SCHED_IDLE"):
+        return False
+    try:
+        probe = subprocess.Popen([*idle_prefix(), "sleep", "5"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    except OSError:
+        return False
+    try:
+        return run_at_normal_priority([probe.pid]) is not None
+    finally:
+        probe.kill()
+        probe.wait()
 
 
-def run_at_normal_priority(pids: Iterable[int]) -> int:
-    """Put every thread of these processes back under SCHED_OTHER; the number of threads changed.
+def run_at_normal_priority(pids: Iterable[int]) -> int | None:
+    """Put every thread of these processes back under SCHED_OTHER: the number of threads changed, or None
+    if this host may not (no CAP_SYS_NICE in the first user namespace).
 
     Threads, not processes: the policy is per thread, and a warm kernel already runs several
     (ZMQ's, the heartbeat's). A process that ends meanwhile is skipped.
@@ -72,13 +67,11 @@ def run_at_normal_priority(pids: Iterable[int]) -> int:
         except OSError:
             continue
         for tid in threads:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 if os.sched_getscheduler(tid) == os.SCHED_IDLE:
-                    os.sched_setscheduler(tid, os.SCHED_OTHER, normal)
+                    try:
+                        os.sched_setscheduler(tid, os.SCHED_OTHER, normal)
+                    except PermissionError:
+                        return None
                     changed += 1
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                logger.warning("could not raise the priority of kernel thread %d: no CAP_SYS_NICE", tid)
-                return changed
     return changed

@@ -16,6 +16,7 @@ from aiohttp import web
 from . import exceptions
 from .grading_protocol import grading_tests_from
 from .host import KernelHost
+from .pool import QUEUE_TIMEOUT
 
 logger = logging.getLogger(__name__)
 HOST_KEY = web.AppKey("host", KernelHost)
@@ -82,6 +83,15 @@ async def metrics(request: web.Request) -> web.Response:
     return web.json_response(request.app[HOST_KEY].metrics())
 
 
+def _queue_timeout(body: dict) -> float:
+    """The client's limit on waiting in this host's queue for a kernel, within the host's own."""
+    try:
+        asked = float(body.get("queue_timeout", QUEUE_TIMEOUT))
+    except (TypeError, ValueError):
+        return QUEUE_TIMEOUT
+    return min(max(asked, 0.0), QUEUE_TIMEOUT) if asked == asked else QUEUE_TIMEOUT  # NaN: the host's
+
+
 async def create_session(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     host = request.app[HOST_KEY]
@@ -97,6 +107,7 @@ async def create_session(request: web.Request) -> web.StreamResponse:
             kernel_name=str(body.get("kernel", "python3")),
             datasets=[str(item) for item in body.get("datasets", [])],
             on_queue=on_queue,
+            queue_timeout=_queue_timeout(body),
         )
         await _send(response, {"session": session.describe()})
     except exceptions.RunnerError as error:

@@ -158,6 +158,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 PANLEARN_DB_POOL_MAX_SIZE = env_int("PANLEARN_DB_POOL_MAX_SIZE", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PANLEARN_DB_POOL_MAX_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # With health checks Django has psycopg_pool check every connection it hands out: a query per checkout,
+    # and a request checks out several (each release_connections() hands one back). A connection that comes
+    # back broken is discarded by the pool; one the database dropped while it sat idle fails its next query.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": PANLEARN_DB_POOL_MAX_SIZE,

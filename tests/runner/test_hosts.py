@@ -59,7 +59,7 @@ def test_parse_hosts():
 
 def test_choose_by_policy():
     def warm(load):
-        return (False, load)
+        return (hosts_module.WARM, load)
 
     ranks = {"a": warm(0.5), "b": warm(0.25), "c": warm(0.25)}
     assert choose(ranks, "least-loaded") == "b"  # ties go to the first configured
@@ -83,6 +83,15 @@ def test_a_host_with_a_warm_kernel_goes_before_one_that_would_start_one():
     assert choose(grade_ranks, "least-loaded") == "k1"
     # No host has a warm kernel: by load.
     assert choose({"k1": rank_of(restarted), "k2": rank_of({**busy, "pool_idle": 0})}, "least-loaded") == "k1"
+
+
+def test_a_host_with_room_goes_before_a_full_one():
+    """Neither has a warm kernel: on k1 a kernel starts in a second or two, on k2 (full, though fewer sessions:
+    its kernels are still starting) the student would queue until one is freed."""
+    room = {"sessions": 60, "pool_idle": 0, "kernels_total": 60, "kernels_max": 110}
+    full = {"sessions": 10, "pool_idle": 0, "kernels_total": 110, "kernels_starting": 100, "kernels_max": 110}
+    assert choose({"k2": rank_of(full), "k1": rank_of(room)}, "least-loaded") == "k1"
+    assert rank_of(full, kernel=False) < rank_of(room, kernel=False)  # a grade needs no kernel of the pool
 
 
 def test_session_ids_name_their_host():
@@ -257,6 +266,37 @@ def test_a_host_that_answers_but_has_no_kernel_sends_the_student_to_another(two_
         with pytest.raises(PoolExhausted):
             client.create_session(user=f"{user}-2", context="lesson-1")
     assert "a" not in hosts_module.DOWN and "b" not in hosts_module.DOWN  # refused, not down
+
+
+def test_a_full_host_sends_a_newcomer_on_after_seconds_not_its_minute(two_hosts, request):
+    """The student's host is full (every kernel in use). Alone, a host keeps a newcomer in its queue for a
+    minute; with another host to ask, it answers after a few seconds and the student gets a kernel there."""
+    user, prefix = request.node.name[:30], request.node.name[:20]
+    with two_hosts.running["a"].client() as host_a:
+        fill = []  # sessions until host a is full (earlier tests may have left some of their own there)
+        try:
+            for n in range(host_a.metrics()["kernels_max"] + 1):
+                try:
+                    fill.append(host_a.create_session(user=f"{prefix}-{n}", context="fill", queue_timeout=3))
+                except PoolExhausted:
+                    break
+            metrics = host_a.metrics()
+            assert metrics["kernels_total"] >= metrics["kernels_max"] and metrics["pool_idle"] == 0
+            started = time.monotonic()
+            with pytest.raises(PoolExhausted):
+                host_a.create_session(user=f"{prefix}-short", context="c", queue_timeout=0.5)
+            assert time.monotonic() - started < 5
+            with two_hosts.client() as client:
+                cache.set(hosts_module._placement_key(user), "a")  # the student's host so far
+                started = time.monotonic()
+                session = client.create_session(user=user, context="lesson-1")
+                waited = time.monotonic() - started
+                assert _host_of(session) == "b"
+                assert waited < hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST + 10, waited
+                client.shutdown(session["session_id"], user=user)
+        finally:
+            for n, info in enumerate(fill):
+                host_a.shutdown(info["session_id"], user=f"{prefix}-{n}")
 
 
 def test_session_calls_go_to_its_host_and_stay_private(two_hosts, request):

@@ -72,8 +72,11 @@ class RecordingKernel:
             await self._gate.wait()
         return self
 
-    def run_at_normal_priority(self, *, handed_out: bool = False) -> None:
+    def run_at_normal_priority(self, *, handed_out: bool = False) -> bool:
         self.raised.append(handed_out)
+        return self.allowed
+
+    allowed = True  # False: the host may not raise (no CAP_SYS_NICE where it counts)
 
     async def shutdown(self, *, now: bool = False) -> None:
         self.alive = False
@@ -130,3 +133,50 @@ def test_without_the_privilege_the_refill_warms_at_normal_priority():
         await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_a_start_that_takes_long_at_idle_priority_is_raised(monkeypatch):
+    """On a saturated machine an idle task gets almost no CPU: the start would miss its deadlines."""
+    monkeypatch.setattr("runner.pool.IDLE_START_GRACE", 0.05)
+
+    async def scenario():
+        gate = asyncio.Event()
+        made: list[RecordingKernel] = []
+        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel(gate)) or made[-1],
+                          target_size=1, max_kernels=1, warm_at_idle_priority=True)  # fmt: skip
+        pool.start()
+        await asyncio.sleep(0.2)  # nobody waits, and still the slow start is raised
+        assert made[0].started_idle is True and made[0].raised == [False]
+        gate.set()
+        await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_host_refused_the_raise_warms_at_normal_priority_from_then_on():
+    async def scenario():
+        made: list[RecordingKernel] = []
+
+        def factory(key):
+            made.append(RecordingKernel())
+            made[-1].allowed = False
+            return made[-1]
+
+        pool = KernelPool(kernel_factory=factory, target_size=1, max_kernels=3, warm_at_idle_priority=True)
+        pool.start()
+        await pool.fill(timeout=5)
+        assert made[0].started_idle is True
+        await pool.acquire()  # the raise is refused
+        assert pool.warm_at_idle_priority is False
+        await pool.fill(timeout=5)
+        assert made[-1].started_idle is False
+        await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_probe_tells_whether_this_host_may_raise():
+    from runner.priority import idle_warmup_available
+
+    # Root on this machine, outside any user namespace of its own: allowed. (A refusal is the test above.)
+    assert idle_warmup_available() is (os.geteuid() == 0 and os.readlink("/proc/self/ns/user") == "user:[4026531837]")

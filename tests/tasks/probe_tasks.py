@@ -12,3 +12,14 @@ def where_did_i_run() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return [os.getpid(), cursor.fetchone()[0]]
+
+
+def swallow_the_timeout(seconds: float) -> str:
+    """A job with a broad `except Exception` around slow work: RQ's timeout exception does not stop it."""
+    import time
+
+    try:
+        time.sleep(seconds)
+    except Exception:  # the point of this job
+        time.sleep(seconds)
+    return "outlived its timeout"

@@ -241,6 +241,29 @@ def test_a_worker_runs_jobs_in_its_process_and_replaces_a_connection_the_databas
         _kill_worker(worker)
 
 
+def test_a_job_that_swallows_its_timeout_ends_the_worker(rq_tasks, monkeypatch):
+    """RQ's forking worker killed a horse that outlived its timeout; ours exits itself (its supervisor starts a
+    new one), so a job with a broad `except Exception` cannot hold a worker for ever."""
+    from rq import Queue
+
+    import panlearn.rq_worker
+    from tests.tasks.probe_tasks import swallow_the_timeout
+
+    exits = []
+    monkeypatch.setattr(panlearn.rq_worker, "HARD_KILL_AFTER", 0.5)
+    monkeypatch.setattr(panlearn.rq_worker.os, "_exit", exits.append)
+    queue = Queue("grading", connection=redis.Redis.from_url(rq_tasks))
+    job = queue.enqueue(swallow_the_timeout, 1.5, job_timeout=1)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        panlearn.rq_worker.Worker([queue], connection=queue.connection).work(burst=True)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert exits == [1]  # 1 s of timeout and 0.5 s more: the worker would have exited mid-job
+    assert job.get_status(refresh=True) == "finished"  # (here it could not, and the job ran on)
+
+
 def test_xapi_delivery_by_a_worker_killed_mid_request_loses_and_duplicates_nothing(rq_tasks, settings):
     """The outbox's delivery run on RQ, its worker process killed while its batch is in flight (the LRS stores
     it after the kill): the rows stay leased, a later run on a new worker sends them again, and the LRS ends
