@@ -63,5 +63,8 @@ class TooManySessions(RunnerError):
     default_message = "You have too many code sessions open. Close another lesson tab and try again."
 
 
+QUEUE_TIMEOUT = 60.0  # seconds a student waits in a full host's queue for a kernel, at most; then:
+
+
 class PoolExhausted(RunnerError):
     default_message = "All code sessions are busy. You are in the queue."

@@ -19,6 +19,7 @@ from pathlib import Path
 from .cgroups import KernelCgroup, cgroup_version, claim_parent_group, reap_stale_groups, remove_parent_groups
 from .datasets import DirectoryDatasets
 from .exceptions import (
+    QUEUE_TIMEOUT,
     CodeTooLarge,
     SandboxUnavailable,
     SessionNotFound,
@@ -31,7 +32,7 @@ from .host_config import HostConfig
 from .job_ids import job_id_range
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
-from .pool import QUEUE_TIMEOUT, DatasetKey, KernelPool
+from .pool import DatasetKey, KernelPool
 from .priority import idle_warmup_available
 from .sandbox import MPL_CACHE, SandboxSpec, host_protections, sandbox_host_uid
 

@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from .client import AsyncRunnerClient, RunnerClient
-from .exceptions import HostLost, PoolExhausted, RunnerUnavailable, SessionNotFound
+from .exceptions import QUEUE_TIMEOUT, HostLost, PoolExhausted, RunnerUnavailable, SessionNotFound
 from .replies import ExecuteReply
 
 POLICIES = ("least-loaded", "in-order")
@@ -40,8 +40,24 @@ DOWN_SECONDS = 10.0  # a host found down is not asked again for this long
 PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many probes in a row time out is down
 # A host found full after placement (others placed there at the same moment) keeps a new student in its
 # queue this long, then answers PoolExhausted so that the next host, which may have room, is asked: not
-# the host's whole minute. The last host asked keeps them as long as it would alone.
+# the host's whole minute. When every host was full, they are asked again in turn (one that was left out
+# as down may be back), until the student has waited as long as one host would keep them.
 QUEUE_SECONDS_BEFORE_NEXT_HOST = 5.0
+
+
+def _queue_turn(hosts, deadline: float) -> float | None:
+    """How long host `name` may keep a new student in its queue; None: its own limit (the only host)."""
+    if len(hosts) == 1:
+        return None
+    return max(0.0, min(QUEUE_SECONDS_BEFORE_NEXT_HOST, deadline - time.monotonic()))
+
+
+def _ask_again(failed, tried: set, deadline: float) -> bool:
+    """Every host answered that it was full (or was left out as down): start another round while the student
+    has not waited a host's whole queue time."""
+    return isinstance(failed, PoolExhausted) and bool(tried) and time.monotonic() < deadline
+
+
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
@@ -291,17 +307,20 @@ class MultiHostClient(_Hosts):
 
     def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
         name, tried, failed = cache.get(_placement_key(user)), set(), None
+        deadline = time.monotonic() + QUEUE_TIMEOUT
         while True:
             if name not in self.hosts or name in tried or name in self.down:
                 try:
                     name = self._place(exclude=tried)
                 except RunnerUnavailable:
+                    if _ask_again(failed, tried, deadline):
+                        tried, name = set(), None
+                        continue
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
-            others = [other for other in self.candidates(tried) if other != name]
             try:
                 session = self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
-                    queue_timeout=QUEUE_SECONDS_BEFORE_NEXT_HOST if others else None,
+                    queue_timeout=_queue_turn(self.hosts, deadline),
                 )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.
@@ -424,17 +443,20 @@ class AsyncMultiHostClient(_Hosts):
         self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
     ) -> dict:
         name, tried, failed = await cache.aget(_placement_key(user)), set(), None
+        deadline = time.monotonic() + QUEUE_TIMEOUT
         while True:
             if name not in self.hosts or name in tried or name in self.down:
                 try:
                     name = await self._place(exclude=tried)
                 except RunnerUnavailable:
+                    if _ask_again(failed, tried, deadline):
+                        tried, name = set(), None
+                        continue
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
-            others = [other for other in self.candidates(tried) if other != name]
             try:
                 session = await self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
-                    queue_timeout=QUEUE_SECONDS_BEFORE_NEXT_HOST if others else None,
+                    queue_timeout=_queue_turn(self.hosts, deadline),
                 )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.

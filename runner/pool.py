@@ -13,12 +13,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .exceptions import PoolExhausted
+from .exceptions import QUEUE_TIMEOUT, PoolExhausted
 from .kernel import SandboxedKernel
 
 logger = logging.getLogger(__name__)
 DatasetKey = tuple[tuple[str, str], ...]
-QUEUE_TIMEOUT = 60.0  # seconds a student waits in a full host's queue for a kernel, at most
 # A kernel warming at idle priority that has not started in this long is raised: on a saturated machine an
 # idle task gets almost no CPU, and would miss the start's deadlines and be thrown away, again and again.
 IDLE_START_GRACE = 10.0

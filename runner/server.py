@@ -14,9 +14,9 @@ from dataclasses import asdict
 from aiohttp import web
 
 from . import exceptions
+from .exceptions import QUEUE_TIMEOUT
 from .grading_protocol import grading_tests_from
 from .host import KernelHost
-from .pool import QUEUE_TIMEOUT
 
 logger = logging.getLogger(__name__)
 HOST_KEY = web.AppKey("host", KernelHost)

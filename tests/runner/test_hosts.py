@@ -294,6 +294,15 @@ def test_a_full_host_sends_a_newcomer_on_after_seconds_not_its_minute(two_hosts,
                 assert _host_of(session) == "b"
                 assert waited < hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST + 10, waited
                 client.shutdown(session["session_id"], user=user)
+                # b was left out as down a moment ago (it is back): the student waits in turns on a, not a's
+                # minute, and gets a kernel on b once it is asked again.
+                hosts_module.DOWN.mark("b")
+                started = time.monotonic()
+                session = client.create_session(user=f"{user}-2", context="lesson-1")
+                waited = time.monotonic() - started
+                assert _host_of(session) == "b"
+                assert waited < hosts_module.DOWN_SECONDS + 2 * hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST + 5, waited
+                client.shutdown(session["session_id"], user=f"{user}-2")
         finally:
             for n, info in enumerate(fill):
                 host_a.shutdown(info["session_id"], user=f"{prefix}-{n}")
