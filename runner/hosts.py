@@ -45,17 +45,36 @@ PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many
 QUEUE_SECONDS_BEFORE_NEXT_HOST = 5.0
 
 
-def _queue_turn(hosts, deadline: float) -> float | None:
-    """How long host `name` may keep a new student in its queue; None: its own limit (the only host)."""
-    if len(hosts) == 1:
-        return None
-    return max(0.0, min(QUEUE_SECONDS_BEFORE_NEXT_HOST, deadline - time.monotonic()))
+class _Rounds:
+    """A new student's rounds over several hosts that were full: each host keeps them in its queue for a
+    turn; a round in which every host asked answered "full" (the others being left out as down) is followed
+    by another, no sooner than a turn after it began, until a host's whole queue time has passed."""
 
+    def __init__(self, hosts):
+        self.several = len(hosts) > 1
+        now = time.monotonic()
+        self.began, self.deadline = now, now + QUEUE_TIMEOUT
+        self.all_full = True
 
-def _ask_again(failed, tried: set, deadline: float) -> bool:
-    """Every host answered that it was full (or was left out as down): start another round while the student
-    has not waited a host's whole queue time."""
-    return isinstance(failed, PoolExhausted) and bool(tried) and time.monotonic() < deadline
+    def turn(self) -> float | None:
+        """How long the host asked now may keep the student in its queue; None: its own limit (one host)."""
+        if not self.several:
+            return None
+        return max(0.0, min(QUEUE_SECONDS_BEFORE_NEXT_HOST, self.deadline - time.monotonic()))
+
+    def failed(self, error: Exception) -> None:
+        self.all_full = self.all_full and isinstance(error, PoolExhausted)
+
+    def pause_before_next(self, tried: set) -> float | None:
+        """Seconds to wait before the next round, or None: no next round."""
+        now = time.monotonic()
+        if not (self.several and tried and self.all_full and now < self.deadline):
+            return None
+        pause = max(0.0, self.began + QUEUE_SECONDS_BEFORE_NEXT_HOST - now)
+        if now + pause >= self.deadline:
+            return None
+        self.began, self.all_full = now + pause, True
+        return pause
 
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
@@ -307,24 +326,26 @@ class MultiHostClient(_Hosts):
 
     def create_session(self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None) -> dict:
         name, tried, failed = cache.get(_placement_key(user)), set(), None
-        deadline = time.monotonic() + QUEUE_TIMEOUT
+        rounds = _Rounds(self.hosts)
         while True:
             if name not in self.hosts or name in tried or name in self.down:
                 try:
                     name = self._place(exclude=tried)
                 except RunnerUnavailable:
-                    if _ask_again(failed, tried, deadline):
+                    if (pause := rounds.pause_before_next(tried)) is not None:
+                        time.sleep(pause)
                         tried, name = set(), None
                         continue
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
             try:
                 session = self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
-                    queue_timeout=_queue_turn(self.hosts, deadline),
+                    queue_timeout=rounds.turn(),
                 )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)
+                rounds.failed(error)
                 if self._alive(name):
                     failed = failed or error  # its reason, for the student if no host has a kernel
                 continue
@@ -443,24 +464,26 @@ class AsyncMultiHostClient(_Hosts):
         self, *, user: str, context: str, kernel: str = "python3", datasets=(), on_queue=None
     ) -> dict:
         name, tried, failed = await cache.aget(_placement_key(user)), set(), None
-        deadline = time.monotonic() + QUEUE_TIMEOUT
+        rounds = _Rounds(self.hosts)
         while True:
             if name not in self.hosts or name in tried or name in self.down:
                 try:
                     name = await self._place(exclude=tried)
                 except RunnerUnavailable:
-                    if _ask_again(failed, tried, deadline):
+                    if (pause := rounds.pause_before_next(tried)) is not None:
+                        await asyncio.sleep(pause)
                         tried, name = set(), None
                         continue
                     raise failed or RunnerUnavailable() from None  # every host tried: the first host's reason
             try:
                 session = await self.clients[name].create_session(
                     user=user, context=context, kernel=kernel, datasets=datasets, on_queue=on_queue,
-                    queue_timeout=_queue_turn(self.hosts, deadline),
+                    queue_timeout=rounds.turn(),
                 )  # fmt: skip
             except (RunnerUnavailable, PoolExhausted) as error:
                 # A host that answers but gives no kernel (starting again, full, or too slow): another may.
                 tried.add(name)
+                rounds.failed(error)
                 if await self._alive(name):
                     failed = failed or error  # its reason, for the student if no host has a kernel
                 continue

@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,7 +47,14 @@ def idle_warmup_available() -> bool:
     except OSError:
         return False
     try:
-        return run_at_normal_priority([probe.pid]) is not None
+        # chrt sets the policy after its exec, a moment after Popen returns: wait for it, or the raise
+        # would find nothing to change and prove nothing.
+        for _ in range(200):
+            with contextlib.suppress(ProcessLookupError):
+                if os.sched_getscheduler(probe.pid) == os.SCHED_IDLE:
+                    return bool(run_at_normal_priority([probe.pid]))
+            time.sleep(0.005)
+        return False
     finally:
         probe.kill()
         probe.wait()

@@ -85,9 +85,12 @@ async def metrics(request: web.Request) -> web.Response:
 
 def _queue_timeout(body: dict) -> float:
     """The client's limit on waiting in this host's queue for a kernel, within the host's own."""
+    asked = body.get("queue_timeout", QUEUE_TIMEOUT)
+    if isinstance(asked, bool) or not isinstance(asked, int | float):
+        return QUEUE_TIMEOUT
     try:
-        asked = float(body.get("queue_timeout", QUEUE_TIMEOUT))
-    except (TypeError, ValueError):
+        asked = float(asked)
+    except OverflowError:  # an integer too large for a float
         return QUEUE_TIMEOUT
     return min(max(asked, 0.0), QUEUE_TIMEOUT) if asked == asked else QUEUE_TIMEOUT  # NaN: the host's
 

@@ -6,6 +6,7 @@ the other host, and when no host answers, the grade goes back to the queue.
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -252,10 +253,14 @@ def test_a_host_that_answers_but_has_no_kernel_sends_the_student_to_another(two_
     """Host a is up (it answers its probes) but gives no kernel: full, or starting again. The student gets
     one on b; when no host has one, they read a's reason, not a generic failure."""
     user = request.node.name[:30]
+    asked = []
 
-    def full(**_kwargs):
+    def full(**kwargs):
+        asked.append(kwargs["queue_timeout"])
         raise PoolExhausted("Every kernel on this machine is in use.")
 
+    # Both full: asked again in rounds a turn apart (not in a tight loop), until a host's queue time is over.
+    monkeypatch.setattr(hosts_module, "QUEUE_TIMEOUT", 1.5 * hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST)
     with two_hosts.client() as client:
         cache.set(hosts_module._placement_key(user), "a")  # the student's host so far
         monkeypatch.setattr(client.clients["a"], "create_session", full)
@@ -263,8 +268,13 @@ def test_a_host_that_answers_but_has_no_kernel_sends_the_student_to_another(two_
         assert _host_of(session) == "b" and cache.get(hosts_module._placement_key(user)) == "b"
         client.shutdown(session["session_id"], user=user)
         monkeypatch.setattr(client.clients["b"], "create_session", full)
+        asked.clear()
+        started = time.monotonic()
         with pytest.raises(PoolExhausted):
             client.create_session(user=f"{user}-2", context="lesson-1")
+        assert time.monotonic() - started >= hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST
+        assert len(asked) == 4, asked  # two rounds of both hosts
+        assert asked[0] == hosts_module.QUEUE_SECONDS_BEFORE_NEXT_HOST and asked[-1] < asked[0]
     assert "a" not in hosts_module.DOWN and "b" not in hosts_module.DOWN  # refused, not down
 
 
@@ -275,13 +285,17 @@ def test_a_full_host_sends_a_newcomer_on_after_seconds_not_its_minute(two_hosts,
     with two_hosts.running["a"].client() as host_a:
         fill = []  # sessions until host a is full (earlier tests may have left some of their own there)
         try:
-            for n in range(host_a.metrics()["kernels_max"] + 1):
-                try:
+            # Until every kernel is in use: none idle, none starting (a slow start must not go to a test below).
+            deadline = time.monotonic() + 120
+            while (
+                (metrics := host_a.metrics())["kernels_starting"]
+                or metrics["pool_idle"]
+                or (metrics["kernels_total"] < metrics["kernels_max"])
+            ):
+                assert time.monotonic() < deadline, metrics
+                with contextlib.suppress(PoolExhausted):
+                    n = len(fill)
                     fill.append(host_a.create_session(user=f"{prefix}-{n}", context="fill", queue_timeout=3))
-                except PoolExhausted:
-                    break
-            metrics = host_a.metrics()
-            assert metrics["kernels_total"] >= metrics["kernels_max"] and metrics["pool_idle"] == 0
             started = time.monotonic()
             with pytest.raises(PoolExhausted):
                 host_a.create_session(user=f"{prefix}-short", context="c", queue_timeout=0.5)

@@ -155,3 +155,15 @@ def test_python_under_tmp_stays_visible(monkeypatch):
     monkeypatch.setattr("runner.sandbox.python_paths", lambda: ["/tmp/checkout/.venv"])
     argv = argv_for()
     assert argv.index("/tmp/checkout/.venv") > argv.index("/tmp")
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept"),
+    [(2.5, 2.5), (0, 0.0), (-3, 0.0), (1e9, 60.0), (10**400, 60.0), (float("nan"), 60.0), (float("inf"), 60.0),
+     (True, 60.0), ("5", 60.0), (None, 60.0), ([1], 60.0)],
+)  # fmt: skip
+def test_a_clients_queue_timeout_is_held_within_the_hosts(asked, kept):
+    from runner.server import _queue_timeout
+
+    assert _queue_timeout({"queue_timeout": asked}) == kept
+    assert _queue_timeout({}) == 60.0
