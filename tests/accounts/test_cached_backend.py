@@ -35,7 +35,7 @@ def test_a_deactivated_user_is_signed_out(client, signed_in):
     assert client.get("/learn/my-courses/").status_code == 302
 
 
-@pytest.mark.django_db(transaction=True)  # outside a test transaction, which no view may end
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # outside a test transaction
 @pytest.mark.parametrize("known", [True, False], ids=["an account", "no such account"])
 def test_a_sign_in_holds_no_database_connection_while_it_hashes(monkeypatch, known):
     """The hash takes seconds of wall time on a busy machine: a class signing in at once must not hold the web
