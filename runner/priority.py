@@ -17,15 +17,12 @@ accounting on cgroup v2), idle kernels yield to the host's other work, not to ot
 """
 
 import contextlib
-import logging
 import os
 import shutil
 import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 CHRT = shutil.which("chrt")
 PROC = Path("/proc")

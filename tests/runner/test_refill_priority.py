@@ -82,12 +82,23 @@ class RecordingKernel:
         self.alive = False
 
 
+def recording_pool(made: list, *, gate: asyncio.Event | None = None, allowed: bool = True, **settings) -> KernelPool:
+    """A started pool whose kernels record what they were asked, appended to `made`."""
+
+    def factory(_key):
+        made.append(RecordingKernel(gate))
+        made[-1].allowed = allowed
+        return made[-1]
+
+    pool = KernelPool(kernel_factory=factory, **settings)
+    pool.start()
+    return pool
+
+
 def test_the_refill_warms_idle_and_the_hand_out_raises():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel()) or made[-1],
-                          target_size=1, max_kernels=3, warm_at_idle_priority=True)  # fmt: skip
-        pool.start()
+        pool = recording_pool(made, target_size=1, max_kernels=3, warm_at_idle_priority=True)
         await pool.fill(timeout=5)
         warm = made[0]
         assert warm.started_idle is True
@@ -106,9 +117,7 @@ def test_a_student_waiting_for_the_pool_raises_the_kernels_being_warmed():
     async def scenario():
         gate = asyncio.Event()
         made: list[RecordingKernel] = []
-        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel(gate)) or made[-1],
-                          target_size=1, max_kernels=1, warm_at_idle_priority=True)  # fmt: skip
-        pool.start()
+        pool = recording_pool(made, gate=gate, target_size=1, max_kernels=1, warm_at_idle_priority=True)
         await asyncio.sleep(0.05)  # the refill is starting the host's only kernel, at idle priority
         assert len(made) == 1 and made[0].started_idle is True and made[0].raised == []
         student = asyncio.create_task(pool.acquire(timeout=5))
@@ -125,9 +134,7 @@ def test_a_student_waiting_for_the_pool_raises_the_kernels_being_warmed():
 def test_without_the_privilege_the_refill_warms_at_normal_priority():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel()) or made[-1],
-                          target_size=1, max_kernels=2, warm_at_idle_priority=False)  # fmt: skip
-        pool.start()
+        pool = recording_pool(made, target_size=1, max_kernels=2, warm_at_idle_priority=False)
         await pool.fill(timeout=5)
         assert made[0].started_idle is False
         await pool.close()
@@ -142,9 +149,7 @@ def test_a_start_that_takes_long_at_idle_priority_is_raised(monkeypatch):
     async def scenario():
         gate = asyncio.Event()
         made: list[RecordingKernel] = []
-        pool = KernelPool(kernel_factory=lambda key: made.append(RecordingKernel(gate)) or made[-1],
-                          target_size=1, max_kernels=1, warm_at_idle_priority=True)  # fmt: skip
-        pool.start()
+        pool = recording_pool(made, gate=gate, target_size=1, max_kernels=1, warm_at_idle_priority=True)
         await asyncio.sleep(0.2)  # nobody waits, and still the slow start is raised
         assert made[0].started_idle is True and made[0].raised == [False]
         gate.set()
@@ -156,14 +161,7 @@ def test_a_start_that_takes_long_at_idle_priority_is_raised(monkeypatch):
 def test_a_host_refused_the_raise_warms_at_normal_priority_from_then_on():
     async def scenario():
         made: list[RecordingKernel] = []
-
-        def factory(key):
-            made.append(RecordingKernel())
-            made[-1].allowed = False
-            return made[-1]
-
-        pool = KernelPool(kernel_factory=factory, target_size=1, max_kernels=3, warm_at_idle_priority=True)
-        pool.start()
+        pool = recording_pool(made, allowed=False, target_size=1, max_kernels=3, warm_at_idle_priority=True)
         await pool.fill(timeout=5)
         assert made[0].started_idle is True
         await pool.acquire()  # the raise is refused
