@@ -33,7 +33,7 @@ from .launch import (
     wait_for_sockets,
 )
 from .outputs import OutputBudget
-from .priority import run_at_normal_priority
+from .priority import lower_new_session, lower_sessions, run_at_normal_priority, session_priority_usable
 from .sandbox import CONNECTION_FILE, SandboxSpec
 from .zmtp_guard import MAX_MESSAGE_BYTES, KernelRelay
 
@@ -103,11 +103,16 @@ class SandboxedKernel:
             idle_priority=idle_priority,
         )
         self.process, self._spawned = spawned.process, spawned
+        lower_session = idle_priority and session_priority_usable()
+        if lower_session:
+            lower_sessions([spawned.process.pid])  # bwrap's own session, where it builds the sandbox
         try:
             self.child_pid = await sandbox_init_pid(spawned, timeout)
         except (TimeoutError, ValueError) as error:
             await self.shutdown(now=True)
             raise KernelDied(f"The sandbox did not start: {spawned.stderr_tail() or error}") from error
+        if lower_session and self.idle_priority:  # not raised meanwhile
+            await lower_new_session(spawned.process.pid, self.child_pid)
         if not await wait_for_sockets(spawned, connection, self.child_pid, timeout):
             reason = self.death_reason() if not self.alive else "The Python session did not start in time."
             await self.shutdown(now=True)

@@ -2,25 +2,30 @@
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from runner.pool import KernelPool
+from runner.priority import idle_prefix, lower_sessions, session_of, session_priority_usable
 from tests.runner.conftest import descendants, run, text_of
 
 SCHED_OTHER, SCHED_IDLE = os.SCHED_OTHER, os.SCHED_IDLE
 
 
-def kernel_policies(host_pid: int) -> list[set[int]]:
-    """For each kernel process below the host, the scheduling policies of its threads."""
+def kernel_policies(host_pid: int, *, with_session_nice: bool = False) -> list:
+    """For each kernel process below the host, the scheduling policies of its threads (and, asked, the nice
+    of its session's autogroup)."""
     found = []
     for pid in descendants(host_pid):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             if b"ipykernel_launcher" not in argv or b"bwrap" in os.path.basename(argv[0]):
                 continue  # bwrap's own processes name the kernel in their arguments too
-            found.append({os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")})
-        except (OSError, ProcessLookupError):
+            policies = {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+            found.append((policies, session_of(pid)[1]) if with_session_nice else policies)
+        except (OSError, ProcessLookupError, TypeError):
             continue  # ended meanwhile
     return found
 
@@ -54,6 +59,46 @@ def test_warm_kernels_wait_at_idle_priority_and_a_handed_out_one_runs_at_normal(
     assert len(idle) == metrics["pool_idle"], policies
     assert len(normal) == len(policies) - len(idle), f"a kernel with threads of both policies: {policies}"
     assert normal, "the session's kernel is below the host too"
+
+    # Each sandbox is a session of its own, which autogroup scheduling weighs like any other: the warming
+    # kernels' sessions are at nice 19, the session's kernel's back at 0.
+    assert session_priority_usable(), "root here may set a session's nice (the host relies on it)"
+    sessions = kernel_policies(kernel_host.process.pid, with_session_nice=True)
+    assert sorted(nice for threads, nice in sessions if threads == {SCHED_IDLE}) == [19] * len(idle), sessions
+    assert {nice for threads, nice in sessions if threads == {SCHED_OTHER}} == {0}, sessions
+
+
+def cpu_of_two_busy_loops(*, lower_second: bool) -> tuple[float, float]:
+    """Two busy loops on one core for 1.5 s, each in a session of its own (as sandboxes are), the second
+    under SCHED_IDLE as a warming kernel is (and with its session lowered, if asked): the CPU-seconds each
+    had while both ran."""
+    loop = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
+
+    def start(*prefix: str) -> subprocess.Popen:
+        return subprocess.Popen([*prefix, sys.executable, "-c", loop], start_new_session=True,
+                                preexec_fn=lambda: os.sched_setaffinity(0, {0}))  # fmt: skip
+
+    first, second = start(), start(*idle_prefix())
+    for _ in range(200):  # chrt sets the policy just after its exec
+        if os.sched_getscheduler(second.pid) == SCHED_IDLE:
+            break
+        time.sleep(0.005)
+    if lower_second:
+        assert lower_sessions([second.pid]) == 1
+    used = [os.wait4(first.pid, 0)[2]]
+    second.kill()  # it would go on, alone, once the first ended
+    used.append(os.wait4(second.pid, 0)[2])
+    first.returncode = second.returncode = 0  # reaped above
+    return tuple(usage.ru_utime + usage.ru_stime for usage in used)
+
+
+def test_idle_priority_yields_to_other_sessions_only_with_the_session_lowered():
+    assert session_priority_usable()
+    # SCHED_IDLE alone: autogroup scheduling shares the core between the two sessions first.
+    normal, idle = cpu_of_two_busy_loops(lower_second=False)
+    assert idle > 0.3 * normal, (normal, idle)  # what the load test ran into: no real yield
+    normal, idle = cpu_of_two_busy_loops(lower_second=True)
+    assert idle < 0.1 * normal, (normal, idle)
 
 
 # -- the pool's side, with kernels that only record what they were asked ---------------------------
