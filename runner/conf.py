@@ -41,6 +41,8 @@ PANLEARN_RUNNER_MAX_CODE_BYTES = env_int("PANLEARN_RUNNER_MAX_CODE_BYTES", _Host
 PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", ",".join(_HostConfig.preload))
 # Grades run at once (each a forked student process and a forked tests process); the rest queue.
 PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", _HostConfig().grading_slots)
+# Kernels started at once for students who found no warm one (the rest wait their turn, in order).
+PANLEARN_RUNNER_START_CONCURRENCY = env_int("PANLEARN_RUNNER_START_CONCURRENCY", _HostConfig().start_concurrency)
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
 PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", _HostConfig.cgroup_name)
 # PANLEARN_RUNNER_SANDBOX_UID (default 1879113728, no user's): the host uid sandboxes run as when the host runs as

@@ -123,6 +123,7 @@ class KernelHost:
             target_size=self.config.pool_size,
             max_kernels=self.config.max_kernels,
             preload_code=self._preload_code(),
+            start_concurrency=self.config.start_concurrency,
             # Raising a kernel finds its processes through its cgroup.
             warm_at_idle_priority=self._cgroup_version is not None and idle_warmup_available(),
         )
@@ -361,6 +362,7 @@ class KernelHost:
             "pool_target": self.config.pool_size,
             "kernels_total": pool.total if pool else 0,
             "kernels_starting": pool.starting if pool else 0,
+            "kernels_waiting_to_start": pool.waiting_to_start if pool else 0,
             "refill_at_idle_priority": int(bool(pool and pool.warm_at_idle_priority)),  # hosts, once summed
             "kernels_max": self.config.max_kernels,
             "sessions": len(self.sessions),

@@ -36,6 +36,7 @@ class HostConfig:
     max_code_bytes: int = 256 * 1024
     preload: tuple[str, ...] = ("numpy", "scipy", "matplotlib", "pandas", "h5py")
     grading_slots: int = field(default_factory=lambda: max(2, 2 * (os.cpu_count() or 1)))
+    start_concurrency: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
     cgroup_name: str = "panlearn"
     insecure: bool = False
     datasets_dir: Path = Path("var/datasets")
@@ -62,6 +63,7 @@ class HostConfig:
             max_code_bytes=settings.PANLEARN_RUNNER_MAX_CODE_BYTES,
             preload=tuple(name for name in settings.PANLEARN_RUNNER_PRELOAD.split(",") if name.strip()),
             grading_slots=settings.PANLEARN_RUNNER_GRADING_SLOTS,
+            start_concurrency=settings.PANLEARN_RUNNER_START_CONCURRENCY,
             cgroup_name=settings.PANLEARN_RUNNER_CGROUP_NAME,
             insecure=settings.PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS,
             datasets_dir=Path(settings.PANLEARN_RUNNER_DATASETS_DIR),

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from runner.pool import KernelPool
 from runner.priority import idle_prefix, lower_sessions, session_of, session_priority_usable
 from tests.runner.conftest import descendants, run, text_of
+from tests.runner.recording_pool import RecordingKernel, recording_pool
 
 SCHED_OTHER, SCHED_IDLE = os.SCHED_OTHER, os.SCHED_IDLE
 
@@ -102,42 +102,6 @@ def test_idle_priority_yields_to_other_sessions_only_with_the_session_lowered():
 
 
 # -- the pool's side, with kernels that only record what they were asked ---------------------------
-
-
-class RecordingKernel:
-    def __init__(self, started: asyncio.Event | None = None):
-        self.alive = True
-        self.started_idle: bool | None = None
-        self.raised: list[bool] = []  # one entry per raise, True for the one at hand-out
-        self._gate = started
-
-    async def start(self, *, idle_priority: bool = False):
-        self.started_idle = idle_priority
-        if self._gate is not None:
-            await self._gate.wait()
-        return self
-
-    def run_at_normal_priority(self, *, handed_out: bool = False) -> bool:
-        self.raised.append(handed_out)
-        return self.allowed
-
-    allowed = True  # False: the host may not raise (no CAP_SYS_NICE where it counts)
-
-    async def shutdown(self, *, now: bool = False) -> None:
-        self.alive = False
-
-
-def recording_pool(made: list, *, gate: asyncio.Event | None = None, allowed: bool = True, **settings) -> KernelPool:
-    """A started pool whose kernels record what they were asked, appended to `made`."""
-
-    def factory(_key):
-        made.append(RecordingKernel(gate))
-        made[-1].allowed = allowed
-        return made[-1]
-
-    pool = KernelPool(kernel_factory=factory, **settings)
-    pool.start()
-    return pool
 
 
 def test_the_refill_warms_idle_and_the_hand_out_raises():

@@ -1,0 +1,102 @@
+"""Kernels started for students who found no warm one: a few at a time, in the order the students came.
+
+After a host's loss the load test had 55 students start a kernel at once on the other host: sharing the
+CPU, each start took 20 s. Started a few at a time, the first students have theirs in a fraction of that.
+"""
+
+import asyncio
+
+import pytest
+
+from runner.exceptions import PoolExhausted
+from tests.runner.recording_pool import RecordingKernel, recording_pool
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+
+
+def test_cold_starts_run_a_few_at_a_time_and_students_get_them_in_order():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=2)
+        students = [asyncio.create_task(pool.acquire(timeout=5)) for _ in range(5)]
+        await settle()
+        assert len(made) == 2, "more cold starts at once than the host's start slots"
+        assert pool.starting == 2 and pool.waiting_to_start == 3
+        made[1].gate.set()  # the second start ends first: its slot goes to the third student, not a fourth start
+        await settle()
+        assert await students[1] is made[1]
+        assert len(made) == 3 and pool.waiting_to_start == 2
+        while not all(student.done() for student in students):  # let every start end, as they come
+            for kernel in made:
+                kernel.gate.set()
+            await settle()
+        given = [student.result() for student in students]
+        assert given == [made[0], made[1], made[2], made[3], made[4]], "students served out of their order"
+        assert pool.waiting_to_start == 0 and pool.starting == 0
+        await pool.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+
+
+def test_a_student_waiting_for_a_start_slot_takes_a_warm_kernel_that_comes_first():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
+        first = asyncio.create_task(pool.acquire(timeout=5))
+        second = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        assert len(made) == 1 and pool.waiting_to_start == 1
+        warm = RecordingKernel()
+        pool.idle[()].append(warm)  # as the refill delivers one
+        made[0].gate.set()
+        assert await first is made[0]
+        assert await second is warm
+        assert len(made) == 1, "a kernel was started although a warm one was there"
+        await pool.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+
+
+def test_a_student_who_waits_past_the_deadline_for_a_slot_is_told_the_host_is_busy():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
+        first = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        with pytest.raises(PoolExhausted):
+            await pool.acquire(timeout=0.1)
+        assert pool.waiting_to_start == 0
+        made[0].gate.set()
+        assert await first is made[0]
+        third = asyncio.create_task(pool.acquire(timeout=5))  # the slot the late student gave up is free
+        await settle()
+        made[-1].gate.set()
+        assert await third is made[1]
+        await pool.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+
+
+def test_a_student_waiting_for_a_slot_queues_when_the_host_fills_meanwhile():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=1, start_concurrency=1)
+        first = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        second = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        made[0].gate.set()
+        assert await first is made[0]
+        await settle()
+        assert len(made) == 1, "a start past the host's ceiling"
+        assert pool.queue_length() == 1  # the second student now waits for a kernel to be released
+        await pool.release(made[0])
+        await settle()
+        made[-1].gate.set()
+        assert await second is made[1]
+        await pool.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
