@@ -15,7 +15,8 @@ its five cells, submits the graded exercise and polls for the feedback, then ope
 think times between the steps (2-5 s between cells). The fault phase is in the same run: once --fault-after
 students have started, the first kernel host and the first RQ worker (and its work horse) are killed with
 SIGKILL; respawn.sh starts them again a second later. Each host starts its share of 200 warm kernels before
-the students arrive (PANLEARN_RUNNER_POOL_SIZE=100), as an operator prepares a school's morning.
+the students arrive (PANLEARN_RUNNER_POOL_SIZE=100), as an operator prepares a school's morning;
+--warm-per-host 150 keeps warm kernels to spare for a lost host's students.
 
 Figures (the last line with --json is one JSON object):
 - load_students, load_requests, load_errors: students, HTTP requests and steps, and those that failed (a
@@ -101,7 +102,7 @@ def ensure_tools() -> None:
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def layout_env(nginx_port: int) -> dict[str, str]:
+def layout_env(nginx_port: int, warm_per_host: int = 100) -> dict[str, str]:
     redis = "redis://127.0.0.1:6379"
     return {
         "DJANGO_SETTINGS_MODULE": "panlearn.settings.demo",
@@ -115,11 +116,12 @@ def layout_env(nginx_port: int) -> dict[str, str]:
         "PANLEARN_RUNNER_HOSTS": "k1=unix:var/scale/k1.sock,k2=unix:var/scale/k2.sock",
         "PANLEARN_RUNNER_SOCKET": "",
         # 200 students hold 200 kernels: as an operator sizes a school's morning, each host starts its half
-        # before the students arrive (a kernel's start is ~0.7 s of CPU, too much to pay during the rush on
-        # 2 cores), at most 110 a host, numpy alone preloaded (what the lesson imports), idle ones culled
-        # two minutes after their student left.
-        "PANLEARN_RUNNER_POOL_SIZE": "100",
-        "PANLEARN_RUNNER_MAX_KERNELS": "110",
+        # before the students arrive (a kernel's start is ~0.25 s of CPU with numpy, too much to pay during
+        # the rush on 2 cores), at most 10 more a host, numpy alone preloaded (what the lesson imports), idle
+        # ones culled two minutes after their student left. --warm-per-host sizes the pools otherwise (150:
+        # room for most of a lost host's students without a start).
+        "PANLEARN_RUNNER_POOL_SIZE": str(warm_per_host),
+        "PANLEARN_RUNNER_MAX_KERNELS": str(warm_per_host + 10),
         "PANLEARN_RUNNER_PRELOAD": "numpy",
         "PANLEARN_RUNNER_IDLE_SECONDS": "120",
         "PANLEARN_RUNNER_DATASETS_DIR": str(WORK / "datasets"),
@@ -422,6 +424,7 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=3.5, help="students arriving per second")
     parser.add_argument("--fault-after", type=int, default=120, help="students arrived when the fault strikes")
     parser.add_argument("--no-fault", action="store_true")
+    parser.add_argument("--warm-per-host", type=int, default=100, help="warm kernels each host starts first")
     parser.add_argument("--max-minutes", type=int, default=12)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -433,7 +436,7 @@ def main() -> int:
     (WORK / "datasets").chmod(0o755)
     ensure_tools()
     nginx_port = free_port()
-    env = layout_env(nginx_port)
+    env = layout_env(nginx_port, args.warm_per_host)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     from load_cpu import RoleCpu, machine_busy_s, processes_named, role_shares
@@ -450,7 +453,7 @@ def main() -> int:
     layout = Layout(env)
     try:
         say("starting deploy/Procfile (nginx, 2 web, 2 RQ workers, 2 kernel hosts)")
-        layout.wait_ready(base, warm=min(200, args.students))
+        layout.wait_ready(base, warm=2 * args.warm_per_host)  # both pools full: no refill in the load
         baseline = baseline_cell_ms(base, plan)
         say(f"baseline: one student's cell on the idle layout, {baseline} ms; now {args.students} students")
         for role, pids in layout.processes_by_role().items():
@@ -503,6 +506,7 @@ def main() -> int:
             else None,
             "min_available_mib": watch.min_available_mib,
             "spawn_rate_per_s": args.spawn_rate,
+            "warm_per_host": args.warm_per_host,
             "cpus": os.cpu_count(),
             "bench_cpu_s": round(sum(os.times()[:2]) - sum(cpu_before[:2]), 1),
             # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, busy and idle only.

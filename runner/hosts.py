@@ -113,8 +113,10 @@ def parse_hosts(spec: str) -> tuple[HostAddress, ...]:
 
 
 def load_of(metrics: dict) -> float:
-    """How full a host is: sessions, students queued for a kernel and grades waiting, over its kernels."""
+    """How full a host is: sessions, students queued for a kernel or its start and grades waiting, over its
+    kernels."""
     used = metrics.get("sessions", 0) + metrics.get("queue_length", 0) + metrics.get("grading_waiting", 0)
+    used += metrics.get("kernels_waiting_to_start", 0)
     return used / max(1, metrics.get("kernels_max", 1))
 
 
@@ -127,7 +129,7 @@ def rank_of(metrics: dict, *, kernel: bool = True) -> tuple[int, float]:
     kernel is freed; then by load. Grades run in processes of their own: load alone."""
     if not kernel or metrics.get("pool_idle", 0) > 0:
         prospect = WARM
-    elif metrics.get("kernels_total", 0) < metrics.get("kernels_max", 1):
+    elif metrics.get("kernels_total", 0) + metrics.get("kernels_waiting_to_start", 0) < metrics.get("kernels_max", 1):
         prospect = ROOM
     else:
         prospect = FULL

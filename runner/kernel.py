@@ -89,6 +89,7 @@ class SandboxedKernel:
         self._iopub_monitor: zmq.Socket | None = None
         self.relay: KernelRelay | None = None  # between the host's sockets and the kernel's (zmtp_guard)
         self.idle_priority = False  # warmed for the pool under SCHED_IDLE (priority.py) and not raised yet
+        self._raise_asked = False  # someone needed it: its session is not to be lowered from then on
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -103,16 +104,18 @@ class SandboxedKernel:
             idle_priority=idle_priority,
         )
         self.process, self._spawned = spawned.process, spawned
-        lower_session = idle_priority and session_priority_usable()
-        if lower_session:
+        idle_sessions = idle_priority and session_priority_usable()
+        if idle_sessions:
             lower_sessions([spawned.process.pid])  # bwrap's own session, where it builds the sandbox
         try:
             self.child_pid = await sandbox_init_pid(spawned, timeout)
         except (TimeoutError, ValueError) as error:
             await self.shutdown(now=True)
             raise KernelDied(f"The sandbox did not start: {spawned.stderr_tail() or error}") from error
-        if lower_session and self.idle_priority:  # not raised meanwhile
-            await lower_new_session(spawned.process.pid, self.child_pid)
+        if idle_sessions and not await lower_new_session(
+            spawned.process.pid, self.child_pid, still_idle=lambda: not self._raise_asked, timeout=timeout
+        ):
+            logger.info("kernel %s warms with its session at normal weight (raised, or no session found)", self.id)
         if not await wait_for_sockets(spawned, connection, self.child_pid, timeout):
             reason = self.death_reason() if not self.alive else "The Python session did not start in time."
             await self.shutdown(now=True)
@@ -209,6 +212,7 @@ class SandboxedKernel:
         While it is still starting, a process or thread it forks after a pass may inherit the idle
         policy; at hand-out, when the warm kernel sits idle, passes repeat until one changes nothing.
         """
+        self._raise_asked = True
         if not self.idle_priority or self.process is None or self.cgroup is None:
             return True
         for _attempt in range(4 if handed_out else 1):

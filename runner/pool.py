@@ -53,6 +53,8 @@ class KernelPool:
         self.warm_at_idle_priority = warm_at_idle_priority
         # Cold starts for students, a few at a time and in order: started all at once they share the CPU
         # and all end late (after a host's loss, 55 at once took 20 s each in the load test).
+        if start_concurrency < 1:
+            raise ValueError("PANLEARN_RUNNER_START_CONCURRENCY must be at least 1.")
         self._start_slots = asyncio.Semaphore(start_concurrency)
         self.waiting_to_start = 0
         self._warming: set[SandboxedKernel] = set()
@@ -143,8 +145,11 @@ class KernelPool:
         """A kernel started for this student once a start slot is free; None if by then a warm kernel is
         there or the host is full (the caller looks again)."""
         self.waiting_to_start += 1
+        self._raise_warming()  # a kernel being warmed may be ready before a slot is
         try:
-            await asyncio.wait_for(self._start_slots.acquire(), max(0.0, deadline - time.monotonic()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation that comes with the slot
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await self._start_slots.acquire()
         except TimeoutError:
             raise PoolExhausted() from None
         finally:
@@ -216,14 +221,15 @@ class KernelPool:
         self.starting += 1
         started = time.monotonic()
         kernel = self.kernel_factory(datasets)
-        idle = refill and self.warm_at_idle_priority and not self.queue_length()  # nobody waits for it
+        nobody_waits = not self.queue_length() and not self.waiting_to_start
+        idle = refill and self.warm_at_idle_priority and nobody_waits
         raise_late = None
         if idle:
             self._warming.add(kernel)
             raise_late = asyncio.get_running_loop().call_later(IDLE_START_GRACE, self._raise, kernel)
         try:
             await kernel.start(idle_priority=idle)
-            if idle and self.queue_length():
+            if idle and (self.queue_length() or self.waiting_to_start):
                 self._raise(kernel)  # a student started waiting while bwrap was starting
             if self.preload_code:
                 await kernel.preload(self.preload_code)

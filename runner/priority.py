@@ -33,14 +33,15 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CHRT = shutil.which("chrt")
 PROC = Path("/proc")
 IDLE_SESSION_NICE = 19
-# bwrap starts the sandbox's session a moment after it reports the sandbox's pid: how long to look for it.
-NEW_SESSION_WAIT = 0.5
+# bwrap makes the sandbox's session after its whole set-up (mounts, files, the filter), once it has reported
+# the sandbox's pid: how often to look for it.
+NEW_SESSION_POLL = 0.01
 
 
 def idle_prefix() -> list[str]:
@@ -73,13 +74,16 @@ def idle_warmup_available() -> bool:
 
 
 def run_at_normal_priority(pids: Iterable[int]) -> int | None:
-    """Put every thread of these processes back under SCHED_OTHER: the number of threads changed, or None
-    if this host may not (no CAP_SYS_NICE in the first user namespace).
+    """Put every thread of these processes back under SCHED_OTHER, and their sessions back at nice 0: the
+    number of threads and sessions changed, or None if this host may not change the threads' policy (no
+    CAP_SYS_NICE in the first user namespace).
 
     Threads, not processes: the policy is per thread, and a warm kernel already runs several
     (ZMQ's, the heartbeat's). A process that ends meanwhile is skipped.
     """
-    changed = 0
+    pids = list(pids)
+    # Sessions first, and whatever happens to the threads: a kernel left at nice 19 would starve its student.
+    changed = restore_sessions(pids) if session_priority_usable() else 0
     normal = os.sched_param(0)
     for pid in pids:
         try:
@@ -94,8 +98,6 @@ def run_at_normal_priority(pids: Iterable[int]) -> int | None:
                     except PermissionError:
                         return None
                     changed += 1
-    if session_priority_usable():
-        changed += restore_sessions(pids)
     return changed
 
 
@@ -155,16 +157,18 @@ def _set_sessions(pids: Iterable[int], nice: int) -> int:
     return len(changed)
 
 
-async def lower_new_session(launcher_pid: int, sandbox_pid: int) -> bool:
-    """Lower the sandbox's own session once bwrap has made it (its setsid comes after it reports the pid);
-    True when it was found and lowered."""
+async def lower_new_session(
+    launcher_pid: int, sandbox_pid: int, *, still_idle: Callable[[], bool], timeout: float
+) -> bool:
+    """Lower the sandbox's own session once bwrap has made it, unless the kernel was raised meanwhile
+    (`still_idle`, asked just before the write: nothing can come between). True when it was lowered."""
     launcher = session_of(launcher_pid)
-    deadline = time.monotonic() + NEW_SESSION_WAIT
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and still_idle():
         session = session_of(sandbox_pid)
         if session is None:
             return False  # ended, or no autogroups here
         if launcher is None or session[0] != launcher[0]:
-            return bool(lower_sessions([sandbox_pid])) or session[1] >= IDLE_SESSION_NICE
-        await asyncio.sleep(0.002)
+            return bool(lower_sessions([sandbox_pid]))
+        await asyncio.sleep(NEW_SESSION_POLL)
     return False

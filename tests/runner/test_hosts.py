@@ -95,6 +95,16 @@ def test_a_host_with_room_goes_before_a_full_one():
     assert rank_of(full, kernel=False) < rank_of(room, kernel=False)  # a grade needs no kernel of the pool
 
 
+def test_students_waiting_for_a_start_count_against_a_host():
+    """After a host's loss its peer has room on paper, but a queue of students waiting for their kernels to
+    start: a newcomer goes where the wait is shorter, and a host whose room is all promised counts as full."""
+    queued = {"sessions": 40, "pool_idle": 0, "kernels_total": 60, "kernels_waiting_to_start": 40, "kernels_max": 110}
+    calm = {"sessions": 60, "pool_idle": 0, "kernels_total": 62, "kernels_max": 110}
+    assert choose({"k1": rank_of(queued), "k2": rank_of(calm)}, "least-loaded") == "k2"
+    promised = {**queued, "kernels_waiting_to_start": 50}
+    assert rank_of(promised)[0] == rank_of({"kernels_total": 110, "kernels_max": 110})[0]
+
+
 def test_session_ids_name_their_host():
     assert split_session_id("a.abc.def", {"a", "b"}) == ("a", "abc.def")
     for foreign in ["c.abc", "abc", "a.", ""]:

@@ -7,7 +7,16 @@ import sys
 import time
 from pathlib import Path
 
-from runner.priority import idle_prefix, lower_sessions, session_of, session_priority_usable
+import pytest
+
+from runner.priority import (
+    idle_prefix,
+    lower_new_session,
+    lower_sessions,
+    run_at_normal_priority,
+    session_of,
+    session_priority_usable,
+)
 from tests.runner.conftest import descendants, run, text_of
 from tests.runner.recording_pool import RecordingKernel, recording_pool
 
@@ -24,8 +33,11 @@ def kernel_policies(host_pid: int, *, with_session_nice: bool = False) -> list:
             if b"ipykernel_launcher" not in argv or b"bwrap" in os.path.basename(argv[0]):
                 continue  # bwrap's own processes name the kernel in their arguments too
             policies = {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
-            found.append((policies, session_of(pid)[1]) if with_session_nice else policies)
-        except (OSError, ProcessLookupError, TypeError):
+            session = session_of(pid)
+            if with_session_nice and session is None:
+                continue  # ended meanwhile (this machine has autogroups: the test asserts it)
+            found.append((policies, session[1]) if with_session_nice else policies)
+        except (OSError, ProcessLookupError):
             continue  # ended meanwhile
     return found
 
@@ -92,6 +104,15 @@ def cpu_of_two_busy_loops(*, lower_second: bool) -> tuple[float, float]:
     return tuple(usage.ru_utime + usage.ru_stime for usage in used)
 
 
+def autogroups_share_the_cpu() -> bool:
+    """Autogroup scheduling acts only on processes in the root CPU cgroup, and only when it is on."""
+    enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    own = [line for line in Path("/proc/self/cgroup").read_text().splitlines() if ":cpu," in line or ":cpu:" in line]
+    in_root = all(line.endswith(":/") for line in own) if own else Path("/sys/fs/cgroup/cgroup.procs").exists()
+    return enabled.exists() and enabled.read_text().strip() == "1" and in_root and 0 in os.sched_getaffinity(0)
+
+
+@pytest.mark.skipif(not autogroups_share_the_cpu(), reason="autogroup scheduling is not in force here")
 def test_idle_priority_yields_to_other_sessions_only_with_the_session_lowered():
     assert session_priority_usable()
     # SCHED_IDLE alone: autogroup scheduling shares the core between the two sessions first.
@@ -99,6 +120,23 @@ def test_idle_priority_yields_to_other_sessions_only_with_the_session_lowered():
     assert idle > 0.3 * normal, (normal, idle)  # what the load test ran into: no real yield
     normal, idle = cpu_of_two_busy_loops(lower_second=True)
     assert idle < 0.1 * normal, (normal, idle)
+
+
+def test_a_kernel_raised_while_its_session_was_awaited_is_not_lowered():
+    """A student (or the start's grace) may need a warming kernel before bwrap has made its session: the
+    host must not then lower it."""
+    launcher = subprocess.Popen(["sleep", "5"], start_new_session=True)
+    sandbox = subprocess.Popen(["sleep", "5"], start_new_session=True)
+    try:
+        raised = asyncio.run(lower_new_session(launcher.pid, sandbox.pid, still_idle=lambda: False, timeout=1))
+        assert raised is False and session_of(sandbox.pid)[1] == 0
+        lowered = asyncio.run(lower_new_session(launcher.pid, sandbox.pid, still_idle=lambda: True, timeout=1))
+        assert lowered is True and session_of(sandbox.pid)[1] == 19
+        assert run_at_normal_priority([sandbox.pid]) == 1 and session_of(sandbox.pid)[1] == 0
+    finally:
+        for process in (launcher, sandbox):
+            process.kill()
+            process.wait()
 
 
 # -- the pool's side, with kernels that only record what they were asked ---------------------------

@@ -83,20 +83,52 @@ def test_a_student_who_waits_past_the_deadline_for_a_slot_is_told_the_host_is_bu
 def test_a_student_waiting_for_a_slot_queues_when_the_host_fills_meanwhile():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=1, start_concurrency=1)
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=2, start_concurrency=1)
         first = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
         second = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
+        assert pool.waiting_to_start == 1  # the host has room: the second student waits for the slot
+        pool.target_size = 2  # the refill takes the last place meanwhile
+        pool._refill_wakeup.set()
+        await settle()
+        assert len(made) == 2 and pool.total == 2
         made[0].gate.set()
         assert await first is made[0]
         await settle()
-        assert len(made) == 1, "a start past the host's ceiling"
-        assert pool.queue_length() == 1  # the second student now waits for a kernel to be released
-        await pool.release(made[0])
-        await settle()
-        made[-1].gate.set()
+        assert len(made) == 2, "a start past the host's ceiling"
+        assert pool.queue_length() == 1  # with the slot, the second student found the host full, and queues
+        made[1].gate.set()  # the refill's kernel goes to the student waiting for one
         assert await second is made[1]
         await pool.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+
+
+def test_a_student_who_leaves_while_waiting_for_a_slot_frees_their_place():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
+        first = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        gone = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        assert pool.waiting_to_start == 1
+        gone.cancel()  # the request went away (a closed tab)
+        await settle()
+        assert pool.waiting_to_start == 0
+        made[0].gate.set()
+        assert await first is made[0]
+        third = asyncio.create_task(pool.acquire(timeout=5))
+        await settle()
+        assert len(made) == 2, "the slot was lost with the student who left"
+        made[1].gate.set()
+        assert await third is made[1]
+        await pool.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+def test_the_host_refuses_to_start_without_a_start_slot():
+    with pytest.raises(ValueError, match="START_CONCURRENCY"):
+        recording_pool([], target_size=0, max_kernels=1, start_concurrency=0)
