@@ -33,7 +33,7 @@ from .job_ids import job_id_range
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
-from .priority import idle_warmup_available
+from .priority import idle_warmup_available, session_priority_usable
 from .sandbox import MPL_CACHE, SandboxSpec, host_protections, sandbox_host_uid
 
 logger = logging.getLogger(__name__)
@@ -364,6 +364,8 @@ class KernelHost:
             "kernels_starting": pool.starting if pool else 0,
             "kernels_waiting_to_start": pool.waiting_to_start if pool else 0,
             "refill_at_idle_priority": int(bool(pool and pool.warm_at_idle_priority)),  # hosts, once summed
+            # and with their sessions lowered too, where autogroup scheduling would otherwise undo it
+            "refill_sessions_lowered": int(bool(pool and pool.warm_at_idle_priority and session_priority_usable())),
             "kernels_max": self.config.max_kernels,
             "sessions": len(self.sessions),
             "sessions_busy": busy,

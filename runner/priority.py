@@ -104,21 +104,26 @@ def run_at_normal_priority(pids: Iterable[int]) -> int | None:
 # -- sessions (autogroup scheduling) ----------------------------------------------------------------
 
 
-def session_of(pid: int) -> tuple[str, int] | None:
-    """A process's autogroup and its nice ("/autogroup-42 nice 0"), or None (gone, or no autogroups)."""
+def session_of(pid: int | Path) -> tuple[str, int] | None:
+    """A process's autogroup and its nice ("/autogroup-42 nice 0"), or None (gone, or no autogroups).
+    `pid` may be an open /proc/PID directory (`process_directory`)."""
     try:
-        name, _, nice = (PROC / str(pid) / "autogroup").read_text().split()
+        name, _, nice = _autogroup_file(pid).read_text().split()
         return name, int(nice)
     except (OSError, ValueError):
         return None
 
 
-def set_session_nice(pid: int, nice: int) -> bool:
+def set_session_nice(pid: int | Path, nice: int) -> bool:
     try:
-        (PROC / str(pid) / "autogroup").write_text(str(nice))
+        _autogroup_file(pid).write_text(str(nice))
         return True
     except OSError:  # gone; EAGAIN (the rate limit without CAP_SYS_ADMIN); EPERM
         return False
+
+
+def _autogroup_file(pid: int | Path) -> Path:
+    return (pid if isinstance(pid, Path) else PROC / str(pid)) / "autogroup"
 
 
 @functools.cache
@@ -161,14 +166,26 @@ async def lower_new_session(
     launcher_pid: int, sandbox_pid: int, *, still_idle: Callable[[], bool], timeout: float
 ) -> bool:
     """Lower the sandbox's own session once bwrap has made it, unless the kernel was raised meanwhile
-    (`still_idle`, asked just before the write: nothing can come between). True when it was lowered."""
+    (`still_idle`, asked just before the write: nothing can come between). True when it was lowered.
+
+    The sandbox's pid is looked at through a directory opened once: were that process to end while its
+    session is awaited, and its pid to go to another process, the reads and the write fail (ESRCH) rather
+    than lower a stranger's session."""
     launcher = session_of(launcher_pid)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and still_idle():
-        session = session_of(sandbox_pid)
-        if session is None:
-            return False  # ended, or no autogroups here
-        if launcher is None or session[0] != launcher[0]:
-            return bool(lower_sessions([sandbox_pid]))
-        await asyncio.sleep(NEW_SESSION_POLL)
-    return False
+    try:
+        directory = os.open(PROC / str(sandbox_pid), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    sandbox = Path(f"/proc/self/fd/{directory}")
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and still_idle():
+            session = session_of(sandbox)
+            if session is None:
+                return False  # ended, or no autogroups here
+            if launcher is None or session[0] != launcher[0]:
+                return session[1] == IDLE_SESSION_NICE or set_session_nice(sandbox, IDLE_SESSION_NICE)
+            await asyncio.sleep(NEW_SESSION_POLL)
+        return False
+    finally:
+        os.close(directory)

@@ -65,6 +65,7 @@ def test_warm_kernels_wait_at_idle_priority_and_a_handed_out_one_runs_at_normal(
     # The kernels warmed in its place wait under SCHED_IDLE; no other kernel does.
     metrics = wait_for_full_pool(runner)
     assert metrics["refill_at_idle_priority"] == 1
+    assert metrics["refill_sessions_lowered"] == 1
     policies = kernel_policies(kernel_host.process.pid)
     idle = [threads for threads in policies if threads == {SCHED_IDLE}]
     normal = [threads for threads in policies if threads == {SCHED_OTHER}]
@@ -137,6 +138,17 @@ def test_a_kernel_raised_while_its_session_was_awaited_is_not_lowered():
         for process in (launcher, sandbox):
             process.kill()
             process.wait()
+
+
+def test_a_sandbox_that_ends_while_its_session_is_awaited_lowers_nothing():
+    """Its pid could go to another process: the host looks through the directory it opened first."""
+    ours = session_of(os.getpid())
+    sandbox = subprocess.Popen(["sleep", "0.2"])  # still in our session, as bwrap's child before its setsid
+    try:
+        lowered = asyncio.run(lower_new_session(os.getpid(), sandbox.pid, still_idle=lambda: True, timeout=5))
+    finally:
+        sandbox.wait()
+    assert lowered is False and session_of(os.getpid()) == ours
 
 
 # -- the pool's side, with kernels that only record what they were asked ---------------------------
