@@ -106,7 +106,7 @@ def run_at_normal_priority(pids: Iterable[int]) -> int | None:
 
 def session_of(pid: int | Path) -> tuple[str, int] | None:
     """A process's autogroup and its nice ("/autogroup-42 nice 0"), or None (gone, or no autogroups).
-    `pid` may be an open /proc/PID directory (`process_directory`)."""
+    `pid` may be the path of a /proc/PID directory held open (`lower_new_session`)."""
     try:
         name, _, nice = _autogroup_file(pid).read_text().split()
         return name, int(nice)
@@ -149,15 +149,18 @@ def lower_sessions(pids: Iterable[int]) -> int:
 
 
 def restore_sessions(pids: Iterable[int]) -> int:
-    """Set the sessions of these processes back to nice 0: the number of sessions changed."""
-    return _set_sessions(pids, 0)
+    """Set the sessions of these processes that the host lowered (nice 19) back to 0: the number changed. A
+    session at another nice is someone else's choice (the probe's process shares the host's session)."""
+    return _set_sessions(pids, 0, only_from=IDLE_SESSION_NICE)
 
 
-def _set_sessions(pids: Iterable[int], nice: int) -> int:
+def _set_sessions(pids: Iterable[int], nice: int, *, only_from: int | None = None) -> int:
     changed: set[str] = set()  # one write changes a whole session: once each
     for pid in pids:
         session = session_of(pid)
-        if session is not None and session[0] not in changed and session[1] != nice and set_session_nice(pid, nice):
+        if session is None or session[0] in changed or session[1] == nice:
+            continue
+        if (only_from is None or session[1] == only_from) and set_session_nice(pid, nice):
             changed.add(session[0])
     return len(changed)
 

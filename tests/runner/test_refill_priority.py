@@ -141,14 +141,23 @@ def test_a_kernel_raised_while_its_session_was_awaited_is_not_lowered():
 
 
 def test_a_sandbox_that_ends_while_its_session_is_awaited_lowers_nothing():
-    """Its pid could go to another process: the host looks through the directory it opened first."""
+    """It ended before bwrap made its session: the wait stops at once, and the session it shared with its
+    launcher (here, ours) is left as it was. (Its pid going to another process meanwhile cannot be staged
+    here; the host reads through the /proc directory it opened first, which then fails.)"""
     ours = session_of(os.getpid())
-    sandbox = subprocess.Popen(["sleep", "0.2"])  # still in our session, as bwrap's child before its setsid
-    try:
-        lowered = asyncio.run(lower_new_session(os.getpid(), sandbox.pid, still_idle=lambda: True, timeout=5))
-    finally:
-        sandbox.wait()
+    sandbox = subprocess.Popen(["sleep", "5"])  # still in our session, as bwrap's child before its setsid
+
+    async def scenario() -> tuple[bool, float]:
+        started = time.monotonic()
+        waiting = asyncio.create_task(lower_new_session(os.getpid(), sandbox.pid, still_idle=lambda: True, timeout=5))
+        await asyncio.sleep(0.1)
+        sandbox.kill()
+        await asyncio.to_thread(sandbox.wait)
+        return await waiting, time.monotonic() - started
+
+    lowered, waited = asyncio.run(scenario())
     assert lowered is False and session_of(os.getpid()) == ours
+    assert waited < 2, f"the wait went on {waited:.1f} s for a sandbox that had ended"
 
 
 # -- the pool's side, with kernels that only record what they were asked ---------------------------

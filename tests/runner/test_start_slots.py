@@ -17,6 +17,26 @@ async def settle() -> None:
         await asyncio.sleep(0.01)
 
 
+def within_ten_seconds(scenario) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+
+
+async def one_student_holding_the_only_slot(made: list, **settings):
+    """A pool of one start slot, no warm kernel, and a first student whose kernel is starting (made[0],
+    until its gate is set): the pool and that student's request."""
+    pool = recording_pool(made, gate_each=True, target_size=0, start_concurrency=1, **settings)
+    first = asyncio.create_task(pool.acquire(timeout=5))
+    await settle()
+    return pool, first
+
+
+async def started_for(made: list, student: asyncio.Task):
+    """Let the latest start end: the kernel the student gets."""
+    await settle()
+    made[-1].gate.set()
+    return await student
+
+
 def test_cold_starts_run_a_few_at_a_time_and_students_get_them_in_order():
     async def scenario():
         made: list[RecordingKernel] = []
@@ -38,14 +58,13 @@ def test_cold_starts_run_a_few_at_a_time_and_students_get_them_in_order():
         assert pool.waiting_to_start == 0 and pool.starting == 0
         await pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+    within_ten_seconds(scenario)
 
 
 def test_a_student_waiting_for_a_start_slot_takes_a_warm_kernel_that_comes_first():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
-        first = asyncio.create_task(pool.acquire(timeout=5))
+        pool, first = await one_student_holding_the_only_slot(made, max_kernels=10)
         second = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
         assert len(made) == 1 and pool.waiting_to_start == 1
@@ -57,35 +76,29 @@ def test_a_student_waiting_for_a_start_slot_takes_a_warm_kernel_that_comes_first
         assert len(made) == 1, "a kernel was started although a warm one was there"
         await pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+    within_ten_seconds(scenario)
 
 
 def test_a_student_who_waits_past_the_deadline_for_a_slot_is_told_the_host_is_busy():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
-        first = asyncio.create_task(pool.acquire(timeout=5))
-        await settle()
+        pool, first = await one_student_holding_the_only_slot(made, max_kernels=10)
         with pytest.raises(PoolExhausted):
             await pool.acquire(timeout=0.1)
         assert pool.waiting_to_start == 0
         made[0].gate.set()
         assert await first is made[0]
         third = asyncio.create_task(pool.acquire(timeout=5))  # the slot the late student gave up is free
-        await settle()
-        made[-1].gate.set()
-        assert await third is made[1]
+        assert await started_for(made, third) is made[1]
         await pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+    within_ten_seconds(scenario)
 
 
 def test_a_student_waiting_for_a_slot_queues_when_the_host_fills_meanwhile():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=2, start_concurrency=1)
-        first = asyncio.create_task(pool.acquire(timeout=5))
-        await settle()
+        pool, first = await one_student_holding_the_only_slot(made, max_kernels=2)
         second = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
         assert pool.waiting_to_start == 1  # the host has room: the second student waits for the slot
@@ -102,15 +115,13 @@ def test_a_student_waiting_for_a_slot_queues_when_the_host_fills_meanwhile():
         assert await second is made[1]
         await pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 10))  # a student left waiting fails, not hangs
+    within_ten_seconds(scenario)
 
 
 def test_a_student_who_leaves_while_waiting_for_a_slot_frees_their_place():
     async def scenario():
         made: list[RecordingKernel] = []
-        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=10, start_concurrency=1)
-        first = asyncio.create_task(pool.acquire(timeout=5))
-        await settle()
+        pool, first = await one_student_holding_the_only_slot(made, max_kernels=10)
         gone = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
         assert pool.waiting_to_start == 1
@@ -122,11 +133,10 @@ def test_a_student_who_leaves_while_waiting_for_a_slot_frees_their_place():
         third = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
         assert len(made) == 2, "the slot was lost with the student who left"
-        made[1].gate.set()
-        assert await third is made[1]
+        assert await started_for(made, third) is made[1]
         await pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 10))
+    within_ten_seconds(scenario)
 
 
 def test_the_host_refuses_to_start_without_a_start_slot():
