@@ -85,6 +85,12 @@ class KernelCgroup:
             finally:
                 os.close(fd)
 
+    def add_process(self, pid: int) -> None:
+        """Moves another process (all its threads) in: a kernel forked from a parent elsewhere. What it
+        allocates from then on is counted here; what it forks is born here."""
+        for directory in self.directories:
+            (directory / "cgroup.procs").write_text(str(pid))
+
     def process_ids(self) -> list[int]:
         try:
             return [int(pid) for pid in (self.directories[-1] / "cgroup.procs").read_text().split()]

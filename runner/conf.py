@@ -43,6 +43,9 @@ PANLEARN_RUNNER_PRELOAD = env_str("PANLEARN_RUNNER_PRELOAD", ",".join(_HostConfi
 PANLEARN_RUNNER_GRADING_SLOTS = env_int("PANLEARN_RUNNER_GRADING_SLOTS", _HostConfig().grading_slots)
 # Kernels started at once for students who found no warm one (the rest wait their turn, in order).
 PANLEARN_RUNNER_START_CONCURRENCY = env_int("PANLEARN_RUNNER_START_CONCURRENCY", _HostConfig().start_concurrency)
+# Live kernels forked from a sandboxed parent that imported the stack once (runner/kernel_forks.py), where the
+# host has cgroups; off: each kernel starts a sandbox of its own (four times the CPU a start).
+PANLEARN_RUNNER_FORK_KERNELS = env_bool("PANLEARN_RUNNER_FORK_KERNELS", _HostConfig.fork_kernels)
 # cgroup directory name under each controller (v1) or under the unified tree (v2).
 PANLEARN_RUNNER_CGROUP_NAME = env_str("PANLEARN_RUNNER_CGROUP_NAME", _HostConfig.cgroup_name)
 # PANLEARN_RUNNER_SANDBOX_UID (default 1879113728, no user's): the host uid sandboxes run as when the host runs as

@@ -29,8 +29,9 @@ from .exceptions import (
 from .grading_parents import Grader
 from .grading_protocol import GradingResult, GradingTest
 from .host_config import HostConfig
-from .job_ids import job_id_range
+from .job_ids import job_id_range, split_for_kernels
 from .kernel import KERNEL_ARGV, ExecutionResult, OnOutput, OnStatus, SandboxedKernel, matplotlib_cache
+from .kernel_forks import ForkedKernel, KernelParents
 from .outputs import OutputBudget
 from .pool import DatasetKey, KernelPool
 from .priority import idle_warmup_available, session_priority_usable
@@ -87,6 +88,7 @@ class KernelHost:
         self._cull_task: asyncio.Task | None = None
         self.pool: KernelPool | None = None
         self.grader: Grader | None = None
+        self.kernel_parents: KernelParents | None = None
 
     # -- start-up ----------------------------------------------------------------------------------
 
@@ -107,17 +109,31 @@ class KernelHost:
         self._cgroup_version = cgroup_version() if by_name.get("cgroups") else None
 
     def _job_ids(self):
-        """The host ids grading jobs run as, one each (job_ids.py); None: they share the sandbox's uid."""
+        """The host ids grading jobs and forked kernels run as, one each (job_ids.py), as (grading's, the
+        kernels'); (None, None): they share the sandbox's uid."""
         try:
-            return job_id_range(sandbox_host_uid())
+            id_range = job_id_range(sandbox_host_uid())
         except SandboxUnavailable:
-            return None  # check_protections refused to start, unless the operator chose insecure mode
+            return None, None  # check_protections refused to start, unless the operator chose insecure mode
+        return split_for_kernels(id_range) if id_range is not None else (None, None)
 
     async def start(self) -> None:
         self.check_protections()
         self._claim_cgroups()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self._mpl_cache = await asyncio.to_thread(matplotlib_cache, self.config.state_dir / "mplcache")
+        grading_ids, kernel_ids = self._job_ids()
+        if self.config.fork_kernels and self._cgroup_version is not None:  # a fork's limits are its own cgroup's
+            self.kernel_parents = KernelParents(
+                limits=self.config.limits,
+                preload=self.config.preload,
+                secure=self.secure,
+                cgroup_parent=self.config.cgroup_name,
+                cgroup_version=self._cgroup_version,
+                mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
+                max_kernels=self.config.max_kernels,
+                job_ids=kernel_ids,
+            )
         self.pool = KernelPool(
             kernel_factory=self._new_kernel,
             target_size=self.config.pool_size,
@@ -137,7 +153,7 @@ class KernelHost:
             cgroup_parent=self.config.cgroup_name if self._cgroup_version is not None else None,
             cgroup_version=self._cgroup_version,
             mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
-            job_ids=self._job_ids(),
+            job_ids=grading_ids,
         )
         await self.grader.start()
         self._cull_task = asyncio.create_task(self._cull_forever(), name="session-cull")
@@ -152,6 +168,8 @@ class KernelHost:
             await self.grader.close()
         if self.pool is not None:
             await self.pool.close()
+        if self.kernel_parents is not None:
+            await self.kernel_parents.close()
         if self._cgroup_version is not None:
             remove_parent_groups(self.config.cgroup_name, self._cgroup_version)
         if self._cgroup_claim is not None:
@@ -201,6 +219,9 @@ class KernelHost:
             datasets=dict(datasets),
             mpl_cache=str(self._mpl_cache) if self._mpl_cache else None,
         )
+        if self.kernel_parents is not None and cgroup is not None:
+            return ForkedKernel(parents=self.kernel_parents, datasets=datasets, spec=spec, cgroup=cgroup,
+                                secure=self.secure)  # fmt: skip
         return SandboxedKernel(spec=spec, cgroup=cgroup, secure=self.secure)
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -376,6 +397,7 @@ class KernelHost:
             "restarts_by_cause": dict(self.restarts_by_cause),
             "sessions_culled": self.culled,
             **(self.grader.describe() if self.grader else {}),
+            **(self.kernel_parents.describe() if self.kernel_parents else {}),
         }
 
 

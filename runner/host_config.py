@@ -37,6 +37,7 @@ class HostConfig:
     preload: tuple[str, ...] = ("numpy", "scipy", "matplotlib", "pandas", "h5py")
     grading_slots: int = field(default_factory=lambda: max(2, 2 * (os.cpu_count() or 1)))
     start_concurrency: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    fork_kernels: bool = True
     cgroup_name: str = "panlearn"
     insecure: bool = False
     datasets_dir: Path = Path("var/datasets")
@@ -64,6 +65,7 @@ class HostConfig:
             preload=tuple(name for name in settings.PANLEARN_RUNNER_PRELOAD.split(",") if name.strip()),
             grading_slots=settings.PANLEARN_RUNNER_GRADING_SLOTS,
             start_concurrency=settings.PANLEARN_RUNNER_START_CONCURRENCY,
+            fork_kernels=settings.PANLEARN_RUNNER_FORK_KERNELS,
             cgroup_name=settings.PANLEARN_RUNNER_CGROUP_NAME,
             insecure=settings.PANLEARN_RUNNER_INSECURE_ALLOW_MISSING_PROTECTIONS,
             datasets_dir=Path(settings.PANLEARN_RUNNER_DATASETS_DIR),

@@ -151,6 +151,15 @@ def job_id_range(sandbox_uid: int | None) -> JobIdRange | None:
     return JobIdRange(uids[0], gids[0], count, source="/etc/subuid and /etc/subgid", helper=True)
 
 
+def split_for_kernels(id_range: JobIdRange) -> tuple[JobIdRange, JobIdRange]:
+    """(grading's half, live kernels' half): their parents take blocks of different sizes, which must not overlap."""
+    half = id_range.count // 2
+    grading = JobIdRange(id_range.uid_start, id_range.gid_start, half, id_range.source, id_range.helper)
+    kernels = JobIdRange(id_range.uid_start + half, id_range.gid_start + half, id_range.count - half,
+                         f"{id_range.source} (its second half, for live kernels)", id_range.helper)  # fmt: skip
+    return grading, kernels
+
+
 def no_job_ids_reason() -> str:
     """Why a host not running as root has no ids for its grading jobs."""
     user = os.getuid()

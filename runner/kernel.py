@@ -90,12 +90,30 @@ class SandboxedKernel:
         self.relay: KernelRelay | None = None  # between the host's sockets and the kernel's (zmtp_guard)
         self.idle_priority = False  # warmed for the pool under SCHED_IDLE (priority.py) and not raised yet
         self._raise_asked = False  # someone needed it: its session is not to be lowered from then on
+        self.own_processes = 3  # an idle kernel's: bwrap, its init and the kernel
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self, *, timeout: float = 30.0, idle_priority: bool = False) -> "SandboxedKernel":
         connection = ipc_connection(uuid.uuid4().hex)
         self.idle_priority = idle_priority
+        await self._launch(connection, timeout)
+        self.relay = KernelRelay(max_message_bytes=MAX_MESSAGE_BYTES)
+        self.client = AsyncKernelClient()
+        self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
+        self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.client.context.setsockopt(zmq.RCVHWM, HOST_QUEUE_MESSAGES)
+        self.client.load_connection_info(await self.relay.relayed(host_side(connection, self.child_pid)))
+        self.client.start_channels(hb=False)
+        # Tells when ZMQ dropped iopub (an oversized message): no output nor "idle" would come again.
+        self._iopub_monitor = self.client.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        await self._wait_ready(timeout)
+        self.ready_at = time.monotonic()
+        return self
+
+    async def _launch(self, connection: dict, timeout: float) -> None:
+        """The kernel's processes, up to its verified sockets under /proc/<child_pid>/root."""
+        idle_priority = self.idle_priority
         spawned = spawn_sandbox(
             self.spec,
             cgroup=self.cgroup,
@@ -120,18 +138,6 @@ class SandboxedKernel:
             reason = self.death_reason() if not self.alive else "The Python session did not start in time."
             await self.shutdown(now=True)
             raise KernelDied(reason)
-        self.relay = KernelRelay(max_message_bytes=MAX_MESSAGE_BYTES)
-        self.client = AsyncKernelClient()
-        self.client.context.setsockopt(zmq.RECONNECT_IVL, NEVER_RECONNECT_MS)
-        self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        self.client.context.setsockopt(zmq.RCVHWM, HOST_QUEUE_MESSAGES)
-        self.client.load_connection_info(await self.relay.relayed(host_side(connection, self.child_pid)))
-        self.client.start_channels(hb=False)
-        # Tells when ZMQ dropped iopub (an oversized message): no output nor "idle" would come again.
-        self._iopub_monitor = self.client.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
-        await self._wait_ready(timeout)
-        self.ready_at = time.monotonic()
-        return self
 
     async def _wait_ready(self, timeout: float) -> None:
         """Our own readiness loop: a kernel_info reply on shell, polled every 20 ms.
@@ -158,10 +164,10 @@ class SandboxedKernel:
         raise KernelDied("The Python session did not start in time.")
 
     def has_strays(self) -> bool:
-        """Processes besides bwrap, its init and the kernel (a cell's children that outlived it)."""
+        """Processes besides the kernel's own (a cell's children that outlived it)."""
         if self.cgroup is None:
             return False
-        return self.cgroup.process_count() > 3
+        return self.cgroup.process_count() > self.own_processes
 
     def output_connection_lost(self) -> bool:
         """iopub closed (the kernel went, or ZMQ refused a part), or the relay cut any channel: an execute
@@ -189,6 +195,10 @@ class SandboxedKernel:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def launched(self) -> bool:
+        return self.process is not None
+
     def death_cause(self) -> str:
         """Why the kernel ended, from the cgroup's counters: "memory", "processes" or "died"."""
         if self.cgroup is not None and self.cgroup.oom_kills() > 0:
@@ -213,7 +223,7 @@ class SandboxedKernel:
         policy; at hand-out, when the warm kernel sits idle, passes repeat until one changes nothing.
         """
         self._raise_asked = True
-        if not self.idle_priority or self.process is None or self.cgroup is None:
+        if not self.idle_priority or not self.launched or self.cgroup is None:
             return True
         for _attempt in range(4 if handed_out else 1):
             changed = run_at_normal_priority(self.cgroup.process_ids())
@@ -244,6 +254,9 @@ class SandboxedKernel:
         if self.relay is not None:
             await self.relay.close()
             self.relay = None
+        await self._end_processes()
+
+    async def _end_processes(self) -> None:
         if self.cgroup is not None:
             await asyncio.to_thread(self.cgroup.kill_all)  # the whole sandbox, strays included
         if self.process is not None:

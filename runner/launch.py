@@ -177,12 +177,17 @@ async def sandbox_init_pid(spawned: Spawned, timeout: float) -> int:
     return int(info["child-pid"])
 
 
-async def wait_for_sockets(spawned: Spawned, connection: dict, child_pid: int, timeout: float) -> bool:
+async def wait_for_sockets(
+    spawned: Spawned | None, connection: dict, child_pid: int, timeout: float, *, alive=None
+) -> bool:
     """True once every ipc endpoint is a real socket (not a symlink the kernel planted), checked
-    before any student code can run; the host then connects once and never reconnects."""
+    before any student code can run; the host then connects once and never reconnects. `alive` says
+    whether the kernel still runs where there is no bwrap process to ask (a forked kernel)."""
     deadline = time.monotonic() + timeout
     paths = [f"/proc/{child_pid}/root{connection['ip']}-{port}" for port in IPC_PORTS.values()]
-    while time.monotonic() < deadline and spawned.process.poll() is None:
+    if alive is None:
+        alive = lambda: spawned.process.poll() is None  # noqa: E731
+    while time.monotonic() < deadline and alive():
         try:
             if all(stat.S_ISSOCK(os.lstat(path).st_mode) for path in paths):
                 return True

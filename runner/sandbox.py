@@ -113,6 +113,8 @@ class SandboxSpec:
     job_namespaces: bool = False
     # A grading parent's block of host ids for its jobs (job_ids.py); the caller writes the maps.
     job_ids: IdBlock | None = None
+    # A parent of live kernels: each job's network gets its loopback up (CAP_NET_ADMIN, dropped by the job).
+    job_loopback: bool = False
 
 
 @functools.cache
@@ -244,11 +246,14 @@ def _grading_parent_identity(spec: SandboxSpec) -> list[str]:
     can switch to a uid and gid of its own before its code runs, and CAP_KILL, so that it can still
     interrupt and kill its jobs (and sweep what outlived them), which no longer run as its uid. All three
     hold in the sandbox's user namespace only, where nothing but the parent, its jobs and bwrap's init
-    run; the jobs drop them with the rest."""
+    run; the jobs drop them with the rest. A parent of live kernels (spec.job_loopback) also holds
+    CAP_NET_ADMIN, with which each job brings up the loopback of its own network namespace."""
     uid = "0" if spec.job_namespaces else str(SANDBOX_UID)
     extra = ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"] if spec.job_namespaces else []
     if spec.job_namespaces and spec.job_ids is not None:
         extra += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+    if spec.job_namespaces and spec.job_loopback:
+        extra += ["--cap-add", "CAP_NET_ADMIN"]
     return [*extra, "--uid", uid, "--gid", uid]
 
 

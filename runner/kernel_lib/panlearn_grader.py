@@ -532,6 +532,63 @@ def child_main(role: str, conn: socket.socket) -> None:
         run_tests(conn, job)
 
 
+# -- a live kernel: the same fork, then an ipykernel ------------------------------------------------
+
+CONNECTION_FILE = "/run/kernel/connection.json"  # in the job's own /run/kernel
+
+
+def _placed_by_host(conn: socket.socket) -> dict:
+    """Tells the host this process's pid with its credentials, which Linux translates into the host's pid
+    namespace, and waits while the host moves it into the kernel's own cgroup (memory, pids) and sets its
+    priority: nothing of the kernel runs before that, and what it forks inherits both. Then the job: the
+    kernel's connection, which never passes through the parent."""
+    frame = json.dumps({"type": "started", "pid": os.getpid()}).encode()
+    credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
+    conn.sendmsg([FRAME.pack(len(frame)) + frame], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+    return receive(conn)
+
+
+PR_SET_NAME = 15
+KERNEL_NAME = b"ipykernel"  # /proc/<pid>/comm: the forked kernel shows the parent's command line
+
+
+def kernel_main(job: dict) -> None:
+    """The job's pid 1 stays as its init: it reaps what the kernel's code leaves behind (orphans come to pid
+    1, and each zombie holds one of the kernel's pids) and ends with the kernel, which Linux can kill
+    (pid 1 of a namespace ignores what it has no handler for, SIGKILL from inside included). The kernel
+    is pid 2, the leader of a process group of its own: its kill(0) reaches neither init nor the keeper."""
+    kernel = os.fork()
+    if kernel:
+        _init(kernel)
+    os.setpgid(0, 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NAME, KERNEL_NAME, 0, 0, 0)
+    with open(CONNECTION_FILE, "w") as stream:
+        json.dump(job["connection"], stream)
+    os.chdir(os.environ.get("HOME", "/tmp"))
+    sys.argv = ["ipykernel_launcher", "-f", CONNECTION_FILE]  # what a kernel started on its own would see
+    from ipykernel.kernelapp import IPKernelApp  # imported by the parent already
+
+    app = IPKernelApp.instance()
+    app.initialize(["-f", CONNECTION_FILE, "--HistoryManager.enabled=False"])
+    app.start()
+
+
+def _init(kernel: int) -> None:
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+        if pid == kernel:
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes: int, uid: int | None) -> int:
     pid = os.fork()
     if pid:
@@ -544,7 +601,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # other jobs' processes cannot read this one's memory
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         conn = socket.socket(fileno=fd)
-        send(conn, {"type": "started", "pid": os.getpid()})  # the pid the host interrupts and kills by
+        job = None
+        if role == "kernel":
+            job = _placed_by_host(conn)
+        else:
+            send(conn, {"type": "started", "pid": os.getpid()})  # the pid the host interrupts and kills by
         import panlearn_jobns
         import panlearn_signals  # imported by the parent before its first fork: no import cost here
 
@@ -555,9 +616,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
             home=os.environ.get("HOME", "/tmp"),
             uid=uid,
             close_in_keeper=(conn.fileno(),),
+            loopback=job is not None,
         )
-        # Signals reach this job only: a job must not run if it could stop its neighbours or the parent.
-        if not panlearn_signals.confine_signals(libc):  # None: an architecture the filter does not know
+        # Signals reach this job only: a job must not run if it could stop its neighbours or the parent. A live
+        # kernel is kept from them by its pid namespace and process group (kernel_main), and signals its own.
+        if not panlearn_signals.confine_signals(libc, signals=job is None):  # None: an unknown architecture
             raise OSError("could not confine the job's signals and namespaces")
         null = os.open(os.devnull, os.O_RDWR)
         for target in (0, 1, 2):  # nothing of the parent's: its control socket is fd 0
@@ -567,7 +630,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
             os.close(null)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        child_main(role, conn)
+        if job is not None:
+            conn.close()  # a live kernel talks ZMQ on its own sockets from here
+            kernel_main(job)
+        else:
+            child_main(role, conn)
     except BaseException:
         code = 1
     finally:
@@ -644,7 +711,8 @@ def _sweep(own_sid: int, children: dict[int, int | None]) -> None:
 def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
     """`job_uids`: how many uids (1..job_uids) the sandbox maps for jobs, each a host uid of its own;
     0: jobs run as the parent's uid."""
-    os.environ["MPLBACKEND"] = "agg"
+    if role != "kernel":  # a kernel keeps the sandbox's inline backend, chosen before pyplot is imported
+        os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:
         sys.path.insert(0, HERE)  # panlearn_check for tests, panlearn_data for student code
     import panlearn_jobns  # noqa: F401  before the first fork: each job isolates itself with these
@@ -661,6 +729,8 @@ def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
     if "matplotlib" in preload:
         with contextlib.suppress(ImportError):
             import matplotlib.pyplot  # noqa: F401
+    if role == "kernel":
+        from ipykernel.kernelapp import IPKernelApp  # noqa: F401  the kernel machinery, once for every fork
     # Not dumpable: the jobs it forks run as the same uid, and could otherwise open /proc/<parent>/mem
     # and rewrite what every later job starts from (or read the code of the jobs before them).
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -680,7 +750,8 @@ def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
         readable, _, _ = select.select([control], [], [], 1.0)
         _reap(children)
         if not readable:
-            _sweep(own_sid, children)
+            if role != "kernel":
+                _sweep(own_sid, children)
             continue
         fds = array.array("i")
         message, ancillary, _, _ = control.recvmsg(5, socket.CMSG_SPACE(fds.itemsize))
@@ -702,7 +773,8 @@ def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
                 os.killpg(target, signal.SIGKILL if command == b"K" else signal.SIGINT)
             if command == b"K":
                 _reap(children, block_for=target)  # a killed job is gone before the next one forks
-                _sweep(own_sid, children)
+                if role != "kernel":
+                    _sweep(own_sid, children)
         for extra in fds[1:]:
             os.close(extra)
 

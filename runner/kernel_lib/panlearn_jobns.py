@@ -70,12 +70,21 @@ def private_places(home: str) -> tuple[str, ...]:
 
 
 def enter_job_namespaces(
-    libc, *, size_bytes: int, home: str, uid: int | None = None, close_in_keeper: tuple[int, ...] = ()
+    libc,
+    *,
+    size_bytes: int,
+    home: str,
+    uid: int | None = None,
+    close_in_keeper: tuple[int, ...] = (),
+    loopback: bool = False,
 ) -> None:
     """Returns in the job's pid 1, inside its own namespaces, with no capabilities, as `uid` (and gid) if
     given. The calling process becomes the keeper and never returns. Raises OSError if a namespace cannot
-    be made or the uid not taken."""
+    be made or the uid not taken. `loopback`: the job's network has its loopback up (a live kernel's
+    code may serve itself on 127.0.0.1, as in a sandbox of its own)."""
     _check(libc.unshare(JOB_NAMESPACES), "unshare(mount, pid, ipc, net, uts)")
+    if loopback:
+        _loopback_up()
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making mounts private")
     places = private_places(home)
     kept = _read_only_binds_under(places)  # a virtualenv under /tmp: the tmpfs would hide it
@@ -96,6 +105,22 @@ def enter_job_namespaces(
         return
     _drop_capabilities(libc)
     _keep(job, close_in_keeper)
+
+
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+
+def _loopback_up() -> None:
+    """`lo` of the new network namespace up (made down): CAP_NET_ADMIN of the sandbox's user namespace,
+    which owns that network namespace."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
 def _unescape(field: str) -> str:

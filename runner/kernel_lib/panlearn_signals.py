@@ -43,8 +43,10 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
-def job_filter(pid: int, machine: str | None = None) -> bytes | None:
-    """The BPF program for the job whose leader is `pid`; None on an architecture not listed above."""
+def job_filter(pid: int, machine: str | None = None, *, signals: bool = True) -> bytes | None:
+    """The BPF program for the job whose leader is `pid`; None on an architecture not listed above.
+    `signals=False` (a live kernel, which must be able to stop what it started, and which its own process
+    group and pid namespace already confine): the namespace, mount, inotify and message-queue rules alone."""
     arch = _ARCHES.get(machine or platform.machine())
     if arch is None:
         return None
@@ -61,13 +63,16 @@ def job_filter(pid: int, machine: str | None = None) -> bytes | None:
             checks.append(_op(_BPF_JEQ_K, value, jt=len(values) - position))
         return [*checks, _op(_BPF_RET_K, _RET_EPERM), _op(_BPF_RET_K, _RET_ALLOW)]
 
-    branches = [
+    signal_rules = [
         (numbers["kill"], only_targets(group_only)),
         (numbers["rt_sigqueueinfo"], only_targets(group_only)),
         (numbers["tkill"], only_targets([pid])),
         (numbers["tgkill"], only_targets([pid])),
         (numbers["rt_tgsigqueueinfo"], only_targets([pid])),
         (numbers["pidfd_send_signal"], [_op(_BPF_RET_K, _RET_ENOSYS)]),
+    ]
+    branches = [
+        *(signal_rules if signals else []),
         # The grading sandbox lets these through so that a job can make its own namespaces
         # (panlearn_jobns); the job's code gets none of them.
         (numbers["unshare"], [_op(_BPF_RET_K, _RET_EPERM)]),
@@ -109,10 +114,10 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def confine_signals(libc, pid: int | None = None) -> bool | None:
+def confine_signals(libc, pid: int | None = None, *, signals: bool = True) -> bool | None:
     """Install the job's filter in this process (inherited by its children): True once installed, False if
     installing failed, None on an architecture the filter does not know."""
-    program = job_filter(os.getpid() if pid is None else pid)
+    program = job_filter(os.getpid() if pid is None else pid, signals=signals)
     if program is None:
         return None
     if libc is None:

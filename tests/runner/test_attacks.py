@@ -707,9 +707,20 @@ def test_ptrace_unshare_and_mount_are_refused(runner, session):
     assert_recovers(runner, session)
 
 
-def test_the_sandbox_init_environment_names_no_host_path(runner, session):
-    environ = probe(runner, session, "result = open('/proc/1/environ', 'rb').read().decode(errors='replace')")
-    assert str(ROOT) not in environ and os.getcwd() not in environ, environ
+def test_the_sandbox_init_environment_tells_nothing_the_kernel_lacks(runner, session):
+    """pid 1 of the kernel's namespace (bwrap's init, or a forked kernel's own init) is readable by the kernel:
+    its environment must hold no host secret, no host working directory, and no variable the kernel's own
+    environment does not have already (the kernel's PATH names the virtualenv's bin, as sys.executable does)."""
+    shown = probe(runner, session, (
+        "import os\n"
+        "init = open('/proc/1/environ', 'rb').read().decode(errors='replace')\n"
+        "own = [f'{key}={value}' for key, value in os.environ.items()]\n"
+        "result = {'init': [entry for entry in init.split(chr(0)) if entry], 'own': own}"
+    ))  # fmt: skip
+    environ = "\0".join(shown["init"])
+    assert not any(secret in environ for secret in HOST_SECRETS), environ
+    assert f"PWD={os.getcwd()}" not in shown["init"], environ
+    assert set(shown["init"]) <= set(shown["own"]) | {"PWD=/home/student"}, set(shown["init"]) - set(shown["own"])
     assert_recovers(runner, session)
 
 

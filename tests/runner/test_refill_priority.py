@@ -30,7 +30,8 @@ def kernel_policies(host_pid: int, *, with_session_nice: bool = False) -> list:
     for pid in descendants(host_pid):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if b"ipykernel_launcher" not in argv or b"bwrap" in os.path.basename(argv[0]):
+            forked = Path(f"/proc/{pid}/comm").read_bytes().strip() == b"ipykernel"  # a fork of a kernel parent
+            if not forked and (b"ipykernel_launcher" not in argv or b"bwrap" in os.path.basename(argv[0])):
                 continue  # bwrap's own processes name the kernel in their arguments too
             policies = {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
             session = session_of(pid)

@@ -1,0 +1,302 @@
+"""Live kernels forked from a sandboxed parent that imported ipykernel and the scientific stack once.
+
+A kernel started on its own (bwrap, Python, ipykernel, numpy) costs ~0.25 CPU-s; a fork of a parent that
+has all of it imported costs ~0.06 (bench/zygote_bench.py). After a kernel host dies, its students need
+fresh kernels all at once, and those starts decided the load test's p95 (docs/performance.md).
+
+The parent is a grading parent of role "kernel" (kernel_lib/panlearn_grader.py), one per set of datasets,
+in a bubblewrap sandbox like a kernel's own. Each fork is isolated as a grading job is
+(kernel_lib/panlearn_jobns.py): pid 1 of its own pid namespace with its own mount, IPC, network and UTS
+namespaces, private /tmp, /dev/shm, home and /run/kernel, a read-only /proc of its own, no capabilities, a
+signal and namespace filter of its own, not dumpable, and a host uid of its own where the host can map a
+block of ids. On top of what a grading job has, it is placed before it runs: the fork reports its pid with
+its credentials (Linux translates them into the host's pid namespace) and waits while the host moves it
+into the kernel's own memory and pids cgroup and sets its priority. Only then does it get its connection,
+over a socket of its own that never passes through the parent, and start its ipykernel.
+
+Ending a parent's sandbox ends every kernel forked from it (they live in its pid namespace), so a parent
+is closed only when none of its kernels lives: a parent that stops answering is retired, not killed.
+"""
+
+import array
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import select
+import socket
+import struct
+import sys
+import uuid
+from collections.abc import Callable
+
+from .cgroups import KernelCgroup
+from .exceptions import KernelDied
+from .grading_parents import FORK_TIMEOUT, GRADER, GraderParent
+from .job_ids import IdBlocks, JobIdRange
+from .kernel import SandboxedKernel
+from .launch import wait_for_sockets
+from .pool import DatasetKey
+from .priority import lower_sessions, session_priority_usable
+from .sandbox import Limits, SandboxSpec
+
+logger = logging.getLogger(__name__)
+FRAME = struct.Struct(">I")
+CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+MAX_STARTED_BYTES = 4096
+# Parents kept with no kernel of theirs alive (each holds the imported stack, ~150 MiB).
+IDLE_PARENTS = 2
+
+
+class Fork:
+    """One forked kernel's processes as the host sees them: the keeper (session leader, whose mount
+    namespace holds the kernel's sockets) and a pidfd that tells when it has ended."""
+
+    def __init__(self, parent: GraderParent, sandbox_pid: int, host_pid: int):
+        self.parent, self.sandbox_pid, self.host_pid = parent, sandbox_pid, host_pid
+        self.pidfd: int | None = os.pidfd_open(host_pid)
+
+    @property
+    def alive(self) -> bool:
+        if self.pidfd is None:
+            return False
+        readable, _, _ = select.select([self.pidfd], [], [], 0)
+        return not readable  # a pidfd turns readable when its process ends
+
+    def close(self) -> None:
+        """The keeper goes (the kernel with it) and the parent reaps it."""
+        self.parent.command(b"K", self.sandbox_pid)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+def _receive_started(sock: socket.socket, timeout: float) -> tuple[int, int]:
+    """(the fork's pid in its sandbox, its pid on the host) from its first frame and the credentials sent
+    with it. Blocking; from a thread."""
+    sock.settimeout(timeout)
+    data, host_pid = b"", None
+    while len(data) < FRAME.size or len(data) < FRAME.size + FRAME.unpack(data[: FRAME.size])[0]:
+        chunk, ancillary, _, _ = sock.recvmsg(MAX_STARTED_BYTES, socket.CMSG_SPACE(CREDENTIALS.size))
+        if not chunk:
+            raise ConnectionError("the fork ended before it started")
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and host_pid is None:
+                host_pid = CREDENTIALS.unpack(payload[: CREDENTIALS.size])[0]
+        data += chunk
+        if len(data) > MAX_STARTED_BYTES:
+            raise ConnectionError("the fork's first message is too long")
+    started = json.loads(data[FRAME.size :])
+    if host_pid is None or host_pid <= 0:
+        raise ConnectionError("the fork sent no credentials")
+    return int(started["pid"]), host_pid
+
+
+class KernelParents:
+    """One forking parent per set of datasets, started on first use."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        preload: tuple[str, ...],
+        secure: bool,
+        cgroup_parent: str,
+        cgroup_version: int,
+        mpl_cache: str | None,
+        max_kernels: int,
+        job_ids: JobIdRange | None = None,
+    ):
+        self.limits, self.preload, self.secure = limits, preload, secure
+        self.cgroup_parent, self.cgroup_version, self.mpl_cache = cgroup_parent, cgroup_version, mpl_cache
+        # A uid for every kernel a host may hold, and as many again for kernels whose pid namespace is
+        # still going away (the parent reuses a uid only once no process has it).
+        self.id_blocks = IdBlocks(job_ids, 2 * max_kernels + 2) if job_ids is not None else None
+        self.parents: dict[DatasetKey, GraderParent] = {}
+        self.live: dict[GraderParent, int] = {}  # kernels of each parent, retired parents included
+        self._starting: dict[DatasetKey, asyncio.Task] = {}
+        self.forks = 0
+        self.broken = ""  # why no parent could start: kernels start on their own instead
+
+    async def _start_parent(self, datasets: DatasetKey) -> GraderParent:
+        try:
+            return await self._new_parent(datasets).start()
+        except (RuntimeError, OSError) as error:
+            # Kernels then start on their own (bwrap each), as they did before forks: slower, not broken.
+            self.broken = str(error)[:500]
+            logger.error("kernels cannot be forked on this host, each starts on its own: %s", self.broken)
+            raise
+
+    def _new_parent(self, datasets: DatasetKey) -> GraderParent:
+        cgroup = KernelCgroup(
+            name=f"kernels-{uuid.uuid4().hex[:12]}",
+            parent=self.cgroup_parent,
+            memory_bytes=self.limits.memory_mib << 20,  # the parent alone: each fork moves to its own group
+            pids_max=64,
+            version=self.cgroup_version,
+        )
+        block = self.id_blocks.take() if self.id_blocks is not None else None
+        spec = SandboxSpec(
+            argv=[sys.executable, "-I", GRADER, "kernel", str(block.size if block else 0), ",".join(self.preload)],
+            limits=self.limits,
+            datasets=dict(datasets),
+            mpl_cache=self.mpl_cache,
+            job_namespaces=True,
+            job_ids=block,
+            job_loopback=True,
+        )
+        return GraderParent(role="kernel", spec=spec, cgroup=cgroup, secure=self.secure, id_blocks=self.id_blocks)
+
+    async def parent_for(self, datasets: DatasetKey) -> GraderParent:
+        parent = self.parents.get(datasets)
+        if parent is not None and not parent.alive:
+            self.parents.pop(datasets, None)
+            await self._retire(parent)
+            parent = None
+        if parent is None:
+            task = self._starting.get(datasets)
+            if task is None:
+                task = asyncio.ensure_future(self._start_parent(datasets))
+                self._starting[datasets] = task
+                task.add_done_callback(lambda _: self._starting.pop(datasets, None))
+            parent = await asyncio.shield(task)
+            self.parents[datasets] = parent
+            self.live.setdefault(parent, 0)
+            await self._close_idle_parents()
+        return parent
+
+    async def _retire(self, parent: GraderParent) -> None:
+        """A parent that died or stopped answering: closed now if no kernel of it lives, else when the last goes."""
+        if self.live.get(parent, 0) == 0:
+            self.live.pop(parent, None)
+            await parent.close()
+
+    async def _close_idle_parents(self) -> None:
+        idle = [key for key, parent in self.parents.items() if self.live.get(parent, 0) == 0 and key != ()]
+        for key in idle[: max(0, len(idle) - IDLE_PARENTS)]:
+            parent = self.parents.pop(key)
+            self.live.pop(parent, None)
+            await parent.close()
+
+    async def fork(self, datasets: DatasetKey, job: dict, *, place: Callable[[int], None], timeout: float) -> Fork:
+        """A placed fork that has been sent `job`. `place(host_pid)` runs before the fork may go on.
+        Raises KernelDied if the parent cannot fork."""
+        parent = await self.parent_for(datasets)
+        if parent.control is None or not parent.alive:
+            raise KernelDied("The kernel service could not start a Python session.")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        fork = None
+        try:
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            fds = array.array("i", [theirs.fileno()])
+            try:
+                parent.control.sendmsg([b"F\0\0\0\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+            finally:
+                theirs.close()
+            try:
+                sandbox_pid, host_pid = await asyncio.to_thread(_receive_started, ours, min(timeout, FORK_TIMEOUT))
+            except (OSError, ValueError) as error:  # timeouts included: the parent is stopped or hung
+                parent.unresponsive = isinstance(error, TimeoutError)
+                raise KernelDied("The kernel service could not start a Python session.") from error
+            fork = Fork(parent, sandbox_pid, host_pid)
+            self.live[parent] = self.live.get(parent, 0) + 1
+            place(host_pid)
+            payload = json.dumps(job, separators=(",", ":")).encode()
+            ours.setblocking(True)
+            ours.settimeout(5.0)
+            ours.sendall(FRAME.pack(len(payload)) + payload)
+        except BaseException:
+            if fork is not None:
+                await self.ended(fork)
+            raise
+        finally:
+            ours.close()
+        self.forks += 1
+        return fork
+
+    async def ended(self, fork: Fork) -> None:
+        """The kernel is gone (or is to go): its keeper is reaped, and its parent closed if it was retired."""
+        fork.close()
+        parent = fork.parent
+        self.live[parent] = max(0, self.live.get(parent, 1) - 1)
+        if not any(held is parent for held in self.parents.values()):
+            await self._retire(parent)
+
+    def describe(self) -> dict:
+        return {
+            "kernel_parents": sum(1 for parent in self.live if parent.alive),
+            "kernels_forked": self.forks,
+            "kernel_forks_broken": int(bool(self.broken)),
+        }
+
+    async def close(self) -> None:
+        parents = list(self.live) + [parent for parent in self.parents.values() if parent not in self.live]
+        self.parents, self.live = {}, {}
+        for task in list(self._starting.values()):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*(parent.close() for parent in parents), return_exceptions=True)
+
+
+class ForkedKernel(SandboxedKernel):
+    """A kernel forked from its datasets' parent, with its own cgroup; everything after the sockets (the
+    relay, the client, running cells) is SandboxedKernel's. Starts on its own where no parent can start."""
+
+    def __init__(self, *, parents: KernelParents, datasets: DatasetKey, spec: SandboxSpec,
+                 cgroup: KernelCgroup, secure: bool):  # fmt: skip
+        super().__init__(spec=spec, cgroup=cgroup, secure=secure)
+        self.parents, self.datasets = parents, datasets
+        self.fork: Fork | None = None
+        self.own_processes = 3  # the keeper, the job's init and the kernel
+
+    @property
+    def alive(self) -> bool:
+        if self.fork is None:
+            return super().alive
+        return self.fork.alive
+
+    @property
+    def launched(self) -> bool:
+        return self.fork is not None or super().launched
+
+    async def _launch(self, connection: dict, timeout: float) -> None:
+        if not self.parents.broken:
+            try:
+                self.fork = await self.parents.fork(
+                    self.datasets, {"connection": {**connection, "kernel_name": "python3"}},
+                    place=self._place, timeout=timeout,
+                )  # fmt: skip
+            except (RuntimeError, OSError):
+                await asyncio.to_thread(self.cgroup.remove)
+                if not self.parents.broken:
+                    raise
+        if self.fork is None:
+            self.own_processes = 3
+            return await super()._launch(connection, timeout)
+        self.child_pid = self.fork.host_pid
+        if not await wait_for_sockets(None, connection, self.child_pid, timeout, alive=lambda: self.alive):
+            reason = self.death_reason() if not self.alive else "The Python session did not start in time."
+            await self.shutdown(now=True)
+            raise KernelDied(reason)
+
+    def _place(self, host_pid: int) -> None:
+        """Before the fork runs anything of the kernel: its own cgroup, and the pool's idle priority."""
+        self.cgroup.create()
+        self.cgroup.add_process(host_pid)
+        if self.idle_priority and not self._raise_asked:
+            try:
+                os.sched_setscheduler(host_pid, os.SCHED_IDLE, os.sched_param(0))
+            except OSError:
+                self.idle_priority = False  # warms at normal priority, as where idle warming is refused
+                return
+            if session_priority_usable():
+                lower_sessions([host_pid])  # the fork's session is its own (setsid): see priority.py
+
+    async def _end_processes(self) -> None:
+        if self.fork is None:
+            return await super()._end_processes()
+        await asyncio.to_thread(self.cgroup.kill_all)
+        fork, self.fork = self.fork, None
+        await self.parents.ended(fork)
+        await asyncio.to_thread(self.cgroup.remove)
