@@ -207,8 +207,9 @@ def smaps_rollup(pid: int) -> dict[str, int]:
 
 
 def kernel_memory(kernel: SandboxedKernel) -> dict:
-    """PSS, USS and RSS (MiB) of one kernel: the outer bwrap and every process below it."""
-    root = psutil.Process(kernel.process.pid)
+    """PSS, USS and RSS (MiB) of one kernel: the outer bwrap (a forked kernel: its keeper) and every process
+    below it."""
+    root = psutil.Process(kernel.process.pid if kernel.process is not None else kernel.child_pid)
     processes = [root, *root.children(recursive=True)]
     pss = uss = rss = 0
     names = []

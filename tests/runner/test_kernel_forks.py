@@ -1,0 +1,194 @@
+"""Live kernels forked from a parent (runner/kernel_forks.py): each apart from the others, as a kernel in a
+sandbox of its own was, and kernels that start on their own where forks are off or cannot be had."""
+
+import asyncio
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner.cgroups import KernelCgroup, cgroup_version, remove_parent_groups
+from runner.host_config import Limits
+from runner.kernel import KERNEL_ARGV
+from runner.kernel_forks import ForkedKernel, KernelParents
+from runner.outputs import OutputBudget
+from runner.sandbox import SandboxSpec
+
+from .conftest import RunningHost, descendants, run, text_of
+from .test_attacks import _user, probe
+
+SECOND_KERNEL = "neighbour"
+
+
+def kernel_processes(host_pid: int) -> dict[int, Path]:
+    """The forked kernels below the host, by host pid, each with its memory cgroup as the host sees it."""
+    found = {}
+    for pid in descendants(host_pid):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "ipykernel":
+                continue
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            continue
+        memory = next(line.split(":", 2)[2] for line in lines if ":memory:" in line or line.startswith("0::"))
+        found[pid] = Path(memory)
+    return found
+
+
+@pytest.fixture
+def neighbour(runner):
+    user = _user(SECOND_KERNEL)
+    info = runner.create_session(user=user, context=SECOND_KERNEL)
+    yield info["session_id"], user
+    runner.shutdown(info["session_id"], user=user)
+
+
+def host_pid_of(runner, session, kernel_host) -> int:
+    """The host pid of the session's kernel: the forked kernel whose namespace holds the marker file."""
+    marker = f"/tmp/marker-{os.urandom(6).hex()}"
+    assert run(runner, session, f"open({marker!r}, 'w').close()").status == "ok"
+    for pid in kernel_processes(kernel_host.process.pid):
+        if os.path.exists(f"/proc/{pid}/root{marker}"):
+            return pid
+    raise AssertionError("the session's kernel is not a fork below the host")
+
+
+def test_two_students_kernels_are_forks_with_their_own_uid_and_cgroup(runner, session, neighbour, kernel_host):
+    metrics = runner.metrics()
+    assert metrics["kernels_forked"] >= 2 and metrics["kernel_forks_broken"] == 0, metrics
+    first, second = host_pid_of(runner, session, kernel_host), host_pid_of(runner, neighbour, kernel_host)
+    assert first != second
+    uids = {pid: Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0] for pid in (first, second)}
+    assert uids[first] != uids[second], uids  # each fork runs as a host uid of its own
+    groups = kernel_processes(kernel_host.process.pid)
+    assert groups[first] != groups[second], groups
+    # Each in a group of its own, not in its parent's (named kernels-...), which holds the parent alone.
+    assert not any(groups[pid].name.startswith("kernels-") for pid in (first, second)), groups
+
+
+def test_each_kernel_has_its_own_loopback(runner, session, neighbour):
+    port = probe(
+        runner,
+        session,
+        """
+        import socket, threading
+        server = socket.socket()
+        server.bind(('127.0.0.1', 0))
+        server.listen()
+        threading.Thread(target=lambda: server.accept()[0].sendall(b'own'), daemon=True).start()
+        client = socket.create_connection(server.getsockname())
+        result = [server.getsockname()[1], client.recv(3).decode()]
+        """,
+    )
+    assert port[1] == "own"  # the loopback is up: a kernel may serve itself
+    reached = probe(
+        runner,
+        neighbour,
+        f"""
+        import socket
+        try:
+            socket.create_connection(('127.0.0.1', {port[0]}), timeout=2)
+            result = 'connected'
+        except OSError as error:
+            result = type(error).__name__
+        """,
+    )
+    assert reached == "ConnectionRefusedError"  # its own, empty loopback
+
+
+def test_a_memory_limit_ends_only_the_kernel_that_passed_it(runner, session, neighbour):
+    assert run(runner, neighbour, "kept = 41 + 1").status == "ok"
+    reply = run(runner, session, "blocks = []\nwhile True:\n    blocks.append(bytearray(16 << 20))")
+    assert reply.status == "died" and "memory" in reply.message, (reply.status, reply.message)
+    assert text_of(run(runner, neighbour, "kept")) == "42"
+    assert text_of(run(runner, session, "'back'")) == "'back'"
+
+
+def test_a_kernel_stops_and_reaps_what_it_started(runner, session):
+    shown = probe(
+        runner,
+        session,
+        """
+        import os, signal, subprocess, time
+        sleeper = subprocess.Popen(['sleep', '30'])
+        sleeper.kill()  # the job filter of a grade refuses this; a live kernel needs it
+        killed = sleeper.wait(timeout=5)
+        try:
+            subprocess.run(['sleep', '30'], timeout=0.2)
+            stopped = False
+        except subprocess.TimeoutExpired:
+            stopped = True
+        for _ in range(20):  # orphans: each shell exits at once and leaves its sleep to pid 1
+            subprocess.run(['sh', '-c', 'sleep 0.05 &'])
+        time.sleep(0.5)
+        states = []
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                with open(f'/proc/{entry}/stat') as stat:
+                    states.append(stat.read().rsplit(')', 1)[1].split()[0])
+        result = {'killed': killed, 'stopped': stopped, 'zombies': states.count('Z'), 'pid': os.getpid(),
+                  'init': open('/proc/1/comm').read().strip()}
+        """,
+    )
+    assert shown["killed"] == -9 and shown["stopped"], shown
+    assert shown["zombies"] == 0, shown  # the job's init reaped the orphans
+    assert shown["pid"] == 2 and shown["init"] != "ipykernel", shown
+
+
+def test_kernels_start_on_their_own_where_forks_are_off(tmp_path):
+    host = RunningHost(tmp_path, PANLEARN_RUNNER_FORK_KERNELS="0")
+    try:
+        with host.client() as client:
+            metrics = client.metrics()
+            assert "kernels_forked" not in metrics, metrics
+            user = _user("unforked")
+            info = client.create_session(user=user, context="unforked")
+            reply = client.execute(info["session_id"], user=user, code="open('/proc/self/comm').read().strip()")
+            assert reply.status == "ok" and text_of(reply) != "'ipykernel'", text_of(reply)
+    finally:
+        host.stop()
+
+
+@pytest.mark.skipif(cgroup_version() is None, reason="forked kernels need cgroups (the host then starts each alone)")
+def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own(tmp_path):
+    """The parent's sandbox fails (here: its Python is a program that exits): the kernel starts in a sandbox of
+    its own, the host says so in its metrics, and later kernels do not wait for a parent again."""
+    name = f"panlearn-test-forks-{os.getpid()}"
+    limits = Limits(memory_mib=256, pids=48, tmp_mib=16)
+    version = cgroup_version()
+    parents = KernelParents(limits=limits, preload=(), secure=True, cgroup_parent=name, cgroup_version=version,
+                            mpl_cache=None, max_kernels=4)  # fmt: skip
+    real_new_parent = parents._new_parent
+
+    def failing_parent(datasets):
+        parent = real_new_parent(datasets)
+        parent.spec = dataclasses.replace(parent.spec, argv=["/bin/false"])
+        return parent
+
+    parents._new_parent = failing_parent
+    spec = SandboxSpec(argv=[sys.executable, *KERNEL_ARGV], limits=limits)
+
+    def kernel() -> ForkedKernel:
+        cgroup = KernelCgroup(name=os.urandom(8).hex(), parent=name, memory_bytes=256 << 20, pids_max=48,
+                              version=version)  # fmt: skip
+        return ForkedKernel(parents=parents, datasets=(), spec=spec, cgroup=cgroup, secure=True)
+
+    async def scenario():
+        first = await kernel().start(timeout=60)
+        second = await kernel().start(timeout=60)
+        try:
+            budget = OutputBudget(max_text_bytes=4096, max_image_bytes=0)
+            result = await first.execute("6 * 7", timeout=10, grace=2, budget=budget)
+            return result, first.fork, second.fork, parents.describe()
+        finally:
+            await first.shutdown(now=True)
+            await second.shutdown(now=True)
+            await parents.close()
+            remove_parent_groups(name, version)
+
+    result, first_fork, second_fork, described = asyncio.run(scenario())
+    assert result.status == "ok" and result.outputs[-1]["data"]["text/plain"] == "42", result
+    assert first_fork is None and second_fork is None  # both started on their own
+    assert described["kernel_forks_broken"] == 1 and described["kernels_forked"] == 0, described
