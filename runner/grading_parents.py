@@ -104,6 +104,7 @@ class GraderParent:
         self.control: socket.socket | None = None
         self.forks = 0
         self.unresponsive = False
+        self.files: dict[str, bytes] = {}  # data files of the sandbox besides the standard ones
 
     @property
     def alive(self) -> bool:
@@ -117,7 +118,7 @@ class GraderParent:
     async def start(self) -> "GraderParent":
         host_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.spawned = spawn_sandbox(self.spec, cgroup=self.cgroup, secure=self.secure, files={},
+            self.spawned = spawn_sandbox(self.spec, cgroup=self.cgroup, secure=self.secure, files=self.files,
                                          stdin=sandbox_end.fileno())  # fmt: skip
         finally:
             sandbox_end.close()
@@ -189,8 +190,9 @@ class GraderParent:
             self.control = None
         if self.spawned is not None:
             process = self.spawned.process
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, 9)
+            if process.poll() is None:  # reaped already: its pid, and so its group's id, may be another's now
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 9)
             await asyncio.to_thread(process.wait)
             os.close(self.spawned.stderr_fd)
             self.spawned = None
@@ -282,7 +284,11 @@ class Grader:
         if failures:
             await asyncio.gather(student.close(), tests.close())
             raise failures[0]
-        return ParentPair(student=student, tests=tests)
+        pair = ParentPair(student=student, tests=tests)
+        # Here, not in the callers: a caller that came after the task ended, before the first one resumed,
+        # found neither the task nor the pair and started a second pair (the first one then leaked).
+        self.pairs[datasets] = pair
+        return pair
 
     async def pair_for(self, datasets: DatasetKey) -> ParentPair:
         pair = self.pairs.get(datasets)
@@ -297,7 +303,6 @@ class Grader:
                 self._starting[datasets] = task
                 task.add_done_callback(lambda _: self._starting.pop(datasets, None))
             pair = await asyncio.shield(task)
-            self.pairs[datasets] = pair
             await self._evict()
         self.pairs.move_to_end(datasets)
         pair.last_used = time.monotonic()

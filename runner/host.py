@@ -123,7 +123,9 @@ class KernelHost:
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self._mpl_cache = await asyncio.to_thread(matplotlib_cache, self.config.state_dir / "mplcache")
         grading_ids, kernel_ids = self._job_ids()
-        if self.config.fork_kernels and self._cgroup_version is not None:  # a fork's limits are its own cgroup's
+        # A fork's limits are its own cgroup's, and its apartness from its siblings (same sandbox) rests on a uid
+        # of its own, which the host, root, reaches through any mode: elsewhere each kernel starts on its own.
+        if self.config.fork_kernels and self._cgroup_version is not None and kernel_ids and not kernel_ids.helper:
             self.kernel_parents = KernelParents(
                 limits=self.config.limits,
                 preload=self.config.preload,

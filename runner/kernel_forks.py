@@ -21,13 +21,16 @@ is closed only when none of its kernels lives: a parent that stops answering is 
 import array
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
 import select
+import signal
 import socket
 import struct
 import sys
+import time
 import uuid
 from collections.abc import Callable
 
@@ -39,14 +42,21 @@ from .kernel import SandboxedKernel
 from .launch import wait_for_sockets
 from .pool import DatasetKey
 from .priority import lower_sessions, session_priority_usable
-from .sandbox import Limits, SandboxSpec
+from .sandbox import HOME, PASSWD, Limits, SandboxSpec
 
 logger = logging.getLogger(__name__)
 FRAME = struct.Struct(">I")
 CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 MAX_STARTED_BYTES = 4096
-# Parents kept with no kernel of theirs alive (each holds the imported stack, ~150 MiB).
+# Parents kept with no kernel of theirs alive (each holds the imported stack, ~100 MiB).
 IDLE_PARENTS = 2
+# After a parent failed to start, kernels start on their own this long before a parent is tried again.
+PARENT_RETRY_SECONDS = 60.0
+PARENT_CPU_SECONDS = 2**31 - 1
+
+
+class ParentUnavailable(RuntimeError):
+    """No forking parent could be started: the kernel is to start on its own."""
 
 
 class Fork:
@@ -61,24 +71,43 @@ class Fork:
     def alive(self) -> bool:
         if self.pidfd is None:
             return False
-        readable, _, _ = select.select([self.pidfd], [], [], 0)
-        return not readable  # a pidfd turns readable when its process ends
+        poller = select.poll()  # not select(): a host with many kernels has fds past 1024
+        poller.register(self.pidfd, select.POLLIN)
+        return not poller.poll(0)  # a pidfd turns readable when its process ends
 
     def close(self) -> None:
-        """The keeper goes (the kernel with it) and the parent reaps it."""
-        self.parent.command(b"K", self.sandbox_pid)
+        """The keeper goes (the kernel with it; the host has killed its cgroup already) and the parent reaps it
+        within a second. Through the pidfd, which names this process alone: a kill by pid could reach a later
+        fork that got the pid of a keeper already reaped."""
         if self.pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             os.close(self.pidfd)
             self.pidfd = None
 
 
-def _receive_started(sock: socket.socket, timeout: float) -> tuple[int, int]:
+def _set_once(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _receive_started(sock: socket.socket) -> tuple[int, int]:
     """(the fork's pid in its sandbox, its pid on the host) from its first frame and the credentials sent
-    with it. Blocking; from a thread."""
-    sock.settimeout(timeout)
+    with it, read on the event loop (the caller bounds the wait)."""
+    loop = asyncio.get_running_loop()
+    sock.setblocking(False)
     data, host_pid = b"", None
     while len(data) < FRAME.size or len(data) < FRAME.size + FRAME.unpack(data[: FRAME.size])[0]:
-        chunk, ancillary, _, _ = sock.recvmsg(MAX_STARTED_BYTES, socket.CMSG_SPACE(CREDENTIALS.size))
+        readable = loop.create_future()
+        loop.add_reader(sock.fileno(), _set_once, readable)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(sock.fileno())
+        try:
+            chunk, ancillary, _, _ = sock.recvmsg(MAX_STARTED_BYTES, socket.CMSG_SPACE(CREDENTIALS.size))
+        except BlockingIOError:
+            continue
         if not chunk:
             raise ConnectionError("the fork ended before it started")
         for level, kind, payload in ancillary:
@@ -91,6 +120,12 @@ def _receive_started(sock: socket.socket, timeout: float) -> tuple[int, int]:
     if host_pid is None or host_pid <= 0:
         raise ConnectionError("the fork sent no credentials")
     return int(started["pid"]), host_pid
+
+
+def passwd_with_job_uids(count: int) -> bytes:
+    """The sandbox's passwd, and the student again at each job uid 1..count."""
+    lines = [f"student:x:{uid}:{uid}:student:{HOME}:/usr/sbin/nologin" for uid in range(1, count + 1)]
+    return (PASSWD + "\n".join(lines) + "\n").encode()
 
 
 class KernelParents:
@@ -117,16 +152,32 @@ class KernelParents:
         self.live: dict[GraderParent, int] = {}  # kernels of each parent, retired parents included
         self._starting: dict[DatasetKey, asyncio.Task] = {}
         self.forks = 0
-        self.broken = ""  # why no parent could start: kernels start on their own instead
+        self.broken = ""  # why the last parent could not start
+        self.failed_starts = 0
+        self._retry_at = 0.0
+
+    @property
+    def unavailable(self) -> bool:
+        """No parent could start lately: kernels start each in a sandbox of its own until the retry."""
+        return time.monotonic() < self._retry_at
 
     async def _start_parent(self, datasets: DatasetKey) -> GraderParent:
         try:
-            return await self._new_parent(datasets).start()
-        except (RuntimeError, OSError) as error:
+            parent = await self._new_parent(datasets).start()
+        except Exception as error:  # a sandbox that fails, no uid block left (SandboxUnavailable), ...
             # Kernels then start on their own (bwrap each), as they did before forks: slower, not broken.
-            self.broken = str(error)[:500]
-            logger.error("kernels cannot be forked on this host, each starts on its own: %s", self.broken)
-            raise
+            self.broken = f"{type(error).__name__}: {error}"[:500]
+            self.failed_starts += 1
+            self._retry_at = time.monotonic() + PARENT_RETRY_SECONDS
+            logger.error("kernels cannot be forked for now (retried in %d s), each starts on its own: %s",
+                         PARENT_RETRY_SECONDS, self.broken)  # fmt: skip
+            raise ParentUnavailable(self.broken) from error
+        self.broken = ""
+        # Here, not in the callers: a caller that came after the task ended, before the first one resumed,
+        # found neither the task nor the parent and started a second one.
+        self.parents[datasets] = parent
+        self.live.setdefault(parent, 0)
+        return parent
 
     def _new_parent(self, datasets: DatasetKey) -> GraderParent:
         cgroup = KernelCgroup(
@@ -139,18 +190,23 @@ class KernelParents:
         block = self.id_blocks.take() if self.id_blocks is not None else None
         spec = SandboxSpec(
             argv=[sys.executable, "-I", GRADER, "kernel", str(block.size if block else 0), ",".join(self.preload)],
-            limits=self.limits,
+            # RLIMIT_CPU counts a process's whole life: a kernel's would end the parent, and every kernel with
+            # it, after an hour of forks. Each fork sets the kernel's own limit (kernel_main).
+            limits=dataclasses.replace(self.limits, cpu_seconds=PARENT_CPU_SECONDS),
             datasets=dict(datasets),
             mpl_cache=self.mpl_cache,
             job_namespaces=True,
             job_ids=block,
             job_loopback=True,
         )
-        return GraderParent(role="kernel", spec=spec, cgroup=cgroup, secure=self.secure, id_blocks=self.id_blocks)
+        parent = GraderParent(role="kernel", spec=spec, cgroup=cgroup, secure=self.secure, id_blocks=self.id_blocks)
+        if block is not None:  # each job's uid is the student too (getpass, pwd, git and whoami ask)
+            parent.files = {"/etc/passwd": passwd_with_job_uids(block.size)}
+        return parent
 
     async def parent_for(self, datasets: DatasetKey) -> GraderParent:
         parent = self.parents.get(datasets)
-        if parent is not None and not parent.alive:
+        if parent is not None and not parent.alive:  # died (its kernels with it) or stopped answering
             self.parents.pop(datasets, None)
             await self._retire(parent)
             parent = None
@@ -161,8 +217,6 @@ class KernelParents:
                 self._starting[datasets] = task
                 task.add_done_callback(lambda _: self._starting.pop(datasets, None))
             parent = await asyncio.shield(task)
-            self.parents[datasets] = parent
-            self.live.setdefault(parent, 0)
             await self._close_idle_parents()
         return parent
 
@@ -187,6 +241,7 @@ class KernelParents:
             raise KernelDied("The kernel service could not start a Python session.")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fork = None
+        self.live[parent] = self.live.get(parent, 0) + 1  # from the request on: not closed as idle meanwhile
         try:
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             fds = array.array("i", [theirs.fileno()])
@@ -195,12 +250,12 @@ class KernelParents:
             finally:
                 theirs.close()
             try:
-                sandbox_pid, host_pid = await asyncio.to_thread(_receive_started, ours, min(timeout, FORK_TIMEOUT))
+                async with asyncio.timeout(min(timeout, FORK_TIMEOUT)):
+                    sandbox_pid, host_pid = await _receive_started(ours)
+                fork = Fork(parent, sandbox_pid, host_pid)
             except (OSError, ValueError) as error:  # timeouts included: the parent is stopped or hung
                 parent.unresponsive = isinstance(error, TimeoutError)
                 raise KernelDied("The kernel service could not start a Python session.") from error
-            fork = Fork(parent, sandbox_pid, host_pid)
-            self.live[parent] = self.live.get(parent, 0) + 1
             place(host_pid)
             payload = json.dumps(job, separators=(",", ":")).encode()
             ours.setblocking(True)
@@ -209,9 +264,13 @@ class KernelParents:
         except BaseException:
             if fork is not None:
                 await self.ended(fork)
+            else:
+                self.live[parent] -= 1
+                if not any(held is parent for held in self.parents.values()):
+                    await self._retire(parent)  # replaced meanwhile (it stopped answering): closed if unused
             raise
         finally:
-            ours.close()
+            ours.close()  # the fork has its job: nothing more passes here
         self.forks += 1
         return fork
 
@@ -227,7 +286,8 @@ class KernelParents:
         return {
             "kernel_parents": sum(1 for parent in self.live if parent.alive),
             "kernels_forked": self.forks,
-            "kernel_forks_broken": int(bool(self.broken)),
+            "kernel_forks_broken": int(self.unavailable),
+            "kernel_parent_failures": self.failed_starts,
         }
 
     async def close(self) -> None:
@@ -261,16 +321,15 @@ class ForkedKernel(SandboxedKernel):
         return self.fork is not None or super().launched
 
     async def _launch(self, connection: dict, timeout: float) -> None:
-        if not self.parents.broken:
+        if not self.parents.unavailable:
+            job = {"connection": {**connection, "kernel_name": "python3"}, "cpu_seconds": self.spec.limits.cpu_seconds}
             try:
-                self.fork = await self.parents.fork(
-                    self.datasets, {"connection": {**connection, "kernel_name": "python3"}},
-                    place=self._place, timeout=timeout,
-                )  # fmt: skip
-            except (RuntimeError, OSError):
+                self.fork = await self.parents.fork(self.datasets, job, place=self._place, timeout=timeout)
+            except ParentUnavailable:
+                pass
+            except BaseException:
                 await asyncio.to_thread(self.cgroup.remove)
-                if not self.parents.broken:
-                    raise
+                raise
         if self.fork is None:
             self.own_processes = 3
             return await super()._launch(connection, timeout)
@@ -294,9 +353,9 @@ class ForkedKernel(SandboxedKernel):
                 lower_sessions([host_pid])  # the fork's session is its own (setsid): see priority.py
 
     async def _end_processes(self) -> None:
-        if self.fork is None:
+        fork, self.fork = self.fork, None  # taken before any wait: a second shutdown finds nothing to end
+        if fork is None:
             return await super()._end_processes()
         await asyncio.to_thread(self.cgroup.kill_all)
-        fork, self.fork = self.fork, None
         await self.parents.ended(fork)
         await asyncio.to_thread(self.cgroup.remove)

@@ -563,10 +563,19 @@ def kernel_main(job: dict) -> None:
     os.setpgid(0, 0)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_NAME, KERNEL_NAME, 0, 0, 0)
+    cpu = int(job.get("cpu_seconds", 3600))  # the parent has none of its own: it forks for the host's life
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     with open(CONNECTION_FILE, "w") as stream:
         json.dump(job["connection"], stream)
     os.chdir(os.environ.get("HOME", "/tmp"))
-    sys.argv = ["ipykernel_launcher", "-f", CONNECTION_FILE]  # what a kernel started on its own would see
+    # What a kernel started on its own has: its arguments, the working directory on sys.path (the parent
+    # runs isolated, -I, which leaves it out), no bytecode written, and random numbers of its own (numpy's
+    # global generator was seeded once, in the parent: every fork would draw the same numbers).
+    sys.argv = ["ipykernel_launcher", "-f", CONNECTION_FILE]
+    sys.path.insert(0, "")
+    sys.dont_write_bytecode = True
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
     from ipykernel.kernelapp import IPKernelApp  # imported by the parent already
 
     app = IPKernelApp.instance()
@@ -711,6 +720,7 @@ def _sweep(own_sid: int, children: dict[int, int | None]) -> None:
 def parent_main(role: str, preload: list[str], job_uids: int = 0) -> None:
     """`job_uids`: how many uids (1..job_uids) the sandbox maps for jobs, each a host uid of its own;
     0: jobs run as the parent's uid."""
+    os.closerange(3, 1 << 16)  # what bwrap left open (its --userns-block-fd): no job inherits it
     if role != "kernel":  # a kernel keeps the sandbox's inline backend, chosen before pyplot is imported
         os.environ["MPLBACKEND"] = "agg"
     if HERE not in sys.path:

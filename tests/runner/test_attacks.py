@@ -4,6 +4,10 @@ Every test asserts two things: the attack is contained (and the student is told 
 words), and afterwards both the attacked session and an independent one still run code.
 Limits come from `_host_env` in conftest: cell timeout 3 s, grace 2 s, 256 MiB, 48 pids,
 16 MiB of /tmp and of the working directory, 64 KiB of text output per cell.
+
+Every attack runs twice: against kernels forked from a parent (the default, runner/kernel_forks.py) and
+against kernels that each start a sandbox of their own (PANLEARN_RUNNER_FORK_KERNELS=0, and where forks
+cannot be had).
 """
 
 import contextlib
@@ -23,6 +27,7 @@ import pytest
 from tests.runner.conftest import (
     FORTY_PARTS_THAT_NEVER_END,
     ROOT,
+    RunningHost,
     assert_no_sandbox_runs_as_root,
     descendants,
     peak_memory_mib,
@@ -39,8 +44,19 @@ TMP_MIB = 16
 MAX_TEXT_BYTES = 64 * 1024
 HOST_SECRETS = ("host-secret-key-must-not-leak", "hunter2")
 RESULT_MARK = "@@panlearn-attack-result@@"
-# Slack for a kernel that the pool starts in the background meanwhile: bwrap, its init, python.
+# Slack for a kernel that the pool starts in the background meanwhile: bwrap, its init, python (a fork: its
+# keeper, its init, python).
 PROCESSES_PER_KERNEL = 3
+
+
+@pytest.fixture(scope="module", params=["forked", "own sandbox"])
+def kernel_host(request, tmp_path_factory):
+    overrides = {} if request.param == "forked" else {"PANLEARN_RUNNER_FORK_KERNELS": "0"}
+    host = RunningHost(tmp_path_factory.mktemp("runner"), **overrides)
+    with host.client() as client:
+        assert ("kernels_forked" in client.metrics()) == (request.param == "forked")
+    yield host
+    host.stop()
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -707,20 +723,20 @@ def test_ptrace_unshare_and_mount_are_refused(runner, session):
     assert_recovers(runner, session)
 
 
-def test_the_sandbox_init_environment_tells_nothing_the_kernel_lacks(runner, session):
-    """pid 1 of the kernel's namespace (bwrap's init, or a forked kernel's own init) is readable by the kernel:
-    its environment must hold no host secret, no host working directory, and no variable the kernel's own
-    environment does not have already (the kernel's PATH names the virtualenv's bin, as sys.executable does)."""
-    shown = probe(runner, session, (
-        "import os\n"
-        "init = open('/proc/1/environ', 'rb').read().decode(errors='replace')\n"
-        "own = [f'{key}={value}' for key, value in os.environ.items()]\n"
-        "result = {'init': [entry for entry in init.split(chr(0)) if entry], 'own': own}"
-    ))  # fmt: skip
-    environ = "\0".join(shown["init"])
+def test_the_sandbox_init_environment_tells_nothing_of_the_host(runner, session):
+    """pid 1 of the kernel's namespace is readable by the kernel. bwrap's init was started with an empty
+    environment: it names no host path, and no host working directory. A forked kernel's init is a fork of the
+    parent, which bwrap started with the kernel's explicit environment: exactly those variables, no other."""
+    from runner.sandbox import kernel_environment
+
+    environ = probe(runner, session, "result = open('/proc/1/environ', 'rb').read().decode(errors='replace')")
     assert not any(secret in environ for secret in HOST_SECRETS), environ
-    assert f"PWD={os.getcwd()}" not in shown["init"], environ
-    assert set(shown["init"]) <= set(shown["own"]) | {"PWD=/home/student"}, set(shown["init"]) - set(shown["own"])
+    if "kernels_forked" in runner.metrics():
+        entries = [entry for entry in environ.split("\0") if entry]
+        assert {entry.split("=", 1)[0] for entry in entries} == {*kernel_environment({}), "PWD"}, entries
+        assert "PWD=/home/student" in entries, entries  # bwrap's --chdir: the sandbox's home
+    else:
+        assert str(ROOT) not in environ and os.getcwd() not in environ, environ
     assert_recovers(runner, session)
 
 

@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from runner.cgroups import KernelCgroup, cgroup_version, remove_parent_groups
 from runner.host_config import Limits
 from runner.kernel import KERNEL_ARGV
-from runner.kernel_forks import ForkedKernel, KernelParents
+from runner.kernel_forks import Fork, ForkedKernel, KernelParents
 from runner.outputs import OutputBudget
 from runner.sandbox import SandboxSpec
 
@@ -68,7 +69,13 @@ def test_two_students_kernels_are_forks_with_their_own_uid_and_cgroup(runner, se
     assert not any(groups[pid].name.startswith("kernels-") for pid in (first, second)), groups
 
 
+def assert_forked(runner, *sessions) -> None:
+    for session in sessions:
+        assert probe(runner, session, "result = open('/proc/self/comm').read().strip()") == "ipykernel"
+
+
 def test_each_kernel_has_its_own_loopback(runner, session, neighbour):
+    assert_forked(runner, session, neighbour)
     port = probe(
         runner,
         session,
@@ -99,11 +106,29 @@ def test_each_kernel_has_its_own_loopback(runner, session, neighbour):
 
 
 def test_a_memory_limit_ends_only_the_kernel_that_passed_it(runner, session, neighbour):
+    assert_forked(runner, session, neighbour)
     assert run(runner, neighbour, "kept = 41 + 1").status == "ok"
     reply = run(runner, session, "blocks = []\nwhile True:\n    blocks.append(bytearray(16 << 20))")
     assert reply.status == "died" and "memory" in reply.message, (reply.status, reply.message)
     assert text_of(run(runner, neighbour, "kept")) == "42"
     assert text_of(run(runner, session, "'back'")) == "'back'"
+
+
+def test_a_fork_is_the_kernel_a_student_expects(runner, session, neighbour):
+    """What a kernel started on its own had: its working directory on sys.path, a user name, no bytecode
+    written, and random numbers of its own (numpy's generator is seeded in the parent, once)."""
+    code = """
+        import os, pwd, sys, numpy
+        with open('own_module.py', 'w') as stream:
+            stream.write('ANSWER = 42')
+        import own_module
+        result = {'answer': own_module.ANSWER, 'user': pwd.getpwuid(os.getuid()).pw_name,
+                  'cache': os.path.exists('__pycache__'), 'draw': numpy.random.random(), 'argv': sys.argv[0]}
+        """
+    first, second = probe(runner, session, code), probe(runner, neighbour, code)
+    assert first["answer"] == 42 and first["user"] == "student" and not first["cache"], first
+    assert first["argv"] == "ipykernel_launcher", first
+    assert first["draw"] != second["draw"], (first, second)
 
 
 def test_a_kernel_stops_and_reaps_what_it_started(runner, session):
@@ -192,3 +217,51 @@ def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own(tmp_pat
     assert result.status == "ok" and result.outputs[-1]["data"]["text/plain"] == "42", result
     assert first_fork is None and second_fork is None  # both started on their own
     assert described["kernel_forks_broken"] == 1 and described["kernels_forked"] == 0, described
+    assert described["kernel_parent_failures"] == 1, described  # the second kernel did not try again
+
+
+def test_a_fork_that_ended_is_told_by_its_pidfd_even_past_fd_1024():
+    """Fork.alive polls the pidfd: select() refuses fds past 1024, which a host with many kernels has."""
+    child = os.fork()
+    if child == 0:
+        os.read(os.open("/dev/zero", os.O_RDONLY), 0)
+        time.sleep(30)
+        os._exit(0)
+    fork = Fork.__new__(Fork)
+    fork.pidfd = os.dup2(os.pidfd_open(child), 1500)
+    try:
+        assert fork.alive
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+        assert not fork.alive
+    finally:
+        os.close(fork.pidfd)
+
+
+def test_a_parent_that_dies_takes_its_kernels_and_the_students_get_new_ones(tmp_path):
+    host = RunningHost(tmp_path)
+    try:
+        with host.client() as client:
+            user = _user("orphaned")
+            session = (client.create_session(user=user, context="orphaned")["session_id"], user)
+            assert run(client, session, "kept = 1").status == "ok"
+            parents = [
+                pid
+                for pid in descendants(host.process.pid)
+                if b"panlearn_grader.py\0kernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                and Path(f"/proc/{pid}/comm").read_text().strip() != "ipykernel"
+                and Path(f"/proc/{pid}/status").read_text().split("NSpid:")[1].split("\n")[0].split()[-1] == "2"
+            ]  # the parent: pid 2 of its sandbox (bwrap's init is 1); the keepers and inits are deeper
+            assert len(parents) == 1, parents
+            kernels = kernel_processes(host.process.pid)
+            os.kill(parents[0], 9)
+            deadline = time.monotonic() + 10  # its sandbox ends with it, and every kernel forked from it
+            while any(os.path.exists(f"/proc/{pid}") for pid in kernels) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            reply = run(client, session, "kept")  # found dead before it ran: replaced, as any kernel that died
+            assert reply.outputs[-1]["ename"] == "NameError" and reply.session["restarts"] == 1, reply
+            assert text_of(run(client, session, "6 * 7")) == "42"  # on a fork of a new parent
+            metrics = client.metrics()
+            assert metrics["kernel_parents"] == 1 and metrics["kernel_forks_broken"] == 0, metrics
+    finally:
+        host.stop()
