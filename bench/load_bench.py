@@ -331,8 +331,12 @@ def kernels_pss_mib() -> tuple[int, float]:
             continue
         with contextlib.suppress(OSError, ValueError, StopIteration):
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-            # The kernel itself, not the bwrap processes whose command lines carry its arguments.
-            if b"ipykernel_launcher" not in argv or not Path(argv[0].decode()).name.startswith("python"):
+            # The kernel itself, not the bwrap processes whose command lines carry its arguments; a forked
+            # kernel shows its parent's command line and names itself in comm (runner/kernel_forks.py).
+            forked = (proc / "comm").read_bytes().strip() == b"ipykernel"
+            if not forked and (
+                b"ipykernel_launcher" not in argv or not Path(argv[0].decode()).name.startswith("python")
+            ):
                 continue
             rollup = (proc / "smaps_rollup").read_text().splitlines()
             total_kib += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))

@@ -267,6 +267,8 @@ class Bench:
         datasets.mkdir(exist_ok=True)
         return replace(
             HostConfig(),
+            # PANLEARN_RUNNER_FORK_KERNELS=0 measures kernels that start each in a sandbox of their own.
+            fork_kernels=os.environ.get("PANLEARN_RUNNER_FORK_KERNELS", "1") != "0",
             state_dir=self.workdir / "state",
             datasets_dir=datasets,
             cgroup_name=self.cgroup_parent,
