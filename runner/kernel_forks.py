@@ -53,6 +53,7 @@ IDLE_PARENTS = 2
 # After a parent failed to start, kernels start on their own this long before a parent is tried again.
 PARENT_RETRY_SECONDS = 60.0
 PARENT_CPU_SECONDS = 2**31 - 1
+FAILED_FORKS_IN_A_ROW = 3
 
 
 class ParentUnavailable(RuntimeError):
@@ -66,6 +67,25 @@ class Fork:
     def __init__(self, parent: GraderParent, sandbox_pid: int, host_pid: int):
         self.parent, self.sandbox_pid, self.host_pid = parent, sandbox_pid, host_pid
         self.pidfd: int | None = os.pidfd_open(host_pid)
+        self.report: socket.socket | None = None  # the host's end of the fork's socket, until it is a kernel
+
+    def why_it_failed(self) -> str:
+        """What a fork that ended before its kernel was up said about it ("" if nothing)."""
+        if self.report is None:
+            return ""
+        try:
+            self.report.setblocking(False)
+            data = self.report.recv(MAX_STARTED_BYTES)
+            (size,) = FRAME.unpack(data[: FRAME.size])
+            return str(json.loads(data[FRAME.size : FRAME.size + size]).get("error", ""))[:500]
+        except (OSError, ValueError, struct.error):
+            return ""
+
+    def up(self) -> None:
+        """The kernel's sockets are up: nothing more comes on the fork's own socket."""
+        if self.report is not None:
+            self.report.close()
+            self.report = None
 
     @property
     def alive(self) -> bool:
@@ -76,6 +96,10 @@ class Fork:
         return not poller.poll(0)  # a pidfd turns readable when its process ends
 
     def close(self) -> None:
+        self.up()
+        self._kill()
+
+    def _kill(self) -> None:
         """The keeper goes (the kernel with it; the host has killed its cgroup already) and the parent reaps it
         within a second. Through the pidfd, which names this process alone: a kill by pid could reach a later
         fork that got the pid of a keeper already reaped."""
@@ -154,6 +178,7 @@ class KernelParents:
         self.forks = 0
         self.broken = ""  # why the last parent could not start
         self.failed_starts = 0
+        self.failed_forks = 0  # in a row
         self._retry_at = 0.0
 
     @property
@@ -261,6 +286,7 @@ class KernelParents:
             ours.setblocking(True)
             ours.settimeout(5.0)
             ours.sendall(FRAME.pack(len(payload)) + payload)
+            fork.report, ours = ours, None
         except BaseException:
             if fork is not None:
                 await self.ended(fork)
@@ -270,9 +296,25 @@ class KernelParents:
                     await self._retire(parent)  # replaced meanwhile (it stopped answering): closed if unused
             raise
         finally:
-            ours.close()  # the fork has its job: nothing more passes here
+            if ours is not None:
+                ours.close()
         self.forks += 1
         return fork
+
+    def fork_failed(self, reason: str) -> None:
+        """A fork ended before its kernel was up. After a few in a row with none that came up, forks are
+        broken here (a parent that starts, and whose forks cannot make their namespaces): kernels start on
+        their own for a while, and the log says why."""
+        self.failed_forks += 1
+        if self.failed_forks >= FAILED_FORKS_IN_A_ROW:
+            self.failed_forks = 0
+            self.broken = f"forks end before their kernel is up: {reason or 'no reason given'}"[:500]
+            self._retry_at = time.monotonic() + PARENT_RETRY_SECONDS
+            logger.error("kernels cannot be forked for now (retried in %d s), each starts on its own: %s",
+                         PARENT_RETRY_SECONDS, self.broken)  # fmt: skip
+
+    def fork_came_up(self) -> None:
+        self.failed_forks = 0
 
     async def ended(self, fork: Fork) -> None:
         """The kernel is gone (or is to go): its keeper is reaped, and its parent closed if it was retired."""
@@ -336,8 +378,14 @@ class ForkedKernel(SandboxedKernel):
         self.child_pid = self.fork.host_pid
         if not await wait_for_sockets(None, connection, self.child_pid, timeout, alive=lambda: self.alive):
             reason = self.death_reason() if not self.alive else "The Python session did not start in time."
+            why = self.fork.why_it_failed()
+            if why:
+                logger.error("a forked kernel could not start: %s", why)
+            self.parents.fork_failed(why)
             await self.shutdown(now=True)
             raise KernelDied(reason)
+        self.fork.up()
+        self.parents.fork_came_up()
 
     def _place(self, host_pid: int) -> None:
         """Before the fork runs anything of the kernel: its own cgroup, and the pool's idle priority."""

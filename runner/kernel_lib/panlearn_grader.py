@@ -603,14 +603,13 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
     if pid:
         os.close(fd)
         return pid
-    code = 0
+    code, job, conn = 0, None, None
     try:
         control.close()
         os.setsid()
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # other jobs' processes cannot read this one's memory
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         conn = socket.socket(fileno=fd)
-        job = None
         if role == "kernel":
             job = _placed_by_host(conn)
         else:
@@ -644,8 +643,11 @@ def _fork_child(role: str, control: socket.socket, fd: int, libc, private_bytes:
             kernel_main(job)
         else:
             child_main(role, conn)
-    except BaseException:
+    except BaseException as error:
         code = 1
+        if job is not None:  # a kernel that could not be made: the host logs why (the job's socket, if still open)
+            with contextlib.suppress(Exception):
+                send(conn, {"type": "failed", "error": f"{type(error).__name__}: {error}"[:500]})
     finally:
         os._exit(code)
 

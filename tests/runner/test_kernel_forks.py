@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from runner.cgroups import KernelCgroup, cgroup_version, remove_parent_groups
+from runner.exceptions import KernelDied
 from runner.host_config import Limits
 from runner.kernel import KERNEL_ARGV
 from runner.kernel_forks import Fork, ForkedKernel, KernelParents
@@ -176,10 +177,12 @@ def test_kernels_start_on_their_own_where_forks_are_off(tmp_path):
         host.stop()
 
 
-@pytest.mark.skipif(cgroup_version() is None, reason="forked kernels need cgroups (the host then starts each alone)")
-def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own(tmp_path):
-    """The parent's sandbox fails (here: its Python is a program that exits): the kernel starts in a sandbox of
-    its own, the host says so in its metrics, and later kernels do not wait for a parent again."""
+NEEDS_CGROUPS = pytest.mark.skipif(cgroup_version() is None, reason="forked kernels need cgroups")
+
+
+def parents_with(change_spec):
+    """KernelParents in this process, each parent's sandbox changed by `change_spec`; a factory of kernels; and
+    the cleanup to await."""
     name = f"panlearn-test-forks-{os.getpid()}"
     limits = Limits(memory_mib=256, pids=48, tmp_mib=16)
     version = cgroup_version()
@@ -187,12 +190,12 @@ def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own(tmp_pat
                             mpl_cache=None, max_kernels=4)  # fmt: skip
     real_new_parent = parents._new_parent
 
-    def failing_parent(datasets):
+    def changed_parent(datasets):
         parent = real_new_parent(datasets)
-        parent.spec = dataclasses.replace(parent.spec, argv=["/bin/false"])
+        parent.spec = change_spec(parent.spec)
         return parent
 
-    parents._new_parent = failing_parent
+    parents._new_parent = changed_parent
     spec = SandboxSpec(argv=[sys.executable, *KERNEL_ARGV], limits=limits)
 
     def kernel() -> ForkedKernel:
@@ -200,24 +203,68 @@ def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own(tmp_pat
                               version=version)  # fmt: skip
         return ForkedKernel(parents=parents, datasets=(), spec=spec, cgroup=cgroup, secure=True)
 
+    async def cleanup(*kernels):
+        for started in kernels:
+            await started.shutdown(now=True)
+        await parents.close()
+        remove_parent_groups(name, version)
+
+    return parents, kernel, cleanup
+
+
+async def forty_two(kernel) -> str:
+    result = await kernel.execute(
+        "6 * 7", timeout=10, grace=2, budget=OutputBudget(max_text_bytes=4096, max_image_bytes=0)
+    )
+    return result.outputs[-1]["data"]["text/plain"] if result.status == "ok" else result.status
+
+
+@NEEDS_CGROUPS
+def test_a_parent_that_cannot_start_leaves_kernels_starting_on_their_own():
+    """The parent's sandbox fails (here: its Python is a program that exits): the kernel starts in a sandbox of
+    its own, the host says so in its metrics, and later kernels do not wait for a parent again."""
+    parents, kernel, cleanup = parents_with(lambda spec: dataclasses.replace(spec, argv=["/bin/false"]))
+
     async def scenario():
         first = await kernel().start(timeout=60)
         second = await kernel().start(timeout=60)
         try:
-            budget = OutputBudget(max_text_bytes=4096, max_image_bytes=0)
-            result = await first.execute("6 * 7", timeout=10, grace=2, budget=budget)
-            return result, first.fork, second.fork, parents.describe()
+            return await forty_two(first), first.fork, second.fork, parents.describe()
         finally:
-            await first.shutdown(now=True)
-            await second.shutdown(now=True)
-            await parents.close()
-            remove_parent_groups(name, version)
+            await cleanup(first, second)
 
-    result, first_fork, second_fork, described = asyncio.run(scenario())
-    assert result.status == "ok" and result.outputs[-1]["data"]["text/plain"] == "42", result
+    answer, first_fork, second_fork, described = asyncio.run(scenario())
+    assert answer == "42"
     assert first_fork is None and second_fork is None  # both started on their own
     assert described["kernel_forks_broken"] == 1 and described["kernels_forked"] == 0, described
     assert described["kernel_parent_failures"] == 1, described  # the second kernel did not try again
+
+
+@NEEDS_CGROUPS
+def test_forks_that_cannot_start_say_why_and_then_kernels_start_on_their_own():
+    """A parent that starts, but whose forks fail before their kernel is up (here: it lacks CAP_NET_ADMIN for
+    the fork's loopback). Each fork's reason reaches the host; after three in a row, kernels start on their own."""
+    parents, kernel, cleanup = parents_with(lambda spec: dataclasses.replace(spec, job_loopback=False))
+
+    async def scenario():
+        failures = []
+        for _ in range(3):
+            try:
+                await kernel().start(timeout=30)
+            except KernelDied as error:
+                failures.append(str(error))
+        broken = parents.broken
+        alone = await kernel().start(timeout=60)
+        try:
+            return failures, broken, alone.fork, await forty_two(alone), parents.describe()
+        finally:
+            await cleanup(alone)
+
+    failures, broken, alone_fork, answer, described = asyncio.run(scenario())
+    assert len(failures) == 3, failures
+    assert "Operation not permitted" in broken, broken  # the fork's own words, not a guess
+    assert alone_fork is None and answer == "42"
+    assert described["kernel_forks_broken"] == 1 and described["kernels_forked"] == 3, described
 
 
 def test_a_fork_that_ended_is_told_by_its_pidfd_even_past_fd_1024():
