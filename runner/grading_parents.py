@@ -287,15 +287,20 @@ class Grader:
         pair = ParentPair(student=student, tests=tests)
         # Here, not in the callers: a caller that came after the task ended, before the first one resumed,
         # found neither the task nor the pair and started a second pair (the first one then leaked).
+        stored = self.pairs.get(datasets)
+        if stored is not None and stored.alive:  # started meanwhile by a caller that closed a dead one
+            await pair.close()
+            return stored
         self.pairs[datasets] = pair
         return pair
 
     async def pair_for(self, datasets: DatasetKey) -> ParentPair:
         pair = self.pairs.get(datasets)
-        if pair is not None and not pair.alive:
-            self.pairs.pop(datasets, None)
+        while pair is not None and not pair.alive:
+            if self.pairs.get(datasets) is pair:
+                self.pairs.pop(datasets, None)
             await pair.close()
-            pair = None
+            pair = self.pairs.get(datasets)  # another caller may have started one meanwhile
         if pair is None:
             task = self._starting.get(datasets)
             if task is None:

@@ -32,6 +32,7 @@ import struct
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 
 from .cgroups import KernelCgroup
@@ -42,7 +43,7 @@ from .kernel import SandboxedKernel
 from .launch import wait_for_sockets
 from .pool import DatasetKey
 from .priority import lower_sessions, session_priority_usable
-from .sandbox import HOME, PASSWD, Limits, SandboxSpec
+from .sandbox import GROUP, HOME, PASSWD, Limits, SandboxSpec
 
 logger = logging.getLogger(__name__)
 FRAME = struct.Struct(">I")
@@ -110,6 +111,13 @@ class Fork:
             self.pidfd = None
 
 
+def _hung_up(sock: socket.socket) -> bool:
+    """The fork closed its end: it is gone (it waits, silent, for its job until then)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLRDHUP | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
 def _set_once(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
@@ -146,10 +154,14 @@ async def _receive_started(sock: socket.socket) -> tuple[int, int]:
     return int(started["pid"]), host_pid
 
 
-def passwd_with_job_uids(count: int) -> bytes:
-    """The sandbox's passwd, and the student again at each job uid 1..count."""
-    lines = [f"student:x:{uid}:{uid}:student:{HOME}:/usr/sbin/nologin" for uid in range(1, count + 1)]
-    return (PASSWD + "\n".join(lines) + "\n").encode()
+def passwd_with_job_uids(count: int) -> dict[str, bytes]:
+    """The sandbox's passwd and group files, with the student again at each job uid and gid 1..count."""
+    users = [f"student:x:{uid}:{uid}:student:{HOME}:/usr/sbin/nologin" for uid in range(1, count + 1)]
+    groups = [f"student:x:{gid}:" for gid in range(1, count + 1)]
+    return {
+        "/etc/passwd": (PASSWD + "\n".join(users) + "\n").encode(),
+        "/etc/group": (GROUP + "\n".join(groups) + "\n").encode(),
+    }
 
 
 class KernelParents:
@@ -175,6 +187,7 @@ class KernelParents:
         self.parents: dict[DatasetKey, GraderParent] = {}
         self.live: dict[GraderParent, int] = {}  # kernels of each parent, retired parents included
         self._starting: dict[DatasetKey, asyncio.Task] = {}
+        self._wanted: Counter[DatasetKey] = Counter()  # callers waiting for each key's parent
         self.forks = 0
         self.broken = ""  # why the last parent could not start
         self.failed_starts = 0
@@ -187,9 +200,15 @@ class KernelParents:
         return time.monotonic() < self._retry_at
 
     async def _start_parent(self, datasets: DatasetKey) -> GraderParent:
+        parent = None
         try:
-            parent = await self._new_parent(datasets).start()
-        except Exception as error:  # a sandbox that fails, no uid block left (SandboxUnavailable), ...
+            parent = self._new_parent(datasets)
+            await parent.start()
+        except BaseException as error:  # a sandbox that fails, no uid block left (SandboxUnavailable), ...
+            if parent is not None:  # its uid block, cgroup and sandbox back, whatever failed
+                await asyncio.shield(parent.close())
+            if not isinstance(error, Exception):
+                raise
             # Kernels then start on their own (bwrap each), as they did before forks: slower, not broken.
             self.broken = f"{type(error).__name__}: {error}"[:500]
             self.failed_starts += 1
@@ -200,6 +219,10 @@ class KernelParents:
         self.broken = ""
         # Here, not in the callers: a caller that came after the task ended, before the first one resumed,
         # found neither the task nor the parent and started a second one.
+        stored = self.parents.get(datasets)
+        if stored is not None and stored.alive:  # started meanwhile by a caller that closed a dead one
+            await parent.close()
+            return stored
         self.parents[datasets] = parent
         self.live.setdefault(parent, 0)
         return parent
@@ -226,24 +249,35 @@ class KernelParents:
         )
         parent = GraderParent(role="kernel", spec=spec, cgroup=cgroup, secure=self.secure, id_blocks=self.id_blocks)
         if block is not None:  # each job's uid is the student too (getpass, pwd, git and whoami ask)
-            parent.files = {"/etc/passwd": passwd_with_job_uids(block.size)}
+            parent.files = passwd_with_job_uids(block.size)
         return parent
 
-    async def parent_for(self, datasets: DatasetKey) -> GraderParent:
-        parent = self.parents.get(datasets)
-        if parent is not None and not parent.alive:  # died (its kernels with it) or stopped answering
-            self.parents.pop(datasets, None)
-            await self._retire(parent)
-            parent = None
-        if parent is None:
-            task = self._starting.get(datasets)
-            if task is None:
-                task = asyncio.ensure_future(self._start_parent(datasets))
-                self._starting[datasets] = task
-                task.add_done_callback(lambda _: self._starting.pop(datasets, None))
-            parent = await asyncio.shield(task)
-            await self._close_idle_parents()
-        return parent
+    async def parent_for(self, datasets: DatasetKey, timeout: float = FORK_TIMEOUT) -> GraderParent:
+        """The live parent of these datasets, started if need be. Raises ParentUnavailable if none started
+        within `timeout` (the start goes on for later kernels)."""
+        self._wanted[datasets] += 1  # its parent is not closed as idle before the caller counts its fork
+        try:
+            while True:
+                parent = self.parents.get(datasets)
+                if parent is not None and parent.alive:
+                    return parent
+                if parent is not None:  # died (its kernels with it) or stopped answering
+                    self.parents.pop(datasets, None)
+                    await self._retire(parent)
+                    continue  # another caller may have started one meanwhile
+                task = self._starting.get(datasets)
+                if task is None:
+                    task = asyncio.ensure_future(self._start_parent(datasets))
+                    self._starting[datasets] = task
+                    task.add_done_callback(lambda _: self._starting.pop(datasets, None))
+                try:
+                    parent = await asyncio.wait_for(asyncio.shield(task), timeout)
+                except TimeoutError as error:
+                    raise ParentUnavailable("the kernels' parent is still starting") from error
+                await self._close_idle_parents()
+                return parent
+        finally:
+            self._wanted[datasets] -= 1
 
     async def _retire(self, parent: GraderParent) -> None:
         """A parent that died or stopped answering: closed now if no kernel of it lives, else when the last goes."""
@@ -252,7 +286,11 @@ class KernelParents:
             await parent.close()
 
     async def _close_idle_parents(self) -> None:
-        idle = [key for key, parent in self.parents.items() if self.live.get(parent, 0) == 0 and key != ()]
+        idle = [
+            key
+            for key, parent in self.parents.items()
+            if self.live.get(parent, 0) == 0 and key != () and not self._wanted[key]
+        ]
         for key in idle[: max(0, len(idle) - IDLE_PARENTS)]:
             parent = self.parents.pop(key)
             self.live.pop(parent, None)
@@ -261,9 +299,9 @@ class KernelParents:
     async def fork(self, datasets: DatasetKey, job: dict, *, place: Callable[[int], None], timeout: float) -> Fork:
         """A placed fork that has been sent `job`. `place(host_pid)` runs before the fork may go on.
         Raises KernelDied if the parent cannot fork."""
-        parent = await self.parent_for(datasets)
+        parent = await self.parent_for(datasets, timeout)
         if parent.control is None or not parent.alive:
-            raise KernelDied("The kernel service could not start a Python session.")
+            raise ParentUnavailable("the kernels' parent is gone")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fork = None
         self.live[parent] = self.live.get(parent, 0) + 1  # from the request on: not closed as idle meanwhile
@@ -280,7 +318,9 @@ class KernelParents:
                 fork = Fork(parent, sandbox_pid, host_pid)
             except (OSError, ValueError) as error:  # timeouts included: the parent is stopped or hung
                 parent.unresponsive = isinstance(error, TimeoutError)
-                raise KernelDied("The kernel service could not start a Python session.") from error
+                raise ParentUnavailable("the kernels' parent did not fork") from error
+            if _hung_up(ours):  # it died after it spoke: its pid, which the pidfd named, may be another's now
+                raise KernelDied("The Python session stopped while it started.")
             place(host_pid)
             payload = json.dumps(job, separators=(",", ":")).encode()
             ours.setblocking(True)
@@ -291,7 +331,7 @@ class KernelParents:
             if fork is not None:
                 await self.ended(fork)
             else:
-                self.live[parent] -= 1
+                self.live[parent] = max(0, self.live.get(parent, 1) - 1)  # (close() may have emptied it)
                 if not any(held is parent for held in self.parents.values()):
                     await self._retire(parent)  # replaced meanwhile (it stopped answering): closed if unused
             raise
