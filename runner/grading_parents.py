@@ -308,14 +308,16 @@ class Grader:
                 self._starting[datasets] = task
                 task.add_done_callback(lambda _: self._starting.pop(datasets, None))
             pair = await asyncio.shield(task)
-            await self._evict()
+            await self._evict(keep=datasets)
         self.pairs.move_to_end(datasets)
         pair.last_used = time.monotonic()
         return pair
 
-    async def _evict(self) -> None:
+    async def _evict(self, keep: DatasetKey = ()) -> None:
+        """Idle pairs beyond max_pairs, oldest first; never `keep`, the pair a caller has just asked for
+        (when every other pair was in use, it was the one closed, under the caller)."""
         while len(self.pairs) > self.max_pairs:
-            idle = [key for key, pair in self.pairs.items() if pair.in_use == 0 and key != ()]
+            idle = [key for key, pair in self.pairs.items() if pair.in_use == 0 and key not in ((), keep)]
             if not idle:
                 return
             await self.pairs.pop(idle[0]).close()

@@ -1,5 +1,6 @@
 """Live kernels forked from a parent (runner/kernel_forks.py): each apart from the others, as a kernel in a
-sandbox of its own was, and kernels that start on their own where forks are off or cannot be had."""
+sandbox of its own was, and kernels that start on their own where forks are off or cannot be had. And the
+forking parents' bookkeeping that grading shares with them."""
 
 import asyncio
 import dataclasses
@@ -13,13 +14,14 @@ import pytest
 
 from runner.cgroups import KernelCgroup, cgroup_version, remove_parent_groups
 from runner.exceptions import KernelDied
+from runner.grading_parents import Grader
 from runner.host_config import Limits
 from runner.kernel import KERNEL_ARGV
 from runner.kernel_forks import Fork, ForkedKernel, KernelParents
 from runner.outputs import OutputBudget
 from runner.sandbox import SandboxSpec
 
-from .conftest import RunningHost, descendants, run, text_of
+from .conftest import RunningHost, descendants, reachable_by_sandboxes, run, text_of
 from .test_attacks import _user, probe
 
 SECOND_KERNEL = "neighbour"
@@ -319,3 +321,28 @@ def test_a_parent_that_dies_takes_its_kernels_and_the_students_get_new_ones(tmp_
             assert metrics["kernel_parents"] == 1 and metrics["kernel_forks_broken"] == 0, metrics
     finally:
         host.stop()
+
+
+@NEEDS_CGROUPS
+def test_a_grading_pair_just_started_is_not_evicted_under_its_caller(tmp_path):
+    """max_pairs reached and every other pair in use: the new pair stays (for a while above the bound), where
+    it used to be closed at once and its caller got a KeyError."""
+    name = f"panlearn-test-pairs-{os.getpid()}"
+    version = cgroup_version()
+    for dataset in ("a", "b"):
+        (tmp_path / dataset).mkdir()
+    directories = [reachable_by_sandboxes(tmp_path / dataset) for dataset in ("a", "b")]
+    grader = Grader(limits=Limits(memory_mib=256, pids=48, tmp_mib=16), preload=(), slots=2, interrupt_grace=2,
+                    secure=True, cgroup_parent=name, cgroup_version=version, mpl_cache=None, max_pairs=1)  # fmt: skip
+
+    async def scenario():
+        try:
+            busy = await grader.pair_for((("a", str(directories[0])),))
+            busy.in_use += 1
+            new = await grader.pair_for((("b", str(directories[1])),))
+            return busy.alive, new.alive, len(grader.pairs)
+        finally:
+            await grader.close()
+            remove_parent_groups(name, version)
+
+    assert asyncio.run(scenario()) == (True, True, 2)
