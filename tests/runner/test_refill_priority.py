@@ -117,9 +117,14 @@ def autogroups_share_the_cpu() -> bool:
 @pytest.mark.skipif(not autogroups_share_the_cpu(), reason="autogroup scheduling is not in force here")
 def test_idle_priority_yields_to_other_sessions_only_with_the_session_lowered():
     assert session_priority_usable()
-    # SCHED_IDLE alone: autogroup scheduling shares the core between the two sessions first.
-    normal, idle = cpu_of_two_busy_loops(lower_second=False)
-    assert idle > 0.3 * normal, (normal, idle)  # what the load test ran into: no real yield
+    # SCHED_IDLE alone: autogroup scheduling shares the core between the two sessions first. Up to three
+    # tries: under the suite's other worker the idle loop was once starved all the same (CI of 07:37), and
+    # load from elsewhere can only take CPU from the idle loop, never give it more; a lowered session must
+    # yield every time.
+    shares = []
+    while len(shares) < 3 and not any(idle > 0.3 * normal for normal, idle in shares):
+        shares.append(cpu_of_two_busy_loops(lower_second=False))
+    assert any(idle > 0.3 * normal for normal, idle in shares), shares  # what the load test ran into: no real yield
     normal, idle = cpu_of_two_busy_loops(lower_second=True)
     assert idle < 0.1 * normal, (normal, idle)
 
