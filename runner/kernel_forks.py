@@ -37,7 +37,7 @@ from collections.abc import Callable
 
 from .cgroups import KernelCgroup
 from .exceptions import KernelDied
-from .grading_parents import FORK_TIMEOUT, GRADER, GraderParent
+from .grading_parents import FORK_TIMEOUT, FRAME, GRADER, GraderParent
 from .job_ids import IdBlocks, JobIdRange
 from .kernel import SandboxedKernel
 from .launch import wait_for_sockets
@@ -46,7 +46,6 @@ from .priority import lower_sessions, session_priority_usable
 from .sandbox import GROUP, HOME, PASSWD, Limits, SandboxSpec
 
 logger = logging.getLogger(__name__)
-FRAME = struct.Struct(">I")
 CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 MAX_STARTED_BYTES = 4096
 # Parents kept with no kernel of theirs alive (each holds the imported stack, ~100 MiB).
@@ -65,8 +64,8 @@ class Fork:
     """One forked kernel's processes as the host sees them: the keeper (session leader, whose mount
     namespace holds the kernel's sockets) and a pidfd that tells when it has ended."""
 
-    def __init__(self, parent: GraderParent, sandbox_pid: int, host_pid: int):
-        self.parent, self.sandbox_pid, self.host_pid = parent, sandbox_pid, host_pid
+    def __init__(self, parent: GraderParent, host_pid: int):
+        self.parent, self.host_pid = parent, host_pid
         self.pidfd: int | None = os.pidfd_open(host_pid)
         self.report: socket.socket | None = None  # the host's end of the fork's socket, until it is a kernel
 
@@ -76,11 +75,10 @@ class Fork:
             return ""
         try:
             self.report.setblocking(False)
-            data = self.report.recv(MAX_STARTED_BYTES)
-            (size,) = FRAME.unpack(data[: FRAME.size])
-            return str(json.loads(data[FRAME.size : FRAME.size + size]).get("error", ""))[:500]
-        except (OSError, ValueError, struct.error):
+            report = _whole_frame(self.report.recv(MAX_STARTED_BYTES))
+        except OSError:
             return ""
+        return str(report.get("error", ""))[:500] if report else ""
 
     def up(self) -> None:
         """The kernel's sockets are up: nothing more comes on the fork's own socket."""
@@ -123,13 +121,26 @@ def _set_once(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-async def _receive_started(sock: socket.socket) -> tuple[int, int]:
-    """(the fork's pid in its sandbox, its pid on the host) from its first frame and the credentials sent
-    with it, read on the event loop (the caller bounds the wait)."""
+def _whole_frame(data: bytes) -> dict | None:
+    """The first frame in `data` (the grader's framing: a length, then JSON), or None until it is whole."""
+    if len(data) < FRAME.size:
+        return None
+    (size,) = FRAME.unpack(data[: FRAME.size])
+    if len(data) < FRAME.size + size:
+        return None
+    decoded = json.loads(data[FRAME.size : FRAME.size + size])
+    if not isinstance(decoded, dict):
+        raise ValueError("a frame that is not an object")
+    return decoded
+
+
+async def _receive_started(sock: socket.socket) -> int:
+    """The fork's pid on the host, from the credentials sent with its first frame, read on the event loop
+    (the caller bounds the wait)."""
     loop = asyncio.get_running_loop()
     sock.setblocking(False)
     data, host_pid = b"", None
-    while len(data) < FRAME.size or len(data) < FRAME.size + FRAME.unpack(data[: FRAME.size])[0]:
+    while _whole_frame(data) is None:
         readable = loop.create_future()
         loop.add_reader(sock.fileno(), _set_once, readable)
         try:
@@ -148,10 +159,9 @@ async def _receive_started(sock: socket.socket) -> tuple[int, int]:
         data += chunk
         if len(data) > MAX_STARTED_BYTES:
             raise ConnectionError("the fork's first message is too long")
-    started = json.loads(data[FRAME.size :])
     if host_pid is None or host_pid <= 0:
         raise ConnectionError("the fork sent no credentials")
-    return int(started["pid"]), host_pid
+    return host_pid
 
 
 def passwd_with_job_uids(count: int) -> dict[str, bytes]:
@@ -209,12 +219,8 @@ class KernelParents:
                 await asyncio.shield(parent.close())
             if not isinstance(error, Exception):
                 raise
-            # Kernels then start on their own (bwrap each), as they did before forks: slower, not broken.
-            self.broken = f"{type(error).__name__}: {error}"[:500]
             self.failed_starts += 1
-            self._retry_at = time.monotonic() + PARENT_RETRY_SECONDS
-            logger.error("kernels cannot be forked for now (retried in %d s), each starts on its own: %s",
-                         PARENT_RETRY_SECONDS, self.broken)  # fmt: skip
+            self._pause_forks(f"{type(error).__name__}: {error}")
             raise ParentUnavailable(self.broken) from error
         self.broken = ""
         # Here, not in the callers: a caller that came after the task ended, before the first one resumed,
@@ -314,8 +320,8 @@ class KernelParents:
                 theirs.close()
             try:
                 async with asyncio.timeout(min(timeout, FORK_TIMEOUT)):
-                    sandbox_pid, host_pid = await _receive_started(ours)
-                fork = Fork(parent, sandbox_pid, host_pid)
+                    host_pid = await _receive_started(ours)
+                fork = Fork(parent, host_pid)
             except (OSError, ValueError) as error:  # timeouts included: the parent is stopped or hung
                 parent.unresponsive = isinstance(error, TimeoutError)
                 raise ParentUnavailable("the kernels' parent did not fork") from error
@@ -331,9 +337,7 @@ class KernelParents:
             if fork is not None:
                 await self.ended(fork)
             else:
-                self.live[parent] = max(0, self.live.get(parent, 1) - 1)  # (close() may have emptied it)
-                if not any(held is parent for held in self.parents.values()):
-                    await self._retire(parent)  # replaced meanwhile (it stopped answering): closed if unused
+                await self._one_fewer(parent)
             raise
         finally:
             if ours is not None:
@@ -348,10 +352,15 @@ class KernelParents:
         self.failed_forks += 1
         if self.failed_forks >= FAILED_FORKS_IN_A_ROW:
             self.failed_forks = 0
-            self.broken = f"forks end before their kernel is up: {reason or 'no reason given'}"[:500]
-            self._retry_at = time.monotonic() + PARENT_RETRY_SECONDS
-            logger.error("kernels cannot be forked for now (retried in %d s), each starts on its own: %s",
-                         PARENT_RETRY_SECONDS, self.broken)  # fmt: skip
+            self._pause_forks(f"forks end before their kernel is up: {reason or 'no reason given'}")
+
+    def _pause_forks(self, why: str) -> None:
+        """Kernels start on their own (bwrap each), as they did before forks, until the retry: slower, not
+        broken. The log and the runner page say why."""
+        self.broken = why[:500]
+        self._retry_at = time.monotonic() + PARENT_RETRY_SECONDS
+        logger.error("kernels cannot be forked for now (retried in %d s), each starts on its own: %s",
+                     PARENT_RETRY_SECONDS, self.broken)  # fmt: skip
 
     def fork_came_up(self) -> None:
         self.failed_forks = 0
@@ -359,8 +368,11 @@ class KernelParents:
     async def ended(self, fork: Fork) -> None:
         """The kernel is gone (or is to go): its keeper is reaped, and its parent closed if it was retired."""
         fork.close()
-        parent = fork.parent
-        self.live[parent] = max(0, self.live.get(parent, 1) - 1)
+        await self._one_fewer(fork.parent)
+
+    async def _one_fewer(self, parent: GraderParent) -> None:
+        """One kernel of `parent` fewer; a parent replaced meanwhile (it stopped answering) is closed once unused."""
+        self.live[parent] = max(0, self.live.get(parent, 1) - 1)  # (close() may have emptied it)
         if not any(held is parent for held in self.parents.values()):
             await self._retire(parent)
 

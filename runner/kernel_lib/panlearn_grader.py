@@ -542,7 +542,7 @@ def _placed_by_host(conn: socket.socket) -> dict:
     namespace, and waits while the host moves it into the kernel's own cgroup (memory, pids) and sets its
     priority: nothing of the kernel runs before that, and what it forks inherits both. Then the job: the
     kernel's connection, which never passes through the parent."""
-    frame = json.dumps({"type": "started", "pid": os.getpid()}).encode()
+    frame = json.dumps({"type": "started"}).encode()  # the pid that counts is in the credentials
     credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
     conn.sendmsg([FRAME.pack(len(frame)) + frame], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
     return receive(conn)
