@@ -34,11 +34,14 @@ Figures (the last line with --json is one JSON object):
   load; load_cell_p50_ratio is the load's p50 over it.
 Also reported: peak kernels, the lowest available memory, and the CPU-seconds of each role (web, workers,
 kernel hosts with their kernels and grades, nginx, PostgreSQL, Redis, locust, the bench) while the students
-ran, with the machine's busy and idle time (bench/load_cpu.py): what bounds the latencies.
+ran, with the machine's busy and idle time and its steal (time the host of this virtual machine gave other
+tenants: a shared machine's noise) (bench/load_cpu.py); and the run in 10-second windows, cell and feedback
+latencies beside the CPU of the machine and of each main role: what bounds the latencies, and when.
 """
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -293,15 +296,18 @@ class Layout:
 
 
 class Watch:
-    """Peak kernels and the lowest available memory, sampled every second in a thread; the kernels' memory
-    (PSS) every 10 s: reading it for 200 kernels each second cost the bench 30 CPU-seconds a run, CPU the
-    layout under test then lacked."""
+    """Peak kernels and the lowest available memory, sampled every second in a thread; every 10 s the
+    kernels' memory (PSS: reading it for 200 kernels each second cost the bench 30 CPU-seconds a run, CPU the
+    layout under test then lacked) and the CPU by role, for the run's 10-second windows."""
 
-    def __init__(self):
+    def __init__(self, cpu, machine_time):
         import threading
 
+        self.cpu, self.machine_time = cpu, machine_time
         self.peak_kernels, self.min_available_mib, self.stopped = 0, None, False
         self.kernels_pss: tuple[int, float] = (0, 0.0)  # at the most kernels seen
+        self.began = time.time()
+        self.samples: list[tuple[float, object, dict[str, float]]] = []  # (time, MachineTime, CPU-s by role)
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
 
@@ -310,6 +316,8 @@ class Watch:
 
         tick = 0
         while not self.stopped:
+            if tick % 10 == 0:
+                self.samples.append((time.time(), self.machine_time(), self.cpu.usage_s()))
             with contextlib.suppress(Exception), get_client() as client:
                 self.peak_kernels = max(self.peak_kernels, client.metrics().get("kernels_total", 0))
             with open("/proc/meminfo") as meminfo:
@@ -320,7 +328,40 @@ class Watch:
                 if count > self.kernels_pss[0]:
                     self.kernels_pss = (count, pss)
             tick += 1
-            time.sleep(1)
+            time.sleep(max(0.0, self.began + tick - time.time()))  # on the second: windows of 10 s
+
+
+WINDOW_ROLES = ("web", "workers", "kernel_hosts", "postgres")
+
+
+def windows(samples: list, cells: list, feedback: list, began: float, since) -> list[dict]:
+    """The run in 10-second windows: cells and feedback that ended in each (count, p50, p95), and the CPU-seconds
+    the machine and the main roles used in it. Where a latency rises, these say whose CPU it waited for."""
+    rows = []
+    for (start, machine_before, roles_before), (end, machine_after, roles_after) in itertools.pairwise(samples):
+        in_window = [ms for at, ms in cells if start <= at < end]
+        fed_back = [ms for at, ms in feedback if start <= at < end]
+        machine = since(machine_before, machine_after)
+        rows.append({
+            "at_s": round(start - began),
+            "cells": len(in_window),
+            "cell_p50_ms": percentile(in_window, 0.5),
+            "cell_p95_ms": percentile(in_window, 0.95),
+            "feedback_p95_ms": percentile(fed_back, 0.95),
+            "busy_cpu_s": round(machine.busy_s, 1),
+            "steal_cpu_s": round(machine.steal_s, 1),
+            **{f"{role}_cpu_s": round(roles_after[role] - roles_before.get(role, 0.0), 1)
+               for role in WINDOW_ROLES if role in roles_after},
+        })  # fmt: skip
+    return rows
+
+
+def print_windows(rows: list[dict]) -> None:
+    if not rows:
+        return
+    print("  ".join(f"{key.removesuffix('_cpu_s').removesuffix('_ms'):>12}" for key in rows[0]))
+    for row in rows:
+        print("  ".join(f"{'' if value is None else value:>12}" for value in row.values()))
 
 
 def kernels_pss_mib() -> tuple[int, float]:
@@ -443,7 +484,7 @@ def main() -> int:
     env = layout_env(nginx_port, args.warm_per_host)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    from load_cpu import RoleCpu, machine_busy_s, processes_named, role_shares
+    from load_cpu import RoleCpu, machine_time, processes_named, role_shares, since
 
     fresh_database_and_redis()
     import django
@@ -465,18 +506,21 @@ def main() -> int:
         cpu.add("postgres", processes_named("postgres"))
         cpu.add("redis", processes_named("redis-server"))
         cpu.add("bench", [os.getpid()])
-        watch = Watch()
-        roles_before, (busy_before, idle_before) = cpu.usage_s(), machine_busy_s()
+        watch = Watch(cpu, machine_time)
+        roles_before, machine_before = cpu.usage_s(), machine_time()
         results, fault = run_locust(base, plan, args, layout, cpu)
-        roles_after, (busy_after, idle_after) = cpu.usage_s(), machine_busy_s()
+        roles_after, machine_after = cpu.usage_s(), machine_time()
         watch.stopped = True
+        watch.thread.join()
+        watch.samples.append((time.time(), machine_after, roles_after))
         settled = settle_submissions(results["submissions_sent"])
     finally:
         try:
             layout.stop()
         finally:
             cpu.release()  # PostgreSQL and Redis back where they were, whatever happened
-    cpu_s = role_shares(roles_before, roles_after, busy_after - busy_before, idle_after - idle_before)
+    machine = since(machine_before, machine_after)
+    cpu_s = role_shares(roles_before, roles_after, machine)
     cells = [ms for _, ms in results["cells_ms"]]
     feedback = [ms for _, ms in results["feedback_ms"]]
     load_errors = results["failures"] + (args.students - results["students_done"])
@@ -513,15 +557,18 @@ def main() -> int:
             "warm_per_host": args.warm_per_host,
             "cpus": os.cpu_count(),
             "bench_cpu_s": round(sum(os.times()[:2]) - sum(cpu_before[:2]), 1),
-            # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, busy and idle only.
-            "cpu_s_by_role": cpu_s if cpu.usable else {"busy": cpu_s["no_role"], "idle": cpu_s["idle"]},
-            "cpu_busy_fraction": round((busy_after - busy_before) / max(fault["run_s"] * (os.cpu_count() or 1), 1), 2),
+            # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, the machine's only.
+            # steal: CPU time the machine's host gave other tenants while the layout could have run (noise).
+            "cpu_s_by_role": cpu_s if cpu.usable else {k.replace("no_role", "busy"): v for k, v in cpu_s.items()},
+            "cpu_busy_fraction": round(machine.busy_s / max(fault["run_s"] * (os.cpu_count() or 1), 1), 2),
+            "windows": windows(watch.samples, results["cells_ms"], results["feedback_ms"], watch.began, since),
         },
     }
     for key, value in figures.items():
         if key != "details":
             print(f"{key:34} {value}")
-    print(json.dumps(figures["details"], indent=2))
+    print(json.dumps({key: value for key, value in figures["details"].items() if key != "windows"}, indent=2))
+    print_windows(figures["details"]["windows"])
     if args.json:
         print(json.dumps(figures))
     return 0 if load_errors == 0 and settled["not_graded"] == 0 else 1

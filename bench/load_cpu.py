@@ -15,17 +15,25 @@ machine's busy time alone.
 import contextlib
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 PREFIX = "panlearn-load"
 
 
-def machine_busy_s() -> tuple[float, float]:
-    """CPU-seconds the machine spent busy and idle since boot, all cores together (/proc/stat)."""
+class MachineTime(NamedTuple):
+    """CPU-seconds since boot, all cores together (/proc/stat)."""
+
+    busy_s: float  # this machine's processes, and the kernel's work for them
+    idle_s: float  # iowait included
+    steal_s: float  # a virtual CPU that could run while its host ran another tenant: the noise of a shared machine
+
+
+def machine_time() -> MachineTime:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     ticks = os.sysconf("SC_CLK_TCK")
-    return (user + nice + system + irq + softirq + steal) / ticks, (idle + iowait) / ticks
+    return MachineTime((user + nice + system + irq + softirq) / ticks, (idle + iowait) / ticks, steal / ticks)
 
 
 def descendants(pid: int) -> list[int]:
@@ -130,10 +138,15 @@ class RoleCpu:
         self.groups.clear()
 
 
-def role_shares(before: dict[str, float], after: dict[str, float], busy_s: float, idle_s: float) -> dict:
-    """The CPU-seconds of each role over a window, the rest of the machine's busy time (processes in no role),
-    and its idle time."""
+def role_shares(before: dict[str, float], after: dict[str, float], machine: MachineTime) -> dict:
+    """The CPU-seconds of each role over a window (`machine`: the machine's time over it), the rest of the
+    machine's busy time (processes in no role), its idle time and the time its host gave other tenants."""
     used = {role: round(after[role] - before.get(role, 0.0), 1) for role in after}
-    used["no_role"] = round(max(busy_s - sum(used.values()), 0.0), 1)
-    used["idle"] = round(idle_s, 1)
+    used["no_role"] = round(max(machine.busy_s - sum(used.values()), 0.0), 1)
+    used["idle"] = round(machine.idle_s, 1)
+    used["steal"] = round(machine.steal_s, 1)
     return used
+
+
+def since(before: MachineTime, after: MachineTime) -> MachineTime:
+    return MachineTime(*(later - earlier for earlier, later in zip(before, after, strict=True)))
