@@ -11,7 +11,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .exceptions import QUEUE_TIMEOUT, PoolExhausted
 from .kernel import SandboxedKernel
@@ -21,6 +21,14 @@ DatasetKey = tuple[tuple[str, str], ...]
 # A kernel warming at idle priority that has not started in this long is raised: on a saturated machine an
 # idle task gets almost no CPU, and would miss the start's deadlines and be thrown away, again and again.
 IDLE_START_GRACE = 10.0
+
+
+@dataclass(eq=False)
+class _Waiter:
+    """A student in the queue, who keeps their place until they have a kernel or leave."""
+
+    datasets: "DatasetKey"
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -63,7 +71,7 @@ class KernelPool:
         self.starting = 0
         self.stopping = 0
         self.stats = PoolStats()
-        self._waiters: deque[asyncio.Future] = deque()
+        self._waiters: deque[_Waiter] = deque()  # first come, first served
         self._refill_wakeup = asyncio.Event()
         self._refill_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
@@ -79,7 +87,7 @@ class KernelPool:
         return self.idle_count + len(self.in_use) + self.starting + self.stopping
 
     def queue_length(self) -> int:
-        return sum(1 for waiter in self._waiters if not waiter.done())
+        return len(self._waiters)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -112,34 +120,67 @@ class KernelPool:
         self, datasets: DatasetKey = (), *, timeout: float = QUEUE_TIMEOUT, on_queue=None
     ) -> SandboxedKernel:
         """A ready kernel for these datasets: a warm one if any, else a cold start while the host
-        has room, else a place in a fair queue until a kernel is released or refilled."""
+        has room, else a place in the queue until a kernel is released or refilled.
+
+        The queue is first come, first served: a student keeps their place however long they wait, and
+        one who comes later takes neither a warm kernel that someone ahead waits for nor a start."""
         deadline = time.monotonic() + timeout
-        while True:
-            kernel = self._pop_idle(datasets)
-            if kernel is not None:
-                return self._hand_out(kernel)
-            if self.total < self.max_kernels and not self.queue_length():
-                kernel = await self._cold_start(datasets, deadline)
-                if kernel is not None:
-                    return self._hand_out(kernel)
-                continue  # a warm kernel came, or the host filled up, while this student waited for a slot
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise PoolExhausted()
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            self.stats.waited += 1
-            self._raise_warming()
-            if on_queue is not None:
-                await on_queue(self.queue_length())
-            self._refill_wakeup.set()
-            try:
-                await asyncio.wait_for(waiter, min(remaining, 1.0))
-            except TimeoutError:
-                pass
-            finally:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
+        me: _Waiter | None = None
+        told = None  # the place in the queue the student was last told
+        try:
+            while True:
+                if me is not None:
+                    me.woken.clear()  # what happens from here on wakes the wait below
+                if self._first_in_line(me, datasets):
+                    kernel = self._pop_idle(datasets)
+                    if kernel is not None:
+                        return self._hand_out(kernel)
+                if self.total < self.max_kernels and self._first_in_line(me):
+                    if me is not None:  # their place is now among those waiting for a start slot, in order
+                        self._leave(me)
+                        me = None
+                    kernel = await self._cold_start(datasets, deadline)
+                    if kernel is not None:
+                        return self._hand_out(kernel)
+                    # A warm kernel came, or the host filled up, while this student waited for a slot:
+                    # back at the head of the queue, where they were.
+                    me = _Waiter(datasets)
+                    self._waiters.appendleft(me)
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolExhausted()
+                if me is None:
+                    me = _Waiter(datasets)
+                    self._waiters.append(me)
+                    self.stats.waited += 1
+                    self._raise_warming()
+                if on_queue is not None and (place := self._waiters.index(me) + 1) != told:
+                    told = place
+                    await on_queue(place)  # the student sees their place, and each move
+                    continue  # that took a while: look again before waiting
+                self._refill_wakeup.set()
+                with contextlib.suppress(TimeoutError):  # looks again each second, woken or not
+                    await asyncio.wait_for(me.woken.wait(), min(remaining, 1.0))
+        finally:
+            if me is not None:
+                self._leave(me)
+
+    def _first_in_line(self, me: _Waiter | None, datasets: DatasetKey | None = None) -> bool:
+        """Whether no one ahead of `me` (of a newcomer: anyone in the queue) waits for a kernel of these
+        datasets, or (datasets None) for any kernel."""
+        for waiter in self._waiters:
+            if waiter is me:
+                return True
+            if datasets is None or waiter.datasets == datasets:
+                return False
+        return True
+
+    def _leave(self, me: _Waiter) -> None:
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(me)
+        if me.woken.is_set():  # a wake they did not use: it is the next student's
+            self._wake_first()
 
     async def _cold_start(self, datasets: DatasetKey, deadline: float) -> SandboxedKernel | None:
         """A kernel started for this student once a start slot is free; None if by then a warm kernel is
@@ -195,16 +236,16 @@ class KernelPool:
     def _stopped(self, task: asyncio.Task) -> None:
         self._background.discard(task)
         self.stopping -= 1
-        self._wake_one_waiter()
+        self._wake_first()
         self._refill_wakeup.set()
 
-    def _wake_one_waiter(self) -> None:
-        while self._waiters:
-            waiter = self._waiters[0]
-            if not waiter.done():
-                waiter.set_result(None)
+    def _wake_first(self, datasets: DatasetKey | None = None) -> None:
+        """Wake the first student in the queue (datasets None: a place came free) or the first who waits for a
+        kernel of these datasets (one is ready)."""
+        for waiter in self._waiters:
+            if datasets is None or waiter.datasets == datasets:
+                waiter.woken.set()
                 return
-            self._waiters.popleft()
 
     # -- refill ------------------------------------------------------------------------------------
 
@@ -269,4 +310,4 @@ class KernelPool:
                         await asyncio.sleep(1.0)  # do not spin on a broken host
                     else:
                         self.idle[()].append(result)
-                        self._wake_one_waiter()
+                        self._wake_first(())

@@ -1,4 +1,5 @@
-"""Kernels started for students who found no warm one: a few at a time, in the order the students came.
+"""Kernels started for students who found no warm one: a few at a time, in the order the students came; and
+the queue of a full host, first come, first served.
 
 After a host's loss the load test had 55 students start a kernel at once on the other host: sharing the
 CPU, each start took 20 s. Started a few at a time, the first students have theirs in a fraction of that.
@@ -142,3 +143,95 @@ def test_a_student_who_leaves_while_waiting_for_a_slot_frees_their_place():
 def test_the_host_refuses_to_start_without_a_start_slot():
     with pytest.raises(ValueError, match="START_CONCURRENCY"):
         recording_pool([], target_size=0, max_kernels=1, start_concurrency=0)
+
+
+async def a_full_host_and_its_queue(made: list, waiting: int, *, gap: float = 0.0):
+    """A host of one kernel, held by a first student, and `waiting` students queued behind, `gap` seconds
+    apart: the pool, the kernel held, and the queued students' requests in the order they came."""
+    pool = recording_pool(made, target_size=0, max_kernels=1)
+    held = await pool.acquire(timeout=5)
+    queued = []
+    for _ in range(waiting):
+        queued.append(asyncio.create_task(pool.acquire(timeout=8)))
+        await settle()
+        await asyncio.sleep(gap)
+    assert pool.queue_length() == waiting
+    return pool, held, queued
+
+
+def test_students_in_the_queue_keep_their_places_however_long_they_wait():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        # Half a second apart, and past the second after which each looks again: a student who looked again
+        # used to go to the back, behind those who came after them.
+        pool, held, (second, third) = await a_full_host_and_its_queue(made, 2, gap=0.6)
+        await asyncio.sleep(0.6)
+        await pool.release(held)
+        assert await second is made[1], "the second student was overtaken by the third"
+        await settle()
+        assert not third.done() and pool.queue_length() == 1
+        await pool.release(made[1])
+        assert await third is made[2]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_a_student_who_comes_later_takes_no_warm_kernel_that_someone_in_the_queue_waits_for():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool, held, (second,) = await a_full_host_and_its_queue(made, 1)
+        warm = RecordingKernel()
+        pool.idle[()].append(warm)  # as a refill delivers one, before the student in the queue looks again
+        later = asyncio.create_task(pool.acquire(timeout=5))
+        assert await second is warm
+        await settle()
+        assert not later.done(), "the later student took the kernel the queued one waited for"
+        await pool.release(warm)  # (one more than the host's ceiling, put there by hand)
+        await pool.release(held)
+        assert await later is made[1]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_a_place_that_comes_free_goes_to_the_queue_before_a_student_who_comes_at_that_moment():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool, held, (second,) = await a_full_host_and_its_queue(made, 1)
+        await pool.release(held)
+        await asyncio.sleep(0)  # the kernel is gone: its place is free, and the queued student woken
+        await asyncio.sleep(0)
+        later = asyncio.create_task(pool.acquire(timeout=5))  # before the woken student has looked again
+        assert await second is made[1]
+        await settle()
+        assert not later.done(), "the later student took the place the queued one was woken for"
+        await pool.release(made[1])
+        assert await later is made[2]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_a_queued_student_is_told_their_place_and_each_move():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool, held, (second,) = await a_full_host_and_its_queue(made, 1)
+        told: list[int] = []
+
+        async def on_queue(place: int) -> None:
+            told.append(place)
+
+        third = asyncio.create_task(pool.acquire(timeout=5, on_queue=on_queue))
+        await settle()
+        assert told == [2]
+        await pool.release(held)
+        assert await second is made[1]
+        await asyncio.sleep(1.2)  # a student looks again each second, or when woken
+        assert told == [2, 1] and not third.done()
+        await pool.release(made[1])
+        assert await third is made[2]
+        assert told == [2, 1]
+        await pool.close()
+
+    within_ten_seconds(scenario)
