@@ -15,10 +15,10 @@ how many hosts there are.
 - **Session ids** carry their host's name (`a.<id>`): a session's calls need no lookup.
 - **Failover.** A host that stops answering is probed; when it is down (refused, its socket gone, no
   connection in time, or three probes in a row unanswered: one slow probe finds a busy host, whose
-  students keep their kernels) it is left out of placement for a
-  while, its students get `HostLost` (a `SessionNotFound`: the cell runs again in a fresh kernel on
-  another host, with that notice), and a grade goes to another host, or back to the task queue when no
-  host answers.
+  students keep their kernels) it is left out of placement for a while (a second when it refused: it is
+  restarting, and is used again once back), its students get `HostLost` (a `SessionNotFound`: the cell
+  runs again in a fresh kernel on another host, with that notice), and a grade goes to another host, or
+  back to the task queue when no host answers.
 """
 
 import asyncio
@@ -36,7 +36,11 @@ from .replies import ExecuteReply
 
 POLICIES = ("least-loaded", "in-order")
 PROBE_TIMEOUT = 2.0  # health and metrics during placement and failover: a hung host must not hold a student
-DOWN_SECONDS = 10.0  # a host found down is not asked again for this long
+DOWN_SECONDS = 10.0  # a host that timed out (hung, or its machine cut off) is not asked again for this long
+# One that refused (its process gone: it is restarting) is asked again after this: a refusal costs nothing to
+# find, and a host that is back takes students at once (10 s of it idle, after a restart under the load
+# test's rush, while the other host filled up and queued them).
+REFUSED_SECONDS = 1.0
 PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many probes in a row time out is down
 # A host found full after placement (others placed there at the same moment) keeps a new student in its
 # queue this long, then answers PoolExhausted so that the next host, which may have room, is asked: not
@@ -208,8 +212,8 @@ class DownHosts:
         self.until: dict[str, float] = {}
         self.timeouts: dict[str, int] = {}  # probes in a row that timed out
 
-    def mark(self, name: str) -> None:
-        self.until[name] = time.monotonic() + DOWN_SECONDS
+    def mark(self, name: str, seconds: float = DOWN_SECONDS) -> None:
+        self.until[name] = time.monotonic() + seconds
 
     def clear(self, name: str) -> None:
         self.until.pop(name, None)
@@ -222,7 +226,7 @@ class DownHosts:
             self.timeouts[name] = self.timeouts.get(name, 0) + 1
             if self.timeouts[name] < PROBE_TIMEOUTS_FOR_DOWN:
                 return False
-        self.mark(name)
+        self.mark(name, DOWN_SECONDS if isinstance(error.__cause__, httpx.TimeoutException) else REFUSED_SECONDS)
         return True
 
     def __contains__(self, name: str) -> bool:
