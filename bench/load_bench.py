@@ -509,9 +509,9 @@ def main() -> int:
         watch = Watch(cpu, machine_time)
         roles_before, machine_before = cpu.usage_s(), machine_time()
         results, fault = run_locust(base, plan, args, layout, cpu)
-        roles_after, machine_after = cpu.usage_s(), machine_time()
         watch.stopped = True
-        watch.thread.join()
+        watch.thread.join()  # its last sample before the final reading: no window ends before it starts
+        roles_after, machine_after = cpu.usage_s(), machine_time()
         watch.samples.append((time.time(), machine_after, roles_after))
         settled = settle_submissions(results["submissions_sent"])
     finally:

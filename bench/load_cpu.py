@@ -128,7 +128,8 @@ class RoleCpu:
                 self.role_came_from.setdefault(role, came_from)
 
     def usage_s(self) -> dict[str, float]:
-        return {role: int((group / "cpuacct.usage").read_text()) / 1e9 for role, group in self.groups.items()}
+        # A copy: the bench's sampling thread reads while the main thread adds roles (locust, once started).
+        return {role: int((group / "cpuacct.usage").read_text()) / 1e9 for role, group in list(self.groups.items())}
 
     def release(self) -> None:
         """Every process back in the group it came from (PostgreSQL and Redis go on running; one forked since

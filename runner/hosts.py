@@ -22,6 +22,7 @@ how many hosts there are.
 """
 
 import asyncio
+import errno
 import re
 import time
 from dataclasses import dataclass, replace
@@ -226,7 +227,7 @@ class DownHosts:
             self.timeouts[name] = self.timeouts.get(name, 0) + 1
             if self.timeouts[name] < PROBE_TIMEOUTS_FOR_DOWN:
                 return False
-        self.mark(name, DOWN_SECONDS if isinstance(error.__cause__, httpx.TimeoutException) else REFUSED_SECONDS)
+        self.mark(name, REFUSED_SECONDS if refused(error) else DOWN_SECONDS)
         return True
 
     def __contains__(self, name: str) -> bool:
@@ -244,6 +245,18 @@ def _placement_ttl() -> int:
     from django.conf import settings
 
     return settings.PANLEARN_RUNNER_IDLE_SECONDS + 300  # past the cull: a returning student is placed afresh
+
+
+def refused(error: BaseException) -> bool:
+    """Whether the host's machine answered that nothing listens there (ECONNREFUSED, or a unix socket's file
+    gone): its process died, and may be back in a moment. Not a DNS failure or a proxy's error page."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ECONNREFUSED, errno.ENOENT):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def gone(error: RunnerUnavailable) -> bool:

@@ -76,7 +76,7 @@ class Fork:
         try:
             self.report.setblocking(False)
             report = _whole_frame(self.report.recv(MAX_STARTED_BYTES))
-        except OSError:
+        except (OSError, ValueError):  # nothing, or not a report: the fork failed all the same
             return ""
         return str(report.get("error", ""))[:500] if report else ""
 
@@ -128,7 +128,10 @@ def _whole_frame(data: bytes) -> dict | None:
     (size,) = FRAME.unpack(data[: FRAME.size])
     if len(data) < FRAME.size + size:
         return None
-    decoded = json.loads(data[FRAME.size : FRAME.size + size])
+    try:
+        decoded = json.loads(data[FRAME.size : FRAME.size + size])
+    except RecursionError as error:  # nested deep on purpose: the fork's code is the student's
+        raise ValueError("a frame nested too deep") from error
     if not isinstance(decoded, dict):
         raise ValueError("a frame that is not an object")
     return decoded

@@ -7,6 +7,7 @@ handed out is never returned to the pool: sessions and grading runs own it until
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import deque
@@ -25,10 +26,12 @@ IDLE_START_GRACE = 10.0
 
 @dataclass(eq=False)
 class _Waiter:
-    """A student in the queue, who keeps their place until they have a kernel or leave."""
+    """A student in the queue, who keeps their place (their ticket: the order they came in) until they have a
+    kernel or leave."""
 
     datasets: "DatasetKey"
-    woken: asyncio.Event = field(default_factory=asyncio.Event)
+    ticket: int
+    woken: asyncio.Event = field(default_factory=asyncio.Event)  # set: something they may use is there
 
 
 @dataclass
@@ -71,7 +74,8 @@ class KernelPool:
         self.starting = 0
         self.stopping = 0
         self.stats = PoolStats()
-        self._waiters: deque[_Waiter] = deque()  # first come, first served
+        self._waiters: deque[_Waiter] = deque()  # first come, first served: in ticket order
+        self._tickets = itertools.count()
         self._refill_wakeup = asyncio.Event()
         self._refill_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
@@ -125,8 +129,7 @@ class KernelPool:
         The queue is first come, first served: a student keeps their place however long they wait, and
         one who comes later takes neither a warm kernel that someone ahead waits for nor a start."""
         deadline = time.monotonic() + timeout
-        me: _Waiter | None = None
-        told = None  # the place in the queue the student was last told
+        ticket, me, told, counted = next(self._tickets), None, None, False
         try:
             while True:
                 if me is not None:
@@ -135,24 +138,22 @@ class KernelPool:
                     kernel = self._pop_idle(datasets)
                     if kernel is not None:
                         return self._hand_out(kernel)
-                if self.total < self.max_kernels and self._first_in_line(me):
+                if self._has_room() and self._first_in_line(me):
                     if me is not None:  # their place is now among those waiting for a start slot, in order
                         self._leave(me)
                         me = None
                     kernel = await self._cold_start(datasets, deadline)
                     if kernel is not None:
                         return self._hand_out(kernel)
-                    # A warm kernel came, or the host filled up, while this student waited for a slot:
-                    # back at the head of the queue, where they were.
-                    me = _Waiter(datasets)
-                    self._waiters.appendleft(me)
+                    me = self._join(datasets, ticket)  # a warm kernel came meanwhile: back at their place
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise PoolExhausted()
                 if me is None:
-                    me = _Waiter(datasets)
-                    self._waiters.append(me)
+                    me = self._join(datasets, ticket)
+                if not counted:
+                    counted = True
                     self.stats.waited += 1
                     self._raise_warming()
                 if on_queue is not None and (place := self._waiters.index(me) + 1) != told:
@@ -161,10 +162,17 @@ class KernelPool:
                     continue  # that took a while: look again before waiting
                 self._refill_wakeup.set()
                 with contextlib.suppress(TimeoutError):  # looks again each second, woken or not
-                    await asyncio.wait_for(me.woken.wait(), min(remaining, 1.0))
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation (a closed
+                    # tab) that comes with the wake
+                    async with asyncio.timeout(min(remaining, 1.0)):
+                        await me.woken.wait()
         finally:
             if me is not None:
                 self._leave(me)
+
+    def _has_room(self) -> bool:
+        """A place for one more kernel that no student waiting for a start slot has been promised."""
+        return self.total + self.waiting_to_start < self.max_kernels
 
     def _first_in_line(self, me: _Waiter | None, datasets: DatasetKey | None = None) -> bool:
         """Whether no one ahead of `me` (of a newcomer: anyone in the queue) waits for a kernel of these
@@ -176,11 +184,30 @@ class KernelPool:
                 return False
         return True
 
+    def _join(self, datasets: DatasetKey, ticket: int) -> _Waiter:
+        me = _Waiter(datasets, ticket)
+        place = next((n for n, waiter in enumerate(self._waiters) if waiter.ticket > ticket), len(self._waiters))
+        self._waiters.insert(place, me)
+        return me
+
     def _leave(self, me: _Waiter) -> None:
         with contextlib.suppress(ValueError):
             self._waiters.remove(me)
-        if me.woken.is_set():  # a wake they did not use: it is the next student's
-            self._wake_first()
+        self._wake_servable()  # a wake they did not use, or one their leaving makes possible, is the next's
+
+    def _wake_servable(self) -> None:
+        """Wake the students who could now be served: the first in the queue while there is room for a start,
+        and the first waiting for each dataset set that has a warm kernel. Each who takes one and leaves
+        wakes the next in turn."""
+        room = self._has_room()
+        ready = {key for key, kernels in self.idle.items() if kernels}
+        for waiter in self._waiters:
+            if not room and not ready:
+                return
+            if room or waiter.datasets in ready:
+                waiter.woken.set()
+            room = False  # only the first in line may start one
+            ready.discard(waiter.datasets)
 
     async def _cold_start(self, datasets: DatasetKey, deadline: float) -> SandboxedKernel | None:
         """A kernel started for this student once a start slot is free; None if by then a warm kernel is
@@ -236,16 +263,8 @@ class KernelPool:
     def _stopped(self, task: asyncio.Task) -> None:
         self._background.discard(task)
         self.stopping -= 1
-        self._wake_first()
+        self._wake_servable()
         self._refill_wakeup.set()
-
-    def _wake_first(self, datasets: DatasetKey | None = None) -> None:
-        """Wake the first student in the queue (datasets None: a place came free) or the first who waits for a
-        kernel of these datasets (one is ready)."""
-        for waiter in self._waiters:
-            if datasets is None or waiter.datasets == datasets:
-                waiter.woken.set()
-                return
 
     # -- refill ------------------------------------------------------------------------------------
 
@@ -290,15 +309,21 @@ class KernelPool:
             if raise_late is not None:
                 raise_late.cancel()
 
+    def _room_for_refill(self) -> int:
+        """Places for warm kernels: not those promised to students waiting for a start slot, nor those that
+        students queued for other datasets need (only a start gives them a kernel)."""
+        others = sum(1 for waiter in self._waiters if waiter.datasets != ())
+        return self.max_kernels - self.total - self.waiting_to_start - others
+
     async def _refill_forever(self) -> None:
         while True:
             await self._refill_wakeup.wait()
             self._refill_wakeup.clear()
-            while len(self.idle[()]) + self.starting < self.target_size and self.total < self.max_kernels:
+            while len(self.idle[()]) + self.starting < self.target_size and self._room_for_refill() > 0:
                 batch = min(
                     self.refill_concurrency - self.starting,
                     self.target_size - len(self.idle[()]) - self.starting,
-                    self.max_kernels - self.total,
+                    self._room_for_refill(),
                 )
                 if batch <= 0:
                     break
@@ -310,4 +335,4 @@ class KernelPool:
                         await asyncio.sleep(1.0)  # do not spin on a broken host
                     else:
                         self.idle[()].append(result)
-                        self._wake_first(())
+                        self._wake_servable()

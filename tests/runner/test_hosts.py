@@ -488,6 +488,27 @@ def test_a_host_too_busy_to_answer_a_probe_is_not_lost(tmp_path, monkeypatch):
         hosts_module.DOWN.clear("gone")
 
 
+def test_only_a_refusal_is_asked_again_within_a_second():
+    """Nothing listening (refused, a unix socket's file gone) is a process that died and may be back at once;
+    a name that does not resolve, or a connection not made in time, is not, and each probe would cost."""
+    import errno
+    import socket
+
+    import httpx
+
+    def failure(cause: BaseException, reason: BaseException | None = None) -> RunnerUnavailable:
+        cause.__cause__ = reason
+        error = RunnerUnavailable()
+        error.__cause__ = cause
+        return error
+
+    assert hosts_module.refused(failure(httpx.ConnectError("x"), ConnectionRefusedError(errno.ECONNREFUSED, "x")))
+    assert hosts_module.refused(failure(httpx.ConnectError("x"), FileNotFoundError(errno.ENOENT, "x")))
+    assert not hosts_module.refused(failure(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")))
+    assert not hosts_module.refused(failure(httpx.ConnectTimeout("x")))
+    assert not hosts_module.refused(RunnerUnavailable("The code service rejected this server's credentials."))
+
+
 def test_no_host_answering_sends_the_grade_back_to_the_queue(tmp_path):
     dead = (
         HostAddress("a", socket_path=str(tmp_path / "a.sock")),

@@ -294,6 +294,28 @@ def test_a_fork_that_ended_is_told_by_its_pidfd_even_past_fd_1024():
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@pytest.mark.parametrize(
+    "report",
+    [b"[" * 3000, b'"not an object"', b"\xff\xfe not json", b'{"error": "Out of pids"}'],
+    ids=["nested-deep", "not-an-object", "not-json", "a-report"],
+)
+def test_what_a_failed_fork_reports_is_read_with_care(report):
+    """The fork runs the student's side of the sandbox: what it sends the host before its kernel is up may be
+    anything. A report that is not one is no reason, not an error that skips the clean-up of the fork."""
+    import socket
+
+    from runner.grading_parents import FRAME
+
+    fork = Fork.__new__(Fork)
+    fork.report, theirs = socket.socketpair()
+    try:
+        theirs.sendall(FRAME.pack(len(report)) + report)
+        assert fork.why_it_failed() == ("Out of pids" if report.startswith(b"{") else "")
+    finally:
+        fork.report.close()
+        theirs.close()
+
+
 def test_a_parent_that_dies_takes_its_kernels_and_the_students_get_new_ones(tmp_path):
     host = RunningHost(tmp_path)
     try:

@@ -96,24 +96,20 @@ def test_a_student_who_waits_past_the_deadline_for_a_slot_is_told_the_host_is_bu
     within_ten_seconds(scenario)
 
 
-def test_a_student_waiting_for_a_slot_queues_when_the_host_fills_meanwhile():
+def test_the_refill_leaves_the_place_of_a_student_waiting_for_a_start_slot():
     async def scenario():
         made: list[RecordingKernel] = []
         pool, first = await one_student_holding_the_only_slot(made, max_kernels=2)
         second = asyncio.create_task(pool.acquire(timeout=5))
         await settle()
-        assert pool.waiting_to_start == 1  # the host has room: the second student waits for the slot
-        pool.target_size = 2  # the refill takes the last place meanwhile
+        assert pool.waiting_to_start == 1  # the host has room for them: the place is theirs
+        pool.target_size = 2  # the refill would warm a kernel in the last place
         pool._refill_wakeup.set()
         await settle()
-        assert len(made) == 2 and pool.total == 2
+        assert len(made) == 1 and pool.total == 1, "the refill took the place promised to the second student"
         made[0].gate.set()
         assert await first is made[0]
-        await settle()
-        assert len(made) == 2, "a start past the host's ceiling"
-        assert pool.queue_length() == 1  # with the slot, the second student found the host full, and queues
-        made[1].gate.set()  # the refill's kernel goes to the student waiting for one
-        assert await second is made[1]
+        assert await started_for(made, second) is made[1]  # with the slot, a start in their place
         await pool.close()
 
     within_ten_seconds(scenario)
@@ -232,6 +228,68 @@ def test_a_queued_student_is_told_their_place_and_each_move():
         await pool.release(made[1])
         assert await third is made[2]
         assert told == [2, 1]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_students_who_could_not_start_are_served_in_the_order_they_came():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        # One start slot, places for two: the first two students start (one waits for the slot); the next
+        # two queue. They used to wait for the slot too, find the host full, and go back to the queue's
+        # head each, the last first.
+        pool = recording_pool(made, gate_each=True, target_size=0, max_kernels=2, start_concurrency=1)
+        students = []
+        for _ in range(4):
+            students.append(asyncio.create_task(pool.acquire(timeout=8)))
+            await settle()
+        made[0].gate.set()
+        assert await students[0] is made[0]
+        assert await started_for(made, students[1]) is made[1]
+        await settle()
+        assert pool.queue_length() == 2 and not students[2].done() and not students[3].done()
+        await pool.release(made[0])
+        assert await started_for(made, students[2]) is made[2], "the fourth student went before the third"
+        await pool.release(made[1])
+        assert await started_for(made, students[3]) is made[3]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_two_places_that_come_free_at_once_serve_two_queued_students_at_once():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, target_size=0, max_kernels=2)
+        held = [await pool.acquire(timeout=5), await pool.acquire(timeout=5)]
+        queued = [asyncio.create_task(pool.acquire(timeout=8)) for _ in range(2)]
+        await settle()
+        assert pool.queue_length() == 2
+        for kernel in held:
+            await pool.release(kernel)
+        # Both woken now, not the second at its next look a second later (both wakes went to the first).
+        given = await asyncio.wait_for(asyncio.gather(*queued), 0.5)
+        assert given == [made[2], made[3]]
+        await pool.close()
+
+    within_ten_seconds(scenario)
+
+
+def test_the_refill_does_not_take_the_place_a_student_queued_for_other_datasets_needs():
+    async def scenario():
+        made: list[RecordingKernel] = []
+        pool = recording_pool(made, target_size=1, max_kernels=1)
+        await pool.fill(timeout=5)
+        with_data = asyncio.create_task(pool.acquire((("beamline", "/data/x"),), timeout=3))
+        await settle()
+        assert pool.queue_length() == 1  # the host is full with the warm kernel
+        plain = await pool.acquire(timeout=1)  # a student who needs no data takes the warm one
+        await settle()
+        assert pool.starting == 0, "the refill took the place the student with data waits for"
+        await pool.release(plain)  # the place comes free: theirs, not a warm kernel's
+        assert await with_data is made[-1]
+        assert len(made) == 2
         await pool.close()
 
     within_ten_seconds(scenario)
