@@ -39,8 +39,7 @@ POLICIES = ("least-loaded", "in-order")
 PROBE_TIMEOUT = 2.0  # health and metrics during placement and failover: a hung host must not hold a student
 DOWN_SECONDS = 10.0  # a host that timed out (hung, or its machine cut off) is not asked again for this long
 # One that refused (its process gone: it is restarting) is asked again after this: a refusal costs nothing to
-# find, and a host that is back takes students at once (10 s of it idle, after a restart under the load
-# test's rush, while the other host filled up and queued them).
+# find, and a host that is back can be placed on at once (placement still prefers another host's warm kernel).
 REFUSED_SECONDS = 1.0
 PROBE_TIMEOUTS_FOR_DOWN = 3  # a host that took the connection but let this many probes in a row time out is down
 # A host found full after placement (others placed there at the same moment) keeps a new student in its
