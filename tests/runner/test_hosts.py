@@ -35,7 +35,7 @@ from runner.hosts import (
     tagged,
 )
 from runner.replies import ExecuteReply
-from tests.runner.conftest import SECRET, RunningHost, descendants
+from tests.runner.conftest import SECRET, RunningHost, descendants, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -226,7 +226,7 @@ def test_two_hosts_on_one_machine_need_their_own_cgroup(two_hosts, tmp_path):
         with pytest.raises(RuntimeError, match="Another kernel host on this machine uses the cgroup name"):
             RunningHost(tmp_path, PANLEARN_RUNNER_CGROUP_NAME=f"panlearn-test-{os.getpid()}-a")
         # The refused host reaped nothing: the first one's kernel still holds its state.
-        assert host_a.execute(session, user="cgroup-owner", code="print(kept)").outputs[0]["text"] == "42\n"
+        assert text_of(host_a.execute(session, user="cgroup-owner", code="print(kept)")) == "42\n"
         host_a.shutdown(session, user="cgroup-owner")
     with two_hosts.client() as client:
         assert client.health()["status"] == "ok"
@@ -338,11 +338,11 @@ def test_session_calls_go_to_its_host_and_stay_private(two_hosts, request):
         session = client.create_session(user=user, context="c")
         sid = session["session_id"]
         reply = client.execute(sid, user=user, code="x = 6 * 7\nprint(x)")
-        assert reply.status == "ok" and reply.outputs[0]["text"] == "42\n"
+        assert reply.status == "ok" and text_of(reply) == "42\n"
         assert client.status(sid, user=user)["session_id"] == sid
         assert client.complete(sid, user=user, code="x.bit_l", cursor_pos=7)["matches"] == ["bit_length"]
         assert client.restart(sid, user=user)["restarts"] == 1
-        assert client.execute(sid, user=user, code="print('x' in dir())").outputs[0]["text"] == "False\n"
+        assert text_of(client.execute(sid, user=user, code="print('x' in dir())")) == "False\n"
         with pytest.raises(SessionNotFound):
             client.execute(sid, user="someone-else", code="1")
         other_host = "a" if _host_of(session) == "b" else "b"
