@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cells_bench.py --quick --json
 
-A real kernel host (`manage.py runner serve` on a unix socket, a pool of 40 warm kernels) and the
+A real kernel host (`python -m runner serve` on a unix socket, a pool of 40 warm kernels) and the
 real ASGI application served by uvicorn (its own process) on 127.0.0.1, with a throwaway SQLite
 database holding one
 course, one lesson with a code cell, and 40 enrolled students signed in by session cookie.
@@ -92,7 +92,7 @@ def start_kernel_host() -> subprocess.Popen:
     (WORK / "datasets").mkdir()
     log = open(WORK / "runner.log", "wb")  # noqa: SIM115  the process owns it until exit
     return subprocess.Popen(
-        [sys.executable, "manage.py", "runner", "serve", "--socket", SOCKET],
+        [sys.executable, "-m", "runner", "serve", "--socket", SOCKET],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -3,7 +3,7 @@
     .venv/bin/python bench/grading_bench.py --quick --json
 
 Set-up, all in a temporary directory: a throwaway SQLite database (migrated), a real kernel host
-(`manage.py runner serve` on a unix socket, default pool size) and real django-tasks database workers
+(`python -m runner serve` on a unix socket, default pool size) and real django-tasks database workers
 (`manage.py db_worker`: --workers of them, 2 by default, with db_worker's own --interval of 1 s, as
 scripts/demo.sh starts it). Submissions are made with `exercises.submissions.submission_create`, which commits
 the row and queues the task; a worker runs `exercises.tasks.grade_submission`, which grades through the runner
@@ -339,16 +339,16 @@ class Services:
         log = open(WORK / f"{name}.log", "wb")  # noqa: SIM115  closed in stop()
         self.logs.append(log)
         process = subprocess.Popen(
-            [sys.executable, "manage.py", *argv], cwd=ROOT, env=CHILD_ENV, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *argv], cwd=ROOT, env=CHILD_ENV, stdout=log, stderr=subprocess.STDOUT
         )
         self.processes.append((name, process))
 
     def start(self) -> None:
         (WORK / "datasets").mkdir(exist_ok=True)
-        self._start("runner", ["runner", "serve", "--socket", SOCKET])
+        self._start("runner", ["-m", "runner", "serve", "--socket", SOCKET])
         for number in range(self.workers):
             worker_id = f"bench-{os.getpid()}-{number}"
-            self._start(f"worker{number}", ["db_worker", "--interval", f"{self.interval:g}", "--no-reload",
+            self._start(f"worker{number}", ["manage.py", "db_worker", "--interval", f"{self.interval:g}", "--no-reload",
                                             "--worker-id", worker_id])  # fmt: skip
 
     def check_alive(self) -> None:

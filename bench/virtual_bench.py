@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/virtual_bench.py --quick --json
 
-Two real kernel hosts (`manage.py runner serve` on a unix socket, default limits, a pool of two), one
+Two real kernel hosts (`python -m runner serve` on a unix socket, default limits, a pool of two), one
 after the other: the first preloads the default scientific stack, the second that stack and shadow4.
 
 - shadow4_import_ms: `import` of shadow4's source, beamline, toroid and screen modules in a fresh kernel
@@ -92,7 +92,7 @@ class Host:
         self.log_path = WORK / f"{name}.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115  closed in close()
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runner", "serve", "--socket", self.socket],
+            [sys.executable, "-m", "runner", "serve", "--socket", self.socket],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.client = AsyncRunnerClient(

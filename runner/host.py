@@ -1,6 +1,6 @@
 """The kernel host: owns the pool, the students' sessions and grading runs.
 
-Everything here runs on one asyncio loop in the runner process (`manage.py runner serve`);
+Everything here runs on one asyncio loop in the runner process (`python -m runner serve`);
 Django talks to it through `runner.client`. Kernels are started from this loop only, because
 the launch uses preexec_fn, which is not thread-safe.
 """

@@ -1,7 +1,7 @@
 """Several kernel hosts behind one client: placement, stickiness and failover.
 
 `PANLEARN_RUNNER_HOSTS` names the hosts ("a=unix:/run/panlearn/a.sock,b=http://10.0.0.6:8787"); in
-production each is its own machine running `manage.py runner serve`. The clients here have the methods
+production each is its own machine running `python -m runner serve`. The clients here have the methods
 and typed errors of `runner.client.RunnerClient` / `AsyncRunnerClient`, so views and tasks do not know
 how many hosts there are.
 

@@ -26,7 +26,7 @@ export PANLEARN_TASKS_BACKEND=database
 # A short poll: a lone submission otherwise waits half a second on average before grading starts.
 python manage.py db_worker --queue-name '*' --interval 0.1 --no-reload > var/worker.log 2>&1 &
 WORKER_PID=$!
-python manage.py runner serve > var/runner.log 2>&1 &
+python -m runner serve > var/runner.log 2>&1 &
 RUNNER_PID=$!
 trap 'kill $WORKER_PID $RUNNER_PID 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 50); do [ -S "$PANLEARN_RUNNER_SOCKET" ] && break; kill -0 $RUNNER_PID 2>/dev/null || break; sleep 0.2; done

@@ -72,7 +72,7 @@ class RunningHost:
         (tmp / "datasets").mkdir(parents=True, exist_ok=True)
         self.log = open(tmp / "runner.log", "wb")  # noqa: SIM115  closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runner", "serve", "--socket", self.socket],
+            [sys.executable, "-m", "runner", "serve", "--socket", self.socket],
             cwd=ROOT,
             env=_host_env(tmp, **overrides),
             stdout=self.log,
