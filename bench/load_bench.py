@@ -29,7 +29,8 @@ Figures (the last line with --json is one JSON object):
   after 5 minutes) puts it back: the bench runs that recovery once the students are done, as the cron would
   later. fault_submissions_lost: sent and not graded after it. fault_submissions_requeued: graded by it.
 - fault_sessions_recovered: runs that found their kernel gone (its host killed, or restarted under them) and
-  ran in a fresh kernel, with the notice; the student then runs the cells above again.
+  ran in a fresh kernel, with the notice; the student then runs the cells above again. In "fault":
+  kernel_host_back_after_s, from the kill to the first answer of the respawned host.
 - baseline_cell_p50_ms: the same first cell run by one student alone on the idle layout, just before the
   load; load_cell_p50_ratio is the load's p50 over it.
 Also reported: peak kernels, the lowest available memory, and the CPU-seconds of each role (web, workers,
@@ -419,7 +420,7 @@ def run_locust(base: str, plan: dict, args, layout: Layout, cpu) -> tuple[dict, 
     started = time.time()
     locust = subprocess.Popen(command, cwd=WORK, env=env, stdout=log, stderr=subprocess.STDOUT)
     cpu.add("locust", [locust.pid])
-    fault = {"at_s": None, "kernel_hosts_killed": 0, "workers_killed": 0}
+    fault = {"at_s": None, "kernel_hosts_killed": 0, "workers_killed": 0, "kernel_host_back_after_s": None}
     fault_at = args.fault_after / args.spawn_rate  # seconds: when that many students have arrived
     while locust.poll() is None:
         if fault["at_s"] is None and time.time() - started >= fault_at and not args.no_fault:
@@ -427,12 +428,32 @@ def run_locust(base: str, plan: dict, args, layout: Layout, cpu) -> tuple[dict, 
             fault["kernel_hosts_killed"] = int(layout.kill_one("runner serve --socket var/scale/k1.sock") is not None)
             fault["workers_killed"] = int(layout.kill_one("manage.py rqworker") is not None)
             say(f"fault at {fault['at_s']} s: killed kernel host k1 and an RQ worker (respawn starts them again)")
+        if fault["kernel_hosts_killed"] and fault["kernel_host_back_after_s"] is None:
+            if kernel_host_answers("var/scale/k1.sock"):
+                fault["kernel_host_back_after_s"] = round(time.time() - started - fault["at_s"], 1)
+                say(f"kernel host k1 answers again, {fault['kernel_host_back_after_s']} s after it was killed")
+            time.sleep(0.2)
+            continue
         time.sleep(0.5)
     log.close()
     fault["run_s"] = round(time.time() - started, 1)
     if not results_file.exists():
         raise RuntimeError(f"locust wrote no results: {(WORK / 'locust.log').read_text()[-3000:]}")
     return json.loads(results_file.read_text()), fault
+
+
+def kernel_host_answers(socket_path: str) -> bool:
+    from django.conf import settings
+
+    from runner.client import RunnerClient
+
+    secret = settings.PANLEARN_RUNNER_SECRET  # the layout's, as the bench's own settings are
+    try:
+        with RunnerClient(base_url="http://runner", secret=secret, socket_path=socket_path, timeout=1) as client:
+            client.metrics()
+    except Exception:
+        return False
+    return True
 
 
 def settle_submissions(sent: list[int], timeout: float = 180) -> dict:

@@ -142,8 +142,8 @@ class RunnerClient:
         lines = self._lines(f"/v1/sessions/{session_id}/execute", {"user": user, "code": code})
         return _reply_from(lines, on_output)
 
-    def status(self, session_id: str, *, user: str) -> dict:
-        return self._call("GET", f"/v1/sessions/{session_id}", params={"user": user})
+    def status(self, session_id: str, *, user: str, timeout: float | None = None) -> dict:
+        return self._call("GET", f"/v1/sessions/{session_id}", params={"user": user}, **_timeout(timeout))
 
     def interrupt(self, session_id: str, *, user: str) -> dict:
         return self._call("POST", f"/v1/sessions/{session_id}/interrupt", json={"user": user})
@@ -246,8 +246,8 @@ class AsyncRunnerClient:
                 return ExecuteReply(outputs=outputs, **payload["result"])
         raise exceptions.RunnerUnavailable("The code service stopped answering during the run.")
 
-    async def status(self, session_id: str, *, user: str) -> dict:
-        return await self._call("GET", f"/v1/sessions/{session_id}", params={"user": user})
+    async def status(self, session_id: str, *, user: str, timeout: float | None = None) -> dict:
+        return await self._call("GET", f"/v1/sessions/{session_id}", params={"user": user}, **_timeout(timeout))
 
     async def interrupt(self, session_id: str, *, user: str) -> dict:
         return await self._call("POST", f"/v1/sessions/{session_id}/interrupt", json={"user": user})

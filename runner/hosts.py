@@ -370,12 +370,23 @@ class MultiHostClient(_Hosts):
             cache.set(_placement_key(user), name, timeout=_placement_ttl())
             return tagged(name, session)
 
+    def _still_holds(self, name: str, inner: str, user: str) -> bool:
+        """After a failed call on a session: does its host still hold it? See the async client's."""
+        try:
+            self.clients[name].status(inner, user=user, timeout=PROBE_TIMEOUT)
+        except SessionNotFound:
+            return False
+        except RunnerUnavailable as error:
+            return not self.down.probe_failed(name, error)
+        self.down.clear(name)
+        return True
+
     def _on_session(self, method: str, session_id: str, **kwargs):
         name, inner = split_session_id(session_id, self.hosts)
         try:
             return tagged(name, getattr(self.clients[name], method)(inner, **kwargs))
         except RunnerUnavailable:
-            if self._alive(name):
+            if self._still_holds(name, inner, kwargs["user"]):
                 raise
             cache.delete(_placement_key(kwargs["user"]))
             raise HostLost() from None
@@ -508,12 +519,25 @@ class AsyncMultiHostClient(_Hosts):
             await cache.aset(_placement_key(user), name, timeout=_placement_ttl())
             return tagged(name, session)
 
+    async def _still_holds(self, name: str, inner: str, user: str) -> bool:
+        """After a failed call on a session: does its host still hold it? A busy host that let the call time
+        out does. A host that is gone does not, nor one that is back from a restart by the time it is asked
+        (a respawn takes seconds): it answers, but the kernels went with its old process."""
+        try:
+            await self.clients[name].status(inner, user=user, timeout=PROBE_TIMEOUT)
+        except SessionNotFound:
+            return False
+        except RunnerUnavailable as error:
+            return not self.down.probe_failed(name, error)
+        self.down.clear(name)
+        return True
+
     async def _on_session(self, method: str, session_id: str, **kwargs):
         name, inner = split_session_id(session_id, self.hosts)
         try:
             return tagged(name, await getattr(self.clients[name], method)(inner, **kwargs))
         except RunnerUnavailable:
-            if await self._alive(name):
+            if await self._still_holds(name, inner, kwargs["user"]):
                 raise
             await cache.adelete(_placement_key(kwargs["user"]))
             raise HostLost() from None

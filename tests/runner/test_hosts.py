@@ -14,6 +14,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -439,6 +440,73 @@ def test_a_host_dying_mid_run_runs_the_cell_again_elsewhere(two_hosts, request):
         assert "done" in str([data for name, data in events if name == "output"])
     finally:
         two_hosts.restart(host)
+
+
+def test_a_host_back_from_a_restart_before_it_is_asked_has_lost_the_run(two_hosts, request):
+    """The host dies mid-run and its supervisor has it answering again by the time the site asks whether it
+    is there (the load test's respawn takes 5 s, and a busy web process may ask that late). It answers, but
+    the student's kernel went with its old process: a fresh kernel and the notice, not "restarting"."""
+    who = Who(runner_user=f"{request.node.name[:20]}-r", key="r")
+    page = SimpleNamespace(pk=990003)
+
+    async def scenario():
+        async with two_hosts.async_client() as client:
+            session = await client.create_session(user=who.runner_user, context="lesson-990003")
+            host = _host_of(session)
+            run_on_host = client.clients[host].execute
+
+            async def dies_and_comes_back(*args, **kwargs):
+                client.clients[host].execute = run_on_host  # once: the run again may land on the restarted host
+                killer = asyncio.get_running_loop().call_later(1.0, two_hosts.kill, host)
+                try:
+                    return await run_on_host(*args, **kwargs)
+                except RunnerUnavailable:
+                    await asyncio.to_thread(two_hosts.restart, host)  # back before the site asks
+                    raise
+                finally:
+                    killer.cancel()
+
+            client.clients[host].execute = dies_and_comes_back
+            state = {"session_id": session["session_id"], "restarts": 0, "generation": 1, "datasets": []}
+            events, emit = _events()
+            result = await run_cell(client=client, who=who, page=page, cell_id="c", setup="", datasets=[],
+                                    emit=emit, persist=_nothing, state=state,
+                                    code="import time\ntime.sleep(2.5)\nprint('done')")  # fmt: skip
+            return host, result, events
+
+    host, result, events = asyncio.run(scenario())
+    assert two_hosts.running[host].process.poll() is None  # restarted, and answering
+    assert result["status"] == "ok"
+    assert [data["text"] for name, data in events if name == "notice"] == [HostLost.default_message]
+    assert "done" in str([data for name, data in events if name == "output"])
+
+
+def test_the_blocking_client_also_asks_the_restarted_host_for_the_session(two_hosts, request):
+    user = f"{request.node.name[:20]}-s"
+    with two_hosts.client() as client:
+        session = client.create_session(user=user, context="lesson-990004")
+        host = _host_of(session)
+        assert client.execute(session["session_id"], user=user, code="x = 1").status == "ok"
+
+        def dies_and_comes_back(*args, **kwargs):
+            two_hosts.kill(host)
+            two_hosts.restart(host)
+            raise RunnerUnavailable() from httpx.RemoteProtocolError("peer closed connection")  # as the kill left it
+
+        client.clients[host].execute = dies_and_comes_back
+        with pytest.raises(HostLost):
+            client.execute(session["session_id"], user=user, code="x")
+        # A host that still holds the session is busy, not lost: its error is the student's to see.
+        del client.clients[host].execute
+        session = client.create_session(user=user, context="lesson-990004")
+
+        def times_out(*args, **kwargs):
+            raise RunnerUnavailable() from httpx.ReadTimeout("no answer in time")
+
+        client.clients[_host_of(session)].execute = times_out
+        with pytest.raises(RunnerUnavailable) as raised:
+            client.execute(session["session_id"], user=user, code="x")
+        assert not isinstance(raised.value, HostLost)
 
 
 def test_a_grade_in_flight_on_a_dying_host_is_graded_by_another(two_hosts):
