@@ -31,6 +31,8 @@ Figures (the last line with --json is one JSON object):
 - fault_sessions_recovered: runs that found their kernel gone (its host killed, or restarted under them) and
   ran in a fresh kernel, with the notice; the student then runs the cells above again. In "fault":
   kernel_host_back_after_s, from the kill to the first answer of the respawned host.
+- The run waits (3 minutes at most) for the machine's load average to drop under 2 before it starts,
+  and reports it (details.load_average_at_start).
 - baseline_cell_p50_ms: the same first cell run by one student alone on the idle layout, just before the
   load; load_cell_p50_ratio is the load's p50 over it.
 Also reported: peak kernels, the lowest available memory, and the CPU-seconds of each role (web, workers,
@@ -442,6 +444,17 @@ def run_locust(base: str, plan: dict, args, layout: Layout, cpu) -> tuple[dict, 
     return json.loads(results_file.read_text()), fault
 
 
+def wait_for_a_quiet_machine(below: float = 2.0, at_most_s: float = 180) -> float:
+    """Wait (3 minutes at most) for the 1-minute load average to drop under `below`: a run started as the
+    last ended shares the machine with its 220 kernels going away. Returns the load average then."""
+    deadline = time.monotonic() + at_most_s
+    while (load := os.getloadavg()[0]) >= below and time.monotonic() < deadline:
+        time.sleep(3)
+    if load >= below:
+        say(f"the machine is still busy (load average {load:.2f}); running anyway, and saying so")
+    return round(load, 2)
+
+
 def kernel_host_answers(socket_path: str) -> bool:
     from django.conf import settings
 
@@ -496,6 +509,7 @@ def main() -> int:
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a TERM runs the clean-up below, as Ctrl+C does
+    load_at_start = wait_for_a_quiet_machine()
     os.chdir(ROOT)  # the layout's relative paths (var/scale/k1.sock) are the checkout's
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "datasets").mkdir(exist_ok=True)
@@ -577,6 +591,7 @@ def main() -> int:
             "spawn_rate_per_s": args.spawn_rate,
             "warm_per_host": args.warm_per_host,
             "cpus": os.cpu_count(),
+            "load_average_at_start": load_at_start,
             "bench_cpu_s": round(sum(os.times()[:2]) - sum(cpu_before[:2]), 1),
             # CPU-seconds by role while the students ran (fault["run_s"] s); without cpuacct, the machine's only.
             # steal: CPU time the machine's host gave other tenants while the layout could have run (noise).
