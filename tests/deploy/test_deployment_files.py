@@ -2,6 +2,7 @@
 their cross-references resolved; systemd units verified; the Procfile's commands and nginx's configuration
 checked. (The Procfile layout itself runs in bench/load_bench.py.)"""
 
+import importlib.util
 import json
 import os
 import re
@@ -195,6 +196,8 @@ def test_the_procfile_runs_two_of_everything_under_respawn():
             assert argv[0] == "deploy/respawn.sh"
         if "manage.py" in argv:
             assert argv[argv.index("manage.py") + 1] in commands
+        if "-m" in argv:  # python -m runner: the module must have a __main__
+            assert importlib.util.find_spec(f"{argv[argv.index('-m') + 1]}.__main__"), argv
     sockets = {argv[-1] for name, argv in processes.items() if name.startswith("kernels")}
     cgroups = {arg for name, argv in processes.items() if name.startswith("kernels") for arg in argv if "CGROUP" in arg}
     assert len(sockets) == 2 and len(cgroups) == 2  # a host per socket and per cgroup
