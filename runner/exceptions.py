@@ -54,7 +54,7 @@ class HostLost(SessionNotFound):
     """The session's kernel host is down (several hosts): the next run starts a fresh kernel on another."""
 
     default_message = (
-        "The machine that ran your Python session stopped, so you are in a new session on another one. "
+        "The machine that ran your Python session stopped, so you are in a new session. "
         "Run the cells above again to continue."
     )
 

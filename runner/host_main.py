@@ -60,6 +60,7 @@ def serve_host(socket: str, port: int | None, address: str, say: Callable[[str],
         raise HostStartRefused("Set PANLEARN_RUNNER_SECRET (the same value for Django and the runner).")
     from .server import serve
 
+    logging.basicConfig(level=logging.INFO)  # where the settings' logging sets no handler (tests), as before
     config = HostConfig.from_settings()
     host = KernelHost(config)
     try:

@@ -375,9 +375,10 @@ class MultiHostClient(_Hosts):
         try:
             self.clients[name].status(inner, user=user, timeout=PROBE_TIMEOUT)
         except SessionNotFound:
+            self.down.clear(name)  # it answered: up, restarted, and a place for the fresh kernel
             return False
-        except RunnerUnavailable as error:
-            return not self.down.probe_failed(name, error)
+        except RunnerUnavailable:
+            return self._alive(name)
         self.down.clear(name)
         return True
 
@@ -522,13 +523,16 @@ class AsyncMultiHostClient(_Hosts):
     async def _still_holds(self, name: str, inner: str, user: str) -> bool:
         """After a failed call on a session: does its host still hold it? A busy host that let the call time
         out does. A host that is gone does not, nor one that is back from a restart by the time it is asked
-        (a respawn takes seconds): it answers, but the kernels went with its old process."""
+        (a respawn takes seconds): it answers, but the kernels went with its old process. Only that answer
+        (404) loses the session here; any other failure (a timeout, a refused secret, an error page) is
+        judged by the health probe, as before: a host that answers it keeps its students."""
         try:
             await self.clients[name].status(inner, user=user, timeout=PROBE_TIMEOUT)
         except SessionNotFound:
+            self.down.clear(name)  # it answered: up, restarted, and a place for the fresh kernel
             return False
-        except RunnerUnavailable as error:
-            return not self.down.probe_failed(name, error)
+        except RunnerUnavailable:
+            return await self._alive(name)
         self.down.clear(name)
         return True
 

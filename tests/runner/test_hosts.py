@@ -469,9 +469,15 @@ def test_a_host_back_from_a_restart_before_it_is_asked_has_lost_the_run(two_host
             client.clients[host].execute = dies_and_comes_back
             state = {"session_id": session["session_id"], "restarts": 0, "generation": 1, "datasets": []}
             events, emit = _events()
+            kept = {}
+
+            async def persist(after, shown, status):
+                kept.update(after)
+
             result = await run_cell(client=client, who=who, page=page, cell_id="c", setup="", datasets=[],
-                                    emit=emit, persist=_nothing, state=state,
+                                    emit=emit, persist=persist, state=state,
                                     code="import time\ntime.sleep(2.5)\nprint('done')")  # fmt: skip
+            await client.shutdown(kept["session_id"], user=who.runner_user)  # the fresh one: leave no load behind
             return host, result, events
 
     host, result, events = asyncio.run(scenario())
@@ -507,6 +513,8 @@ def test_the_blocking_client_also_asks_the_restarted_host_for_the_session(two_ho
         with pytest.raises(RunnerUnavailable) as raised:
             client.execute(session["session_id"], user=user, code="x")
         assert not isinstance(raised.value, HostLost)
+        del client.clients[_host_of(session)].execute
+        client.shutdown(session["session_id"], user=user)  # leave no load for the tests after (in-order placement)
 
 
 def test_a_grade_in_flight_on_a_dying_host_is_graded_by_another(two_hosts):

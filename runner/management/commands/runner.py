@@ -4,8 +4,6 @@ The same code as `python -m runner serve|check` (runner/host_main.py), which sta
 loads no app; deployments use that one.
 """
 
-import logging
-
 from django.core.management.base import BaseCommand, CommandError
 
 from runner.host import HostConfig
@@ -25,7 +23,6 @@ class Command(BaseCommand):
                 for mark, line in protection_report(HostConfig.from_settings()):
                     self.stdout.write(f"{styles[mark](f'{mark:7}')} {line}")
                 return
-            logging.basicConfig(level=logging.INFO)
             serve_host(socket, port, address, say=self.stdout.write)
         except HostStartRefused as error:
             raise CommandError(str(error)) from error
