@@ -24,6 +24,9 @@ Figures (the last line with --json is one JSON object):
 - load_cell_p50_ms / load_cell_p95_ms: one cell, from the request to the end of its stream, queue wait and
   a kernel's start included. load_submit_to_feedback_p95_ms: from Submit to the poll (every 0.5 s) that
   sees the grade; submissions still waiting after 120 s are not in it, and are counted by the next two.
+- load_sign_in_p50_ms / load_sign_in_p95_ms: the sign-in page and the form's post, to the signed-in
+  redirect; the PBKDF2 hash, at a lower CPU priority than the rest of the site (accounts/hashing.py), is
+  most of it.
 - load_submissions_sent / load_submissions_graded: Submits answered 202, and those graded at the end. A
   grade that a killed worker held stays "grading" until `exercises requeue` (run every few minutes by cron,
   after 5 minutes) puts it back: the bench runs that recovery once the students are done, as the cron would
@@ -558,6 +561,7 @@ def main() -> int:
     cpu_s = role_shares(roles_before, roles_after, machine)
     cells = [ms for _, ms in results["cells_ms"]]
     feedback = [ms for _, ms in results["feedback_ms"]]
+    sign_ins = [ms for _, ms in results["sign_in_ms"]]
     load_errors = results["failures"] + (args.students - results["students_done"])
     figures = {
         "load_students": args.students,
@@ -566,6 +570,9 @@ def main() -> int:
         "load_cell_p50_ms": percentile(cells, 0.5),
         "load_cell_p95_ms": percentile(cells, 0.95),
         "load_submit_to_feedback_p95_ms": percentile(feedback, 0.95),
+        # The sign-in page and the signed-in redirect: the hash is its cost, and runs at lower priority.
+        "load_sign_in_p50_ms": percentile(sign_ins, 0.5),
+        "load_sign_in_p95_ms": percentile(sign_ins, 0.95),
         "load_submissions_sent": len(results["submissions_sent"]),
         "load_submissions_graded": settled["graded"],
         "fault_submissions_lost": settled["not_graded"],

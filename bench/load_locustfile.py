@@ -21,6 +21,7 @@ STARTED = {"count": 0}
 RESULTS = {
     "cells_ms": [],  # (end time, ms) of every run that ended with a result
     "feedback_ms": [],  # (end time, ms) from Submit to graded feedback
+    "sign_in_ms": [],  # (end time, ms) from the sign-in page's request to the signed-in redirect
     "submissions_sent": [],  # submission ids answered 202
     "submissions_waiting": [],  # ids still not graded when the student gave up waiting
     "sessions_recovered": 0,  # runs that found their kernel gone (its host dead) and ran in a fresh one
@@ -53,6 +54,7 @@ class Student(HttpUser):
                             response_length=0, exception=RuntimeError(message), context={})  # fmt: skip
 
     def sign_in(self) -> None:
+        start = time.perf_counter()
         self.client.get("/accounts/login/", name="sign-in page")
         username = PLAN["students"][self.number % len(PLAN["students"])]
         with self.client.post(
@@ -66,6 +68,7 @@ class Student(HttpUser):
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}")
                 raise SignInFailed()
+        RESULTS["sign_in_ms"].append((time.time(), (time.perf_counter() - start) * 1000))
 
     def run_cell(self, cell_id: str, code: str) -> bool:
         """Run one cell; True when its kernel host had died and it ran in a fresh kernel."""

@@ -77,6 +77,18 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",  # sessions made before the cached backend still resolve
 ]
 
+# Django's hashers and settings; the PBKDF2 check runs in threads of lower CPU priority, so a class signing in
+# at once does not slow the cells of those already at work (accounts/hashing.py). The nice value (0-19) of
+# those threads: 0 hashes at the web's own priority.
+PASSWORD_HASHERS = [
+    "accounts.hashing.LowPriorityPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+PANLEARN_PASSWORD_HASH_NICENESS = env_int("PANLEARN_PASSWORD_HASH_NICENESS", 10)
+
 # Sessions read from the cache, written through to the database: no query per request to find who
 # is signed in (code cells make many small requests).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

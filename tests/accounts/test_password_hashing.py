@@ -1,0 +1,125 @@
+"""The sign-in hash runs at a lower CPU priority (accounts/hashing.py), and is still Django's PBKDF2."""
+
+import os
+import threading
+import time
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, identify_hasher, make_password
+from django.test import override_settings
+from django.utils.module_loading import import_string
+
+from accounts import hashing
+from accounts.hashing import LowPriorityPBKDF2PasswordHasher
+
+HASHER = "accounts.hashing.LowPriorityPBKDF2PasswordHasher"
+
+
+@pytest.fixture
+def hashes_seen(monkeypatch):
+    """Where each PBKDF2 ran: the thread's name, its nice value and the process's."""
+    import django.contrib.auth.hashers as hashers
+
+    seen, real = [], hashers.pbkdf2
+
+    def watched(*args, **kwargs):
+        tid = threading.get_native_id()
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, tid), tid))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashers, "pbkdf2", watched)
+    return seen
+
+
+def test_the_site_hashes_with_it_first():
+    from panlearn.settings import base
+
+    first = import_string(base.PASSWORD_HASHERS[0])
+    assert first is LowPriorityPBKDF2PasswordHasher
+    assert base.PANLEARN_PASSWORD_HASH_NICENESS == 10
+
+
+def test_the_hash_is_djangos_pbkdf2_sha256_unchanged():
+    ours, djangos = LowPriorityPBKDF2PasswordHasher(), PBKDF2PasswordHasher()
+    assert ours.algorithm == djangos.algorithm == "pbkdf2_sha256"
+    assert ours.iterations == djangos.iterations >= 1_000_000
+    assert ours.encode("secret", "salt1234salt", 1000) == djangos.encode("secret", "salt1234salt", 1000)
+    stored = djangos.encode("secret", djangos.salt())
+    assert ours.verify("secret", stored) and not ours.verify("wrong", stored)
+
+
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_NICENESS=10)
+def test_a_password_is_hashed_and_checked_in_a_thread_of_lower_priority(hashes_seen):
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    stored = make_password("secret")
+    assert isinstance(identify_hasher(stored), LowPriorityPBKDF2PasswordHasher)
+    assert check_password("secret", stored) and not check_password("wrong", stored)
+    assert len(hashes_seen) == 3
+    for name, nice, tid in hashes_seen:
+        assert name.startswith("password-hash")
+        assert tid != threading.get_native_id()
+        assert nice == max(own, 10)
+    # The caller's own thread (a web request's) keeps its priority.
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_NICENESS=0)
+def test_a_nice_value_of_zero_hashes_at_the_callers_priority(hashes_seen):
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    make_password("secret")
+    assert [nice for _, nice, _ in hashes_seen] == [own]
+
+
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_NICENESS=10)
+def test_a_class_signing_in_at_once_hashes_on_as_many_threads_as_cores(hashes_seen):
+    hasher = LowPriorityPBKDF2PasswordHasher()
+    callers = [threading.Thread(target=hasher.encode, args=("secret", hasher.salt(), 200_000)) for _ in range(12)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=60)
+    assert len(hashes_seen) == 12
+    assert len({tid for _, _, tid in hashes_seen}) <= (os.cpu_count() or 1)
+
+
+@override_settings(PASSWORD_HASHERS=[HASHER])
+def test_a_forked_child_hashes_on_threads_of_its_own():
+    """An RQ work horse is a fork: the parent's pool threads are not in it, so a pool copied from the parent
+    would take the hash and never run it."""
+    LowPriorityPBKDF2PasswordHasher().encode("warm", "salt1234salt", 1000)  # the parent's pool exists
+    assert hashing._pool is not None
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the hash came back right
+        code = 3
+        try:
+            hasher = LowPriorityPBKDF2PasswordHasher()
+            code = 0 if hasher.verify("secret", hasher.encode("secret", "salt1234salt", 1000)) else 4
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's hash never came back")
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=[HASHER])
+def test_a_student_signs_in_through_the_form_with_it(client, hashes_seen):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="hashed-student")
+    user.set_password("a long enough secret")
+    user.save()
+    hashes_seen.clear()
+    answer = client.post("/accounts/login/", {"username": "hashed-student", "password": "a long enough secret"})
+    assert answer.status_code == 302
+    assert client.session.get("_auth_user_id") == str(user.pk)
+    assert [name.startswith("password-hash") for name, _, _ in hashes_seen] == [True]
+    answer = client.post("/accounts/login/", {"username": "hashed-student", "password": "wrong"})
+    assert answer.status_code == 200
