@@ -1,15 +1,23 @@
-"""Password hashes at a lower CPU priority than the work of students already signed in.
+"""Password hashes at a lower CPU priority than the rest of the web process's work.
 
 A PBKDF2 check costs a quarter of a CPU-second by design (Django's 1,000,000 iterations). When a class
-signs in within the same minute, the hashes take about 40 % of a 2-core machine, and the code cells of the
-students already at work wait behind them (docs/performance.md, the load test). The hash is no weaker
-here: it runs in threads of their own whose nice value is raised (Linux keeps a nice value per thread, see
-setpriority(2)), so on a full CPU the scheduler serves the web's other threads first and a sign-in takes
-longer; on an idle machine nothing changes. Each web process hashes at most `os.cpu_count()` passwords at
-once; further sign-ins wait their turn rather than adding threads that fight for the same cores.
+signs in within the same minute the hashes take about 40 % of a 2-core machine, and the web's part of
+every code cell (the request, the stream) waited for them (docs/performance.md, the load test).
 
-Only the scheduling moves: the algorithm, its name in stored hashes ("pbkdf2_sha256"), the iterations and
-the timing of a sign-in for a missing account (backends.py hashes a password for it too) are Django's.
+The hash is no weaker here, only scheduled differently:
+- Each web process hashes at most one password per CPU it may run on; further sign-ins wait their turn
+  instead of adding threads that fight for the same cores.
+- Those threads have a raised nice value (Linux keeps one per thread, see setpriority(2)), so the
+  scheduler weights them below the process's other threads (10 against 0 is about 1 to 9). With
+  autogroup scheduling (Debian's default) or a CPU cgroup per service, that weighting holds within the
+  web process; other services (kernels, workers) still share the CPU with it as before.
+- A request hands its database connection back before it waits (panlearn/database.py): the wait may be
+  seconds in a rush, and the pool of connections is small.
+
+A check is one task in the pool, the padding Django adds for a wrong password against a hash of fewer
+iterations included: a sign-in for a missing account (backends.py hashes a password for it), for a
+current hash and for an older one each wait in the queue once, so the time still tells nothing apart.
+The algorithm, its name in stored hashes ("pbkdf2_sha256") and the iterations are Django's.
 """
 
 import os
@@ -19,9 +27,12 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from panlearn.database import release_connections
+
 _lock = threading.Lock()
-# The pool, and the process and nice value it was made for: a forked child (an RQ work horse) has none of
-# its parent's threads, and a changed setting needs threads started with it.
+_local = threading.local()  # .in_pool: this thread is one of the pool's, so a hash runs here and now
+# The pool and the process and nice value it was made for: a forked child has none of its parent's
+# threads, and a changed setting needs threads started with it. An older pool is left to finish its tasks.
 _pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
 
 
@@ -30,8 +41,17 @@ def niceness() -> int:
     return max(0, min(19, int(getattr(settings, "PANLEARN_PASSWORD_HASH_NICENESS", 10))))
 
 
-def _lower_this_thread(nice: int) -> None:
-    """Raise the calling thread's nice value (never lower it: that needs a privilege the web should lack)."""
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a cpuset, taskset), not every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _start_pool_thread(nice: int) -> None:
+    """Mark the thread as the pool's and raise its nice value (never lower it: that needs a privilege)."""
+    _local.in_pool = True
     tid = threading.get_native_id()
     try:
         if nice > os.getpriority(os.PRIO_PROCESS, tid):
@@ -45,16 +65,35 @@ def hash_pool() -> ThreadPoolExecutor:
     key = (os.getpid(), niceness())
     with _lock:
         if _pool is None or _pool[0] != key:
-            if _pool is not None and _pool[0][0] == key[0]:
-                _pool[1].shutdown(wait=False)  # the setting changed; a forked child's copy has no threads
-            executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="password-hash",
-                                          initializer=_lower_this_thread, initargs=(key[1],))  # fmt: skip
+            executor = ThreadPoolExecutor(max_workers=usable_cpus(), thread_name_prefix="password-hash",
+                                          initializer=_start_pool_thread, initargs=(key[1],))  # fmt: skip
             _pool = (key, executor)
         return _pool[1]
 
 
+def in_hash_pool(function, *args):
+    """`function(*args)` on one of the pool's threads, the caller waiting without its database connection;
+    on a pool thread already, right here (a task that hashes twice stays one task)."""
+    if getattr(_local, "in_pool", False):
+        return function(*args)
+    release_connections()
+    return hash_pool().submit(function, *args).result()
+
+
 class LowPriorityPBKDF2PasswordHasher(PBKDF2PasswordHasher):
-    """Django's PBKDF2-SHA256 hasher; `encode` (which `verify` and `harden_runtime` call) runs in the pool."""
+    """Django's PBKDF2-SHA256 hasher, each hash or check one task of the low-priority pool."""
 
     def encode(self, password, salt, iterations=None):
-        return hash_pool().submit(super().encode, password, salt, iterations).result()
+        return in_hash_pool(super().encode, password, salt, iterations)
+
+    def verify(self, password, encoded):
+        return in_hash_pool(self._verify_and_pad, password, encoded)
+
+    def _verify_and_pad(self, password, encoded) -> bool:
+        correct = super().verify(password, encoded)
+        if not correct and self.must_update(encoded):
+            super().harden_runtime(password, encoded)  # in the same task, so the wait is the same
+        return correct
+
+    def harden_runtime(self, password, encoded):
+        """Done by `verify` in the same task (check_password calls this after a wrong password)."""

@@ -71,21 +71,96 @@ def test_a_nice_value_of_zero_hashes_at_the_callers_priority(hashes_seen):
 
 
 @override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_NICENESS=10)
-def test_a_class_signing_in_at_once_hashes_on_as_many_threads_as_cores(hashes_seen):
+def test_a_class_signing_in_at_once_hashes_one_password_per_cpu_at_a_time(monkeypatch):
+    import django.contrib.auth.hashers as hashers
+
+    real, lock, running, most, done = hashers.pbkdf2, threading.Lock(), [0], [0], []
+
+    def slow(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)  # long enough for every waiting caller to start one if it could
+        with lock:
+            running[0] -= 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashers, "pbkdf2", slow)
     hasher = LowPriorityPBKDF2PasswordHasher()
-    callers = [threading.Thread(target=hasher.encode, args=("secret", hasher.salt(), 200_000)) for _ in range(12)]
+    callers = [
+        threading.Thread(target=lambda: done.append(hasher.encode("secret", "salt1234salt", 1000)))
+        for _ in range(3 * hashing.usable_cpus() + 2)
+    ]
     for caller in callers:
         caller.start()
     for caller in callers:
         caller.join(timeout=60)
-    assert len(hashes_seen) == 12
-    assert len({tid for _, _, tid in hashes_seen}) <= (os.cpu_count() or 1)
+    assert len(done) == len(callers) and len(set(done)) == 1
+    assert most[0] == hashing.usable_cpus()
+
+
+def test_the_cap_is_the_cpus_this_process_may_use():
+    assert hashing.usable_cpus() == len(os.sched_getaffinity(0))
+
+
+@pytest.fixture
+def pool_tasks(monkeypatch):
+    """Every task given to the pool (what a caller waits for in its queue)."""
+    tasks, real = [], hashing.hash_pool
+
+    class Counting:
+        def submit(self, function, *args):
+            tasks.append(function.__name__)
+            return real().submit(function, *args)
+
+    monkeypatch.setattr(hashing, "hash_pool", Counting)
+    return tasks
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=[HASHER])
+def test_a_missing_account_a_current_hash_and_an_older_one_each_wait_for_one_task(pool_tasks, hashes_seen):
+    """The sign-in's time must not tell an account apart: Django pads a wrong password against a hash of
+    fewer iterations with the difference, and that padding runs in the same task as the check."""
+    from django.contrib.auth import authenticate
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.backends import CachedUserBackend
+    from tests.factories import UserFactory
+
+    current = UserFactory(username="current-hash")
+    older = UserFactory(username="older-hash")
+    older.password = PBKDF2PasswordHasher().encode("a long enough secret", "salt1234salt", 500_000)
+    older.save()
+    seen = {}  # username: (tasks waited for, hashes, threads they ran on)
+    for username in ("no-such-student", "current-hash", "older-hash"):
+        pool_tasks.clear()
+        hashes_seen.clear()
+        with pytest.raises(PermissionDenied):
+            CachedUserBackend().authenticate(None, username=username, password="wrong")
+        seen[username] = (len(pool_tasks), len(hashes_seen), len({tid for _, _, tid in hashes_seen}))
+    # The older hash: the check, then the padding, on one thread in one task.
+    assert seen == {"no-such-student": (1, 1, 1), "current-hash": (1, 1, 1), "older-hash": (1, 2, 1)}
+    assert authenticate(None, username="current-hash", password="correct horse battery staple") == current
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(PASSWORD_HASHERS=[HASHER])
+def test_a_caller_waits_for_the_hash_without_its_database_connection():
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    get_user_model().objects.count()
+    assert connection.connection is not None
+    make_password("secret")
+    assert connection.connection is None
+    assert get_user_model().objects.count() == 0  # and the next query checks one out again
 
 
 @override_settings(PASSWORD_HASHERS=[HASHER])
 def test_a_forked_child_hashes_on_threads_of_its_own():
-    """An RQ work horse is a fork: the parent's pool threads are not in it, so a pool copied from the parent
-    would take the hash and never run it."""
+    """A forked child has none of its parent's threads, so a pool copied from the parent would take the
+    hash and never run it."""
     LowPriorityPBKDF2PasswordHasher().encode("warm", "salt1234salt", 1000)  # the parent's pool exists
     assert hashing._pool is not None
     pid = os.fork()
