@@ -3,6 +3,11 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from . import throttle
+from .hashing import PasswordCheckBusy
+
+BUSY_MESSAGE = (
+    "Many people are signing in at once, so we could not check your password in time. Please try again in a minute."
+)
 
 
 class LoginForm(AuthenticationForm):
@@ -18,7 +23,10 @@ class LoginForm(AuthenticationForm):
                 f"{throttle.in_minutes(wait)}, or reset your password.",
                 code="throttled",
             )
-        return super().clean()
+        try:
+            return super().clean()
+        except PasswordCheckBusy:  # no failed sign-in either: the password was not checked
+            raise forms.ValidationError(BUSY_MESSAGE, code="busy") from None
 
 
 class SignUpForm(UserCreationForm):

@@ -12,7 +12,8 @@ The hash is no weaker here, only scheduled differently:
   autogroup scheduling (Debian's default) or a CPU cgroup per service, that weighting holds within the
   web process; other services (kernels, workers) still share the CPU with it as before.
 - A request hands its database connection back before it waits (panlearn/database.py): the wait may be
-  seconds in a rush, and the pool of connections is small.
+  seconds in a rush, and the pool of connections is small. A hash not started within
+  PANLEARN_PASSWORD_HASH_WAIT_SECONDS is withdrawn, and the person asked to try again.
 
 A check is one task in the pool, the padding Django adds for a wrong password against a hash of fewer
 iterations included: a sign-in for a missing account (backends.py hashes a password for it), for a
@@ -71,13 +72,33 @@ def hash_pool() -> ThreadPoolExecutor:
         return _pool[1]
 
 
+BUSY_RETRY_AFTER_S = 30  # the Retry-After of the answer that says so
+
+
+class PasswordCheckBusy(Exception):
+    """No thread of the pool could start this hash within PANLEARN_PASSWORD_HASH_WAIT_SECONDS."""
+
+
+def wait_seconds() -> float:
+    return float(getattr(settings, "PANLEARN_PASSWORD_HASH_WAIT_SECONDS", 45))
+
+
 def in_hash_pool(function, *args):
     """`function(*args)` on one of the pool's threads, the caller waiting without its database connection;
-    on a pool thread already, right here (a task that hashes twice stays one task)."""
+    on a pool thread already, right here (a task that hashes twice stays one task).
+
+    A task not started within the wait is withdrawn (PasswordCheckBusy: the sign-in form says so, other
+    pages answer 503): under a flood nobody waits without end, and nothing hashes for a caller gone."""
     if getattr(_local, "in_pool", False):
         return function(*args)
     release_connections()
-    return hash_pool().submit(function, *args).result()
+    future = hash_pool().submit(function, *args)
+    try:
+        return future.result(timeout=wait_seconds())
+    except TimeoutError:
+        if future.cancel():
+            raise PasswordCheckBusy() from None
+        return future.result()  # started just now: it ends within one hash's time
 
 
 class LowPriorityPBKDF2PasswordHasher(PBKDF2PasswordHasher):

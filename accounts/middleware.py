@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 
+from .hashing import BUSY_RETRY_AFTER_S, PasswordCheckBusy
 from .second_factor import second_factor_enabled, second_factor_required, session_verified
 
 # Matched against path_info: under a script prefix (FORCE_SCRIPT_NAME, an ASGI root_path) path has it too.
@@ -49,3 +51,16 @@ class StaffSecondFactorMiddleware:
             if response is not None:
                 return response
         return await self.get_response(request)
+
+
+class PasswordCheckBusyMiddleware(MiddlewareMixin):
+    """A page that hashes a password (sign-up, a new password, an invitation, the admin's sign-in) when the
+    hash pool could not start it in time (accounts/hashing.py): 503 with a page that says so and that
+    nothing was changed, instead of an error page. The site's sign-in form says it in the form itself."""
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, PasswordCheckBusy):
+            return None
+        response = render(request, "accounts/password_check_busy.html", status=503)
+        response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+        return response

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
+from .hashing import BUSY_RETRY_AFTER_S
 from .second_factor import second_factor_enabled, second_factor_required
 from .selectors import email_is_confirmed, pan_identities_for
 from .services import (
@@ -103,6 +104,9 @@ class LoginView(auth_views.LoginView):
             wait = throttle.sign_in_wait(username=form.data.get("username", ""), request=self.request)
             response.status_code = 429
             response["Retry-After"] = str(wait)
+        elif form.has_error("__all__", code="busy"):
+            response.status_code = 503
+            response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
         return response
 
 

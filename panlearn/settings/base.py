@@ -88,6 +88,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 PANLEARN_PASSWORD_HASH_NICENESS = env_int("PANLEARN_PASSWORD_HASH_NICENESS", 10)
+# A hash not started within this many seconds is withdrawn and the person asked to try again (503).
+PANLEARN_PASSWORD_HASH_WAIT_SECONDS = env_int("PANLEARN_PASSWORD_HASH_WAIT_SECONDS", 45)
 
 # Sessions read from the cache, written through to the database: no query per request to find who
 # is signed in (code cells make many small requests).
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # which device, if any, verified this session
     "accounts.middleware.StaffSecondFactorMiddleware",  # the admin asks for it (accounts/second_factor.py)
+    "accounts.middleware.PasswordCheckBusyMiddleware",  # a password hash that waited too long: 503, said plainly
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",

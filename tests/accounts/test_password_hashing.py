@@ -1,5 +1,6 @@
 """The sign-in hash runs at a lower CPU priority (accounts/hashing.py), and is still Django's PBKDF2."""
 
+import contextlib
 import os
 import threading
 import time
@@ -198,3 +199,77 @@ def test_a_student_signs_in_through_the_form_with_it(client, hashes_seen):
     assert [name.startswith("password-hash") for name, _, _ in hashes_seen] == [True]
     answer = client.post("/accounts/login/", {"username": "hashed-student", "password": "wrong"})
     assert answer.status_code == 200
+
+
+@contextlib.contextmanager
+def pool_held():
+    """Every thread of the hash pool busy until the block ends: a class's sign-ins ahead in the queue."""
+    release = threading.Event()
+    started = [threading.Event() for _ in range(hashing.usable_cpus())]
+    for event in started:
+        hashing.hash_pool().submit(lambda event=event: (event.set(), release.wait(30)))
+    try:
+        for event in started:
+            assert event.wait(10)
+        yield
+    finally:
+        release.set()
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_WAIT_SECONDS=0.3)
+def test_a_sign_in_that_cannot_be_checked_in_time_says_so_and_keeps_the_form(client, hashes_seen):
+    from django.contrib.auth.signals import user_login_failed
+
+    from tests.factories import UserFactory
+
+    UserFactory(username="waiting-student")
+    hashes_seen.clear()
+    failures = []
+    user_login_failed.connect(failures.append, dispatch_uid="test-busy")
+    try:
+        with pool_held():
+            answer = client.post(
+                "/accounts/login/", {"username": "waiting-student", "password": "correct horse battery staple"}
+            )
+    finally:
+        user_login_failed.disconnect(dispatch_uid="test-busy")
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "30"
+    page = answer.content.decode()
+    assert "Many people are signing in at once" in page
+    assert 'value="waiting-student"' in page  # the form comes back filled in
+    assert hashes_seen == []  # the withdrawn check never ran
+    assert failures == []  # and is not a failed sign-in: no guessing budget spent
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_WAIT_SECONDS=0.3)
+def test_a_sign_up_whose_password_cannot_be_hashed_in_time_saves_nothing_and_says_so(client):
+    from django.contrib.auth import get_user_model
+
+    form = {"username": "new-student", "email": "new-student@example.org", "password1": "a new long secret 42",
+            "password2": "a new long secret 42"}  # fmt: skip
+    with pool_held():
+        answer = client.post("/accounts/sign-up/", form)
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "30"
+    assert "nothing was changed or saved" in answer.content.decode()
+    assert not get_user_model().objects.filter(username="new-student").exists()
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=[HASHER], PANLEARN_PASSWORD_HASH_WAIT_SECONDS=5)
+def test_a_check_that_waits_less_than_the_limit_goes_through(client):
+    from tests.factories import UserFactory
+
+    UserFactory(username="patient-student")
+    release = threading.Event()
+    for _ in range(hashing.usable_cpus()):
+        hashing.hash_pool().submit(release.wait, 30)
+    threading.Timer(0.5, release.set).start()
+    answer = client.post(
+        "/accounts/login/", {"username": "patient-student", "password": "correct horse battery staple"}
+    )
+    assert answer.status_code == 302
