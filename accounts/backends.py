@@ -10,14 +10,31 @@ of a CPU-second, seconds on a busy machine, and a class signing in at once would
 web process's whole pool of connections while they hash (seen in the load test: pool waits of 20 s).
 """
 
+from functools import partial
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 from panlearn.database import release_connections
 
+from .hashing import PasswordCheckBusy
+
 USER_TTL = 60
+
+
+def _upgrade_hash(user, password: str) -> None:
+    """As AbstractBaseUser.check_password's setter (a stored hash of older settings is made again), but
+    when the hash pool cannot start it in time the upgrade waits for the next sign-in: the password
+    was right, and the person should not be told otherwise."""
+    try:
+        user.set_password(password)
+    except PasswordCheckBusy:
+        return
+    user._password = None  # an upgrade is not a change of password
+    user.save(update_fields=["password"])
 
 
 def user_cache_key(user_id) -> str:
@@ -44,7 +61,7 @@ class CachedUserBackend(ModelBackend):
             model().set_password(password)  # as long as for a real account: no timing tells who has one
             raise PermissionDenied from None  # see below
         release_connections()
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if check_password(password, user.password, partial(_upgrade_hash, user)) and self.user_can_authenticate(user):
             return user
         # The same answer from the next backend (ModelBackend, listed for older sessions) would cost a
         # second hash: PermissionDenied ends the sign-in here, as a failed one.

@@ -79,8 +79,10 @@ class PasswordCheckBusy(Exception):
     """No thread of the pool could start this hash within PANLEARN_PASSWORD_HASH_WAIT_SECONDS."""
 
 
-def wait_seconds() -> float:
-    return float(getattr(settings, "PANLEARN_PASSWORD_HASH_WAIT_SECONDS", 45))
+def wait_seconds() -> float | None:
+    """The setting; 0 or less waits without a limit."""
+    wait = float(getattr(settings, "PANLEARN_PASSWORD_HASH_WAIT_SECONDS", 45))
+    return wait if wait > 0 else None
 
 
 def in_hash_pool(function, *args):

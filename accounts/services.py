@@ -4,6 +4,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import send_mail
@@ -17,10 +18,20 @@ CONFIRMATION_SALT = "panlearn.accounts.email-confirmation"
 CONFIRMATION_DAYS = 3
 
 
-@transaction.atomic
 def user_sign_up(*, username: str, email: str, password: str, first_name: str = "") -> User:
-    """A new account; its address counts for nothing until confirmed (`email_confirmation_send`)."""
-    return User.objects.create_user(username=username, email=email, password=password, first_name=first_name)
+    """A new account; its address counts for nothing until confirmed (`email_confirmation_send`).
+
+    The password is hashed first, outside any transaction: the hash may wait its turn for seconds in a rush
+    (accounts/hashing.py), and a transaction would hold a database connection all that time."""
+    user = User(
+        username=User.normalize_username(username),
+        email=User.objects.normalize_email(email),
+        first_name=first_name,
+        password=make_password(password),
+    )  # as UserManager.create_user makes it, with the hash done first
+    with transaction.atomic():  # the row and what its signals add, together
+        user.save()
+    return user
 
 
 class EmailNotConfirmed(Exception):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import oidc, throttle
 from .forms import LoginForm, SignUpForm
-from .hashing import BUSY_RETRY_AFTER_S
+from .hashing import BUSY_RETRY_AFTER_S, PasswordCheckBusy
 from .second_factor import second_factor_enabled, second_factor_required
 from .selectors import email_is_confirmed, pan_identities_for
 from .services import (
@@ -37,6 +37,10 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 SESSION_BACKEND = "accounts.backends.CachedUserBackend"
+BUSY_SIGN_UP_MESSAGE = (
+    "Many people are signing up at once, so we could not save your password in time. Nothing was saved: "
+    "please type your password again and send the form in a minute."
+)
 LINK_KEY = "panlearn_link_user"
 # A sign-in without a verified email waits for the person's choice (`oidc_new_account`): its claims stay in
 # the session, signed, for 10 minutes, and are spent by the first POST.
@@ -61,12 +65,18 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(wait)
         return response
     if request.method == "POST" and form.is_valid():
-        user = user_sign_up(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            first_name=form.cleaned_data["first_name"],
-        )
+        try:
+            user = user_sign_up(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+            )
+        except PasswordCheckBusy:  # nothing saved; the form comes back as typed, but for the passwords
+            _refuse_on_form(form, BUSY_SIGN_UP_MESSAGE)
+            response = render(request, "accounts/sign_up.html", {"form": form, "next": next_url}, status=503)
+            response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+            return response
         email_confirmation_send(user=user, base_url=settings.WAGTAILADMIN_BASE_URL)
         login(request, user, backend=SESSION_BACKEND)
         messages.success(

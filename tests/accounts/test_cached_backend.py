@@ -54,7 +54,8 @@ def test_a_sign_in_holds_no_database_connection_while_it_hashes(monkeypatch, kno
         return hashing
 
     monkeypatch.setattr("django.contrib.auth.base_user.make_password", watching(real_make))
-    monkeypatch.setattr("django.contrib.auth.base_user.check_password", watching(real_check))
+    monkeypatch.setattr("django.contrib.auth.base_user.check_password", watching(real_check))  # ModelBackend's
+    monkeypatch.setattr("accounts.backends.check_password", watching(real_check))  # ours
     user = authenticate(request=None, username="ada" if known else "nobody", password="right-password-123")
     assert (user == get_user_model().objects.get(username="ada")) if known else user is None
     assert held_while_hashing == [False]
@@ -71,8 +72,7 @@ def test_a_failed_sign_in_hashes_once(monkeypatch, username):
     monkeypatch.setattr(
         "django.contrib.auth.base_user.make_password", lambda *a, **k: hashes.append(1) or real_make(*a, **k)
     )
-    monkeypatch.setattr(
-        "django.contrib.auth.base_user.check_password", lambda *a, **k: hashes.append(1) or real_check(*a, **k)
-    )
+    for path in ("django.contrib.auth.base_user.check_password", "accounts.backends.check_password"):
+        monkeypatch.setattr(path, lambda *a, **k: hashes.append(1) or real_check(*a, **k))  # ModelBackend's, ours
     assert authenticate(request=None, username=username, password="wrong-password-456") is None
     assert len(hashes) == 1
