@@ -145,7 +145,7 @@ def test_a_missing_account_a_current_hash_and_an_older_one_each_wait_for_one_tas
     assert authenticate(None, username="current-hash", password="correct horse battery staple") == current
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # outside a test transaction
 @override_settings(PASSWORD_HASHERS=[HASHER])
 def test_a_caller_waits_for_the_hash_without_its_database_connection():
     from django.contrib.auth import get_user_model
